@@ -1,0 +1,3 @@
+from karmadactl.cli import main
+
+raise SystemExit(main())

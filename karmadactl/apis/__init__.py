@@ -1,0 +1,1 @@
+"""Typed Karmada objects: parse, validate, serialize (Karmada's YAML shapes)."""

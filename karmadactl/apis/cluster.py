@@ -1,0 +1,193 @@
+"""Karmada's Cluster (cluster.karmada.io/v1alpha1), as karmadactl stores it.
+
+The object keeps Karmada's shape so `-o yaml` and `export` print what a Karmada
+control plane would hold. Where the member's credentials come from is
+recorded apart from the spec: a kubeconfig path and context in annotations,
+or, with --embed-credentials, a secret in the store named by spec.secretRef
+(as Karmada's secretRef names a Secret). Neither ever holds a credential.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from karmadactl.errors import InvalidInput
+
+API_VERSION = "cluster.karmada.io/v1alpha1"
+KIND = "Cluster"
+GROUP_KIND = "Cluster.cluster.karmada.io"
+
+ANNOTATION_KUBECONFIG = "karmadactl.io/kubeconfig"
+ANNOTATION_CONTEXT = "karmadactl.io/context"
+SECRET_NAMESPACE = "karmada-cluster"
+
+TAINT_NOT_READY = "cluster.karmada.io/not-ready"
+TAINT_UNREACHABLE = "cluster.karmada.io/unreachable"
+TAINT_UNSCHEDULABLE = "cluster.karmada.io/unschedulable"
+EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    effect: str
+    value: str = ""
+    time_added: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Taint":
+        return cls(key=d["key"], effect=d.get("effect", ""), value=d.get("value", "") or "",
+                   time_added=d.get("timeAdded"))
+
+    def to_dict(self) -> dict:
+        d = {"key": self.key}
+        if self.value:
+            d["value"] = self.value
+        d["effect"] = self.effect
+        if self.time_added:
+            d["timeAdded"] = self.time_added
+        return d
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}:{self.effect}" if self.value else f"{self.key}:{self.effect}"
+
+
+@dataclass(frozen=True)
+class TaintChange:
+    """One argument of `karmadactl taint`: add `key[=value]:Effect` or remove `key[:Effect]-`."""
+
+    key: str
+    effect: str = ""
+    value: str = ""
+    remove: bool = False
+
+    @classmethod
+    def parse(cls, spec: str) -> "TaintChange":
+        from karmadactl.apis.meta import check_label_key, check_label_value
+
+        where = f"taint {spec!r}"
+        remove = spec.endswith("-")
+        body = spec[:-1] if remove else spec
+        key_value, sep, effect = body.partition(":")
+        if not remove and not sep:
+            raise InvalidInput(f"{where}: expected key[=value]:Effect (or key[:Effect]- to remove)")
+        if effect and effect not in EFFECTS:
+            raise InvalidInput(f"{where}: unknown effect {effect!r} (one of {', '.join(EFFECTS)})")
+        key, _, value = key_value.partition("=")
+        if remove and value:
+            raise InvalidInput(f"{where}: a removal names only key[:Effect]-")
+        check_label_key(key, where)
+        check_label_value(value, where)
+        return cls(key=key, effect=effect, value=value, remove=remove)
+
+
+def apply_taint_changes(taints: list[Taint], changes: list[TaintChange], *,
+                        overwrite: bool, now: str, cluster: str) -> list[Taint]:
+    """kubectl's taint rules on one cluster's taints; pure."""
+    result = list(taints)
+    for change in changes:
+        if change.remove:
+            kept = [t for t in result if not (t.key == change.key and
+                                              (not change.effect or t.effect == change.effect))]
+            if len(kept) == len(result):
+                raise InvalidInput(f"cluster {cluster}: taint {change.key!r} not found")
+            result = kept
+            continue
+        existing = [t for t in result if t.key == change.key and t.effect == change.effect]
+        if existing:
+            if existing[0].value == change.value:
+                continue
+            if not overwrite:
+                raise InvalidInput(f"cluster {cluster}: taint {change.key}:{change.effect} already "
+                                   f"has value {existing[0].value!r}; pass --overwrite to change it")
+            result = [t for t in result if t not in existing]
+        result.append(Taint(change.key, change.effect, change.value, now))
+    return result
+
+
+@dataclass
+class Cluster:
+    name: str
+    api_endpoint: str = ""
+    provider: str = ""
+    region: str = ""
+    zones: list[str] = field(default_factory=list)
+    taints: list[Taint] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    kubeconfig: str = ""            # path reference (not a secret)
+    context: str = ""
+    embedded: bool = False          # credentials held in the store's secrets table
+    id: str = ""
+    status: dict = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)   # uid, resourceVersion, creationTimestamp, ...
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Cluster":
+        meta = copy.deepcopy(d.get("metadata") or {})
+        spec = d.get("spec") or {}
+        annotations = meta.get("annotations") or {}
+        return cls(
+            name=meta.get("name", ""),
+            api_endpoint=spec.get("apiEndpoint", ""),
+            provider=spec.get("provider", ""),
+            region=spec.get("region", ""),
+            zones=list(spec.get("zones") or []),
+            taints=[Taint.from_dict(t) for t in spec.get("taints") or []],
+            labels=dict(meta.get("labels") or {}),
+            kubeconfig=annotations.get(ANNOTATION_KUBECONFIG, ""),
+            context=annotations.get(ANNOTATION_CONTEXT, ""),
+            embedded=bool(spec.get("secretRef")),
+            id=spec.get("id", ""),
+            status=copy.deepcopy(d.get("status") or {}),
+            metadata=meta,
+        )
+
+    def to_dict(self) -> dict:
+        meta = copy.deepcopy(self.metadata)
+        meta["name"] = self.name
+        if self.labels:
+            meta["labels"] = dict(sorted(self.labels.items()))
+        else:
+            meta.pop("labels", None)
+        annotations = {k: v for k, v in (meta.get("annotations") or {}).items()
+                       if k not in (ANNOTATION_KUBECONFIG, ANNOTATION_CONTEXT)}
+        if not self.embedded and self.kubeconfig:
+            annotations[ANNOTATION_KUBECONFIG] = self.kubeconfig
+        if not self.embedded and self.context:
+            annotations[ANNOTATION_CONTEXT] = self.context
+        if annotations:
+            meta["annotations"] = dict(sorted(annotations.items()))
+        else:
+            meta.pop("annotations", None)
+        spec: dict = {}
+        if self.id:
+            spec["id"] = self.id
+        spec["syncMode"] = "Push"
+        spec["apiEndpoint"] = self.api_endpoint
+        if self.embedded:
+            spec["secretRef"] = {"namespace": SECRET_NAMESPACE, "name": self.name}
+        if self.provider:
+            spec["provider"] = self.provider
+        if self.region:
+            spec["region"] = self.region
+        if self.zones:
+            spec["zones"] = list(self.zones)
+        if self.taints:
+            spec["taints"] = [t.to_dict() for t in self.taints]
+        out = {"apiVersion": API_VERSION, "kind": KIND, "metadata": meta, "spec": spec}
+        if self.status:
+            out["status"] = copy.deepcopy(self.status)
+        return out
+
+    def condition(self, type_: str) -> dict | None:
+        for c in self.status.get("conditions") or []:
+            if c.get("type") == type_:
+                return c
+        return None
+
+    @property
+    def ready(self) -> str:
+        """'True', 'False' or 'Unknown', as the READY column shows it."""
+        c = self.condition("Ready")
+        return c.get("status", "Unknown") if c else "Unknown"

@@ -1,0 +1,61 @@
+"""Small helpers for Kubernetes object metadata and time."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                       r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def now() -> str:
+    """The current time as Kubernetes writes it (RFC 3339, UTC, seconds)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def age(timestamp: str | None, at: datetime | None = None) -> str:
+    """kubectl's short age: 45s, 12m, 3h, 5d, 2y."""
+    if not timestamp:
+        return "<unknown>"
+    seconds = int(((at or datetime.now(timezone.utc)) - parse_time(timestamp)).total_seconds())
+    seconds = max(seconds, 0)
+    for unit, size in (("y", 365 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size * (2 if unit != "m" else 1):
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def check_label_key(key: str, where: str) -> None:
+    from karmadactl.errors import InvalidInput
+
+    if not LABEL_KEY.match(key) or len(key.split("/")[-1]) > 63:
+        raise InvalidInput(f"{where}: invalid label key {key!r}")
+
+
+def check_label_value(value: str, where: str) -> None:
+    from karmadactl.errors import InvalidInput
+
+    if not LABEL_VALUE.match(value):
+        raise InvalidInput(f"{where}: invalid label value {value!r}")
+
+
+def parse_key_values(pairs: list[str], flag: str) -> dict[str, str]:
+    """`-l a=b -l c=d` into a dict, each pair checked as a label."""
+    from karmadactl.errors import InvalidInput
+
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise InvalidInput(f"{flag} {pair!r}: expected key=value")
+        check_label_key(key, flag)
+        check_label_value(value, flag)
+        out[key] = value
+    return out

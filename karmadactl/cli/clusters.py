@@ -1,0 +1,118 @@
+"""join, unjoin, cordon, uncordon, taint."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from karmadactl.cli.env import Env
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(help="Register a member cluster (Push mode) from its kubeconfig.")
+    def join(ctx: typer.Context,
+             name: str = typer.Argument(..., help="Cluster name in karmadactl", metavar="NAME"),
+             kubeconfig: Optional[str] = typer.Option(
+                 None, "--kubeconfig", "--cluster-kubeconfig",
+                 help="Member kubeconfig [default: $KUBECONFIG, then ~/.kube/config]"),
+             context: Optional[str] = typer.Option(None, "--context", "--cluster-context",
+                                                   help="Context in the kubeconfig"),
+             provider: str = typer.Option("", "--provider", help="Cloud provider"),
+             region: str = typer.Option("", "--region", help="Region"),
+             zone: List[str] = typer.Option([], "--zone", "--zones", help="Zone (repeatable)"),
+             label: List[str] = typer.Option([], "-l", "--label", help="key=value (repeatable)"),
+             embed_credentials: bool = typer.Option(
+                 False, "--embed-credentials", help="Copy the credentials into the store"),
+             dry_run: bool = typer.Option(False, "--dry-run", help="Check and show, store nothing"),
+             output: str = typer.Option("", "-o", "--output", help="Print the Cluster: yaml|json|name")) -> None:
+        from karmadactl.apis.meta import parse_key_values
+        from karmadactl.controllers import clusters
+
+        env: Env = ctx.obj
+        labels = parse_key_values(label, "--label")
+        zones = [z for value in zone for z in value.split(",") if z]
+        store = env.store()
+        try:
+            result = clusters.join(store, name, kubeconfig=kubeconfig, context=context,
+                                   provider=provider, region=region, zones=zones, labels=labels,
+                                   embed=embed_credentials, dry_run=dry_run)
+        finally:
+            store.close()
+        if output:
+            _print_one(env, result.cluster, output)
+        else:
+            suffix = " (dry run)" if dry_run else ""
+            env.out(f"cluster/{name} {result.action}{suffix}")
+
+    @app.command(help="Remove a member cluster and what karmadactl put in it.")
+    def unjoin(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME"),
+               keep_resources: bool = typer.Option(False, "--keep-resources",
+                                                   help="Leave the member's objects in place"),
+               force: bool = typer.Option(False, "--force",
+                                          help="Forget an unreachable cluster anyway")) -> None:
+        from karmadactl.controllers import clusters
+
+        env: Env = ctx.obj
+        store = env.store()
+        try:
+            result = clusters.unjoin(store, name, keep_resources=keep_resources, force=force)
+        finally:
+            store.close()
+        for obj in result.deleted:
+            env.out(f"{obj} deleted")
+        for obj in result.left_behind:
+            env.err(f"left behind in {name}: {obj}")
+        env.out(f"cluster/{name} unjoined")
+
+    @app.command(help="Mark a cluster unschedulable (taint cluster.karmada.io/unschedulable:NoSchedule).")
+    def cordon(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME"),
+               dry_run: bool = typer.Option(False, "--dry-run")) -> None:
+        _cordon(ctx.obj, name, True, dry_run)
+
+    @app.command(help="Mark a cluster schedulable again.")
+    def uncordon(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME"),
+                 dry_run: bool = typer.Option(False, "--dry-run")) -> None:
+        _cordon(ctx.obj, name, False, dry_run)
+
+    @app.command(help="Add or remove cluster taints: taint clusters NAME key[=value]:Effect | key[:Effect]-")
+    def taint(ctx: typer.Context,
+              resource: str = typer.Argument(..., help="clusters", metavar="RESOURCE"),
+              name: str = typer.Argument(..., help="Cluster name", metavar="NAME"),
+              taints: List[str] = typer.Argument(..., help="key[=value]:Effect to add, key[:Effect]- to remove", metavar="TAINT..."),
+              overwrite: bool = typer.Option(False, "--overwrite", help="Change the value of an existing taint"),
+              dry_run: bool = typer.Option(False, "--dry-run")) -> None:
+        from karmadactl.apis.cluster import TaintChange
+        from karmadactl.controllers import clusters
+        from karmadactl.errors import UsageError
+
+        env: Env = ctx.obj
+        if resource not in ("cluster", "clusters", "cluster.cluster.karmada.io"):
+            raise UsageError(f"taint: only clusters can be tainted, not {resource!r}")
+        changes = [TaintChange.parse(t) for t in taints]
+        store = env.store()
+        try:
+            _, changed = clusters.taint(store, name, changes, overwrite=overwrite, dry_run=dry_run)
+        finally:
+            store.close()
+        env.out(f"cluster/{name} {'tainted' if changed else 'unchanged'}{' (dry run)' if dry_run else ''}")
+
+
+def _cordon(env: Env, name: str, on: bool, dry_run: bool) -> None:
+    from karmadactl.controllers import clusters
+
+    store = env.store()
+    try:
+        _, changed = clusters.cordon(store, name, on=on, dry_run=dry_run)
+    finally:
+        store.close()
+    verb = "cordoned" if on else "uncordoned"
+    env.out(f"cluster/{name} {verb if changed else 'already ' + verb}{' (dry run)' if dry_run else ''}")
+
+
+def _print_one(env: Env, cluster, output: str) -> None:
+    from karmadactl.cli.get import CLUSTER_COLUMNS, CLUSTER_RESOURCE, CLUSTER_WIDE
+    from karmadactl.cli.output import print_objects
+
+    print_objects(env, [cluster.to_dict()], output, table=CLUSTER_COLUMNS, wide=CLUSTER_WIDE,
+                  resource=CLUSTER_RESOURCE, single=True)

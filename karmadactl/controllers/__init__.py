@@ -1,0 +1,1 @@
+"""The stages with I/O: cluster registry, detector, binding, execution, status, health."""

@@ -1,0 +1,265 @@
+"""The cluster registry: join, unjoin, taints and cordon, over the store and the members.
+
+Everything that touches a member goes through karmadactl.members; everything
+that touches the database through karmadactl.store. Each change to the store
+is one write transaction that re-reads the Cluster and compare-and-swaps it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from karmadactl.apis import meta
+from karmadactl.apis.cluster import (GROUP_KIND, TAINT_UNSCHEDULABLE, Cluster, Taint, TaintChange,
+                                     apply_taint_changes)
+from karmadactl.errors import AlreadyExists, InvalidInput, NotFound, Unreachable
+
+log = logging.getLogger(__name__)
+
+MANAGED_LABEL = "karmada.io/managed"
+NAME_MAX = 48   # Karmada's limit on cluster names
+
+
+@dataclass
+class JoinResult:
+    cluster: Cluster
+    action: str          # "created", "updated" or "unchanged" (with dry-run: what would happen)
+
+
+@dataclass
+class UnjoinResult:
+    deleted: list[str] = field(default_factory=list)
+    left_behind: list[str] = field(default_factory=list)
+
+
+def check_name(name: str) -> None:
+    if len(name) > NAME_MAX or not meta.DNS1123_LABEL.match(name):
+        raise InvalidInput(f"cluster name {name!r}: must be a DNS-1123 label of at most {NAME_MAX} "
+                           "characters (lower-case letters, digits and '-')")
+
+
+def get(store, name: str) -> Cluster:
+    with store.read() as tx:
+        obj = tx.get(GROUP_KIND, name)
+    if obj is None:
+        raise NotFound(f'cluster "{name}" not found')
+    return Cluster.from_dict(obj)
+
+
+def list_clusters(store, names: list[str] | None = None,
+                  selector: Callable[[dict], bool] | None = None) -> list[Cluster]:
+    with store.read() as tx:
+        objs = tx.list(GROUP_KIND, selector=selector)
+    clusters = [Cluster.from_dict(o) for o in objs]
+    if names:
+        by_name = {c.name: c for c in clusters}
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise NotFound(f'cluster "{missing[0]}" not found')
+        clusters = [by_name[n] for n in names]
+    return clusters
+
+
+def join(store, name: str, *, kubeconfig: str | None, context: str | None, provider: str = "",
+         region: str = "", zones: list[str] | None = None, labels: dict[str, str] | None = None,
+         embed: bool = False, dry_run: bool = False) -> JoinResult:
+    """Register a Push cluster: reach it, read its status, store the Cluster."""
+    from karmadactl.members.kubeconfig import load_kubeconfig
+    from karmadactl.members.status import collect_status
+
+    check_name(name)
+    config = load_kubeconfig(kubeconfig, context)
+    with store.read() as tx:
+        previous = tx.get(GROUP_KIND, name)
+    client = config.client(name=name)
+    try:
+        health, message = client.health()
+        if health != "Ready":
+            raise Unreachable(f"join {name}: cluster at {config.server} is not ready: {message}")
+        status = collect_status(client, (previous or {}).get("status"), meta.now())
+        cluster_id = _cluster_id(client)
+    finally:
+        client.close()
+
+    with store.write() as tx:
+        _check_unique_id(tx, name, cluster_id)
+        current = tx.get(GROUP_KIND, name)
+        desired = Cluster.from_dict(current) if current else Cluster(name=name)
+        desired.api_endpoint = config.server
+        desired.provider, desired.region, desired.zones = provider, region, list(zones or [])
+        desired.labels = dict(labels or {})
+        desired.embedded = embed
+        desired.kubeconfig = "" if embed else config.source
+        desired.context = "" if embed else config.context
+        desired.id = cluster_id
+        desired.status = status
+        credentials = config.embedded() if embed else None
+        unchanged = (current is not None and _same(current, desired.to_dict())
+                     and tx.get_secret(name) == credentials)
+        action = "unchanged" if unchanged else ("updated" if current else "created")
+        if dry_run or unchanged:
+            return JoinResult(Cluster.from_dict(current) if unchanged else desired, action)
+        if credentials is not None:
+            tx.put_secret(name, credentials)
+        else:
+            tx.delete_secret(name)
+        stored = tx.update(desired.to_dict()) if current else tx.create(desired.to_dict())
+        tx.add_event(kind="Cluster", name=name, reason="Joined" if current is None else "Updated",
+                     message=f"cluster {name} {action} (endpoint {config.server})")
+    return JoinResult(Cluster.from_dict(stored), action)
+
+
+def _same(stored: dict, desired: dict) -> bool:
+    """Equal apart from what the store itself sets."""
+    def strip(obj: dict) -> dict:
+        md = {k: v for k, v in obj.get("metadata", {}).items()
+              if k not in ("resourceVersion", "uid", "creationTimestamp", "generation")}
+        return {**obj, "metadata": md}
+    return strip(stored) == strip(desired)
+
+
+def _cluster_id(client) -> str:
+    """Karmada's cluster id: the UID of the member's kube-system namespace."""
+    ns = client.get("v1", "namespaces", "kube-system")
+    return (ns or {}).get("metadata", {}).get("uid", "")
+
+
+def _check_unique_id(tx, name: str, cluster_id: str) -> None:
+    if not cluster_id:
+        return
+    for other in tx.list(GROUP_KIND):
+        if other["metadata"]["name"] != name and other.get("spec", {}).get("id") == cluster_id:
+            raise AlreadyExists(f"join {name}: this cluster is already joined as "
+                                f"\"{other['metadata']['name']}\" (same kube-system uid)")
+
+
+def client_for(store, cluster: Cluster):
+    """A MemberClient for a stored cluster, from its kubeconfig reference or embedded credentials."""
+    from karmadactl.members.kubeconfig import Kubeconfig, load_kubeconfig
+
+    if cluster.embedded:
+        with store.read() as tx:
+            secret = tx.get_secret(cluster.name)
+        if not secret:
+            raise NotFound(f"cluster {cluster.name}: its embedded credentials are missing from the store; "
+                           "join it again")
+        return Kubeconfig.from_dict(secret, source=f"store secret {cluster.name}").client(name=cluster.name)
+    return load_kubeconfig(cluster.kubeconfig or None, cluster.context or None).client(name=cluster.name)
+
+
+def _mutate(store, name: str, change: Callable[[Cluster], bool], *, reason: str, message: str,
+            dry_run: bool = False) -> tuple[Cluster, bool]:
+    """Read-modify-write one Cluster in a single transaction. Returns (cluster, changed)."""
+    with store.write() as tx:
+        obj = tx.get(GROUP_KIND, name)
+        if obj is None:
+            raise NotFound(f'cluster "{name}" not found')
+        cluster = Cluster.from_dict(obj)
+        if not change(cluster) or dry_run:
+            return cluster, False
+        stored = Cluster.from_dict(tx.update(cluster.to_dict()))
+        tx.add_event(kind="Cluster", name=name, reason=reason, message=message)
+        return stored, True
+
+
+def taint(store, name: str, changes: list[TaintChange], *, overwrite: bool = False,
+          dry_run: bool = False) -> tuple[Cluster, bool]:
+    def change(cluster: Cluster) -> bool:
+        new = apply_taint_changes(cluster.taints, changes, overwrite=overwrite, now=meta.now(),
+                                  cluster=name)
+        if [t.to_dict() for t in new] == [t.to_dict() for t in cluster.taints]:
+            return False
+        cluster.taints = new
+        return True
+    text = ", ".join(f"{c.key}{':' + c.effect if c.effect else ''}{'-' if c.remove else ''}"
+                     for c in changes)
+    return _mutate(store, name, change, reason="Tainted", message=f"taints changed: {text}",
+                   dry_run=dry_run)
+
+
+def cordon(store, name: str, *, on: bool, dry_run: bool = False) -> tuple[Cluster, bool]:
+    """Karmada's cordon: the cluster.karmada.io/unschedulable:NoSchedule taint."""
+    def change(cluster: Cluster) -> bool:
+        has = any(t.key == TAINT_UNSCHEDULABLE and t.effect == "NoSchedule" for t in cluster.taints)
+        if has == on:
+            return False
+        if on:
+            cluster.taints = [*cluster.taints, Taint(TAINT_UNSCHEDULABLE, "NoSchedule", "", meta.now())]
+        else:
+            cluster.taints = [t for t in cluster.taints
+                              if not (t.key == TAINT_UNSCHEDULABLE and t.effect == "NoSchedule")]
+        return True
+    return _mutate(store, name, change, reason="Cordoned" if on else "Uncordoned",
+                   message=f"cluster {name} {'cordoned' if on else 'uncordoned'}", dry_run=dry_run)
+
+
+def managed_objects(client, cluster: Cluster) -> list[tuple[str, str, str, str]]:
+    """(apiVersion, plural, namespace, name) of every object karmadactl manages in the member."""
+    found = []
+    for gv in cluster.status.get("apiEnablements") or []:
+        for resource in gv.get("resources") or []:
+            if resource["kind"] in ("Event", "Namespace", "Node") or "/" in resource["name"]:
+                continue
+            try:
+                items = client.list(gv["groupVersion"], resource["name"],
+                                    label_selector=f"{MANAGED_LABEL}=true")
+            except Unreachable:
+                raise
+            except Exception as e:  # not listable (405) and the like
+                log.debug("skip %s %s: %s", gv["groupVersion"], resource["name"], e)
+                continue
+            for item in items:
+                md = item.get("metadata", {})
+                found.append((gv["groupVersion"], resource["name"], md.get("namespace", ""), md["name"]))
+    return found
+
+
+def describe_object(api_version: str, plural: str, namespace: str, name: str) -> str:
+    group = api_version.rpartition("/")[0]
+    resource = f"{plural}.{group}" if group else plural
+    return f"{resource}/{namespace + '/' if namespace else ''}{name}"
+
+
+def unjoin(store, name: str, *, keep_resources: bool = False, force: bool = False) -> UnjoinResult:
+    """Delete what karmadactl manages in the member (unless kept), then forget the cluster."""
+    cluster = get(store, name)
+    result = UnjoinResult()
+    if not keep_resources:
+        try:
+            client = client_for(store, cluster)
+            try:
+                for api_version, plural, ns, obj_name in managed_objects(client, cluster):
+                    client.delete(api_version, plural, obj_name, ns or None)
+                    result.deleted.append(describe_object(api_version, plural, ns, obj_name))
+            finally:
+                client.close()
+        except (Unreachable, InvalidInput, NotFound) as e:
+            if not force:
+                raise Unreachable(f"unjoin {name}: cannot clean up the member ({e}); pass --force to "
+                                  "forget it anyway and leave its objects behind") from None
+            result.left_behind = _objects_left(store, name)
+    with store.write() as tx:
+        current = tx.get(GROUP_KIND, name)
+        if current is None:
+            raise NotFound(f'cluster "{name}" not found')
+        tx.delete(GROUP_KIND, name)
+        tx.delete_secret(name)
+        tx.add_event(kind="Cluster", name=name, reason="Unjoined",
+                     message=f"cluster {name} unjoined; {len(result.deleted)} objects deleted, "
+                             f"{len(result.left_behind)} left behind")
+    return result
+
+
+def _objects_left(store, name: str) -> list[str]:
+    """What the store says was pushed to the cluster (Works in karmada-es-NAME)."""
+    with store.read() as tx:
+        works = tx.list("Work.work.karmada.io", namespace=f"karmada-es-{name}")
+    left = []
+    for work in works:
+        for manifest in work.get("spec", {}).get("workload", {}).get("manifests", []):
+            md = manifest.get("metadata", {})
+            left.append(f"{manifest.get('kind', '?').lower()}/"
+                        f"{md.get('namespace') + '/' if md.get('namespace') else ''}{md.get('name')}")
+    return left

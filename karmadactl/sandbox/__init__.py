@@ -1,0 +1,1 @@
+"""Local member clusters for the quick start and the tests."""

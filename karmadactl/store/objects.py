@@ -1,0 +1,310 @@
+"""Tx: reading and writing stored objects, secrets and events in one transaction.
+
+Objects behave like they do in a Kubernetes API server: create fills in uid,
+resourceVersion, creationTimestamp and generation; update is a
+compare-and-swap on resourceVersion; an update that changes nothing writes
+nothing (so a level-based reconcile pass that finds nothing to do leaves every
+resourceVersion alone).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from karmadactl.errors import AlreadyExists, Conflict, InvalidInput, NotFound, StoreError
+from karmadactl.store import schema
+from karmadactl.store.keys import describe, object_key
+
+O = schema.objects
+S = schema.secrets
+E = schema.events
+
+
+def rfc3339(t: datetime) -> str:
+    """Seconds resolution, UTC, "Z": how Kubernetes writes timestamps."""
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def event_time(t: datetime) -> str:
+    """Fixed width with microseconds, so text order is time order in any database."""
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_event_time(s: str) -> datetime:
+    return datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _encode(value: Any, what: str) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise InvalidInput(f"{what} cannot be stored: {e}") from None
+
+
+def _decode(body: str, resource_version: int) -> dict:
+    obj = json.loads(body)
+    obj.setdefault("metadata", {})["resourceVersion"] = str(resource_version)
+    return obj
+
+
+def _content(obj: dict) -> dict:
+    """What generation counts changes of: everything but metadata and status."""
+    return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
+
+
+def _without_version(obj: dict) -> dict:
+    out = dict(obj)
+    out["metadata"] = {k: v for k, v in obj.get("metadata", {}).items() if k != "resourceVersion"}
+    return out
+
+
+def _expected_version(obj: dict, what: str) -> int:
+    rv = obj.get("metadata", {}).get("resourceVersion")
+    if rv in (None, ""):
+        raise InvalidInput(f"{what} has no metadata.resourceVersion; read it before updating it")
+    try:
+        return int(rv)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{what} has an invalid metadata.resourceVersion {rv!r}") from None
+
+
+def _conflict(what: str, actual: int | str, expected: int | str) -> Conflict:
+    return Conflict(
+        f"{what} was modified by someone else (resourceVersion {actual}, expected {expected}); "
+        "re-read and try again"
+    )
+
+
+class Tx:
+    """One database transaction. Get one from Store.read() or Store.write()."""
+
+    def __init__(self, conn: Connection, *, writable: bool):
+        self._conn = conn
+        self.writable = writable
+        # SQLite writers hold the whole database from BEGIN IMMEDIATE; elsewhere
+        # a writer locks each row it reads (SELECT ... FOR UPDATE), so a
+        # read-modify-write inside one write transaction cannot be overtaken.
+        self._lock_rows = writable and conn.dialect.name != "sqlite"
+
+    def _need_write(self) -> None:
+        if not self.writable:
+            raise StoreError("cannot write in a read-only store transaction")
+
+    # -- objects ---------------------------------------------------------
+
+    def _row(self, gk: str, name: str, namespace: str):  # noqa: ANN202
+        q = select(O.c.uid, O.c.resource_version, O.c.generation, O.c.body).where(
+            O.c.group_kind == gk, O.c.namespace == namespace, O.c.name == name
+        )
+        if self._lock_rows:
+            q = q.with_for_update()
+        return self._conn.execute(q).first()
+
+    def get(self, gk: str, name: str, namespace: str = "") -> dict | None:
+        row = self._row(gk, name, namespace)
+        return None if row is None else _decode(row.body, row.resource_version)
+
+    def list(
+        self,
+        gk: str,
+        namespace: str | None = None,
+        selector: Callable[[dict], bool] | None = None,
+    ) -> list[dict]:
+        """Objects of one group-kind, sorted by (namespace, name).
+
+        namespace None means every namespace; "" means cluster-scoped only.
+        """
+        q = select(O.c.namespace, O.c.name, O.c.resource_version, O.c.body).where(O.c.group_kind == gk)
+        if namespace is not None:
+            q = q.where(O.c.namespace == namespace)
+        rows = sorted(self._conn.execute(q).all(), key=lambda r: (r.namespace, r.name))
+        out = [_decode(r.body, r.resource_version) for r in rows]
+        return [o for o in out if selector(o)] if selector else out
+
+    def create(self, obj: dict) -> dict:
+        """Store a new object; AlreadyExists if its key is taken."""
+        self._need_write()
+        gk, ns, name = object_key(obj)
+        what = describe(gk, name, ns)
+        if self._row(gk, name, ns) is not None:
+            raise AlreadyExists(f"{what} already exists")
+        body = copy.deepcopy(obj)
+        meta = body["metadata"]
+        meta["uid"] = str(uuid.uuid4())
+        meta["resourceVersion"] = "1"
+        meta["creationTimestamp"] = rfc3339(_now())
+        meta["generation"] = 1
+        text = _encode(body, what)
+        try:
+            self._conn.execute(
+                insert(O).values(
+                    group_kind=gk, namespace=ns, name=name, uid=meta["uid"],
+                    resource_version=1, generation=1, body=text,
+                )
+            )
+        except IntegrityError:  # created by a concurrent writer since our check
+            raise AlreadyExists(f"{what} already exists") from None
+        return copy.deepcopy(body)
+
+    def update(self, obj: dict) -> dict:
+        """Replace an object if nobody changed it since it was read.
+
+        The caller's metadata.resourceVersion must match the stored one
+        (Conflict otherwise). uid and creationTimestamp are kept from the
+        stored copy; generation goes up when anything outside metadata and
+        status changed. An update that changes nothing writes nothing.
+        """
+        self._need_write()
+        gk, ns, name = object_key(obj)
+        what = describe(gk, name, ns)
+        expected = _expected_version(obj, what)
+        row = self._row(gk, name, ns)
+        if row is None:
+            raise NotFound(f"{what} not found")
+        if row.resource_version != expected:
+            raise _conflict(what, row.resource_version, expected)
+        given_uid = obj["metadata"].get("uid")
+        if given_uid and given_uid != row.uid:
+            raise Conflict(f"{what} was deleted and created again since it was read; re-read and try again")
+        stored = _decode(row.body, row.resource_version)
+        body = copy.deepcopy(obj)
+        meta = body["metadata"]
+        meta["uid"] = row.uid
+        if "creationTimestamp" in stored["metadata"]:
+            meta["creationTimestamp"] = stored["metadata"]["creationTimestamp"]
+        generation = row.generation + (_content(body) != _content(stored))
+        meta["generation"] = generation
+        meta["resourceVersion"] = str(row.resource_version)
+        if body == stored:
+            return stored
+        new_version = row.resource_version + 1
+        meta["resourceVersion"] = str(new_version)
+        result = self._conn.execute(
+            update(O)
+            .where(
+                O.c.group_kind == gk,
+                O.c.namespace == ns,
+                O.c.name == name,
+                O.c.resource_version == expected,
+            )
+            .values(resource_version=new_version, generation=generation, body=_encode(body, what))
+        )
+        if result.rowcount != 1:  # changed between our read and our write
+            now = self._row(gk, name, ns)
+            if now is None:
+                raise NotFound(f"{what} not found")
+            raise _conflict(what, now.resource_version, expected)
+        return copy.deepcopy(body)
+
+    def delete(
+        self, gk: str, name: str, namespace: str = "", resource_version: str | None = None
+    ) -> dict:
+        """Remove an object and return its last state.
+
+        With resource_version, only if it still is at that version (Conflict).
+        """
+        self._need_write()
+        what = describe(gk, name, namespace)
+        row = self._row(gk, name, namespace)
+        if row is None:
+            raise NotFound(f"{what} not found")
+        if resource_version is not None and str(row.resource_version) != str(resource_version):
+            raise _conflict(what, row.resource_version, resource_version)
+        result = self._conn.execute(
+            delete(O).where(
+                O.c.group_kind == gk,
+                O.c.namespace == namespace,
+                O.c.name == name,
+                O.c.resource_version == row.resource_version,
+            )
+        )
+        if result.rowcount != 1:  # changed between our read and our write
+            now = self._row(gk, name, namespace)
+            if now is None:
+                raise NotFound(f"{what} not found")
+            raise _conflict(what, now.resource_version, row.resource_version)
+        return _decode(row.body, row.resource_version)
+
+    # -- secrets ---------------------------------------------------------
+
+    def put_secret(self, name: str, data: dict) -> None:
+        """Store (or replace) credentials under a name, e.g. a cluster's."""
+        self._need_write()
+        text = _encode(data, f'secret "{name}"')
+        stamp = rfc3339(_now())
+        exists = self._conn.execute(select(S.c.name).where(S.c.name == name)).first()
+        if exists:
+            self._conn.execute(update(S).where(S.c.name == name).values(data=text, updated=stamp))
+        else:
+            self._conn.execute(insert(S).values(name=name, data=text, updated=stamp))
+
+    def get_secret(self, name: str) -> dict | None:
+        text = self._conn.execute(select(S.c.data).where(S.c.name == name)).scalar()
+        return None if text is None else json.loads(text)
+
+    def delete_secret(self, name: str) -> None:
+        """Forget a secret; nothing happens if there is none."""
+        self._need_write()
+        self._conn.execute(delete(S).where(S.c.name == name))
+
+    # -- events ----------------------------------------------------------
+
+    def add_event(
+        self,
+        *,
+        kind: str,
+        name: str,
+        namespace: str = "",
+        type: str = "Normal",  # noqa: A002 - the Kubernetes field name
+        reason: str,
+        message: str,
+    ) -> None:
+        self._need_write()
+        self._conn.execute(
+            insert(E).values(
+                time=event_time(_now()),
+                kind=kind,
+                namespace=namespace,
+                name=name,
+                type=type,
+                reason=reason,
+                message=message,
+            )
+        )
+
+    def events(
+        self, *, kind: str | None = None, name: str | None = None, since: datetime | None = None
+    ) -> list[dict]:
+        """Events oldest first; ``time`` is a timezone-aware UTC datetime."""
+        q = select(E).order_by(E.c.time, E.c.id)
+        if kind is not None:
+            q = q.where(E.c.kind == kind)
+        if name is not None:
+            q = q.where(E.c.name == name)
+        if since is not None:
+            if since.tzinfo is None:
+                raise ValueError("since must be timezone-aware")
+            q = q.where(E.c.time >= event_time(since))
+        return [
+            {
+                "time": parse_event_time(r.time),
+                "kind": r.kind,
+                "namespace": r.namespace,
+                "name": r.name,
+                "type": r.type,
+                "reason": r.reason,
+                "message": r.message,
+            }
+            for r in self._conn.execute(q)
+        ]

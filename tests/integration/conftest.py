@@ -1,0 +1,40 @@
+"""Sandbox member clusters as fixtures: real HTTP servers reached through kubeconfigs."""
+
+from __future__ import annotations
+
+import pytest
+
+from karmadactl.sandbox.member import Member
+
+
+@pytest.fixture(scope="session")
+def members(tmp_path_factory):
+    """Three running members for the whole session, each with a kubeconfig file."""
+    folder = tmp_path_factory.mktemp("kubeconfigs")
+    started = []
+    for i in (1, 2, 3):
+        member = Member(f"member{i}", nodes=2 + i)
+        member.start()
+        member.kubeconfig_path = folder / f"member{i}.kubeconfig"
+        member.write_kubeconfig(member.kubeconfig_path)
+        started.append(member)
+    yield started
+    for member in started:
+        member.stop()
+
+
+@pytest.fixture
+def member_client():
+    """The official kubernetes client for a member, as a user's tooling would reach it."""
+    from kubernetes.config import new_client_from_config_dict
+
+    clients = []
+
+    def make(member):
+        client = new_client_from_config_dict(member.kubeconfig(), persist_config=False)
+        clients.append(client)
+        return client
+
+    yield make
+    for c in clients:
+        c.close()
