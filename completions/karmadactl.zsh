@@ -27,7 +27,7 @@ _karmadactl() {
     "sandbox fail") words="--help" ;;
     "sandbox recover") words="--help" ;;
     "sandbox status") words="--help --output -o" ;;
-    "sandbox up") words="--help --join --members --no-join" ;;
+    "sandbox up") words="--help --join --members --no-join --no-tls --tls" ;;
     "taint") words="--dry-run --help --overwrite" ;;
     "uncordon") words="--dry-run --help" ;;
     "unjoin") words="--force --help --keep-resources" ;;

@@ -1,71 +1,139 @@
-"""Kubernetes label selectors: the string form (`-l`) and metav1.LabelSelector; pure."""
+"""Kubernetes label selectors, as kube-apiserver and kubectl parse them; pure.
+
+The string form (`-l`): `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x,y)`,
+`a`, `!a`, `a>1`, `a<1`, joined by commas. The object form: metav1.LabelSelector
+{matchLabels, matchExpressions}. Used by the CLI and the sandbox members alike.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Callable
 
 from karmadactl.errors import InvalidInput
 
 Matcher = Callable[[dict], bool]
-_REQUIREMENT = re.compile(
-    r"^\s*(?P<not>!)?\s*(?P<key>[A-Za-z0-9_./-]+)\s*"
-    r"(?:(?P<op>==|=|!=|\s+in\s+|\s+notin\s+)\s*(?P<value>\([^)]*\)|[A-Za-z0-9_.-]*))?\s*$")
 
 
-def _split(selector: str) -> list[str]:
-    parts, depth, current = [], 0, ""
-    for ch in selector:
-        depth += ch == "("
-        depth -= ch == ")"
+class SelectorError(ValueError):
+    """The selector text cannot be parsed."""
+
+
+@dataclass(frozen=True)
+class Requirement:
+    key: str
+    op: str                      # "=", "!=", "in", "notin", "exists", "!", "gt", "lt"
+    values: tuple[str, ...] = ()
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        has = self.key in labels
+        value = labels.get(self.key)
+        if self.op in ("=", "in"):
+            return has and value in self.values
+        if self.op in ("!=", "notin"):
+            return not has or value not in self.values
+        if self.op == "exists":
+            return has
+        if self.op == "!":
+            return not has
+        try:
+            number, bound = int(value or ""), int(self.values[0])
+        except ValueError:
+            return False
+        return number > bound if self.op == "gt" else number < bound
+
+
+_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                  r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+_SET = re.compile(r"^\s*(\S+?)\s+(in|notin)\s*\((.*)\)\s*$")
+_CMP = re.compile(r"^\s*([^!=<>\s]+)\s*(==|=|!=|>|<)\s*(\S*)\s*$")
+
+
+def _split_terms(text: str) -> list[str]:
+    """Split on commas that are not inside parentheses."""
+    terms, depth, current = [], 0, []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                raise SelectorError(f"unable to parse requirement: unbalanced ')' in {text!r}")
         if ch == "," and depth == 0:
-            parts.append(current)
-            current = ""
+            terms.append("".join(current))
+            current = []
         else:
-            current += ch
-    parts.append(current)
-    return [p for p in parts if p.strip()]
+            current.append(ch)
+    if depth:
+        raise SelectorError(f"unable to parse requirement: unclosed '(' in {text!r}")
+    terms.append("".join(current))
+    return terms
+
+
+def _check_key(key: str) -> str:
+    if not _KEY.match(key) or len(key.split("/")[-1]) > 63:
+        raise SelectorError(f"unable to parse requirement: invalid label key {key!r}")
+    return key
+
+
+def _check_value(value: str) -> str:
+    if not _VALUE.match(value):
+        raise SelectorError(f"unable to parse requirement: invalid label value {value!r}")
+    return value
+
+
+def _parse_term(term: str) -> Requirement:
+    term = term.strip()
+    m = _SET.match(term)
+    if m:
+        values = tuple(_check_value(v.strip()) for v in m.group(3).split(","))
+        return Requirement(_check_key(m.group(1)), m.group(2), values)
+    if term.startswith("!"):
+        return Requirement(_check_key(term[1:].strip()), "!")
+    m = _CMP.match(term)
+    if m:
+        op = {"==": "=", ">": "gt", "<": "lt"}.get(m.group(2), m.group(2))
+        value = m.group(3)
+        if op in ("gt", "lt") and not value.lstrip("-").isdigit():
+            raise SelectorError(f"unable to parse requirement: {value!r} is not an integer")
+        return Requirement(_check_key(m.group(1)), op, (_check_value(value),))
+    if term and not any(c in term for c in "=!<>() "):
+        return Requirement(_check_key(term), "exists")
+    raise SelectorError(f"unable to parse requirement: {term!r}")
+
+
+def parse_label_selector(text: str | None) -> list[Requirement]:
+    """Parse a label selector string; empty or None selects everything."""
+    if not text or not text.strip():
+        return []
+    return [_parse_term(t) for t in _split_terms(text)]
+
+
+def labels_match(requirements: list[Requirement], labels: dict[str, str] | None) -> bool:
+    labels = labels or {}
+    return all(r.matches(labels) for r in requirements)
 
 
 def parse_selector(selector: str) -> Matcher:
-    """`a=b,c!=d,e in (x,y),!f` into a function of a labels dict. InvalidInput when malformed."""
-    requirements = []
-    for part in _split(selector):
-        m = _REQUIREMENT.match(part)
-        if not m or (m["not"] and m["op"]):
-            raise InvalidInput(f"label selector {selector!r}: cannot parse {part.strip()!r}")
-        key, op, value = m["key"], (m["op"] or "").strip(), m["value"]
-        if op in ("in", "notin"):
-            if not (value.startswith("(") and value.endswith(")")):
-                raise InvalidInput(f"label selector {selector!r}: {op} needs a (list)")
-            values = {v.strip() for v in value[1:-1].split(",") if v.strip()}
-            requirements.append(_set_requirement(key, op, values))
-        elif op:
-            requirements.append(_set_requirement(key, "in" if op in ("=", "==") else "notin", {value}))
-        else:
-            requirements.append(_set_requirement(key, "doesnotexist" if m["not"] else "exists", set()))
-    return lambda labels: all(r(labels) for r in requirements)
-
-
-def _set_requirement(key: str, op: str, values: set[str]) -> Matcher:
-    if op == "in":
-        return lambda labels: key in labels and labels[key] in values
-    if op == "notin":
-        return lambda labels: key not in labels or labels[key] not in values
-    if op == "exists":
-        return lambda labels: key in labels
-    return lambda labels: key not in labels
+    """A `-l` selector as a function of a labels dict; InvalidInput naming the selector when malformed."""
+    try:
+        requirements = parse_label_selector(selector)
+    except SelectorError as e:
+        raise InvalidInput(f"label selector {selector!r}: {e}") from None
+    return lambda labels: labels_match(requirements, labels)
 
 
 def label_selector_matcher(selector: dict | None) -> Matcher:
     """metav1.LabelSelector {matchLabels, matchExpressions}; None or {} matches everything."""
     selector = selector or {}
-    requirements = [_set_requirement(k, "in", {v}) for k, v in (selector.get("matchLabels") or {}).items()]
-    ops = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "doesnotexist"}
+    requirements = [Requirement(k, "=", (v,)) for k, v in (selector.get("matchLabels") or {}).items()]
+    ops = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
     for expr in selector.get("matchExpressions") or []:
         op = ops.get(expr.get("operator", ""))
         if op is None:
             raise InvalidInput(f"matchExpressions operator {expr.get('operator')!r}: "
                                "must be In, NotIn, Exists or DoesNotExist")
-        requirements.append(_set_requirement(expr["key"], op, set(expr.get("values") or [])))
-    return lambda labels: all(r(labels) for r in requirements)
+        requirements.append(Requirement(expr["key"], op, tuple(expr.get("values") or ())))
+    return lambda labels: labels_match(requirements, labels)

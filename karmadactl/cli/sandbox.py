@@ -23,12 +23,15 @@ def register(app: typer.Typer) -> None:
     @sandbox.command(help="Start N sandbox members, write their kubeconfigs and join them.")
     def up(ctx: typer.Context,
            members: int = typer.Option(3, "--members", min=1, max=20, help="How many members"),
-           join: bool = typer.Option(True, "--join/--no-join", help="Join them to the store")) -> None:
+           join: bool = typer.Option(True, "--join/--no-join", help="Join them to the store"),
+           tls: bool = typer.Option(True, "--tls/--no-tls",
+                                    help="Serve https with a self-signed CA in the kubeconfig (kubectl "
+                                         "sends tokens only over https)")) -> None:
         from karmadactl.controllers import clusters
         from karmadactl.sandbox import manager
 
         env: Env = ctx.obj
-        infos = manager.up(members)
+        infos = manager.up(members, tls=tls)
         if not join:
             for info in infos:
                 env.out(f"{info.name} running at {info.url} (kubeconfig {info.kubeconfig})")

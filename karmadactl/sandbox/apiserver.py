@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 from dataclasses import dataclass
 
 from aiohttp import web
 
-from karmadactl.sandbox import handlers, simulate
+from karmadactl.sandbox import handlers, patch, simulate
 from karmadactl.sandbox.handlers import Target, respond
 from karmadactl.sandbox.objects import StatusError, status_body
 from karmadactl.sandbox.resources import NODES, ResourceType
 from karmadactl.sandbox.writes import Cluster, now
 
+log = logging.getLogger(__name__)
 PUBLIC_PATHS = frozenset({"/version", "/healthz", "/readyz", "/livez"})
 HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/livez"})
 FAULT_REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
@@ -117,6 +119,15 @@ class ApiServer:
             return await handler(request)
         except StatusError as exc:
             return web.json_response(exc.body(), status=exc.code, headers=exc.headers)
+        except patch.PatchError as exc:
+            return web.json_response(status_body(422, "Invalid", str(exc), {}), status=422)
+        except (web.HTTPException, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug here must still answer like kube
+            log.exception("sandbox apiserver: %s %s failed", request.method, request.path)
+            return web.json_response(status_body(500, "InternalError",
+                                                 f"Internal error occurred: {type(exc).__name__}",
+                                                 {}), status=500)
 
     # routing -------------------------------------------------------------------------------
 

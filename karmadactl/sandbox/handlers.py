@@ -128,6 +128,7 @@ async def watch_objects(cluster: Cluster, request: web.Request, t: Target) -> we
     loop = asyncio.get_running_loop()
     deadline = loop.time() + float(timeout) if timeout.isdigit() else None
     namespace = t.namespace if t.rt.namespaced and t.namespace else None
+    as_table = tables.wants_table(request.headers.get("Accept", ""))
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     response.enable_chunked_encoding()
     try:
@@ -151,6 +152,9 @@ async def watch_objects(cluster: Cluster, request: web.Request, t: Target) -> we
             if event_type is None:
                 continue
             obj = view(t.rt, copy.deepcopy(event.obj))
+            if as_table:
+                obj = tables.to_table(t.rt.kind, [obj], obj["metadata"]["resourceVersion"],
+                                      request.query.get("includeObject", "Metadata"))
             line = json.dumps({"type": event_type, "object": obj}) + "\n"
             await response.write(line.encode())
     except (ConnectionResetError, ConnectionError):

@@ -200,42 +200,34 @@ class Member:
 
     def _call(self, fn: Callable[[], Any]) -> Any:
         """Run fn on the member's loop and return its result (from any thread)."""
-        loop = self._loop
-        if loop is None:
+        if self._loop is None or self._in_loop():
             return fn()
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            return fn()
-        done: "asyncio.Future" = asyncio.run_coroutine_threadsafe(_as_coroutine(fn), loop)
-        return done.result(30)
+        return asyncio.run_coroutine_threadsafe(_as_coroutine(fn), self._loop).result(30)
 
     def fail(self) -> None:
         """Stop listening and drop open connections (clients get connection refused)."""
         self._call(self._drop)
 
     def recover(self) -> asyncio.Task | None:
-        """Listen again on the same port, with the same data. Called from the member's own
-        loop it returns the task that finishes opening (the port is bound already)."""
-        def reopen():
-            if self._server is not None:
-                return None
-            sock = self._bind()
-            return asyncio.get_running_loop().create_task(self._listen(sock))
+        """Listen again on the same port, with the same data. From another thread this
+        returns once serving; from the member's own loop the port is bound on return and
+        the returned task finishes opening."""
+        loop = self._loop
+        if loop is None or self._in_loop():
+            return self._reopen()
+        asyncio.run_coroutine_threadsafe(self.arecover(), loop).result(30)
+        return None
 
-        task = self._call(reopen)
-        if task is not None and threading.current_thread() is not self._thread and \
-                not self._in_loop():
-            asyncio.run_coroutine_threadsafe(_wait(task), self._loop).result(30)
-        return task
+    def _reopen(self) -> asyncio.Task | None:
+        if self._server is not None or self._runner is None:
+            return None
+        return asyncio.get_running_loop().create_task(self._listen(self._bind()))
 
     async def afail(self) -> None:
         self._drop()
 
     async def arecover(self) -> None:
-        task = self.recover()
+        task = self._reopen()
         if task is not None:
             await task
 
@@ -287,6 +279,3 @@ def self_signed_certificate(name: str) -> tuple[bytes, bytes]:
 async def _as_coroutine(fn: Callable[[], Any]) -> Any:
     return fn()
 
-
-async def _wait(task: asyncio.Task) -> None:
-    await task

@@ -124,7 +124,8 @@ def resources_from_crd(crd: dict) -> list[ResourceType]:
     for version in spec.get("versions") or []:
         if not version.get("served", True) or not version.get("name"):
             continue
-        subs = version.get("subresources") or {}
+        subs = version.get("subresources")
+        subs = subs if isinstance(subs, dict) else {}
         scale = subs.get("scale")
         paths = (".spec.replicas", ".status.replicas", "")
         if isinstance(scale, dict):

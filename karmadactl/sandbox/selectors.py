@@ -1,118 +1,17 @@
-"""Label and field selectors as kube-apiserver parses them.
-
-Label selectors: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x,y)`, `a`,
-`!a`, `a>1`, `a<1`, joined by commas. Field selectors: `path=v`, `path==v`,
-`path!=v` over metadata.name, metadata.namespace and a few per-kind fields.
+"""Selectors as kube-apiserver parses them: label selectors come from
+karmadactl.apis.labels; field selectors (`path=v`, `path==v`, `path!=v` over
+metadata.name, metadata.namespace and a few per-kind fields) live here.
 Parsing errors raise `SelectorError` (the server answers 400 BadRequest).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable
 
+from karmadactl.apis.labels import SelectorError, labels_match, parse_label_selector
+
 Matcher = Callable[[dict], bool]
-
-
-class SelectorError(ValueError):
-    """The selector text cannot be parsed."""
-
-
-@dataclass(frozen=True)
-class Requirement:
-    key: str
-    op: str                      # "=", "!=", "in", "notin", "exists", "!", "gt", "lt"
-    values: tuple[str, ...] = ()
-
-    def matches(self, labels: dict[str, str]) -> bool:
-        has = self.key in labels
-        value = labels.get(self.key)
-        if self.op in ("=", "in"):
-            return has and value in self.values
-        if self.op in ("!=", "notin"):
-            return not has or value not in self.values
-        if self.op == "exists":
-            return has
-        if self.op == "!":
-            return not has
-        try:
-            number, bound = int(value or ""), int(self.values[0])
-        except ValueError:
-            return False
-        return number > bound if self.op == "gt" else number < bound
-
-
-_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-                  r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
-_SET = re.compile(r"^\s*(\S+?)\s+(in|notin)\s*\((.*)\)\s*$")
-_CMP = re.compile(r"^\s*([^!=<>\s]+)\s*(==|=|!=|>|<)\s*(\S*)\s*$")
-
-
-def _split_terms(text: str) -> list[str]:
-    """Split on commas that are not inside parentheses."""
-    terms, depth, current = [], 0, []
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
-                raise SelectorError(f"unable to parse requirement: unbalanced ')' in {text!r}")
-        if ch == "," and depth == 0:
-            terms.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    if depth:
-        raise SelectorError(f"unable to parse requirement: unclosed '(' in {text!r}")
-    terms.append("".join(current))
-    return terms
-
-
-def _check_key(key: str) -> str:
-    if not _KEY.match(key) or len(key.split("/")[-1]) > 63:
-        raise SelectorError(f"unable to parse requirement: invalid label key {key!r}")
-    return key
-
-
-def _check_value(value: str) -> str:
-    if not _VALUE.match(value):
-        raise SelectorError(f"unable to parse requirement: invalid label value {value!r}")
-    return value
-
-
-def _parse_term(term: str) -> Requirement:
-    term = term.strip()
-    m = _SET.match(term)
-    if m:
-        values = tuple(_check_value(v.strip()) for v in m.group(3).split(","))
-        return Requirement(_check_key(m.group(1)), m.group(2), values)
-    if term.startswith("!"):
-        return Requirement(_check_key(term[1:].strip()), "!")
-    m = _CMP.match(term)
-    if m:
-        op = {"==": "=", ">": "gt", "<": "lt"}.get(m.group(2), m.group(2))
-        value = m.group(3)
-        if op in ("gt", "lt") and not value.lstrip("-").isdigit():
-            raise SelectorError(f"unable to parse requirement: {value!r} is not an integer")
-        return Requirement(_check_key(m.group(1)), op, (_check_value(value),))
-    if term and not any(c in term for c in "=!<>() "):
-        return Requirement(_check_key(term), "exists")
-    raise SelectorError(f"unable to parse requirement: {term!r}")
-
-
-def parse_label_selector(text: str | None) -> list[Requirement]:
-    """Parse a label selector string; empty or None selects everything."""
-    if not text or not text.strip():
-        return []
-    return [_parse_term(t) for t in _split_terms(text)]
-
-
-def labels_match(requirements: list[Requirement], labels: dict[str, str] | None) -> bool:
-    labels = labels or {}
-    return all(r.matches(labels) for r in requirements)
 
 
 # field selectors ------------------------------------------------------------------------

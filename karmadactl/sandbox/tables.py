@@ -56,7 +56,7 @@ COLUMNS: dict[str, list[Column]] = {
         ("Ready", "string", lambda o: f"{_status(o).get('readyReplicas', 0)}/"
                                       f"{_spec(o).get('replicas', 1)}")],
     "Node": [("Status", "string", _node_status), ("Roles", "string", _node_roles),
-             ("Version", "string", lambda o: (_status(o).get("nodeInfo") or {})
+             ("Age", "string", _age), ("Version", "string", lambda o: (_status(o).get("nodeInfo") or {})
               .get("kubeletVersion", ""))],
     "Namespace": [("Status", "string", lambda o: _status(o).get("phase", ""))],
     "Pod": [("Status", "string", lambda o: _status(o).get("phase", ""))],
@@ -77,8 +77,9 @@ def wants_table(accept: str) -> bool:
 def to_table(kind: str, objects: list[dict], resource_version: str,
              include_object: str = "Metadata") -> dict:
     """The Table for objects of one kind (includeObject: None, Metadata or Object)."""
-    columns: list[Column] = [("Name", "string", _name), *COLUMNS.get(kind, []),
-                             ("Age", "string", _age)]
+    columns: list[Column] = [("Name", "string", _name), *COLUMNS.get(kind, [])]
+    if not any(name == "Age" for name, _, _ in columns):
+        columns.append(("Age", "string", _age))
     definitions = [{"name": name, "type": type_, "format": "name" if name == "Name" else "",
                     "description": "", "priority": 0} for name, type_, _ in columns]
     rows = []

@@ -10,6 +10,7 @@ CustomResourceDefinitions update the registry.
 
 from __future__ import annotations
 
+import base64
 import copy
 import re
 import secrets
@@ -94,14 +95,40 @@ def validate_metadata(rt: ResourceType, obj: dict) -> None:
                            f'Invalid value: "{value}": a valid label must be an empty string or '
                            "consist of alphanumeric characters, '-', '_' or '.', and must start "
                            "and end with an alphanumeric character"))
-    if rt.group_resource == CRD_GROUP_RESOURCE and name:
-        spec = obj.get("spec") or {}
-        expected = f"{(spec.get('names') or {}).get('plural', '')}.{spec.get('group', '')}"
-        if name != expected:
-            causes.append(("metadata.name", "FieldValueInvalid",
-                           f'Invalid value: "{name}": must be spec.names.plural+"."+spec.group'))
+    for part in ("spec", "status"):
+        if part in obj and obj[part] is not None and not isinstance(obj[part], dict):
+            causes.append((part, "FieldValueInvalid", "Invalid value: must be an object"))
+    if rt.group_resource == CRD_GROUP_RESOURCE and isinstance(obj.get("spec") or {}, dict):
+        causes.extend(_crd_causes(name, obj.get("spec") or {}))
     if causes:
         raise invalid(rt.kind, rt.group, name, causes)
+
+
+def _crd_causes(name: str, spec: dict) -> list[tuple[str, str, str]]:
+    """What makes a CustomResourceDefinition unacceptable (the checks clients trip over)."""
+    causes = []
+    names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+    for field, value in (("spec.group", spec.get("group")),
+                         ("spec.names.plural", names.get("plural")),
+                         ("spec.names.kind", names.get("kind"))):
+        if not value or not isinstance(value, str):
+            causes.append((field, "FieldValueRequired", "Required value"))
+    if name and name != f"{names.get('plural', '')}.{spec.get('group', '')}":
+        causes.append(("metadata.name", "FieldValueInvalid",
+                       f'Invalid value: "{name}": must be spec.names.plural+"."+spec.group'))
+    if spec.get("scope", "Namespaced") not in ("Namespaced", "Cluster"):
+        causes.append(("spec.scope", "FieldValueNotSupported",
+                       f'Unsupported value: "{spec.get("scope")}": supported values: '
+                       '"Cluster", "Namespaced"'))
+    versions = spec.get("versions")
+    if not isinstance(versions, list) or not versions or \
+            not all(isinstance(v, dict) and v.get("name") for v in versions):
+        causes.append(("spec.versions", "FieldValueInvalid",
+                       "Invalid value: must be a non-empty list of named versions"))
+    elif sum(1 for v in versions if v.get("storage")) != 1:
+        causes.append(("spec.versions", "FieldValueInvalid",
+                       "Invalid value: must have exactly one version marked as storage version"))
+    return causes
 
 
 def _crd_status(crd: dict) -> dict:
@@ -141,6 +168,32 @@ def _defaults_on_create(rt: ResourceType, obj: dict) -> None:
         obj["status"] = _crd_status(obj)
 
 
+def _normalize_secret(obj: dict) -> None:
+    """stringData is write-only: kube folds it into data (base64) and drops it."""
+    string_data = obj.pop("stringData", None)
+    if isinstance(string_data, dict):
+        data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+        for key, value in string_data.items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
+        obj["data"] = data
+    obj.setdefault("type", "Opaque")
+
+
+def _keep_allocations(new: dict, old: dict) -> None:
+    """A Service written without its clusterIP or nodePorts keeps the allocated ones."""
+    spec, old_spec = new.get("spec"), old.get("spec") or {}
+    if not isinstance(spec, dict):
+        return
+    for field in ("clusterIP", "clusterIPs"):
+        if not spec.get(field) and old_spec.get(field):
+            spec[field] = copy.deepcopy(old_spec[field])
+    old_ports = {(p.get("port"), p.get("protocol", "TCP")): p for p in old_spec.get("ports") or []}
+    for port in spec.get("ports") or []:
+        previous = old_ports.get((port.get("port"), port.get("protocol", "TCP"))) or {}
+        if isinstance(port, dict) and not port.get("nodePort") and previous.get("nodePort"):
+            port["nodePort"] = previous["nodePort"]
+
+
 class Cluster:
     """The objects of one member and the rules every write follows."""
 
@@ -148,6 +201,31 @@ class Cluster:
         self.store = ObjectStore()
         self.registry = Registry()
         self.on_write: list[WriteHook] = []
+        self._next_ip = 10                       # 10.96.0.10 onwards for Service clusterIPs
+        self._next_node_port = 30000
+
+    def _allocate(self, rt: ResourceType, obj: dict) -> None:
+        """Fill what the control plane assigns: a Service's clusterIP and nodePorts."""
+        if rt.group_resource != ("", "services") or not isinstance(obj.get("spec"), dict):
+            return
+        spec = obj["spec"]
+        spec.setdefault("type", "ClusterIP")
+        if spec["type"] != "ExternalName" and not spec.get("clusterIP"):
+            spec["clusterIP"] = f"10.96.{self._next_ip // 256}.{self._next_ip % 256}"
+            self._next_ip += 1
+        if spec.get("clusterIP") and spec["clusterIP"] != "None":
+            spec.setdefault("clusterIPs", [spec["clusterIP"]])
+            spec.setdefault("ipFamilies", ["IPv4"])
+            spec.setdefault("ipFamilyPolicy", "SingleStack")
+        spec.setdefault("sessionAffinity", "None")
+        for port in spec.get("ports") or []:
+            if not isinstance(port, dict):
+                continue
+            port.setdefault("protocol", "TCP")
+            port.setdefault("targetPort", port.get("port"))
+            if spec["type"] in ("NodePort", "LoadBalancer") and not port.get("nodePort"):
+                port["nodePort"] = self._next_node_port
+                self._next_node_port += 1
 
     # reads ---------------------------------------------------------------------------------
 
@@ -169,7 +247,9 @@ class Cluster:
         if not isinstance(obj, dict):
             raise bad_request("the body is not a JSON object")
         meta = obj.get("metadata")
-        if not isinstance(meta, dict):
+        if meta is not None and not isinstance(meta, dict):
+            raise bad_request("metadata must be an object")
+        if meta is None:
             meta = obj["metadata"] = {}
         self._check_namespace(rt, namespace, meta)
         if not meta.get("name") and meta.get("generateName"):
@@ -192,6 +272,7 @@ class Cluster:
             obj.pop("status", None)
         if not keep_status:
             _defaults_on_create(rt, obj)
+        self._normalize(rt, obj, None)
         if managed:
             meta.pop("managedFields", None)
             obj = patching.record_update(None, obj, manager, now())
@@ -221,7 +302,9 @@ class Cluster:
             raise bad_request("the body is not a JSON object")
         old_meta = old["metadata"]
         meta = new.get("metadata")
-        if not isinstance(meta, dict):
+        if meta is not None and not isinstance(meta, dict):
+            raise bad_request("metadata must be an object")
+        if meta is None:
             meta = new["metadata"] = {}
         name, namespace = old_meta["name"], old_meta.get("namespace", "")
         if meta.get("name") not in (None, name):
@@ -257,6 +340,7 @@ class Cluster:
                     rmeta[server_field] = old_meta[server_field]
                 else:
                     rmeta.pop(server_field, None)
+            self._normalize(rt, result, old)
             generation = old_meta.get("generation", 1)
             if _spec_part(result) != _spec_part(old):
                 generation += 1
@@ -277,6 +361,15 @@ class Cluster:
         self.store.put(rt.group_resource, result)
         self._written(rt, result, sub)
         return result
+
+    def _normalize(self, rt: ResourceType, obj: dict, old: dict | None) -> None:
+        """Per-kind server behaviour on every main-resource write."""
+        if rt.group_resource == ("", "secrets"):
+            _normalize_secret(obj)
+        elif rt.group_resource == ("", "services"):
+            if old is not None:
+                _keep_allocations(obj, old)
+            self._allocate(rt, obj)
 
     # apply ---------------------------------------------------------------------------------
 

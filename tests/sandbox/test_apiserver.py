@@ -222,7 +222,26 @@ def test_main_resource_writes_keep_status_and_status_writes_keep_spec(api_client
     body.spec.replicas = 3
     replaced = apps.replace_namespaced_deployment("web", "default", body)
     assert replaced.spec.replicas == 3
-    assert replaced.status.observed_generation != 1
+    assert replaced.status.observed_generation == 42
+
+
+def test_services_get_a_cluster_ip_that_later_writes_keep(api_client):
+    core = k8s.CoreV1Api(api_client)
+    svc = {"metadata": {"name": "web"},
+           "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
+    created = core.create_namespaced_service("default", svc)
+    ip = created.spec.cluster_ip
+    assert ip.startswith("10.96.") and created.spec.ports[0].target_port == 80
+    replaced = core.replace_namespaced_service("web", "default", svc)    # no clusterIP in body
+    assert replaced.spec.cluster_ip == ip
+
+
+def test_secret_string_data_is_stored_as_base64_data(api_client):
+    core = k8s.CoreV1Api(api_client)
+    secret = core.create_namespaced_secret(
+        "default", {"metadata": {"name": "s"}, "stringData": {"password": "hunter2"}})
+    assert secret.data == {"password": "aHVudGVyMg=="} and secret.string_data is None
+    assert secret.type == "Opaque"
 
 
 # patches ------------------------------------------------------------------------------------
@@ -321,6 +340,28 @@ def test_delete_returns_success_status_and_namespace_delete_cascades(api_client)
     assert err.value.status == 403
 
 
+def test_finalizers_hold_deletion_until_removed(api_client):
+    core = k8s.CoreV1Api(api_client)
+    held = dict(configmap("held"), metadata={"name": "held", "finalizers": ["example.com/keep"]})
+    core.create_namespaced_config_map("default", held)
+    core.delete_namespaced_config_map("held", "default")
+    still = core.read_namespaced_config_map("held", "default")
+    assert still.metadata.deletion_timestamp is not None
+    core.patch_namespaced_config_map("held", "default", {"metadata": {"finalizers": None}})
+    with pytest.raises(ApiException) as err:
+        core.read_namespaced_config_map("held", "default")
+    assert err.value.status == 404
+
+
+def test_delete_collection_by_label(api_client, raw):
+    core = k8s.CoreV1Api(api_client)
+    core.create_namespaced_config_map("default", configmap("a", {"drop": "yes"}))
+    core.create_namespaced_config_map("default", configmap("b", {"drop": "no"}))
+    status, _, body = raw("DELETE", "/api/v1/namespaces/default/configmaps?labelSelector=drop%3Dyes")
+    assert status == 200 and [i["metadata"]["name"] for i in body["items"]] == ["a"]
+    assert [c.metadata.name for c in core.list_namespaced_config_map("default").items] == ["b"]
+
+
 # selectors ----------------------------------------------------------------------------------
 
 def test_label_and_field_selectors_on_lists(api_client):
@@ -342,6 +383,34 @@ def test_label_and_field_selectors_on_lists(api_client):
     with pytest.raises(ApiException) as err:
         names(field_selector="spec.whatever=1")
     assert err.value.status == 400
+
+
+@pytest.mark.parametrize("selector, labels, selected", [
+    ("", {}, True),
+    ("a=1", {"a": "1"}, True),
+    ("a==1", {"a": "2"}, False),
+    ("a!=1", {}, True),
+    ("a in (1, 2)", {"a": "2"}, True),
+    ("a notin (1,2)", {"a": "1"}, False),
+    ("a", {"a": ""}, True),
+    ("!a", {"a": "x"}, False),
+    ("a>3", {"a": "4"}, True),
+    ("a<3", {"a": "4"}, False),
+    ("app.kubernetes.io/name=web,tier in (fe)", {"app.kubernetes.io/name": "web", "tier": "fe"},
+     True),
+])
+def test_label_selector_semantics(selector, labels, selected):
+    from karmadactl.apis.labels import labels_match, parse_label_selector
+
+    assert labels_match(parse_label_selector(selector), labels) is selected
+
+
+@pytest.mark.parametrize("bad", ["a in (1", "a=b=c", "=x", "a in 1,2)", "bad key=1"])
+def test_label_selector_rejects_malformed_text(bad):
+    from karmadactl.apis.labels import SelectorError, parse_label_selector
+
+    with pytest.raises(SelectorError):
+        parse_label_selector(bad)
 
 
 # watch --------------------------------------------------------------------------------------
@@ -380,6 +449,19 @@ def test_watch_from_zero_lists_current_objects_and_times_out(api_client):
         core.list_namespace, resource_version="0", timeout_seconds=1)]
     assert sorted(events) == [("ADDED", n) for n in
                               ("default", "kube-node-lease", "kube-public", "kube-system")]
+
+
+def test_watch_from_a_compacted_resource_version_is_410_gone():
+    from karmadactl.sandbox.objects import ObjectStore
+
+    store = ObjectStore(history=2)
+    for name in ("a", "b", "c", "d"):
+        store.put(("", "configmaps"), {"metadata": {"name": name, "namespace": "default"}})
+    with pytest.raises(Exception) as err:
+        store.watch(("", "configmaps"), None, since=1)
+    assert err.value.code == 410
+    replay = store.watch(("", "configmaps"), None, since=3)
+    assert replay.queue.get_nowait().obj["metadata"]["name"] == "d"
 
 
 # simulated workload status ------------------------------------------------------------------
@@ -429,6 +511,15 @@ def test_crd_makes_its_kind_servable_and_deleting_it_removes_it(api_client, raw)
     assert raw("GET", "/apis/example.com/v1")[0] == 404
     assert raw("GET", "/apis/example.com/v1/namespaces/default/widgets")[0] == 404
     assert "example.com" not in {g["name"] for g in raw("GET", "/apis")[2]["groups"]}
+
+
+def test_an_unacceptable_crd_is_invalid(raw):
+    bad = json.loads(json.dumps(CRD))
+    bad["spec"]["versions"][0]["storage"] = False
+    status, _, body = raw("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", bad)
+    assert (status, body["reason"]) == (422, "Invalid")
+    assert body["details"]["causes"][0]["field"] == "spec.versions"
+    assert raw("GET", "/apis/example.com/v1")[0] == 404
 
 
 # faults -------------------------------------------------------------------------------------
@@ -499,7 +590,9 @@ def test_kubectl_get_apply_server_side_and_get_json(tmp_path):
 
         got = kubectl("get", "ns")
         assert got.returncode == 0, got.stderr
-        assert "kube-system" in got.stdout
+        # a Table answer: kubectl shows the STATUS column of namespaces
+        assert got.stdout.split("\n")[0].split() == ["NAME", "STATUS", "AGE"]
+        assert ["kube-system", "Active"] == got.stdout.split("\n")[4].split()[:2]
         applied = kubectl("apply", "--server-side", "-f", str(manifest))
         assert applied.returncode == 0, applied.stderr
         assert "deployment.apps/web serverside-applied" in applied.stdout
@@ -510,3 +603,44 @@ def test_kubectl_get_apply_server_side_and_get_json(tmp_path):
         assert items[0]["spec"]["replicas"] == 2
     finally:
         m.stop()
+
+
+def test_start_on_a_taken_port_fails(member):
+    other = Member("clash", port=member.port)
+    with pytest.raises(OSError):
+        other.start()
+
+
+def test_serve_in_the_callers_loop_with_fail_and_recover():
+    """The daemon's way: await serve() in its own loop and fail/recover from that loop."""
+    import asyncio
+
+    async def reachable(member: Member) -> bool:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", member.port)
+        except OSError:
+            return False
+        writer.close()
+        return True
+
+    async def scenario() -> list[bool]:
+        m = Member("inloop", nodes=0)
+        serving = asyncio.create_task(m.serve())
+        for _ in range(500):
+            if m.port and await reachable(m):
+                break
+            await asyncio.sleep(0.01)
+        seen = [await reachable(m)]
+        m.fail()
+        seen.append(await reachable(m))
+        await m.arecover()
+        seen.append(await reachable(m))
+        serving.cancel()
+        try:
+            await serving
+        except asyncio.CancelledError:
+            pass
+        seen.append(await reachable(m))
+        return seen
+
+    assert asyncio.run(scenario()) == [True, False, True, False]
