@@ -81,9 +81,9 @@ def run(argv: list[str], env: Env | None = None) -> int:
     except click_exc.ClickException as e:
         e.show(file=env.stderr)
         return e.exit_code
-    except (typer.Exit, click_exc.Exit) as e:
+    except typer.Exit as e:
         return e.exit_code
-    except (typer.Abort, click_exc.Abort):
+    except typer.Abort:
         env.err("Aborted.")
         return ExitCode.ERROR
     except KeyboardInterrupt:

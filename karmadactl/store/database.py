@@ -57,8 +57,11 @@ class Store:
         if private:
             if not create and not target.path.exists():
                 raise StoreError(f"no karmadactl store at {target.display}")
-            with engines.private_umask():
-                engines.prepare_file(target.path)
+            try:
+                with engines.private_umask():
+                    engines.prepare_file(target.path)
+            except OSError as e:
+                raise StoreError(f"cannot create store {target.display}: {e.strerror}") from None
         store = cls(engines.make_engine(target), target)
         try:
             with engines.private_umask() if private else nullcontext():

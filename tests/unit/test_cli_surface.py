@@ -83,3 +83,14 @@ def test_store_url_from_environment_and_flag(home, tmp_path):
     assert run_cli("get", "clusters", env={"KARMADACTL_STORE": f"sqlite:///{env_db}"}).returncode == 0
     assert env_db.exists()
     assert not (home / "karmada.db").exists()
+
+
+def test_an_unusable_store_is_a_one_line_error(home, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run_cli("--store", f"sqlite:///{blocker}/sub/karmada.db", "get", "clusters")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith("error: cannot create store") and "Traceback" not in result.stderr
+    secret = run_cli("--store", "postgresql+psycopg://u:hunter2@127.0.0.1:1/db", "get", "clusters")
+    assert secret.returncode == 1 and "hunter2" not in secret.stderr
