@@ -7,10 +7,10 @@ from fractions import Fraction
 import pytest
 
 from karmadactl.errors import InvalidInput
-from karmadactl.members.status import (BINARY_SI, DECIMAL_EXPONENT, DECIMAL_SI,
-                                       api_enablements_condition, conditions, format_quantity,
-                                       node_summary, parse_quantity, pod_requests,
-                                       quantity_format, resource_summary)
+from karmadactl.apis.quantity import (BINARY_SI, DECIMAL_EXPONENT, DECIMAL_SI, format_quantity,
+                                      parse_quantity, pod_requests, quantity_format)
+from karmadactl.members.status import (api_enablements_condition, conditions, node_summary,
+                                       resource_summary)
 
 
 @pytest.mark.parametrize("text, value, fmt", [
