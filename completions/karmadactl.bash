@@ -10,16 +10,20 @@ _karmadactl() {
   for ((i=1; i<COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "${path:+$path }$word" in
-      "completion"|"cordon"|"get"|"init"|"join"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"taint"|"uncordon"|"unjoin"|"version") path="${path:+$path }$word" ;;
+      "apply"|"completion"|"cordon"|"delete"|"get"|"init"|"join"|"plan"|"propagate"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"taint"|"uncordon"|"unjoin"|"version") path="${path:+$path }$word" ;;
     esac
   done
   case "$path" in
-    "") words="completion cordon get init join sandbox taint uncordon unjoin version --help --no-color --store --verbose -v" ;;
+    "") words="apply completion cordon delete get init join plan propagate sandbox taint uncordon unjoin version --help --no-color --store --verbose -v" ;;
+    "apply") words="--dry-run --filename --help --output --recursive -R -f -o" ;;
     "completion") words="--help" ;;
     "cordon") words="--dry-run --help" ;;
-    "get") words="--help --output --selector -l -o clusters" ;;
+    "delete") words="--filename --help --ignore-not-found --namespace --recursive -R -f -n" ;;
+    "get") words="--all-namespaces --help --namespace --output --selector -A -l -n -o clusters" ;;
     "init") words="--help" ;;
     "join") words="--cluster-context --cluster-kubeconfig --context --dry-run --embed-credentials --help --kubeconfig --label --output --provider --region --zone --zones -l -o" ;;
+    "plan") words="--filename --help --offline --output --recursive -R -f -o" ;;
+    "propagate") words="--aggregated --all-clusters --cluster --cluster-selector --divided --dry-run --duplicated --dynamic-weight --help --name --namespace --output --priority --weight -C -n -o" ;;
     "sandbox") words="down fail recover status up --help" ;;
     "sandbox down") words="--help --keep-clusters" ;;
     "sandbox fail") words="--help" ;;

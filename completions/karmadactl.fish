@@ -8,21 +8,41 @@ function __karmadactl_path
     end
     string join ' ' $path
 end
-set -g __karmadactl_commands 'completion' 'cordon' 'get' 'init' 'join' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'taint' 'uncordon' 'unjoin' 'version'
+set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'get' 'init' 'join' 'plan' 'propagate' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'taint' 'uncordon' 'unjoin' 'version'
 complete -c karmadactl -f
-complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "completion cordon get init join sandbox taint uncordon unjoin version"
+complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete get init join plan propagate sandbox taint uncordon unjoin version"
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l no-color
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l store
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l verbose
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -s v
+complete -c karmadactl -n "test (__karmadactl_path) = 'apply'" -l dry-run
+complete -c karmadactl -n "test (__karmadactl_path) = 'apply'" -l filename
+complete -c karmadactl -n "test (__karmadactl_path) = 'apply'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'apply'" -l output -x -a "table wide json yaml name"
+complete -c karmadactl -n "test (__karmadactl_path) = 'apply'" -l recursive
+complete -c karmadactl -n "test (__karmadactl_path) = 'apply'" -s R
+complete -c karmadactl -n "test (__karmadactl_path) = 'apply'" -s f
+complete -c karmadactl -n "test (__karmadactl_path) = 'apply'" -s o
 complete -c karmadactl -n "test (__karmadactl_path) = 'completion'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'cordon'" -l dry-run
 complete -c karmadactl -n "test (__karmadactl_path) = 'cordon'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'delete'" -l filename
+complete -c karmadactl -n "test (__karmadactl_path) = 'delete'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'delete'" -l ignore-not-found
+complete -c karmadactl -n "test (__karmadactl_path) = 'delete'" -l namespace
+complete -c karmadactl -n "test (__karmadactl_path) = 'delete'" -l recursive
+complete -c karmadactl -n "test (__karmadactl_path) = 'delete'" -s R
+complete -c karmadactl -n "test (__karmadactl_path) = 'delete'" -s f
+complete -c karmadactl -n "test (__karmadactl_path) = 'delete'" -s n
+complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l all-namespaces
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l namespace
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l output -x -a "table wide json yaml name"
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l selector
+complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -s A
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -s l
+complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -s n
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -s o
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -a "clusters"
 complete -c karmadactl -n "test (__karmadactl_path) = 'init'" -l help
@@ -41,6 +61,31 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l zone
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l zones
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -s l
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -s o
+complete -c karmadactl -n "test (__karmadactl_path) = 'plan'" -l filename
+complete -c karmadactl -n "test (__karmadactl_path) = 'plan'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'plan'" -l offline
+complete -c karmadactl -n "test (__karmadactl_path) = 'plan'" -l output -x -a "table wide json yaml name"
+complete -c karmadactl -n "test (__karmadactl_path) = 'plan'" -l recursive
+complete -c karmadactl -n "test (__karmadactl_path) = 'plan'" -s R
+complete -c karmadactl -n "test (__karmadactl_path) = 'plan'" -s f
+complete -c karmadactl -n "test (__karmadactl_path) = 'plan'" -s o
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l aggregated
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l all-clusters
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l cluster
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l cluster-selector
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l divided
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l dry-run
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l duplicated
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l dynamic-weight
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l name
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l namespace
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l output -x -a "table wide json yaml name"
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l priority
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l weight
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -s C
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -s n
+complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -s o
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox'" -a "down fail recover status up"
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox down'" -l help

@@ -7,6 +7,7 @@ rule (containers, init containers, sidecars, overhead).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from fractions import Fraction
@@ -35,6 +36,7 @@ def quantity_format(text: str | int | float) -> str:
     return _parse(text)[1]
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse(text: str | int | float) -> tuple[Fraction, str]:
     if isinstance(text, bool):
         raise InvalidInput(f"quantity {text!r}: not a number")

@@ -21,7 +21,8 @@ HELP = "Karmada's multi-cluster propagation, without a control plane."
 # module is loaded (typer builds converters for every registered parameter).
 COMMANDS = {"version": "misc", "init": "misc", "join": "clusters", "unjoin": "clusters",
             "cordon": "clusters", "uncordon": "clusters", "taint": "clusters", "get": "get",
-            "sandbox": "sandbox"}
+            "sandbox": "sandbox", "apply": "resources", "delete": "resources", "plan": "resources",
+            "propagate": "resources"}
 GLOBAL_OPTIONS_WITH_VALUE = {"--store"}
 
 

@@ -87,11 +87,11 @@ def validate_metadata(rt: ResourceType, obj: dict) -> None:
         labels = {}
     for key, value in labels.items():
         if not _LABEL_KEY.match(str(key)) or len(str(key).split("/")[-1]) > 63:
-            causes.append((f"metadata.labels", "FieldValueInvalid",
+            causes.append(("metadata.labels", "FieldValueInvalid",
                            f'Invalid value: "{key}": name part must consist of alphanumeric '
                            "characters, '-', '_' or '.'"))
         if not isinstance(value, str) or not _LABEL_VALUE.match(value):
-            causes.append((f"metadata.labels", "FieldValueInvalid",
+            causes.append(("metadata.labels", "FieldValueInvalid",
                            f'Invalid value: "{value}": a valid label must be an empty string or '
                            "consist of alphanumeric characters, '-', '_' or '.', and must start "
                            "and end with an alphanumeric character"))

@@ -132,6 +132,10 @@ class Tx:
         out = [_decode(r.body, r.resource_version) for r in rows]
         return [o for o in out if selector(o)] if selector else out
 
+    def group_kinds(self) -> list[str]:
+        """Every group-kind that has at least one stored object, sorted."""
+        return sorted(r[0] for r in self._conn.execute(select(O.c.group_kind).distinct()).all())
+
     def create(self, obj: dict) -> dict:
         """Store a new object; AlreadyExists if its key is taken."""
         self._need_write()

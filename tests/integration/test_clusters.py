@@ -83,7 +83,7 @@ def test_get_clusters_in_every_output_format(home, members):
     assert listed["kind"] == "List" and len(listed["items"]) == 3
 
     missing = run_cli("get", "clusters", "nope")
-    assert missing.returncode == 1 and 'cluster "nope" not found' in missing.stderr
+    assert missing.returncode == 1 and 'clusters.cluster.karmada.io "nope" not found' in missing.stderr
     bad = run_cli("get", "clusters", "-o", "xml")
     assert bad.returncode == 2 and "--output" in bad.stderr
 

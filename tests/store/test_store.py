@@ -502,7 +502,7 @@ def test_failed_upgrade_leaves_old_schema(tmp_path: Path) -> None:
 
 
 def test_newer_schema_is_refused(home: Path) -> None:
-    with Store.open() as s:
+    with Store.open():
         pass
     eng = _raw_engine(home / "karmada.db")
     version = Table("schema_version", MetaData(), Column("id", Integer), Column("version", Integer))

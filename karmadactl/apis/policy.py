@@ -1,0 +1,1041 @@
+"""PropagationPolicy / ClusterPropagationPolicy (policy.karmada.io/v1alpha1) as typed objects; pure.
+
+`PropagationPolicy.from_dict` reads Karmada's own YAML unchanged, rejects unknown or
+mistyped fields the way kubectl's strict field validation does, fills in the defaults
+that Karmada's CRD schema and mutating webhook set, and applies the checks of
+Karmada's validating webhook. Every problem is one InvalidInput naming the field
+path: "<source>: PropagationPolicy default/nginx: spec.placement...: <problem>".
+`to_dict` gives the full object back (camelCase, defaults filled in, empty optional
+fields left out), so `from_dict(p.to_dict()) == p`.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from karmadactl.errors import InvalidInput
+
+if TYPE_CHECKING:  # pragma: no cover
+    from karmadactl.apis.cluster import Cluster, Taint
+
+API_VERSION = "policy.karmada.io/v1alpha1"
+PP_KIND = "PropagationPolicy"
+CPP_KIND = "ClusterPropagationPolicy"
+KINDS = (PP_KIND, CPP_KIND)
+DEFAULT_NAMESPACE = "default"
+DEFAULT_SCHEDULER = "default-scheduler"
+
+RESERVED_NAMESPACES = ("karmada-system", "karmada-cluster")
+RESERVED_NAMESPACE_PREFIX = "karmada-es-"
+
+SPREAD_FIELDS = ("cluster", "region", "zone", "provider")
+FIELD_SELECTOR_KEYS = ("provider", "region", "zone")
+FIELD_SELECTOR_OPERATORS = ("In", "NotIn")
+REPLICA_SCHEDULING_TYPES = ("Duplicated", "Divided")
+DIVISION_PREFERENCES = ("Aggregated", "Weighted")
+DYNAMIC_WEIGHTS = ("AvailableReplicas",)
+TOLERATION_OPERATORS = ("Equal", "Exists")
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+PREEMPTIONS = ("Always", "Never")
+CONFLICT_RESOLUTIONS = ("Abort", "Overwrite")
+ACTIVATION_PREFERENCES = ("", "Lazy")
+# Directly/Gracefully are current; Immediately/Graciously are the deprecated spellings still accepted.
+APPLICATION_PURGE_MODES = ("Directly", "Gracefully", "Never", "Immediately", "Graciously")
+CLUSTER_PURGE_MODES = ("Directly", "Gracefully")
+GRACEFUL_PURGE_MODES = ("Gracefully", "Graciously")
+PRIORITY_CLASS_SOURCES = ("KubePriorityClass",)
+SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+DEFAULT_TOLERATION_SECONDS = 300
+DEFAULT_GRACE_PERIOD_SECONDS = 600
+AFFINITY_NAME_MAX = 32
+POLICY_NAME_MAX = 63          # the name becomes a label value on claimed templates
+
+SERVICE_IMPORT = ("multicluster.x-k8s.io/v1alpha1", "ServiceImport")
+
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                        r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+Problem = tuple[str, str]          # (field path, what is wrong)
+
+
+class FieldError(InvalidInput):
+    """One problem with one field; the message is "<path>: <problem>"."""
+
+    def __init__(self, path: str, problem: str):
+        super().__init__(f"{path}: {problem}" if path else problem)
+        self.path = path
+        self.problem = problem
+
+
+# ---------------------------------------------------------------- strict readers
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _object(value: Any, path: str, allowed: tuple[str, ...] | None) -> dict:
+    """`value` as a mapping; with `allowed`, a key outside it is an unknown field."""
+    if not isinstance(value, dict):
+        raise FieldError(path, f"must be an object, got {_type_name(value)}")
+    if allowed is not None:
+        for key in value:
+            if key not in allowed:
+                raise FieldError("", f'unknown field "{_join(path, str(key))}"')
+    return value
+
+
+def _opt_object(d: dict, key: str, path: str, allowed: tuple[str, ...] | None) -> dict | None:
+    value = d.get(key)
+    return None if value is None else _object(value, _join(path, key), allowed)
+
+
+def _list(d: dict, key: str, path: str) -> list:
+    value = d.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise FieldError(_join(path, key), f"must be an array, got {_type_name(value)}")
+    return value
+
+
+def _str(d: dict, key: str, path: str, default: str = "") -> str:
+    value = d.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise FieldError(_join(path, key), f"must be a string, got {_type_name(value)}")
+    return value
+
+
+def _required_str(d: dict, key: str, path: str) -> str:
+    value = _str(d, key, path)
+    if not value:
+        raise FieldError(_join(path, key), "required")
+    return value
+
+
+def _int(d: dict, key: str, path: str, default: int | None = None) -> int | None:
+    value = d.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FieldError(_join(path, key), f"must be an integer, got {_type_name(value)}")
+    return value
+
+
+def _bool(d: dict, key: str, path: str, default: bool | None = False) -> bool | None:
+    value = d.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise FieldError(_join(path, key), f"must be a boolean, got {_type_name(value)}")
+    return value
+
+
+def _str_list(d: dict, key: str, path: str) -> list[str]:
+    items = _list(d, key, path)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise FieldError(f"{_join(path, key)}[{i}]", f"must be a string, got {_type_name(item)}")
+    return list(items)
+
+
+def _unsupported(value: str, allowed: tuple[str, ...]) -> str:
+    shown = ", ".join(f'"{a}"' for a in allowed if a)
+    return f'unsupported value "{value}" (supported: {shown})'
+
+
+def _raise_first(problems: list[Problem]) -> None:
+    if problems:
+        raise FieldError(*problems[0])
+
+
+# ---------------------------------------------------------------- label selectors
+
+def _parse_label_selector(value: Any, path: str) -> dict:
+    """A metav1.LabelSelector, shape-checked; {} stays {} (it selects everything)."""
+    selector = _object(value, path, ("matchLabels", "matchExpressions"))
+    out: dict = {}
+    labels = _opt_object(selector, "matchLabels", path, None)
+    if labels is not None:
+        for key, val in labels.items():
+            if not isinstance(val, str):
+                raise FieldError(f"{path}.matchLabels.{key}", f"must be a string, got {_type_name(val)}")
+        out["matchLabels"] = {str(k): v for k, v in labels.items()}
+    if selector.get("matchExpressions") is not None:
+        exprs = []
+        for i, raw in enumerate(_list(selector, "matchExpressions", path)):
+            where = f"{path}.matchExpressions[{i}]"
+            expr = _object(raw, where, ("key", "operator", "values"))
+            item = {"key": _str(expr, "key", where), "operator": _str(expr, "operator", where)}
+            if expr.get("values") is not None:
+                item["values"] = _str_list(expr, "values", where)
+            exprs.append(item)
+        out["matchExpressions"] = exprs
+    return out
+
+
+def _label_selector_problems(selector: dict | None, path: str) -> list[Problem]:
+    if selector is None:
+        return []
+    problems: list[Problem] = []
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if not _valid_label_key(key):
+            problems.append((f"{path}.matchLabels", f'invalid label key "{key}"'))
+        if not _LABEL_VALUE.match(value):
+            problems.append((f"{path}.matchLabels.{key}", f'invalid label value "{value}"'))
+    for i, expr in enumerate(selector.get("matchExpressions") or []):
+        where = f"{path}.matchExpressions[{i}]"
+        if not _valid_label_key(expr["key"]):
+            problems.append((f"{where}.key", f'invalid label key "{expr["key"]}"'))
+        operator, values = expr["operator"], expr.get("values") or []
+        if operator not in SELECTOR_OPERATORS:
+            problems.append((f"{where}.operator", _unsupported(operator, SELECTOR_OPERATORS)))
+        elif operator in ("In", "NotIn") and not values:
+            problems.append((f"{where}.values", f"must be non-empty when operator is {operator}"))
+        elif operator in ("Exists", "DoesNotExist") and values:
+            problems.append((f"{where}.values", f"must be empty when operator is {operator}"))
+        for j, value in enumerate(values):
+            if not _LABEL_VALUE.match(value):
+                problems.append((f"{where}.values[{j}]", f'invalid label value "{value}"'))
+    if not problems:
+        from karmadactl.apis.labels import label_selector_matcher
+
+        try:
+            label_selector_matcher(selector)
+        except (InvalidInput, KeyError) as e:
+            problems.append((path, str(e)))
+    return problems
+
+
+def _valid_label_key(key: str) -> bool:
+    return bool(_LABEL_KEY.match(key)) and len(key.split("/")[-1]) <= 63 and len(key.split("/")[0]) <= 253
+
+
+def _selector_matches(selector: dict | None, labels: dict[str, str]) -> bool:
+    if selector is None:
+        return True
+    from karmadactl.apis.labels import label_selector_matcher
+
+    try:
+        return label_selector_matcher(selector)(labels or {})
+    except (InvalidInput, KeyError):
+        return False
+
+
+# ---------------------------------------------------------------- placement parts
+
+@dataclass(frozen=True)
+class FieldSelectorRequirement:
+    key: str                       # "provider" | "region" | "zone"
+    operator: str                  # "In" | "NotIn"
+    values: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: dict, path: str = "fieldSelector.matchExpressions[0]") -> "FieldSelectorRequirement":
+        d = _object(d, path, ("key", "operator", "values"))
+        return cls(_str(d, "key", path), _str(d, "operator", path), tuple(_str_list(d, "values", path)))
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "operator": self.operator, "values": list(self.values)}
+
+    def problems(self, path: str) -> list[Problem]:
+        if self.key not in FIELD_SELECTOR_KEYS:
+            return [(path, f'unsupported key "{self.key}", must be provider, region, or zone')]
+        if self.operator not in FIELD_SELECTOR_OPERATORS:
+            return [(path, f'unsupported operator "{self.operator}", must be In or NotIn')]
+        return []
+
+    def matches(self, cluster: "Cluster") -> bool:
+        if self.key == "zone":
+            zones = list(cluster.zones or [])
+            if self.operator == "In":      # every zone of the cluster must be listed
+                return bool(zones) and all(z in self.values for z in zones)
+            if self.operator == "NotIn":   # no zone of the cluster may be listed
+                return not any(z in self.values for z in zones)
+            return False
+        if not self.values or self.operator not in FIELD_SELECTOR_OPERATORS:
+            return False                   # Karmada cannot build this selector: nothing matches
+        value = {"provider": cluster.provider, "region": cluster.region}.get(self.key, "")
+        if self.operator == "In":
+            return bool(value) and value in self.values
+        return not value or value not in self.values
+
+
+_AFFINITY_FIELDS = ("labelSelector", "fieldSelector", "clusterNames", "exclude")
+
+
+@dataclass
+class ClusterAffinity:
+    label_selector: dict | None = None
+    field_selector: list[FieldSelectorRequirement] = field(default_factory=list)
+    cluster_names: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: dict, path: str = "clusterAffinity", _extra: tuple[str, ...] = ()) -> "ClusterAffinity":
+        d = _object(d, path, _AFFINITY_FIELDS + _extra)
+        label_selector = None
+        if d.get("labelSelector") is not None:
+            label_selector = _parse_label_selector(d["labelSelector"], f"{path}.labelSelector")
+        requirements = []
+        fs = _opt_object(d, "fieldSelector", path, ("matchExpressions",))
+        if fs is not None:
+            where = f"{path}.fieldSelector"
+            requirements = [FieldSelectorRequirement.from_dict(item, f"{where}.matchExpressions[{i}]")
+                            for i, item in enumerate(_list(fs, "matchExpressions", where))]
+        return cls(label_selector=label_selector, field_selector=requirements,
+                   cluster_names=_str_list(d, "clusterNames", path), exclude=_str_list(d, "exclude", path))
+
+    def to_dict(self) -> dict:
+        out: dict = {}
+        if self.label_selector is not None:
+            out["labelSelector"] = copy.deepcopy(self.label_selector)
+        if self.field_selector:
+            out["fieldSelector"] = {"matchExpressions": [r.to_dict() for r in self.field_selector]}
+        if self.cluster_names:
+            out["clusterNames"] = list(self.cluster_names)
+        if self.exclude:
+            out["exclude"] = list(self.exclude)
+        return out
+
+    def is_empty(self) -> bool:
+        return self.label_selector is None and not (self.field_selector or self.cluster_names or self.exclude)
+
+    def problems(self, path: str) -> list[Problem]:
+        problems = _label_selector_problems(self.label_selector, f"{path}.labelSelector")
+        for i, requirement in enumerate(self.field_selector):
+            problems += requirement.problems(f"{path}.fieldSelector.matchExpressions[{i}]")
+        return problems
+
+    def matches(self, cluster: "Cluster") -> bool:
+        """Karmada's ClusterMatches: an excluded name never matches; every part that is set must match."""
+        if cluster.name in self.exclude:
+            return False
+        if not _selector_matches(self.label_selector, cluster.labels):
+            return False
+        if not all(requirement.matches(cluster) for requirement in self.field_selector):
+            return False
+        return not self.cluster_names or cluster.name in self.cluster_names
+
+
+def _affinity_name_problems(name: str, path: str) -> list[Problem]:
+    if not name or len(name) > AFFINITY_NAME_MAX:
+        return [(path, f"must be 1-{AFFINITY_NAME_MAX} characters long")]
+    if not _valid_label_key(name):
+        return [(path, f'invalid name "{name}": must be a qualified name (alphanumerics, "-", "_", ".", '
+                       'optionally prefixed by a DNS subdomain and "/")')]
+    return []
+
+
+@dataclass
+class OverflowAffinity:
+    affinity_name: str
+    affinity: ClusterAffinity
+
+    @classmethod
+    def from_dict(cls, d: dict, path: str = "overflowAffinities[0]") -> "OverflowAffinity":
+        d = _object(d, path, ("affinityName",) + _AFFINITY_FIELDS)
+        return cls(_str(d, "affinityName", path), ClusterAffinity.from_dict(d, path, ("affinityName",)))
+
+    def to_dict(self) -> dict:
+        return {"affinityName": self.affinity_name, **self.affinity.to_dict()}
+
+
+@dataclass
+class ClusterAffinityTerm:
+    affinity_name: str
+    affinity: ClusterAffinity
+    overflow: list[OverflowAffinity] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: dict, path: str = "clusterAffinities[0]") -> "ClusterAffinityTerm":
+        extra = ("affinityName", "overflowAffinities")
+        d = _object(d, path, extra + _AFFINITY_FIELDS)
+        overflow = [OverflowAffinity.from_dict(item, f"{path}.overflowAffinities[{i}]")
+                    for i, item in enumerate(_list(d, "overflowAffinities", path))]
+        return cls(_str(d, "affinityName", path), ClusterAffinity.from_dict(d, path, extra), overflow)
+
+    def to_dict(self) -> dict:
+        out = {"affinityName": self.affinity_name, **self.affinity.to_dict()}
+        if self.overflow:
+            out["overflowAffinities"] = [o.to_dict() for o in self.overflow]
+        return out
+
+    def problems(self, path: str) -> list[Problem]:
+        problems = _affinity_name_problems(self.affinity_name, f"{path}.affinityName")
+        problems += self.affinity.problems(path)
+        if self.overflow and self.affinity.is_empty():
+            problems.append((f"{path}.overflowAffinities",
+                             "can only be used together with the inline cluster affinity of the term"))
+        seen = {self.affinity_name}
+        for i, overflow in enumerate(self.overflow):
+            where = f"{path}.overflowAffinities[{i}]"
+            problems += _affinity_name_problems(overflow.affinity_name, f"{where}.affinityName")
+            if overflow.affinity_name in seen:
+                problems.append((f"{where}.affinityName",
+                                 f'duplicate name "{overflow.affinity_name}": overflow names must be unique '
+                                 "and differ from the term's affinityName"))
+            seen.add(overflow.affinity_name)
+            problems += overflow.affinity.problems(where)
+        return problems
+
+
+@dataclass(frozen=True)
+class Toleration:
+    key: str = ""
+    operator: str = "Equal"
+    value: str = ""
+    effect: str = ""
+    toleration_seconds: int | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict, path: str = "clusterTolerations[0]") -> "Toleration":
+        d = _object(d, path, ("key", "operator", "value", "effect", "tolerationSeconds"))
+        return cls(key=_str(d, "key", path), operator=_str(d, "operator", path) or "Equal",
+                   value=_str(d, "value", path), effect=_str(d, "effect", path),
+                   toleration_seconds=_int(d, "tolerationSeconds", path))
+
+    def to_dict(self) -> dict:
+        out: dict = {}
+        if self.key:
+            out["key"] = self.key
+        out["operator"] = self.operator
+        if self.value:
+            out["value"] = self.value
+        if self.effect:
+            out["effect"] = self.effect
+        if self.toleration_seconds is not None:
+            out["tolerationSeconds"] = self.toleration_seconds
+        return out
+
+    def problems(self, path: str) -> list[Problem]:
+        problems: list[Problem] = []
+        if self.operator not in TOLERATION_OPERATORS:
+            problems.append((f"{path}.operator", _unsupported(self.operator, TOLERATION_OPERATORS)))
+        if self.effect and self.effect not in TAINT_EFFECTS:
+            problems.append((f"{path}.effect", _unsupported(self.effect, TAINT_EFFECTS)))
+        return problems
+
+    def tolerates(self, taint: "Taint") -> bool:
+        """corev1 ToleratesTaint."""
+        if self.effect and self.effect != taint.effect:
+            return False
+        if self.key and self.key != taint.key:
+            return False
+        if self.operator == "Exists":
+            return True
+        if self.operator in ("", "Equal"):
+            return self.value == (taint.value or "")
+        return False
+
+
+@dataclass
+class SpreadConstraint:
+    spread_by_field: str = ""
+    spread_by_label: str = ""
+    min_groups: int = 1
+    max_groups: int = 0
+
+    @classmethod
+    def from_dict(cls, d: dict, path: str = "spreadConstraints[0]") -> "SpreadConstraint":
+        d = _object(d, path, ("spreadByField", "spreadByLabel", "minGroups", "maxGroups"))
+        by_field, by_label = _str(d, "spreadByField", path), _str(d, "spreadByLabel", path)
+        if not by_field and not by_label:
+            by_field = "cluster"                       # webhook default
+        return cls(spread_by_field=by_field, spread_by_label=by_label,
+                   min_groups=_int(d, "minGroups", path, 0) or 1, max_groups=_int(d, "maxGroups", path, 0))
+
+    def to_dict(self) -> dict:
+        out: dict = {}
+        if self.spread_by_field:
+            out["spreadByField"] = self.spread_by_field
+        if self.spread_by_label:
+            out["spreadByLabel"] = self.spread_by_label
+        if self.max_groups:
+            out["maxGroups"] = self.max_groups
+        out["minGroups"] = self.min_groups
+        return out
+
+    def problems(self, path: str) -> list[Problem]:
+        problems: list[Problem] = []
+        if self.spread_by_field and self.spread_by_label:
+            problems.append((path, "spreadByLabel should not co-exist with spreadByField"))
+        if self.spread_by_field and self.spread_by_field not in SPREAD_FIELDS:
+            problems.append((f"{path}.spreadByField", _unsupported(self.spread_by_field, SPREAD_FIELDS)))
+        if self.min_groups < 0:
+            problems.append((f"{path}.minGroups", "minGroups lower than 0 is not allowed"))
+        if self.max_groups < 0:
+            problems.append((f"{path}.maxGroups", "maxGroups lower than 0 is not allowed"))
+        if self.max_groups > 0 and self.max_groups < self.min_groups:
+            problems.append((path, "maxGroups lower than minGroups is not allowed"))
+        return problems
+
+
+def _spread_problems(constraints: list[SpreadConstraint], path: str) -> list[Problem]:
+    problems: list[Problem] = []
+    for i, constraint in enumerate(constraints):
+        problems += constraint.problems(f"{path}[{i}]")
+    by_field = [c.spread_by_field for c in constraints if c.spread_by_field]
+    for name in dict.fromkeys(by_field):
+        if by_field.count(name) > 1:
+            problems.append((path, f"multiple {name} spread constraints are not allowed"))
+    if by_field and "cluster" not in by_field:
+        problems.append((path, "a spreadByField: cluster constraint is required when any spreadByField "
+                               "constraint is used"))
+    return problems
+
+
+@dataclass
+class StaticWeight:
+    target_cluster: ClusterAffinity
+    weight: int
+
+    @classmethod
+    def from_dict(cls, d: dict, path: str = "staticWeightList[0]") -> "StaticWeight":
+        d = _object(d, path, ("targetCluster", "weight"))
+        if d.get("targetCluster") is None:
+            raise FieldError(f"{path}.targetCluster", "required")
+        if d.get("weight") is None:
+            raise FieldError(f"{path}.weight", "required")
+        return cls(ClusterAffinity.from_dict(d["targetCluster"], f"{path}.targetCluster"),
+                   _int(d, "weight", path))
+
+    def to_dict(self) -> dict:
+        return {"targetCluster": self.target_cluster.to_dict(), "weight": self.weight}
+
+
+@dataclass
+class ReplicaScheduling:
+    type: str = "Divided"
+    division_preference: str = ""
+    static_weights: list[StaticWeight] = field(default_factory=list)
+    dynamic_weight: str = ""
+
+    @classmethod
+    def from_dict(cls, d: dict, path: str = "replicaScheduling") -> "ReplicaScheduling":
+        d = _object(d, path, ("replicaSchedulingType", "replicaDivisionPreference", "weightPreference"))
+        type_ = _str(d, "replicaSchedulingType", path) or "Divided"          # CRD default
+        preference = _str(d, "replicaDivisionPreference", path)
+        if type_ == "Divided" and not preference:
+            preference = "Weighted"                                         # webhook default
+        static, dynamic = [], ""
+        wp = _opt_object(d, "weightPreference", path, ("staticWeightList", "dynamicWeight"))
+        if wp is not None:
+            where = f"{path}.weightPreference"
+            static = [StaticWeight.from_dict(item, f"{where}.staticWeightList[{i}]")
+                      for i, item in enumerate(_list(wp, "staticWeightList", where))]
+            dynamic = _str(wp, "dynamicWeight", where)
+        return cls(type=type_, division_preference=preference, static_weights=static, dynamic_weight=dynamic)
+
+    def to_dict(self) -> dict:
+        out: dict = {"replicaSchedulingType": self.type}
+        if self.division_preference:
+            out["replicaDivisionPreference"] = self.division_preference
+        weights: dict = {}
+        if self.static_weights:
+            weights["staticWeightList"] = [w.to_dict() for w in self.static_weights]
+        if self.dynamic_weight:
+            weights["dynamicWeight"] = self.dynamic_weight
+        if weights:
+            out["weightPreference"] = weights
+        return out
+
+    def problems(self, path: str) -> list[Problem]:
+        problems: list[Problem] = []
+        if self.type not in REPLICA_SCHEDULING_TYPES:
+            problems.append((f"{path}.replicaSchedulingType", _unsupported(self.type, REPLICA_SCHEDULING_TYPES)))
+        if self.division_preference and self.division_preference not in DIVISION_PREFERENCES:
+            problems.append((f"{path}.replicaDivisionPreference",
+                             _unsupported(self.division_preference, DIVISION_PREFERENCES)))
+        where = f"{path}.weightPreference"
+        for i, weight in enumerate(self.static_weights):
+            if weight.weight < 1:
+                problems.append((f"{where}.staticWeightList[{i}].weight", "must be greater than or equal to 1"))
+            problems += weight.target_cluster.problems(f"{where}.staticWeightList[{i}].targetCluster")
+        if self.dynamic_weight and self.dynamic_weight not in DYNAMIC_WEIGHTS:
+            problems.append((f"{where}.dynamicWeight", _unsupported(self.dynamic_weight, DYNAMIC_WEIGHTS)))
+        return problems
+
+    @property
+    def supports_overflow(self) -> bool:
+        """Overflow groups need a division that looks at available resources."""
+        return self.type == "Divided" and (self.division_preference == "Aggregated" or bool(self.dynamic_weight))
+
+
+def _parse_workload_affinity(value: Any, path: str) -> dict | None:
+    d = _object(value, path, ("affinity", "antiAffinity"))
+    out: dict = {}
+    for key in ("affinity", "antiAffinity"):
+        term = _opt_object(d, key, path, ("groupByLabelKey",))
+        if term is not None:
+            out[key] = {"groupByLabelKey": _str(term, "groupByLabelKey", f"{path}.{key}")}
+    return out or None
+
+
+def _workload_affinity_problems(wa: dict | None, path: str) -> list[Problem]:
+    if not wa:
+        return []
+    problems: list[Problem] = []
+    for key in ("affinity", "antiAffinity"):
+        label_key = (wa.get(key) or {}).get("groupByLabelKey")
+        if key in wa and not _valid_label_key(label_key or ""):
+            problems.append((f"{path}.{key}.groupByLabelKey", f'invalid label key "{label_key}"'))
+    keys = [(wa.get(k) or {}).get("groupByLabelKey") for k in ("affinity", "antiAffinity")]
+    if keys[0] and keys[0] == keys[1]:
+        problems.append((path, "affinity and antiAffinity must not use the same groupByLabelKey"))
+    return problems
+
+
+@dataclass
+class Placement:
+    cluster_affinity: ClusterAffinity | None = None
+    cluster_affinities: list[ClusterAffinityTerm] = field(default_factory=list)
+    cluster_tolerations: list[Toleration] = field(default_factory=list)
+    spread_constraints: list[SpreadConstraint] = field(default_factory=list)
+    replica_scheduling: ReplicaScheduling | None = None     # None: effectively Duplicated
+    workload_affinity: dict | None = None                    # {affinity|antiAffinity: {groupByLabelKey}}
+
+    @classmethod
+    def from_dict(cls, d: dict | None, path: str = "spec.placement", validate: bool = True) -> "Placement":
+        """Parse (defaults filled in); with `validate`, raise the first problem Karmada's webhook would."""
+        d = _object(d or {}, path, ("clusterAffinity", "clusterAffinities", "clusterTolerations",
+                                    "spreadConstraints", "replicaScheduling", "workloadAffinity"))
+        placement = cls(
+            cluster_affinity=(None if d.get("clusterAffinity") is None else
+                              ClusterAffinity.from_dict(d["clusterAffinity"], f"{path}.clusterAffinity")),
+            cluster_affinities=[ClusterAffinityTerm.from_dict(t, f"{path}.clusterAffinities[{i}]")
+                                for i, t in enumerate(_list(d, "clusterAffinities", path))],
+            cluster_tolerations=[Toleration.from_dict(t, f"{path}.clusterTolerations[{i}]")
+                                 for i, t in enumerate(_list(d, "clusterTolerations", path))],
+            spread_constraints=[SpreadConstraint.from_dict(c, f"{path}.spreadConstraints[{i}]")
+                                for i, c in enumerate(_list(d, "spreadConstraints", path))],
+            replica_scheduling=(None if d.get("replicaScheduling") is None else
+                                ReplicaScheduling.from_dict(d["replicaScheduling"], f"{path}.replicaScheduling")),
+            workload_affinity=(None if d.get("workloadAffinity") is None else
+                               _parse_workload_affinity(d["workloadAffinity"], f"{path}.workloadAffinity")),
+        )
+        if validate:
+            _raise_first(placement.problems(path))
+        return placement
+
+    def to_dict(self) -> dict:
+        out: dict = {}
+        if self.cluster_affinity is not None:
+            out["clusterAffinity"] = self.cluster_affinity.to_dict()
+        if self.cluster_affinities:
+            out["clusterAffinities"] = [t.to_dict() for t in self.cluster_affinities]
+        if self.cluster_tolerations:
+            out["clusterTolerations"] = [t.to_dict() for t in self.cluster_tolerations]
+        if self.spread_constraints:
+            out["spreadConstraints"] = [c.to_dict() for c in self.spread_constraints]
+        if self.replica_scheduling is not None:
+            out["replicaScheduling"] = self.replica_scheduling.to_dict()
+        if self.workload_affinity:
+            out["workloadAffinity"] = copy.deepcopy(self.workload_affinity)
+        return out
+
+    def effective_replica_scheduling(self) -> ReplicaScheduling:
+        """The strategy the scheduler uses: Duplicated when none is given."""
+        return self.replica_scheduling or ReplicaScheduling(type="Duplicated")
+
+    def problems(self, path: str = "spec.placement") -> list[Problem]:
+        problems: list[Problem] = []
+        if self.cluster_affinity is not None and self.cluster_affinities:
+            problems.append((path, "clusterAffinities cannot co-exist with clusterAffinity"))
+        if self.cluster_affinity is not None:
+            problems += self.cluster_affinity.problems(f"{path}.clusterAffinity")
+        seen: set[str] = set()
+        overflow_ok = self.replica_scheduling is not None and self.replica_scheduling.supports_overflow
+        for i, term in enumerate(self.cluster_affinities):
+            where = f"{path}.clusterAffinities[{i}]"
+            problems += term.problems(where)
+            if term.affinity_name in seen:
+                problems.append((f"{where}.affinityName", f'duplicate name "{term.affinity_name}": each affinity '
+                                                          "term in a policy must have a unique name"))
+            seen.add(term.affinity_name)
+            if term.overflow and not overflow_ok:
+                problems.append((f"{where}.overflowAffinities", "overflowAffinities can only be used together "
+                                 "with dynamic weight (dynamicWeight: AvailableReplicas) or Aggregated division"))
+        for i, toleration in enumerate(self.cluster_tolerations):
+            problems += toleration.problems(f"{path}.clusterTolerations[{i}]")
+        problems += _spread_problems(self.spread_constraints, f"{path}.spreadConstraints")
+        if self.replica_scheduling is not None:
+            problems += self.replica_scheduling.problems(f"{path}.replicaScheduling")
+        problems += _workload_affinity_problems(self.workload_affinity, f"{path}.workloadAffinity")
+        return problems
+
+
+# ---------------------------------------------------------------- resource selectors
+
+@dataclass
+class ResourceSelector:
+    api_version: str
+    kind: str
+    namespace: str = ""
+    name: str = ""
+    label_selector: dict | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict, path: str = "spec.resourceSelectors[0]") -> "ResourceSelector":
+        d = _object(d, path, ("apiVersion", "kind", "namespace", "name", "labelSelector"))
+        label_selector = None
+        if d.get("labelSelector") is not None:
+            label_selector = _parse_label_selector(d["labelSelector"], f"{path}.labelSelector")
+        return cls(api_version=_required_str(d, "apiVersion", path), kind=_required_str(d, "kind", path),
+                   namespace=_str(d, "namespace", path), name=_str(d, "name", path),
+                   label_selector=label_selector)
+
+    def to_dict(self) -> dict:
+        out: dict = {"apiVersion": self.api_version, "kind": self.kind}
+        if self.namespace:
+            out["namespace"] = self.namespace
+        if self.name:
+            out["name"] = self.name
+        if self.label_selector is not None:
+            out["labelSelector"] = copy.deepcopy(self.label_selector)
+        return out
+
+    def match_priority(self, obj: dict) -> int:
+        """Karmada's implicit priority: 0 no match, 1 apiVersion/kind only, 2 by labelSelector, 3 by name."""
+        meta = obj.get("metadata") or {}
+        if obj.get("apiVersion") != self.api_version or obj.get("kind") != self.kind:
+            return 0
+        if self.namespace and (meta.get("namespace") or "") != self.namespace:
+            return 0
+        if self.name:
+            return 3 if meta.get("name") == self.name else 0
+        if self.label_selector is None:
+            return 1
+        return 2 if _selector_matches(self.label_selector, meta.get("labels") or {}) else 0
+
+
+# ---------------------------------------------------------------- the policy
+
+def _is_reserved_namespace(namespace: str) -> bool:
+    return namespace in RESERVED_NAMESPACES or namespace.startswith(RESERVED_NAMESPACE_PREFIX)
+
+
+def _parse_state_preservation(value: Any, path: str) -> dict:
+    d = _object(value, path, ("rules",))
+    rules = []
+    if d.get("rules") is None:
+        raise FieldError(f"{path}.rules", "required")
+    for i, raw in enumerate(_list(d, "rules", path)):
+        where = f"{path}.rules[{i}]"
+        rule = _object(raw, where, ("aliasLabelName", "jsonPath"))
+        rules.append({"aliasLabelName": _required_str(rule, "aliasLabelName", where),
+                      "jsonPath": _required_str(rule, "jsonPath", where)})
+    return {"rules": rules}
+
+
+def _parse_failover(value: Any, path: str) -> dict | None:
+    """spec.failover with the CRD/webhook defaults filled in."""
+    d = _object(value, path, ("application", "cluster"))
+    out: dict = {}
+    app = _opt_object(d, "application", path,
+                      ("decisionConditions", "purgeMode", "gracePeriodSeconds", "statePreservation"))
+    if app is not None:
+        where = f"{path}.application"
+        conditions = _opt_object(app, "decisionConditions", where, ("tolerationSeconds",)) or {}
+        purge_mode = _str(app, "purgeMode", where) or "Gracefully"
+        grace = _int(app, "gracePeriodSeconds", where)
+        if grace is None and purge_mode in GRACEFUL_PURGE_MODES:
+            grace = DEFAULT_GRACE_PERIOD_SECONDS
+        application: dict = {
+            "decisionConditions": {"tolerationSeconds": _int(conditions, "tolerationSeconds",
+                                                             f"{where}.decisionConditions",
+                                                             DEFAULT_TOLERATION_SECONDS)},
+            "purgeMode": purge_mode,
+        }
+        if grace is not None:
+            application["gracePeriodSeconds"] = grace
+        if app.get("statePreservation") is not None:
+            application["statePreservation"] = _parse_state_preservation(app["statePreservation"],
+                                                                         f"{where}.statePreservation")
+        out["application"] = application
+    cluster = _opt_object(d, "cluster", path, ("purgeMode", "statePreservation"))
+    if cluster is not None:
+        where = f"{path}.cluster"
+        cluster_out: dict = {"purgeMode": _str(cluster, "purgeMode", where) or "Gracefully"}
+        if cluster.get("statePreservation") is not None:
+            cluster_out["statePreservation"] = _parse_state_preservation(cluster["statePreservation"],
+                                                                        f"{where}.statePreservation")
+        out["cluster"] = cluster_out
+    return out or None
+
+
+def _failover_problems(failover: dict | None, propagate_deps: bool) -> list[Problem]:
+    if not failover:
+        return []
+    problems: list[Problem] = []
+    app = failover.get("application")
+    if app is not None:
+        path = "spec.failover.application"
+        if not propagate_deps:
+            problems.append(("spec.propagateDeps", "must be true when failover.application is set"))
+        seconds = app["decisionConditions"]["tolerationSeconds"]
+        if seconds < 0:
+            problems.append((f"{path}.decisionConditions.tolerationSeconds", "must be greater than or equal to 0"))
+        mode, grace = app["purgeMode"], app.get("gracePeriodSeconds")
+        if mode not in APPLICATION_PURGE_MODES:
+            problems.append((f"{path}.purgeMode", _unsupported(mode, APPLICATION_PURGE_MODES)))
+        elif grace is not None and mode not in GRACEFUL_PURGE_MODES:
+            problems.append((f"{path}.gracePeriodSeconds", "only takes effect when purgeMode is Gracefully"))
+        if grace is not None and grace <= 0:
+            problems.append((f"{path}.gracePeriodSeconds", "must be greater than 0"))
+        problems += _state_preservation_problems(app.get("statePreservation"), f"{path}.statePreservation")
+    cluster = failover.get("cluster")
+    if cluster is not None:
+        path = "spec.failover.cluster"
+        if cluster["purgeMode"] not in CLUSTER_PURGE_MODES:
+            problems.append((f"{path}.purgeMode", _unsupported(cluster["purgeMode"], CLUSTER_PURGE_MODES)))
+        problems += _state_preservation_problems(cluster.get("statePreservation"), f"{path}.statePreservation")
+    return problems
+
+
+def _state_preservation_problems(preservation: dict | None, path: str) -> list[Problem]:
+    if not preservation:
+        return []
+    return [(f"{path}.rules[{i}].aliasLabelName", f'invalid label key "{rule["aliasLabelName"]}"')
+            for i, rule in enumerate(preservation["rules"]) if not _valid_label_key(rule["aliasLabelName"])]
+
+
+def _parse_suspension(value: Any, path: str) -> dict | None:
+    d = _object(value, path, ("dispatching", "dispatchingOnClusters"))
+    out: dict = {}
+    dispatching = _bool(d, "dispatching", path, None)
+    if dispatching is not None:
+        out["dispatching"] = dispatching
+    on_clusters = _opt_object(d, "dispatchingOnClusters", path, ("clusterNames",))
+    if on_clusters is not None:
+        names = _str_list(on_clusters, "clusterNames", f"{path}.dispatchingOnClusters")
+        out["dispatchingOnClusters"] = {"clusterNames": names} if names else {}
+    return out or None
+
+
+def _parse_schedule_priority(value: Any, path: str) -> dict:
+    d = _object(value, path, ("priorityClassSource", "priorityClassName"))
+    return {"priorityClassSource": _required_str(d, "priorityClassSource", path),
+            "priorityClassName": _required_str(d, "priorityClassName", path)}
+
+
+_SPEC_FIELDS = ("resourceSelectors", "association", "propagateDeps", "placement", "priority", "preemption",
+                "dependentOverrides", "schedulerName", "failover", "conflictResolution", "activationPreference",
+                "suspension", "preserveResourcesOnDeletion", "schedulePriority")
+
+
+@dataclass
+class PropagationPolicy:
+    """A PropagationPolicy or, when kind says so, a ClusterPropagationPolicy (namespace "")."""
+
+    kind: str
+    name: str
+    namespace: str
+    resource_selectors: list[ResourceSelector]
+    placement: Placement
+    priority: int = 0
+    propagate_deps: bool = False
+    preemption: str = "Never"
+    conflict_resolution: str = "Abort"
+    activation_preference: str = ""
+    dependent_overrides: list[str] = field(default_factory=list)
+    scheduler_name: str = DEFAULT_SCHEDULER
+    failover: dict | None = None
+    suspension: dict | None = None
+    preserve_resources_on_deletion: bool = False
+    schedule_priority: dict | None = None
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def is_cluster_scoped(self) -> bool:
+        return self.kind == CPP_KIND
+
+    @property
+    def display_name(self) -> str:
+        """`<Kind> <ns>/<name>` (PP) or `<Kind> <name>` (CPP), as messages name the policy."""
+        if self.is_cluster_scoped:
+            return f"{self.kind} {self.name}"
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+    def match_priority(self, obj: dict) -> int:
+        """The best implicit priority of any of the policy's selectors for `obj` (0: no match)."""
+        return max((s.match_priority(obj) for s in self.resource_selectors), default=0)
+
+    @classmethod
+    def from_dict(cls, obj: dict, source: str = "") -> "PropagationPolicy":
+        """Parse, default and validate one (Cluster)PropagationPolicy; InvalidInput names the field."""
+        lead = f"{source}: " if source else ""
+        if not isinstance(obj, dict):
+            raise InvalidInput(f"{lead}a policy must be an object, got {_type_name(obj)}")
+        kind = obj.get("kind")
+        label = kind if kind in KINDS else "policy"
+        try:
+            meta = _object(obj.get("metadata") or {}, "metadata", None)
+            name = meta.get("name")
+            if not isinstance(name, str):
+                name = ""
+            namespace = meta.get("namespace")
+            namespace = namespace if isinstance(namespace, str) and namespace else DEFAULT_NAMESPACE
+            if kind == CPP_KIND:
+                namespace = ""
+            who = f"{label} {namespace}/{name}" if namespace and name else f"{label} {name}".rstrip()
+        except FieldError as e:
+            raise InvalidInput(f"{lead}{label}: {e}") from None
+        try:
+            policy = cls._parse(obj, kind, name, namespace)
+            _raise_first(policy.problems())
+        except FieldError as e:
+            raise InvalidInput(f"{lead}{who}: {e}") from None
+        return policy
+
+    @classmethod
+    def _parse(cls, obj: dict, kind: Any, name: str, namespace: str) -> "PropagationPolicy":
+        _object(obj, "", ("apiVersion", "kind", "metadata", "spec", "status"))
+        if obj.get("apiVersion") != API_VERSION:
+            raise FieldError("apiVersion", f'must be "{API_VERSION}", got {obj.get("apiVersion")!r}')
+        if kind not in KINDS:
+            raise FieldError("kind", _unsupported(str(kind), KINDS))
+        meta = copy.deepcopy(obj.get("metadata") or {})
+        raw_name = meta.get("name")
+        if raw_name is None or raw_name == "":
+            raise FieldError("metadata.name", "required")
+        if not isinstance(raw_name, str):
+            raise FieldError("metadata.name", f"must be a string, got {_type_name(raw_name)}")
+        if kind == PP_KIND:
+            if meta.get("namespace") is not None and not isinstance(meta["namespace"], str):
+                raise FieldError("metadata.namespace", f"must be a string, got {_type_name(meta['namespace'])}")
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+        if obj.get("spec") is None:
+            raise FieldError("spec", "required")
+        spec = _object(obj["spec"], "spec", _SPEC_FIELDS)
+        raw_selectors = _list(spec, "resourceSelectors", "spec")
+        if not raw_selectors:
+            raise FieldError("spec.resourceSelectors", "required: at least one resource selector")
+        selectors = [ResourceSelector.from_dict(s, f"spec.resourceSelectors[{i}]")
+                     for i, s in enumerate(raw_selectors)]
+        if kind == PP_KIND:
+            for selector in selectors:
+                selector.namespace = selector.namespace or namespace          # webhook default
+        propagate_deps = bool(_bool(spec, "propagateDeps", "spec") or _bool(spec, "association", "spec"))
+        if any((s.api_version, s.kind) == SERVICE_IMPORT for s in selectors):
+            propagate_deps = True                                             # webhook forces it
+        return cls(
+            kind=kind, name=raw_name, namespace=namespace if kind == PP_KIND else "",
+            resource_selectors=selectors,
+            placement=Placement.from_dict(spec.get("placement"), "spec.placement", validate=False),
+            priority=_int(spec, "priority", "spec", 0),
+            propagate_deps=propagate_deps,
+            preemption=_str(spec, "preemption", "spec") or "Never",
+            conflict_resolution=_str(spec, "conflictResolution", "spec") or "Abort",
+            activation_preference=_str(spec, "activationPreference", "spec"),
+            dependent_overrides=_str_list(spec, "dependentOverrides", "spec"),
+            scheduler_name=_str(spec, "schedulerName", "spec") or DEFAULT_SCHEDULER,
+            failover=None if spec.get("failover") is None else _parse_failover(spec["failover"], "spec.failover"),
+            suspension=(None if spec.get("suspension") is None else
+                        _parse_suspension(spec["suspension"], "spec.suspension")),
+            preserve_resources_on_deletion=bool(_bool(spec, "preserveResourcesOnDeletion", "spec")),
+            schedule_priority=(None if spec.get("schedulePriority") is None else
+                               _parse_schedule_priority(spec["schedulePriority"], "spec.schedulePriority")),
+            metadata=meta,
+        )
+
+    def problems(self) -> list[Problem]:
+        """Every problem Karmada's validating webhook (and the CRD schema) would report, in field order."""
+        problems: list[Problem] = []
+        if len(self.name) > POLICY_NAME_MAX:
+            problems.append(("metadata.name", f"must be no more than {POLICY_NAME_MAX} characters"))
+        elif not _DNS_SUBDOMAIN.match(self.name):
+            problems.append(("metadata.name", f'invalid name "{self.name}": must be lower case alphanumerics, '
+                                              '"-" or ".", starting and ending with an alphanumeric'))
+        if not self.is_cluster_scoped and not _DNS_LABEL.match(self.namespace):
+            problems.append(("metadata.namespace", f'invalid namespace "{self.namespace}"'))
+        for i, selector in enumerate(self.resource_selectors):
+            path = f"spec.resourceSelectors[{i}]"
+            if not self.is_cluster_scoped and selector.namespace != self.namespace:
+                problems.append((f"{path}.namespace", f'a PropagationPolicy can only select objects in its own '
+                                 f'namespace "{self.namespace}", not "{selector.namespace}"'))
+            if self.is_cluster_scoped and selector.namespace and _is_reserved_namespace(selector.namespace):
+                problems.append((f"{path}.namespace", f'namespace "{selector.namespace}" is reserved for Karmada '
+                                 "(karmada-system, karmada-cluster, karmada-es-*) and cannot be selected"))
+            if self.preemption == "Always" and not selector.name:
+                problems.append((f"{path}.name", "must be set when preemption is Always (a selector without a "
+                                 "name could preempt unexpected resources)"))
+            problems += _label_selector_problems(selector.label_selector, f"{path}.labelSelector")
+        problems += self.placement.problems("spec.placement")
+        if self.preemption not in PREEMPTIONS:
+            problems.append(("spec.preemption", _unsupported(self.preemption, PREEMPTIONS)))
+        problems += _failover_problems(self.failover, self.propagate_deps)
+        if self.conflict_resolution not in CONFLICT_RESOLUTIONS:
+            problems.append(("spec.conflictResolution",
+                             _unsupported(self.conflict_resolution, CONFLICT_RESOLUTIONS)))
+        if self.activation_preference not in ACTIVATION_PREFERENCES:
+            problems.append(("spec.activationPreference",
+                             _unsupported(self.activation_preference, ACTIVATION_PREFERENCES)))
+        suspension = self.suspension or {}
+        if suspension.get("dispatching") and (suspension.get("dispatchingOnClusters") or {}).get("clusterNames"):
+            problems.append(("spec.suspension",
+                             "dispatching cannot co-exist with dispatchingOnClusters.clusterNames"))
+        if self.schedule_priority is not None:
+            source = self.schedule_priority["priorityClassSource"]
+            if source not in PRIORITY_CLASS_SOURCES:
+                problems.append(("spec.schedulePriority.priorityClassSource",
+                                 _unsupported(source, PRIORITY_CLASS_SOURCES)))
+        return problems
+
+    def to_dict(self) -> dict:
+        """The full object, defaults filled in, camelCase, in Karmada's field order."""
+        meta = copy.deepcopy(self.metadata)
+        meta["name"] = self.name
+        if self.is_cluster_scoped:
+            meta.pop("namespace", None)
+        else:
+            meta["namespace"] = self.namespace
+        spec: dict = {"resourceSelectors": [s.to_dict() for s in self.resource_selectors]}
+        if self.propagate_deps:
+            spec["propagateDeps"] = True
+        spec["placement"] = self.placement.to_dict()
+        spec["priority"] = self.priority
+        spec["preemption"] = self.preemption
+        if self.dependent_overrides:
+            spec["dependentOverrides"] = list(self.dependent_overrides)
+        spec["schedulerName"] = self.scheduler_name
+        if self.failover:
+            spec["failover"] = copy.deepcopy(self.failover)
+        spec["conflictResolution"] = self.conflict_resolution
+        if self.activation_preference:
+            spec["activationPreference"] = self.activation_preference
+        if self.suspension:
+            spec["suspension"] = copy.deepcopy(self.suspension)
+        if self.preserve_resources_on_deletion:
+            spec["preserveResourcesOnDeletion"] = True
+        if self.schedule_priority:
+            spec["schedulePriority"] = dict(self.schedule_priority)
+        return {"apiVersion": API_VERSION, "kind": self.kind, "metadata": meta, "spec": spec}

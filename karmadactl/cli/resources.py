@@ -1,0 +1,272 @@
+"""apply, delete, plan, propagate: resource templates and their policies."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from karmadactl.cli.env import Env
+
+FILES_HELP = "File, directory or '-' (repeatable)"
+
+
+def _clusters_cell(binding: dict | None) -> str:
+    if not binding:
+        return "<none>"
+    targets = (binding.get("spec") or {}).get("clusters") or []
+    return ",".join(f"{t['name']}:{t['replicas']}" if t.get("replicas") is not None else t["name"]
+                    for t in targets) or "<none>"
+
+
+def _plan_row(p) -> list[str]:
+    meta = p.template["metadata"]
+    policy = (f"{p.policy.namespace}/{p.policy.name}" if p.policy and p.policy.namespace
+              else (p.policy.name if p.policy else "<none>"))
+    replicas = (p.binding or {}).get("spec", {}).get("replicas")
+    return [meta.get("namespace", "") or "<cluster>", meta["name"], p.template["kind"], policy,
+            str(replicas) if replicas else "-", _clusters_cell(p.binding),
+            ("False: " + p.error) if p.error else ("True" if p.binding and p.policy else "-")]
+
+
+PLAN_COLUMNS = ("NAMESPACE", "NAME", "KIND", "POLICY", "REPLICAS", "CLUSTERS", "SCHEDULED")
+
+
+def print_plan(env: Env, plans, output: str) -> None:
+    from karmadactl.cli.output import check_format, print_table, write_list
+
+    check_format(output)
+    if output in ("json", "yaml"):
+        items = [p.binding for p in plans if p.binding] + [w for p in plans for w in p.works]
+        write_list(env.stdout, items, output)
+    elif output == "name":
+        for p in plans:
+            if p.binding:
+                env.out(f"{p.binding['kind'].lower()}.work.karmada.io/{p.binding['metadata']['name']}")
+    elif not plans:
+        env.err("No resource templates to propagate")
+    else:
+        print_table(env, PLAN_COLUMNS, [_plan_row(p) for p in plans])
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(help="Store resource templates and policies from files, then reconcile.")
+    def apply(ctx: typer.Context,
+              filename: List[str] = typer.Option([], "-f", "--filename", help=FILES_HELP),
+              recursive: bool = typer.Option(False, "-R", "--recursive", help="Walk directories"),
+              dry_run: bool = typer.Option(False, "--dry-run", help="Validate and show the plan; store nothing"),
+              output: str = typer.Option("", "-o", "--output", help="json|yaml|name: print the stored objects")
+              ) -> None:
+        from karmadactl.apis.meta import now
+        from karmadactl.cli import files
+        from karmadactl.controllers import reconcile, templates
+
+        env: Env = ctx.obj
+        manifests = files.load(filename, recursive=recursive, stdin=env.stdin)
+        with env.store() as store:
+            with store.read() as tx:
+                objs = templates.prepare(manifests, templates.crds(tx))
+            if dry_run:
+                with store.read() as tx:
+                    snapshot = reconcile.load_snapshot(tx)
+                _overlay(snapshot, objs)
+                print_plan(env, reconcile.plan(snapshot, now()), output or "table")
+                return
+            with store.write() as tx:
+                applied = templates.store_objects(tx, objs)
+            plans = reconcile.reconcile(store, now())
+        if output:
+            from karmadactl.cli.output import write_list
+
+            if output == "name":
+                for a in applied:
+                    env.out(a.reference)
+            else:
+                write_list(env.stdout, [a.obj for a in applied], output)
+        else:
+            for a in applied:
+                env.out(f"{a.reference} {a.action}")
+        for p in plans:
+            if p.error:
+                meta = p.template["metadata"]
+                env.err(f"warning: {p.template['kind']} {meta.get('namespace', '')}/{meta['name']} "
+                        f"not scheduled: {p.error}")
+
+    @app.command(help="Delete templates or policies: delete -f FILE | delete KIND NAME... [-n NS]")
+    def delete(ctx: typer.Context,
+               kind: Optional[str] = typer.Argument(None, metavar="KIND"),
+               names: List[str] = typer.Argument(None, metavar="NAME..."),
+               filename: List[str] = typer.Option([], "-f", "--filename", help=FILES_HELP),
+               recursive: bool = typer.Option(False, "-R", "--recursive"),
+               namespace: str = typer.Option("default", "-n", "--namespace"),
+               ignore_not_found: bool = typer.Option(False, "--ignore-not-found")) -> None:
+        from karmadactl.apis import kinds
+        from karmadactl.apis.meta import now
+        from karmadactl.cli import files
+        from karmadactl.controllers import reconcile, templates
+        from karmadactl.errors import NotFound, UsageError
+
+        env: Env = ctx.obj
+        with env.store() as store:
+            with store.read() as tx:
+                extra = kinds.crd_kinds(templates.crds(tx))
+            if filename:
+                objs = [m.obj for m in files.load(filename, recursive=recursive, stdin=env.stdin)]
+                refs = []
+                for obj in objs:
+                    info = kinds.of(obj, extra)
+                    ns = (obj["metadata"].get("namespace") or "default") if info.namespaced else ""
+                    refs.append((info.group_kind, ns, obj["metadata"]["name"]))
+            elif kind and names:
+                info = kinds.lookup(kind, extra)
+                if info is None:
+                    raise UsageError(f'delete: the server doesn\'t have a resource type "{kind}"')
+                if info.group_kind == "Cluster.cluster.karmada.io":
+                    raise UsageError("delete: clusters leave with `karmadactl unjoin NAME`")
+                refs = [(info.group_kind, namespace if info.namespaced else "", n) for n in names]
+            else:
+                raise UsageError("delete: give -f FILE or KIND NAME")
+            deleted = []
+            with store.write() as tx:
+                for ref in refs:
+                    try:
+                        deleted += templates.delete_objects(tx, [ref])
+                    except NotFound:
+                        if not ignore_not_found:
+                            raise
+            reconcile.reconcile(store, now())
+        for obj in deleted:
+            env.out(f"{kinds.of(obj, extra).resource}/{obj['metadata']['name']} deleted")
+
+    @app.command(help="Show what the policies would do: which clusters get which replicas.")
+    def plan(ctx: typer.Context,
+             filename: List[str] = typer.Option([], "-f", "--filename", help=FILES_HELP),
+             recursive: bool = typer.Option(False, "-R", "--recursive"),
+             offline: bool = typer.Option(False, "--offline",
+                                          help="Use only the files (Clusters and ResourceBindings included)"),
+             output: str = typer.Option("table", "-o", "--output", help="table|wide|json|yaml|name")) -> None:
+        from karmadactl.apis.meta import now
+        from karmadactl.cli import files
+        from karmadactl.cli.output import check_format
+        from karmadactl.controllers import reconcile
+        from karmadactl.errors import UsageError
+
+        env: Env = ctx.obj
+        check_format(output)
+        manifests = files.load(filename, recursive=recursive, stdin=env.stdin) if filename else []
+        if offline:
+            if not manifests:
+                raise UsageError("plan --offline needs -f with the templates, policies and Clusters")
+            snapshot = offline_snapshot(manifests)
+            print_plan(env, reconcile.plan(snapshot, ""), output)
+            return
+        from karmadactl.controllers import templates
+
+        with env.store() as store:
+            with store.read() as tx:
+                objs = templates.prepare(manifests, templates.crds(tx)) if manifests else []
+                snapshot = reconcile.load_snapshot(tx)
+        _overlay(snapshot, objs)
+        print_plan(env, reconcile.plan(snapshot, now()), output)
+
+    @app.command(help="Write a PropagationPolicy for one template from flags, then reconcile.")
+    def propagate(ctx: typer.Context,
+                  target: str = typer.Argument(..., metavar="KIND/NAME"),
+                  namespace: str = typer.Option("default", "-n", "--namespace"),
+                  cluster: List[str] = typer.Option([], "--cluster", "-C", help="Target cluster (repeatable)"),
+                  cluster_selector: Optional[str] = typer.Option(None, "--cluster-selector",
+                                                                 help="Label selector over clusters"),
+                  all_clusters: bool = typer.Option(False, "--all-clusters"),
+                  duplicated: bool = typer.Option(False, "--duplicated", help="Every cluster gets all replicas"),
+                  divided: bool = typer.Option(False, "--divided", help="Divide replicas (by --weight or equally)"),
+                  weight: List[str] = typer.Option([], "--weight", help="CLUSTER=WEIGHT (repeatable)"),
+                  dynamic_weight: bool = typer.Option(False, "--dynamic-weight",
+                                                      help="Divide by available capacity"),
+                  aggregated: bool = typer.Option(False, "--aggregated", help="Fill as few clusters as possible"),
+                  name: Optional[str] = typer.Option(None, "--name", help="Policy name"),
+                  priority: int = typer.Option(0, "--priority"),
+                  dry_run: bool = typer.Option(False, "--dry-run", help="Print the policy; store nothing"),
+                  output: str = typer.Option("", "-o", "--output", help="yaml|json: print the policy")) -> None:
+        from karmadactl.apis import kinds
+        from karmadactl.apis.meta import now
+        from karmadactl.apis.policy import PropagationPolicy
+        from karmadactl.cli.output import to_json, to_yaml
+        from karmadactl.controllers import reconcile, templates
+        from karmadactl.controllers.propagate import policy_for
+        from karmadactl.errors import UsageError
+
+        env: Env = ctx.obj
+        kind_name, sep, obj_name = target.partition("/")
+        if not sep or not obj_name:
+            raise UsageError(f"propagate: expected KIND/NAME, got {target!r}")
+        with env.store() as store:
+            with store.read() as tx:
+                extra = kinds.crd_kinds(templates.crds(tx))
+                info = kinds.lookup(kind_name, extra)
+                if info is None:
+                    raise UsageError(f'propagate: unknown kind "{kind_name}"')
+                ns = namespace if info.namespaced else ""
+                if tx.get(info.group_kind, obj_name, ns) is None and not dry_run:
+                    from karmadactl.errors import NotFound
+
+                    raise NotFound(f'{info.resource} "{obj_name}" not found'
+                                   + (f' in namespace "{ns}"' if ns else "") + "; apply it first")
+            policy_obj = policy_for(info, obj_name, ns, clusters=cluster, selector=cluster_selector,
+                                    all_clusters=all_clusters, duplicated=duplicated, divided=divided,
+                                    weights=weight, dynamic=dynamic_weight, aggregated=aggregated,
+                                    policy_name=name, priority=priority)
+            policy_obj = PropagationPolicy.from_dict(policy_obj, source="propagate").to_dict()
+            if not dry_run:
+                with store.write() as tx:
+                    applied = templates.store_objects(tx, [policy_obj])
+                reconcile.reconcile(store, now())
+        if output in ("yaml", "json"):
+            env.stdout.write(to_yaml(policy_obj) if output == "yaml" else to_json(policy_obj) + "\n")
+        else:
+            kind = policy_obj["kind"].lower()
+            env.out(f"{kind}.policy.karmada.io/{policy_obj['metadata']['name']} "
+                    f"{'would be written (dry run)' if dry_run else applied[0].action}")
+
+
+def _overlay(snapshot, objs: list[dict]) -> None:
+    """Put not-yet-stored objects into a snapshot (plan -f, apply --dry-run)."""
+    from karmadactl.apis.policy import PropagationPolicy
+    from karmadactl.controllers import reconcile
+
+    def key(o):
+        return (o.get("apiVersion", "").rpartition("/")[0], o.get("kind"), o["metadata"].get("namespace", ""),
+                o["metadata"]["name"])
+
+    for obj in objs:
+        if obj["kind"] in reconcile.POLICY_KINDS and obj["apiVersion"].startswith("policy.karmada.io/"):
+            policy = PropagationPolicy.from_dict(obj, source="plan")
+            snapshot.policies = [p for p in snapshot.policies
+                                 if (p.kind, p.namespace, p.name) != (policy.kind, policy.namespace, policy.name)]
+            snapshot.policies.append(policy)
+        elif reconcile.is_template(obj):
+            snapshot.templates = [t for t in snapshot.templates if key(t) != key(obj)] + [obj]
+
+
+def offline_snapshot(manifests):
+    """A snapshot from files only: templates, policies, Clusters and prior bindings."""
+    from karmadactl.apis.cluster import Cluster
+    from karmadactl.apis.policy import PropagationPolicy
+    from karmadactl.controllers import reconcile
+    from karmadactl.controllers.templates import prepare
+
+    snapshot = reconcile.Snapshot()
+    rest = []
+    for m in manifests:
+        obj, group = m.obj, m.obj["apiVersion"].rpartition("/")[0]
+        if group == "cluster.karmada.io" and obj["kind"] == "Cluster":
+            snapshot.clusters.append(Cluster.from_dict(obj))
+        elif group == "work.karmada.io" and obj["kind"] in reconcile.BINDING_KINDS:
+            snapshot.bindings.append(obj)
+        else:
+            rest.append(m)
+    for obj in prepare(rest, [], keep_server_fields=True):
+        if obj["kind"] in reconcile.POLICY_KINDS and obj["apiVersion"].startswith("policy.karmada.io/"):
+            snapshot.policies.append(PropagationPolicy.from_dict(obj, source="plan"))
+        elif reconcile.is_template(obj):
+            snapshot.templates.append(obj)
+    return snapshot

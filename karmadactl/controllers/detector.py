@@ -1,0 +1,261 @@
+"""The detector: which templates propagate, which policy claims them, and their binding; pure.
+
+Karmada's resource detector (§1.2.2, §1.4, §7.5 of the spec) watches every
+template, finds the best PropagationPolicy or ClusterPropagationPolicy for it
+and writes a ResourceBinding (namespaced template) or ClusterResourceBinding
+(cluster-scoped template). Here the same decisions are functions of plain
+objects; storing the result is the caller's job.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import uuid
+from typing import TYPE_CHECKING
+
+from karmadactl.interpreter.replicas import interpret_replicas
+
+if TYPE_CHECKING:  # pragma: no cover
+    from karmadactl.apis.policy import PropagationPolicy
+
+PP_KIND = "PropagationPolicy"
+CPP_KIND = "ClusterPropagationPolicy"
+BINDING_API_VERSION = "work.karmada.io/v1alpha2"
+
+PP_PERMANENT_ID = "propagationpolicy.karmada.io/permanent-id"
+PP_NAME = "propagationpolicy.karmada.io/name"
+PP_NAMESPACE = "propagationpolicy.karmada.io/namespace"
+CPP_PERMANENT_ID = "clusterpropagationpolicy.karmada.io/permanent-id"
+CPP_NAME = "clusterpropagationpolicy.karmada.io/name"
+RB_PERMANENT_ID = "resourcebinding.karmada.io/permanent-id"
+CRB_PERMANENT_ID = "clusterresourcebinding.karmada.io/permanent-id"
+CLAIM_LABELS = (PP_PERMANENT_ID, CPP_PERMANENT_ID)
+CLAIM_ANNOTATIONS = (PP_NAME, PP_NAMESPACE, CPP_NAME)
+SKIP_AUTO_PROPAGATION = "namespace.karmada.io/skip-auto-propagation"
+
+# Namespaces whose objects are never propagated: Karmada's reserved ones and the
+# default of --skipped-propagating-namespaces (kube-.*), anchored like Karmada does.
+RESERVED_NAMESPACES = ("karmada-system", "karmada-cluster")
+RESERVED_NAMESPACE_PREFIX = "karmada-es-"
+SKIPPED_NAMESPACE_PATTERNS: tuple[re.Pattern, ...] = (
+    re.compile(r"^(?:karmada-system)$"),
+    re.compile(r"^(?:karmada-cluster)$"),
+    re.compile(r"^(?:karmada-es-.*)$"),
+    re.compile(r"^(?:kube-.*)$"),
+)
+# API groups and kinds the detector ignores by default.
+SKIPPED_GROUP_SUFFIX = ".karmada.io"
+SKIPPED_GROUPS = frozenset({"events.k8s.io"})
+SKIPPED_GROUP_KINDS = frozenset({("", "Event"), ("coordination.k8s.io", "Lease")})
+SKIPPED_OBJECTS = frozenset({("v1", "ConfigMap", "kube-system", "extension-apiserver-authentication")})
+SERVICE_ACCOUNT_TOKEN = "kubernetes.io/service-account-token"
+
+
+def _meta(obj: dict) -> dict:
+    return obj.get("metadata") or {}
+
+
+def _group(api_version: str) -> str:
+    return api_version.rpartition("/")[0] if "/" in api_version else ""
+
+
+def is_reserved_namespace(namespace: str) -> bool:
+    """karmada-system, karmada-cluster and karmada-es-*: no policy ever selects objects there."""
+    return namespace in RESERVED_NAMESPACES or namespace.startswith(RESERVED_NAMESPACE_PREFIX)
+
+
+def is_skipped_namespace(namespace: str) -> bool:
+    """Reserved namespaces and the default skipped ones (kube-.*)."""
+    return any(pattern.match(namespace) for pattern in SKIPPED_NAMESPACE_PATTERNS)
+
+
+def propagatable(obj: dict) -> bool:
+    """Whether the detector takes care of this template at all (§7.5).
+
+    Objects in `default` propagate like any other namespace; so does the
+    Namespace object `default` when a policy selects it (it is only left out
+    of namespace auto-propagation, see `auto_propagates_namespace`).
+    """
+    api_version, kind = obj.get("apiVersion") or "", obj.get("kind") or ""
+    meta = _meta(obj)
+    name, namespace = meta.get("name") or "", meta.get("namespace") or ""
+    if not api_version or not kind or not name:
+        return False
+    if namespace and is_skipped_namespace(namespace):
+        return False
+    if api_version == "v1" and kind == "Namespace" and is_skipped_namespace(name):
+        return False
+    group = _group(api_version)
+    if group.endswith(SKIPPED_GROUP_SUFFIX) or group == SKIPPED_GROUP_SUFFIX[1:] or group in SKIPPED_GROUPS:
+        return False
+    if (group, kind) in SKIPPED_GROUP_KINDS:
+        return False
+    if (api_version, kind, namespace, name) in SKIPPED_OBJECTS:
+        return False
+    if api_version == "v1" and kind == "Secret" and obj.get("type") == SERVICE_ACCOUNT_TOKEN:
+        return False
+    return True
+
+
+def auto_propagates_namespace(namespace: dict) -> bool:
+    """Whether a Namespace object goes to every cluster without a policy (namespace sync, §7.5)."""
+    meta = _meta(namespace)
+    name = meta.get("name") or ""
+    if not name or name == "default" or is_skipped_namespace(name):
+        return False
+    return (meta.get("labels") or {}).get(SKIP_AUTO_PROPAGATION) != "true"
+
+
+# -- which policy claims a template ---------------------------------------------------------
+
+def _is_cluster_policy(policy: "PropagationPolicy") -> bool:
+    return policy.kind == CPP_KIND
+
+
+def match_priority(obj: dict, policy: "PropagationPolicy") -> int:
+    """The implicit priority (3 name, 2 labelSelector, 1 kind only) of the policy's best
+    selector for this object; 0 when the policy may not or does not select it."""
+    if (policy.metadata or {}).get("deletionTimestamp"):
+        return 0
+    namespace = _meta(obj).get("namespace") or ""
+    if _is_cluster_policy(policy):
+        if namespace and is_reserved_namespace(namespace):
+            return 0
+    elif not namespace or namespace != policy.namespace:
+        return 0
+    return max((selector.match_priority(obj) for selector in policy.resource_selectors), default=0)
+
+
+def _identity(policy: "PropagationPolicy") -> tuple[str, str, str]:
+    return policy.kind, ("" if _is_cluster_policy(policy) else policy.namespace), policy.name
+
+
+def select_policy(obj: dict, policies: list["PropagationPolicy"],
+                  claimed_by: tuple[str, str, str] | None = None) -> "PropagationPolicy | None":
+    """The policy that claims `obj` (§1.2.2), or None.
+
+    A claim is sticky while its policy still selects the object. Otherwise any
+    matching PropagationPolicy of the object's namespace beats every
+    ClusterPropagationPolicy; among one kind the higher explicit priority
+    wins, then the better selector (name > labelSelector > kind only), then
+    the smaller name.
+    """
+    matched = [(policy, match_priority(obj, policy)) for policy in policies]
+    matched = [(policy, implicit) for policy, implicit in matched if implicit > 0]
+    if claimed_by is not None:
+        claimed = (claimed_by[0], "" if claimed_by[0] == CPP_KIND else claimed_by[1], claimed_by[2])
+        for policy, _ in matched:
+            if _identity(policy) == claimed:
+                return policy
+    for cluster_scoped in (False, True):
+        candidates = [(p, i) for p, i in matched if _is_cluster_policy(p) == cluster_scoped]
+        if candidates:
+            return min(candidates, key=lambda pi: (-pi[0].priority, -pi[1], pi[0].name))[0]
+    return None
+
+
+def claimed_policy(obj: dict) -> tuple[str, str, str] | None:
+    """The (kind, namespace, name) of the policy named by a template's claim annotations, if any."""
+    annotations = _meta(obj).get("annotations") or {}
+    if annotations.get(PP_NAME) and annotations.get(PP_NAMESPACE):
+        return PP_KIND, annotations[PP_NAMESPACE], annotations[PP_NAME]
+    if annotations.get(CPP_NAME):
+        return CPP_KIND, "", annotations[CPP_NAME]
+    return None
+
+
+# -- the binding ----------------------------------------------------------------------------
+
+def binding_name(name: str, kind: str) -> str:
+    """Karmada's binding name: lower(<name with ':' -> '.'>-<kind>), e.g. nginx-deployment."""
+    return f"{name.replace(':', '.')}-{kind}".lower()
+
+
+def _claim_metadata(policy: "PropagationPolicy") -> tuple[dict[str, str], dict[str, str]]:
+    policy_labels = (policy.metadata or {}).get("labels") or {}
+    if _is_cluster_policy(policy):
+        label_key, annotations = CPP_PERMANENT_ID, {CPP_NAME: policy.name}
+    else:
+        label_key, annotations = PP_PERMANENT_ID, {PP_NAME: policy.name, PP_NAMESPACE: policy.namespace}
+    labels = {label_key: policy_labels[label_key]} if policy_labels.get(label_key) else {}
+    return labels, annotations
+
+
+_KEPT_SPEC = ("clusters", "gracefulEvictionTasks", "rescheduleTriggeredAt", "requiredBy")
+_KEPT_META = ("uid", "resourceVersion", "creationTimestamp", "generation")
+
+
+def build_binding(obj: dict, policy: "PropagationPolicy", previous: dict | None = None) -> dict:
+    """The ResourceBinding (namespaced template) or ClusterResourceBinding that `policy` makes of `obj`.
+
+    What the scheduler and the other controllers wrote into `previous` (the
+    scheduling result, eviction tasks, status, extra labels and annotations)
+    survives; the parts the detector owns are rewritten from the template and
+    the policy.
+    """
+    meta = _meta(obj)
+    namespace = meta.get("namespace") or ""
+    kind = obj.get("kind") or ""
+    old_meta = _meta(previous or {})
+    old_spec = (previous or {}).get("spec") or {}
+
+    id_label = RB_PERMANENT_ID if namespace else CRB_PERMANENT_ID
+    claim_labels, claim_annotations = _claim_metadata(policy)
+    labels = {k: v for k, v in (old_meta.get("labels") or {}).items() if k not in CLAIM_LABELS}
+    labels.update(claim_labels)
+    labels[id_label] = (old_meta.get("labels") or {}).get(id_label) or str(uuid.uuid4())
+    annotations = {k: v for k, v in (old_meta.get("annotations") or {}).items()
+                   if k not in CLAIM_ANNOTATIONS}
+    annotations.update(claim_annotations)
+
+    metadata: dict = {"name": binding_name(meta.get("name") or "", kind)}
+    if namespace:
+        metadata["namespace"] = namespace
+    for key in _KEPT_META:
+        if old_meta.get(key) is not None:
+            metadata[key] = old_meta[key]
+    metadata["labels"] = labels
+    metadata["annotations"] = annotations
+    if meta.get("uid"):
+        metadata["ownerReferences"] = [{
+            "apiVersion": obj.get("apiVersion") or "", "kind": kind, "name": meta.get("name") or "",
+            "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True,
+        }]
+
+    resource = {"apiVersion": obj.get("apiVersion") or "", "kind": kind}
+    if namespace:
+        resource["namespace"] = namespace
+    resource["name"] = meta.get("name") or ""
+    for source, target in (("uid", "uid"), ("resourceVersion", "resourceVersion")):
+        if meta.get(source):
+            resource[target] = meta[source]
+
+    replicas, requirements = interpret_replicas(obj)
+    spec: dict = {"resource": resource}
+    if replicas:
+        spec["replicas"] = replicas
+    if requirements is not None:
+        spec["replicaRequirements"] = requirements
+    spec["placement"] = policy.placement.to_dict()
+    spec["propagateDeps"] = bool(policy.propagate_deps)
+    spec["conflictResolution"] = policy.conflict_resolution
+    if policy.failover is not None:
+        spec["failover"] = copy.deepcopy(policy.failover)
+    if policy.suspension is not None:
+        spec["suspension"] = copy.deepcopy(policy.suspension)
+    spec["preserveResourcesOnDeletion"] = bool(policy.preserve_resources_on_deletion)
+    spec["schedulerName"] = policy.scheduler_name
+    for key in _KEPT_SPEC:
+        if old_spec.get(key) is not None:
+            spec[key] = copy.deepcopy(old_spec[key])
+
+    binding = {
+        "apiVersion": BINDING_API_VERSION,
+        "kind": "ResourceBinding" if namespace else "ClusterResourceBinding",
+        "metadata": metadata,
+        "spec": spec,
+    }
+    if previous and previous.get("status") is not None:
+        binding["status"] = copy.deepcopy(previous["status"])
+    return binding

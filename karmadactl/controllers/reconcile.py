@@ -1,0 +1,259 @@
+"""The reconcile pass: templates + policies + clusters -> ResourceBindings (and their Works).
+
+`plan` is the pure part: from a Snapshot it derives, for every template, the
+claiming policy and the desired binding, running the scheduler only when
+Karmada would (§2.2 of the spec). `reconcile` reads a Snapshot from the store,
+plans, and writes the bindings that changed in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+
+from karmadactl.apis import kinds
+from karmadactl.apis.cluster import Cluster
+from karmadactl.apis.policy import PropagationPolicy
+from karmadactl.controllers import detector
+from karmadactl.controllers.binding import build_works
+
+POLICY_KINDS = ("PropagationPolicy", "ClusterPropagationPolicy")
+BINDING_KINDS = ("ResourceBinding", "ClusterResourceBinding")
+APPLIED_PLACEMENT = "policy.karmada.io/applied-placement"
+KARMADA_GROUP_SUFFIX = ".karmada.io"
+CLAIM_KEYS = ("propagationpolicy.karmada.io/permanent-id", "clusterpropagationpolicy.karmada.io/permanent-id",
+              "propagationpolicy.karmada.io/name", "propagationpolicy.karmada.io/namespace",
+              "clusterpropagationpolicy.karmada.io/name")
+
+
+def is_template(obj: dict) -> bool:
+    """Resource templates are every object that is not one of Karmada's own."""
+    group = obj.get("apiVersion", "").rpartition("/")[0]
+    return not group.endswith(KARMADA_GROUP_SUFFIX) and group != "karmada.io"
+
+
+def binding_key(kind: str, namespace: str, name: str) -> tuple[str, str, str]:
+    return ("ClusterResourceBinding" if not namespace else "ResourceBinding", namespace, name)
+
+
+@dataclass
+class Snapshot:
+    templates: list[dict] = field(default_factory=list)
+    policies: list[PropagationPolicy] = field(default_factory=list)
+    clusters: list[Cluster] = field(default_factory=list)
+    bindings: list[dict] = field(default_factory=list)     # current ResourceBindings / ClusterResourceBindings
+
+
+@dataclass
+class BindingPlan:
+    template: dict
+    policy: PropagationPolicy | None
+    binding: dict | None          # desired binding (None: the template is not propagated)
+    previous: dict | None
+    works: list[dict] = field(default_factory=list)
+    error: str = ""               # a scheduling failure, as the Scheduled condition says it
+
+    @property
+    def changed(self) -> bool:
+        return self.binding is not None and _content(self.binding) != _content(self.previous)
+
+
+def _content(obj: dict | None) -> dict | None:
+    if obj is None:
+        return None
+    meta = {k: v for k, v in obj.get("metadata", {}).items()
+            if k not in ("resourceVersion", "generation", "creationTimestamp", "uid")}
+    return {**obj, "metadata": meta}
+
+
+def _condition(type_: str, status: str, reason: str, message: str, now: str) -> dict:
+    c = {"type": type_, "status": status, "reason": reason, "message": message}
+    if now:
+        c["lastTransitionTime"] = now
+    return c
+
+
+def _set_condition(status: dict, condition: dict) -> None:
+    conditions = [c for c in status.get("conditions") or [] if c["type"] != condition["type"]]
+    old = next((c for c in status.get("conditions") or [] if c["type"] == condition["type"]), None)
+    if old and old.get("status") == condition["status"] and "lastTransitionTime" in old:
+        condition["lastTransitionTime"] = old["lastTransitionTime"]
+    status["conditions"] = sorted([*conditions, condition], key=lambda c: c["type"])
+
+
+def _claimed_by(previous: dict | None) -> tuple[str, str, str] | None:
+    if not previous:
+        return None
+    annotations = previous["metadata"].get("annotations") or {}
+    if "propagationpolicy.karmada.io/name" in annotations:
+        return ("PropagationPolicy", annotations.get("propagationpolicy.karmada.io/namespace", ""),
+                annotations["propagationpolicy.karmada.io/name"])
+    if "clusterpropagationpolicy.karmada.io/name" in annotations:
+        return ("ClusterPropagationPolicy", "", annotations["clusterpropagationpolicy.karmada.io/name"])
+    return None
+
+
+def _release(previous: dict) -> dict:
+    """A binding whose policy no longer claims its template keeps its result but loses the claim."""
+    binding = json.loads(json.dumps(previous))
+    for key in ("labels", "annotations"):
+        values = binding["metadata"].get(key) or {}
+        for claim in CLAIM_KEYS:
+            values.pop(claim, None)
+    return binding
+
+
+def needs_schedule(binding: dict, previous: dict | None, cluster_names: set[str]) -> tuple[bool, bool]:
+    """(schedule?, fresh?) by Karmada's doScheduleBinding rules."""
+    if previous is None:
+        return True, False
+    spec, status = binding["spec"], binding.get("status") or {}
+    scheduled = next((c for c in status.get("conditions") or [] if c["type"] == "Scheduled"), None)
+    if scheduled is None or scheduled["status"] != "True":
+        return True, False
+    placement = json.dumps(spec.get("placement") or {}, sort_keys=True)
+    applied = (previous["metadata"].get("annotations") or {}).get(APPLIED_PLACEMENT)
+    if applied is None or json.dumps(json.loads(applied), sort_keys=True) != placement:
+        return True, False
+    triggered, last = spec.get("rescheduleTriggeredAt"), status.get("lastScheduledTime")
+    if triggered and (not last or triggered > last):
+        return True, True
+    targets = spec.get("clusters") or []
+    replicas = spec.get("replicas") or 0
+    rs = (spec.get("placement") or {}).get("replicaScheduling") or {}
+    duplicated = not rs or rs.get("replicaSchedulingType") == "Duplicated"
+    if duplicated or not replicas:
+        return True, False
+    if sum(t.get("replicas") or 0 for t in targets) != replicas:
+        return True, False
+    if any(t["name"] not in cluster_names for t in targets):
+        return True, False
+    return False, False
+
+
+def schedule_binding(binding: dict, clusters: list[Cluster], policy: PropagationPolicy, now: str,
+                     fresh: bool = False, memo: dict | None = None) -> str:
+    """Run the scheduler for one binding and write the result into it; returns the error, if any."""
+    from karmadactl.scheduler import ScheduleError, ScheduleRequest, TargetCluster, schedule
+
+    spec = binding["spec"]
+    status = binding.setdefault("status", {})
+    resource = spec["resource"]
+    request = ScheduleRequest(
+        placement=policy.placement, replicas=spec.get("replicas") or 0,
+        replica_requirements=spec.get("replicaRequirements"), uid=resource.get("uid", ""),
+        api_version=resource["apiVersion"], kind=resource["kind"],
+        previous=[TargetCluster(c["name"], c.get("replicas")) for c in spec.get("clusters") or []],
+        evicted={t["fromCluster"] for t in spec.get("gracefulEvictionTasks") or []},
+        observing_affinity=status.get("schedulerObservingAffinityName", ""), fresh=fresh)
+    annotations = binding["metadata"].setdefault("annotations", {})
+    try:
+        result = schedule(request, clusters, memo)
+    except ScheduleError as e:
+        if e.reason == "NoClusterFit":
+            spec["clusters"] = []
+        _set_condition(status, _condition("Scheduled", "False", e.reason, e.message, now))
+        return f"{e.reason}: {e.message}"
+    spec["clusters"] = [t.to_dict() for t in result.clusters]
+    annotations[APPLIED_PLACEMENT] = json.dumps(spec.get("placement") or {}, sort_keys=True,
+                                                separators=(",", ":"))
+    if result.affinity_name:
+        status["schedulerObservingAffinityName"] = result.affinity_name
+    else:
+        status.pop("schedulerObservingAffinityName", None)
+    if now:
+        status["lastScheduledTime"] = now
+    _set_condition(status, _condition("Scheduled", "True", "Success",
+                                      "Binding has been scheduled successfully.", now))
+    return ""
+
+
+def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
+    """The desired binding of every propagatable template; pure and deterministic."""
+    previous_by_key = {(b["kind"], b["metadata"].get("namespace", ""), b["metadata"]["name"]): b
+                       for b in snapshot.bindings}
+    cluster_names = {c.name for c in snapshot.clusters}
+    memo: dict = {}      # filter results shared by bindings of the same policy
+    plans = []
+    for template in sorted(snapshot.templates, key=_template_order):
+        if not detector.propagatable(template):
+            continue
+        meta = template["metadata"]
+        key = binding_key(template["kind"], meta.get("namespace", ""),
+                          detector.binding_name(meta["name"], template["kind"]))
+        previous = previous_by_key.get(key)
+        policy = detector.select_policy(template, snapshot.policies, _claimed_by(previous))
+        if policy is None:
+            plans.append(BindingPlan(template, None, _release(previous) if previous else None, previous))
+            continue
+        binding = detector.build_binding(template, policy, previous)
+        if previous is None:   # deterministic identity, so offline plans repeat byte for byte
+            label = ("clusterresourcebinding.karmada.io/permanent-id" if key[0] == "ClusterResourceBinding"
+                     else "resourcebinding.karmada.io/permanent-id")
+            binding["metadata"].setdefault("labels", {})[label] = str(
+                uuid.uuid5(uuid.NAMESPACE_URL, f"karmadactl:{'/'.join(key)}"))
+        run, fresh = needs_schedule(binding, previous, cluster_names)
+        error = schedule_binding(binding, snapshot.clusters, policy, now, fresh, memo) if run else ""
+        if not run:
+            binding["metadata"].setdefault("annotations", {})[APPLIED_PLACEMENT] = \
+                previous["metadata"]["annotations"][APPLIED_PLACEMENT]
+            scheduled = next((c for c in binding.get("status", {}).get("conditions") or []
+                              if c["type"] == "Scheduled"), {})
+            error = "" if scheduled.get("status") == "True" else scheduled.get("message", "")
+        plans.append(BindingPlan(template, policy, binding, previous, build_works(template, binding), error))
+    return plans
+
+
+def _template_order(obj: dict) -> tuple:
+    meta = obj.get("metadata") or {}
+    return (meta.get("namespace", ""), obj.get("kind", ""), meta.get("name", ""))
+
+
+# -- the store side -------------------------------------------------------------------------
+
+def load_snapshot(tx) -> Snapshot:
+    """Everything the pass needs, read in one transaction."""
+    snap = Snapshot()
+    for gk in tx.group_kinds():
+        objs = tx.list(gk)
+        if not objs:
+            continue
+        if objs[0].get("kind") in POLICY_KINDS and gk.endswith("policy.karmada.io"):
+            snap.policies.extend(PropagationPolicy.from_dict(o, source="store") for o in objs)
+        elif gk == "Cluster.cluster.karmada.io":
+            snap.clusters.extend(Cluster.from_dict(o) for o in objs)
+        elif objs[0].get("kind") in BINDING_KINDS and gk.endswith("work.karmada.io"):
+            snap.bindings.extend(objs)
+        elif is_template(objs[0]):
+            snap.templates.extend(objs)
+    return snap
+
+
+def reconcile(store, now: str) -> list[BindingPlan]:
+    """Plan from the store and write what changed (bindings), in one transaction."""
+    with store.read() as tx:
+        snapshot = load_snapshot(tx)
+    plans = plan(snapshot, now)
+    wanted = {_key(p.binding) for p in plans if p.binding is not None}
+    with store.write() as tx:
+        for p in plans:
+            if p.binding is None or not p.changed:
+                continue
+            if p.previous is None:
+                p.binding = tx.create(p.binding)
+            else:
+                p.binding["metadata"]["resourceVersion"] = p.previous["metadata"]["resourceVersion"]
+                p.binding = tx.update(p.binding)
+        for b in snapshot.bindings:   # bindings of deleted templates go, as Karmada's GC does
+            if _key(b) not in wanted:
+                tx.delete(_gk(b), b["metadata"]["name"], b["metadata"].get("namespace", ""))
+    return plans
+
+
+def _gk(obj: dict) -> str:
+    return kinds.of(obj).group_kind
+
+
+def _key(obj: dict) -> tuple[str, str, str]:
+    return (obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"])

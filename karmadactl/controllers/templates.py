@@ -1,0 +1,114 @@
+"""Storing what `apply` is given: resource templates and Karmada policies.
+
+Everything is validated before anything is stored; then all objects go into
+the store in one transaction, as `kubectl apply` would leave them in an API
+server (server fields kept, content replaced).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass
+
+from karmadactl.apis import kinds
+from karmadactl.errors import InvalidInput, NotFound
+
+POLICY_KINDS = {"PropagationPolicy": "propagationpolicy.karmada.io/permanent-id",
+                "ClusterPropagationPolicy": "clusterpropagationpolicy.karmada.io/permanent-id"}
+STORED_AS_GIVEN = {"OverridePolicy", "ClusterOverridePolicy", "ClusterTaintPolicy",
+                   "ResourceInterpreterCustomization"}
+CRD_GK = "CustomResourceDefinition.apiextensions.k8s.io"
+SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink")
+
+
+@dataclass
+class Applied:
+    obj: dict
+    action: str      # created | configured | unchanged
+
+    @property
+    def reference(self) -> str:
+        return f"{kinds.of(self.obj).resource}/{self.obj['metadata']['name']}"
+
+
+def prepare(manifests, crds_in_store: list[dict], *, keep_server_fields: bool = False) -> list[dict]:
+    """Validate every manifest and return the objects to store (namespaces defaulted).
+
+    Server-set metadata (uid, resourceVersion, ...) is dropped, as the store sets
+    its own, unless kept for an offline plan (a template's uid orders Webster's ties).
+    """
+    crds = crds_in_store + [m.obj for m in manifests if m.obj.get("kind") == "CustomResourceDefinition"]
+    extra = kinds.crd_kinds(crds)
+    out = []
+    for m in manifests:
+        obj = copy.deepcopy(m.obj)
+        group = obj["apiVersion"].rpartition("/")[0]
+        kind = obj["kind"]
+        if group == "cluster.karmada.io":
+            raise InvalidInput(f"{m.source}: {kind} {obj['metadata']['name']}: clusters are registered with "
+                               "`karmadactl join`, not applied")
+        if group == "work.karmada.io":
+            raise InvalidInput(f"{m.source}: {kind} {obj['metadata']['name']}: karmadactl derives "
+                               f"{kind}s itself; apply the template and its policy instead")
+        meta = obj["metadata"]
+        for key in () if keep_server_fields else SERVER_FIELDS:
+            meta.pop(key, None)
+        info = kinds.of(obj, extra)
+        if info.namespaced:
+            meta["namespace"] = meta.get("namespace") or "default"
+        else:
+            meta.pop("namespace", None)
+        if kind in POLICY_KINDS and group == "policy.karmada.io":
+            from karmadactl.apis.policy import PropagationPolicy
+
+            obj = PropagationPolicy.from_dict(obj, source=m.source).to_dict()
+        elif kind in STORED_AS_GIVEN and group.endswith("karmada.io"):
+            if not isinstance(obj.get("spec"), dict):
+                raise InvalidInput(f"{m.source}: {kind} {meta['name']}: spec: required")
+        out.append(obj)
+    return out
+
+
+def _key(obj: dict) -> tuple[str, str, str]:
+    return (kinds.of(obj).group_kind, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+
+
+def store_objects(tx, objs: list[dict]) -> list[Applied]:
+    """Create or replace each object in the caller's write transaction."""
+    results = []
+    for obj in objs:
+        obj = copy.deepcopy(obj)
+        gk, ns, name = _key(obj)
+        current = tx.get(gk, name, ns)
+        permanent_label = POLICY_KINDS.get(obj["kind"]) if gk.endswith("policy.karmada.io") else None
+        if permanent_label:   # Karmada's webhook gives every policy a permanent id; it never changes
+            labels = obj["metadata"].setdefault("labels", {})
+            old = ((current or {}).get("metadata") or {}).get("labels") or {}
+            labels[permanent_label] = old.get(permanent_label) or labels.get(permanent_label) or str(uuid.uuid4())
+        if current is None:
+            results.append(Applied(tx.create(obj), "created"))
+            continue
+        body = copy.deepcopy(obj)
+        body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        if "status" in current and "status" not in body:
+            body["status"] = current["status"]
+        stored = tx.update(body)
+        same = stored["metadata"]["resourceVersion"] == current["metadata"]["resourceVersion"]
+        results.append(Applied(stored, "unchanged" if same else "configured"))
+    return results
+
+
+def delete_objects(tx, refs: list[tuple[str, str, str]]) -> list[dict]:
+    """Delete (group_kind, namespace, name) objects; NotFound names the first missing one."""
+    deleted = []
+    for gk, ns, name in refs:
+        if tx.get(gk, name, ns) is None:
+            raise NotFound(f'{gk.split(".")[0].lower()} "{name}" not found'
+                           + (f' in namespace "{ns}"' if ns else ""))
+        deleted.append(tx.delete(gk, name, ns))
+    return deleted
+
+
+def crds(tx) -> list[dict]:
+    return tx.list(CRD_GK)

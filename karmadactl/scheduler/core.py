@@ -1,0 +1,121 @@
+"""The scheduling pipeline: filter, score, estimate, select, assign (§2.1-§2.5).
+
+`schedule` is what karmada-scheduler does for one ResourceBinding, minus the
+API calls: it takes the binding's placement and state as a ScheduleRequest,
+the registered clusters, and returns the target clusters (or raises
+ScheduleError). With placement.clusterAffinities it walks the ordered terms
+as Karmada does (§2.3). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from karmadactl.scheduler import filters, spread
+from karmadactl.scheduler.types import (Candidate, ScheduleError, ScheduleRequest, ScheduleResult,
+                                        TargetCluster)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from karmadactl.apis.cluster import Cluster
+    from karmadactl.apis.policy import ClusterAffinity, ClusterAffinityTerm
+
+LOCALITY_SCORE = 100      # ClusterLocality: the cluster already holds the binding
+
+
+def schedule(request: ScheduleRequest, clusters: list["Cluster"], memo: dict | None = None) -> ScheduleResult:
+    """Target clusters for a binding; raises ScheduleError.
+
+    With clusterAffinities, scheduling starts at the term named by
+    request.observing_affinity (the first term when that is empty or unknown,
+    or when request.fresh) and moves to the next term on any error; the
+    result records the term that succeeded. When every term fails, the error
+    of the first term tried is raised, as karmada-scheduler does; the caller
+    then clears the result only if its reason is NoClusterFit.
+
+    `memo`, a dict the caller keeps for one pass over many bindings (with the
+    same clusters list), lets bindings of the same policy share filter results.
+    """
+    placement = request.placement
+    terms = list(placement.cluster_affinities or [])
+    if not terms:
+        return ScheduleResult(clusters=_schedule_with((placement.cluster_affinity,), request, clusters, memo))
+    first_error: ScheduleError | None = None
+    for term in terms[start_index(terms, request):]:
+        try:
+            targets = _schedule_with(affinity_tiers(term, request), request, clusters, memo)
+        except ScheduleError as error:
+            first_error = first_error or error
+            continue
+        return ScheduleResult(clusters=targets, affinity_name=term.affinity_name)
+    assert first_error is not None
+    raise first_error
+
+
+def start_index(terms: list["ClusterAffinityTerm"], request: ScheduleRequest) -> int:
+    if request.fresh or not request.observing_affinity:
+        return 0
+    for index, term in enumerate(terms):
+        if term.affinity_name == request.observing_affinity:
+            return index
+    return 0
+
+
+def is_workload(request: ScheduleRequest) -> bool:
+    return request.replicas > 0
+
+
+def affinity_tiers(term: "ClusterAffinityTerm", request: ScheduleRequest) -> tuple["ClusterAffinity", ...]:
+    """The term's affinity, then its overflow groups in order (workloads only)."""
+    tiers = [term.affinity]
+    if is_workload(request):
+        tiers.extend(overflow.affinity for overflow in term.overflow or [])
+    return tuple(tiers)
+
+
+def _schedule_with(tiers: tuple, request: ScheduleRequest, clusters: list["Cluster"],
+                   memo: dict | None = None) -> list[TargetCluster]:
+    candidates = feasible_candidates(request, clusters, tiers, memo)
+    selected = spread.select_clusters(request.placement, candidates, request.replicas)
+    if not selected:
+        raise ScheduleError("SchedulerError", "no clusters available to schedule")
+    if not is_workload(request):
+        return [TargetCluster(name=c.name) for c in selected]
+    from karmadactl.scheduler.assign import assign
+    return assign(request, selected)
+
+
+def feasible_candidates(request: ScheduleRequest, clusters: list["Cluster"], tiers: tuple,
+                        memo: dict | None = None) -> list[Candidate]:
+    """Filter, score and estimate; the candidates in the global order.
+
+    Raises ScheduleError("NoClusterFit", ...) when no cluster passes the filters.
+    """
+    previous = {target.name: target.replicas or 0 for target in request.previous}
+    ctx = filters.FilterContext(request=request, tiers=tiers, previous=frozenset(previous))
+    key = (id(clusters), id(request.placement), tuple(map(id, tiers)), request.api_version, request.kind,
+           ctx.previous, frozenset(request.evicted))
+    outcome = memo.get(key) if memo is not None else None
+    if outcome is None:
+        outcome = filters.find_feasible(ctx, clusters)
+        if memo is not None:
+            memo[key] = outcome
+    if not outcome.feasible:
+        raise ScheduleError("NoClusterFit", filters.fit_error_message(outcome.total, outcome.rejected))
+    from karmadactl.scheduler.estimate import replica_estimator
+    estimate = replica_estimator(request.replica_requirements, request.replicas)
+    candidates = []
+    for cluster, overflow_order in outcome.feasible:
+        allocatable = estimate(cluster)
+        candidates.append(Candidate(
+            cluster=cluster,
+            score=LOCALITY_SCORE if cluster.name in previous else 0,
+            allocatable=allocatable,
+            available=allocatable + previous.get(cluster.name, 0),
+            overflow_order=overflow_order,
+        ))
+    return sort_global(candidates)
+
+
+def sort_global(candidates: list[Candidate]) -> list[Candidate]:
+    """Overflow order ascending, score descending, available descending, name ascending."""
+    return sorted(candidates, key=lambda c: (c.overflow_order, -c.score, -c.available, c.name))
