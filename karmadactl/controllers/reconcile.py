@@ -22,9 +22,6 @@ POLICY_KINDS = ("PropagationPolicy", "ClusterPropagationPolicy")
 BINDING_KINDS = ("ResourceBinding", "ClusterResourceBinding")
 APPLIED_PLACEMENT = "policy.karmada.io/applied-placement"
 KARMADA_GROUP_SUFFIX = ".karmada.io"
-CLAIM_KEYS = ("propagationpolicy.karmada.io/permanent-id", "clusterpropagationpolicy.karmada.io/permanent-id",
-              "propagationpolicy.karmada.io/name", "propagationpolicy.karmada.io/namespace",
-              "clusterpropagationpolicy.karmada.io/name")
 
 
 def is_template(obj: dict) -> bool:
@@ -82,24 +79,12 @@ def _set_condition(status: dict, condition: dict) -> None:
     status["conditions"] = sorted([*conditions, condition], key=lambda c: c["type"])
 
 
-def _claimed_by(previous: dict | None) -> tuple[str, str, str] | None:
-    if not previous:
-        return None
-    annotations = previous["metadata"].get("annotations") or {}
-    if "propagationpolicy.karmada.io/name" in annotations:
-        return ("PropagationPolicy", annotations.get("propagationpolicy.karmada.io/namespace", ""),
-                annotations["propagationpolicy.karmada.io/name"])
-    if "clusterpropagationpolicy.karmada.io/name" in annotations:
-        return ("ClusterPropagationPolicy", "", annotations["clusterpropagationpolicy.karmada.io/name"])
-    return None
-
-
 def _release(previous: dict) -> dict:
     """A binding whose policy no longer claims its template keeps its result but loses the claim."""
     binding = json.loads(json.dumps(previous))
     for key in ("labels", "annotations"):
         values = binding["metadata"].get(key) or {}
-        for claim in CLAIM_KEYS:
+        for claim in (*detector.CLAIM_LABELS, *detector.CLAIM_ANNOTATIONS):
             values.pop(claim, None)
     return binding
 
@@ -183,7 +168,8 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
         key = binding_key(template["kind"], meta.get("namespace", ""),
                           detector.binding_name(meta["name"], template["kind"]))
         previous = previous_by_key.get(key)
-        policy = detector.select_policy(template, snapshot.policies, _claimed_by(previous))
+        policy = detector.select_policy(template, snapshot.policies,
+                                        detector.claimed_policy(previous) if previous else None)
         if policy is None:
             plans.append(BindingPlan(template, None, _release(previous) if previous else None, previous))
             continue
@@ -196,8 +182,6 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
         run, fresh = needs_schedule(binding, previous, cluster_names)
         error = schedule_binding(binding, snapshot.clusters, policy, now, fresh, memo) if run else ""
         if not run:
-            binding["metadata"].setdefault("annotations", {})[APPLIED_PLACEMENT] = \
-                previous["metadata"]["annotations"][APPLIED_PLACEMENT]
             scheduled = next((c for c in binding.get("status", {}).get("conditions") or []
                               if c["type"] == "Scheduled"), {})
             error = "" if scheduled.get("status") == "True" else scheduled.get("message", "")

@@ -162,3 +162,75 @@ def test_offline_plan_without_clusters_reports_no_fit(home, tmp_path):
     scheduled = next(c for c in binding["status"]["conditions"] if c["type"] == "Scheduled")
     assert (scheduled["status"], scheduled["reason"]) == ("False", "NoClusterFit")
     assert scheduled["message"].startswith("0/0 clusters are available")
+
+
+def cpp(name: str, priority: int, selector: dict, clusters: list[str]) -> dict:
+    return {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "ClusterPropagationPolicy",
+            "metadata": {"name": name},
+            "spec": {"priority": priority, "resourceSelectors": [selector],
+                     "placement": {"clusterAffinity": {"clusterNames": clusters}}}}
+
+
+def pp(name: str, priority: int, selector: dict, clusters: list[str]) -> dict:
+    doc = cpp(name, priority, selector, clusters)
+    doc["kind"] = "PropagationPolicy"
+    doc["metadata"]["namespace"] = "default"
+    return doc
+
+
+KIND_ONLY = {"apiVersion": "apps/v1", "kind": "Deployment"}
+BY_LABEL = {"apiVersion": "apps/v1", "kind": "Deployment", "labelSelector": {"matchLabels": {"app": "nginx"}}}
+BY_NAME = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "nginx"}
+
+
+@pytest.mark.parametrize("policies, winner", [
+    ([cpp("c-high", 100, BY_NAME, ["m1"]), pp("p-low", 0, KIND_ONLY, ["m2"])], "p-low"),   # any PP beats CPPs
+    ([pp("a", 1, KIND_ONLY, ["m1"]), pp("b", 2, KIND_ONLY, ["m2"])], "b"),                # explicit priority
+    ([pp("a", 0, KIND_ONLY, ["m1"]), pp("b", 0, BY_LABEL, ["m2"])], "b"),                 # label > kind-only
+    ([pp("a", 0, BY_LABEL, ["m1"]), pp("b", 0, BY_NAME, ["m2"])], "b"),                   # name > label
+    ([pp("b", 0, BY_NAME, ["m1"]), pp("a", 0, BY_NAME, ["m2"])], "a"),                    # then the smaller name
+    ([cpp("z", 0, BY_NAME, ["m1"]), cpp("y", 5, KIND_ONLY, ["m2"])], "y"),                # among CPPs: priority
+])
+def test_which_policy_claims_the_template(home, tmp_path, policies, winner):
+    template = deployment(2)
+    template["metadata"]["labels"] = {"app": "nginx"}
+    listing = plan(tmp_path, [template, *policies, cluster("m1"), cluster("m2")])
+    binding = next(i for i in listing["items"] if i["kind"] == "ResourceBinding")
+    annotations = binding["metadata"]["annotations"]
+    assert winner in (annotations.get("propagationpolicy.karmada.io/name"),
+                      annotations.get("clusterpropagationpolicy.karmada.io/name"))
+
+
+def test_a_divided_job_splits_parallelism_and_completions(home, tmp_path):
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "pi", "namespace": "default"},
+           "spec": {"parallelism": 6, "completions": 12,
+                    "template": {"spec": {"restartPolicy": "Never",
+                                          "containers": [{"name": "pi", "image": "perl"}]}}}}
+    policy_doc = pp("pi", 0, {"apiVersion": "batch/v1", "kind": "Job", "name": "pi"}, ["m1", "m2"])
+    policy_doc["spec"]["placement"]["replicaScheduling"] = static({"m1": 2, "m2": 1})
+    listing = plan(tmp_path, [job, policy_doc, cluster("m1"), cluster("m2")])
+    works = {w["metadata"]["namespace"]: w["spec"]["workload"]["manifests"][0]["spec"]
+             for w in listing["items"] if w["kind"] == "Work"}
+    assert works["karmada-es-m1"]["parallelism"] == 4 and works["karmada-es-m2"]["parallelism"] == 2
+    assert works["karmada-es-m1"]["completions"] == 8 and works["karmada-es-m2"]["completions"] == 4
+
+
+def test_a_custom_resource_of_a_cluster_scoped_crd(home, tmp_path):
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "backends.example.io"},
+           "spec": {"group": "example.io", "scope": "Cluster",
+                    "names": {"kind": "Backend", "plural": "backends", "shortNames": ["be"]},
+                    "versions": [{"name": "v1", "served": True, "storage": True}]}}
+    backend = {"apiVersion": "example.io/v1", "kind": "Backend", "metadata": {"name": "shared"},
+               "spec": {"size": 3}}
+    policy_doc = cpp("backends", 0, {"apiVersion": "example.io/v1", "kind": "Backend"}, ["m1", "m2"])
+    path = tmp_path / "crd.yaml"
+    path.write_text(yaml.safe_dump_all([crd, backend, policy_doc]))
+    assert run_cli("apply", "-f", str(path)).returncode == 0
+    got = json.loads(run_cli("get", "be", "-o", "json").stdout)["items"]
+    assert [b["metadata"]["name"] for b in got] == ["shared"] and "namespace" not in got[0]["metadata"]
+    listing = plan(tmp_path, [crd, backend, policy_doc, cluster("m1"), cluster("m2")])
+    crb = next(i for i in listing["items"] if i["kind"] == "ClusterResourceBinding")
+    assert crb["metadata"]["name"] == "shared-backend"
+    assert [c["name"] for c in crb["spec"]["clusters"]] == ["m1", "m2"]
+    assert all("replicas" not in c for c in crb["spec"]["clusters"])
