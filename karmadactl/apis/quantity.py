@@ -59,6 +59,7 @@ def _parse(text: str | int | float) -> tuple[Fraction, str]:
     return (-value if sign == "-" else value), fmt
 
 
+@functools.lru_cache(maxsize=4096)
 def format_quantity(value: Fraction | int, fmt: str = DECIMAL_SI) -> str:
     """Kubernetes' canonical form: "8", "1500m", "32Gi", "1536Mi", "2k".
 
