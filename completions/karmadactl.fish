@@ -8,9 +8,9 @@ function __karmadactl_path
     end
     string join ' ' $path
 end
-set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'get' 'init' 'join' 'plan' 'propagate' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'taint' 'uncordon' 'unjoin' 'version'
+set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'get' 'init' 'join' 'plan' 'propagate' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'uncordon' 'unjoin' 'version'
 complete -c karmadactl -f
-complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete get init join plan propagate sandbox taint uncordon unjoin version"
+complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete get init join plan propagate sandbox sync taint uncordon unjoin version"
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l no-color
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l store
@@ -101,6 +101,10 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox up'" -l members
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox up'" -l no-join
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox up'" -l no-tls
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox up'" -l tls
+complete -c karmadactl -n "test (__karmadactl_path) = 'sync'" -l cluster
+complete -c karmadactl -n "test (__karmadactl_path) = 'sync'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'sync'" -l prune
+complete -c karmadactl -n "test (__karmadactl_path) = 'sync'" -s C
 complete -c karmadactl -n "test (__karmadactl_path) = 'taint'" -l dry-run
 complete -c karmadactl -n "test (__karmadactl_path) = 'taint'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'taint'" -l overwrite

@@ -12,11 +12,11 @@ _karmadactl() {
   for ((i=1; i<COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "${path:+$path }$word" in
-      "apply"|"completion"|"cordon"|"delete"|"get"|"init"|"join"|"plan"|"propagate"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"taint"|"uncordon"|"unjoin"|"version") path="${path:+$path }$word" ;;
+      "apply"|"completion"|"cordon"|"delete"|"get"|"init"|"join"|"plan"|"propagate"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"sync"|"taint"|"uncordon"|"unjoin"|"version") path="${path:+$path }$word" ;;
     esac
   done
   case "$path" in
-    "") words="apply completion cordon delete get init join plan propagate sandbox taint uncordon unjoin version --help --no-color --store --verbose -v" ;;
+    "") words="apply completion cordon delete get init join plan propagate sandbox sync taint uncordon unjoin version --help --no-color --store --verbose -v" ;;
     "apply") words="--dry-run --filename --help --output --recursive -R -f -o" ;;
     "completion") words="--help" ;;
     "cordon") words="--dry-run --help" ;;
@@ -32,6 +32,7 @@ _karmadactl() {
     "sandbox recover") words="--help" ;;
     "sandbox status") words="--help --output -o" ;;
     "sandbox up") words="--help --join --members --no-join --no-tls --tls" ;;
+    "sync") words="--cluster --help --prune -C" ;;
     "taint") words="--dry-run --help --overwrite" ;;
     "uncordon") words="--dry-run --help" ;;
     "unjoin") words="--force --help --keep-resources" ;;

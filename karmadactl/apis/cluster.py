@@ -186,6 +186,15 @@ class Cluster:
                 return c
         return None
 
+    def resource_for(self, api_version: str, kind: str) -> str | None:
+        """The plural resource name the member serves a kind under (from status.apiEnablements)."""
+        for group_version in self.status.get("apiEnablements") or []:
+            if group_version.get("groupVersion") == api_version:
+                for resource in group_version.get("resources") or []:
+                    if resource.get("kind") == kind and "/" not in resource.get("name", ""):
+                        return resource["name"]
+        return None
+
     @property
     def ready(self) -> str:
         """'True', 'False' or 'Unknown', as the READY column shows it."""

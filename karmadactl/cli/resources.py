@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
                 return
             with store.write() as tx:
                 applied = templates.store_objects(tx, objs)
-            plans = reconcile.reconcile(store, now())
+            plans, report = run_with_progress(env, store)
         if output:
             from karmadactl.cli.output import write_list
 
@@ -86,11 +86,7 @@ def register(app: typer.Typer) -> None:
         else:
             for a in applied:
                 env.out(f"{a.reference} {a.action}")
-        for p in plans:
-            if p.error:
-                meta = p.template["metadata"]
-                env.err(f"warning: {p.template['kind']} {meta.get('namespace', '')}/{meta['name']} "
-                        f"not scheduled: {p.error}")
+        return report_pass(env, plans, report)
 
     @app.command(help="Delete templates or policies: delete -f FILE | delete KIND NAME... [-n NS]")
     def delete(ctx: typer.Context,
@@ -101,9 +97,8 @@ def register(app: typer.Typer) -> None:
                namespace: str = typer.Option("default", "-n", "--namespace"),
                ignore_not_found: bool = typer.Option(False, "--ignore-not-found")) -> None:
         from karmadactl.apis import kinds
-        from karmadactl.apis.meta import now
         from karmadactl.cli import files
-        from karmadactl.controllers import reconcile, templates
+        from karmadactl.controllers import templates
         from karmadactl.errors import NotFound, UsageError
 
         env: Env = ctx.obj
@@ -134,9 +129,10 @@ def register(app: typer.Typer) -> None:
                     except NotFound:
                         if not ignore_not_found:
                             raise
-            reconcile.reconcile(store, now())
-        for obj in deleted:
-            env.out(f"{kinds.of(obj, extra).resource}/{obj['metadata']['name']} deleted")
+            for obj in deleted:
+                env.out(f"{kinds.of(obj, extra).resource}/{obj['metadata']['name']} deleted")
+            plans, report = run_with_progress(env, store)
+        return report_pass(env, plans, report)
 
     @app.command(help="Show what the policies would do: which clusters get which replicas.")
     def plan(ctx: typer.Context,
@@ -188,10 +184,9 @@ def register(app: typer.Typer) -> None:
                   dry_run: bool = typer.Option(False, "--dry-run", help="Print the policy; store nothing"),
                   output: str = typer.Option("", "-o", "--output", help="yaml|json: print the policy")) -> None:
         from karmadactl.apis import kinds
-        from karmadactl.apis.meta import now
         from karmadactl.apis.policy import PropagationPolicy
         from karmadactl.cli.output import to_json, to_yaml
-        from karmadactl.controllers import reconcile, templates
+        from karmadactl.controllers import templates
         from karmadactl.controllers.propagate import policy_for
         from karmadactl.errors import UsageError
 
@@ -219,13 +214,71 @@ def register(app: typer.Typer) -> None:
             if not dry_run:
                 with store.write() as tx:
                     applied = templates.store_objects(tx, [policy_obj])
-                reconcile.reconcile(store, now())
-        if output in ("yaml", "json"):
-            env.stdout.write(to_yaml(policy_obj) if output == "yaml" else to_json(policy_obj) + "\n")
-        else:
-            kind = policy_obj["kind"].lower()
-            env.out(f"{kind}.policy.karmada.io/{policy_obj['metadata']['name']} "
-                    f"{'would be written (dry run)' if dry_run else applied[0].action}")
+            if output in ("yaml", "json"):
+                env.stdout.write(to_yaml(policy_obj) if output == "yaml" else to_json(policy_obj) + "\n")
+            else:
+                kind = policy_obj["kind"].lower()
+                env.out(f"{kind}.policy.karmada.io/{policy_obj['metadata']['name']} "
+                        f"{'would be written (dry run)' if dry_run else applied[0].action}")
+            if dry_run:
+                return 0
+            plans, report = run_with_progress(env, store)
+        return report_pass(env, plans, report, quiet=output in ("yaml", "json"))
+
+    @app.command(help="Push whatever differs from the desired state now, drift included.")
+    def sync(ctx: typer.Context,
+             cluster: List[str] = typer.Option([], "--cluster", "-C", help="Only these clusters (repeatable)"),
+             prune: bool = typer.Option(False, "--prune",
+                                        help="Also delete managed member objects that no Work wants")) -> None:
+        env: Env = ctx.obj
+        with env.store() as store:
+            plans, report = run_with_progress(env, store, live_check=True, only_clusters=set(cluster) or None)
+            if prune:
+                from karmadactl.controllers.clusters import prune_orphans
+
+                for line in prune_orphans(store, only_clusters=set(cluster) or None):
+                    env.out(line)
+        return report_pass(env, plans, report)
+
+
+def run_with_progress(env: Env, store, **options):
+    """The reconcile pass, with a progress bar on a terminal (never in a pipe)."""
+    from karmadactl.apis.meta import now
+    from karmadactl.controllers import reconcile
+
+    if not env.stderr_tty:
+        return reconcile.run_pass(store, now(), **options)
+    from rich.progress import Progress
+
+    with Progress(console=env.console(stderr=True), transient=True) as bar:
+        task = bar.add_task("pushing", total=None)
+        return reconcile.run_pass(store, now(), progress=lambda done, total: bar.update(
+            task, completed=done, total=total), **options)
+
+
+def report_pass(env: Env, plans, report, quiet: bool = False) -> int:
+    """Scheduling warnings, one summary line per member, failures on stderr; the exit code."""
+    from collections import Counter
+
+    for p in plans:
+        if p.error:
+            meta = p.template["metadata"]
+            env.err(f"warning: {p.template['kind']} {meta.get('namespace', '') + '/' if meta.get('namespace') else ''}"
+                    f"{meta['name']} not scheduled: {p.error}")
+    if report is None:
+        return 0
+    per_cluster: dict[str, Counter] = {}
+    for o in report.outcomes:
+        per_cluster.setdefault(o.cluster, Counter())[o.action] += 1
+        if not o.ok:
+            env.err(f"error: {o.cluster}: {o.reference}: {o.message}")
+    for cluster, why in sorted(report.unreachable.items()):
+        env.err(f"error: {cluster}: {why}")
+    if not quiet:
+        for cluster in sorted(per_cluster):
+            counts = per_cluster[cluster]
+            env.out(f"{cluster}: " + ", ".join(f"{n} {a}" for a, n in sorted(counts.items())))
+    return int(report.exit_code)
 
 
 def _overlay(snapshot, objs: list[dict]) -> None:

@@ -14,6 +14,7 @@ from karmadactl.interpreter.replicas import revise_replicas
 
 WORK_API_VERSION = "work.karmada.io/v1alpha1"
 MANAGED_LABEL = "karmada.io/managed"
+CONFLICT_ANNOTATION = "work.karmada.io/conflict-resolution"
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"
 _PRUNED_METADATA = ("creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
                     "managedFields", "resourceVersion", "selfLink", "uid", "ownerReferences", "finalizers")
@@ -62,6 +63,14 @@ def prune(template: dict) -> dict:
     return obj
 
 
+def conflict_resolution(template: dict, binding_spec: dict) -> str:
+    """`overwrite` or `abort`: the template's annotation wins over the policy's conflictResolution (§7.3)."""
+    annotated = ((template.get("metadata") or {}).get("annotations") or {}).get(CONFLICT_ANNOTATION, "")
+    if annotated in ("overwrite", "abort"):
+        return annotated
+    return (binding_spec.get("conflictResolution") or "Abort").lower()
+
+
 def _binding_labels(binding: dict) -> dict[str, str]:
     labels = binding["metadata"].get("labels") or {}
     return {k: v for k, v in labels.items() if k.endswith("binding.karmada.io/permanent-id")}
@@ -94,7 +103,7 @@ def build_works(template: dict, binding: dict) -> list[dict]:
             "resourcetemplate.karmada.io/generation": str((template.get("metadata") or {}).get("generation", "")),
             "work.karmada.io/name": wname,
             "work.karmada.io/namespace": execution_namespace(target["name"]),
-            "work.karmada.io/conflict-resolution": (spec.get("conflictResolution") or "Abort").lower(),
+            "work.karmada.io/conflict-resolution": conflict_resolution(template, spec),
             "resourcetemplate.karmada.io/managed-labels": ",".join(sorted(
                 (template.get("metadata") or {}).get("labels") or {})),
             "resourcetemplate.karmada.io/managed-annotations": ",".join(sorted(

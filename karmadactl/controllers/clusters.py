@@ -246,6 +246,8 @@ def unjoin(store, name: str, *, keep_resources: bool = False, force: bool = Fals
             raise NotFound(f'cluster "{name}" not found')
         tx.delete(GROUP_KIND, name)
         tx.delete_secret(name)
+        for work in tx.list("Work.work.karmada.io", namespace=f"karmada-es-{name}"):
+            tx.delete("Work.work.karmada.io", work["metadata"]["name"], work["metadata"]["namespace"])
         tx.add_event(kind="Cluster", name=name, reason="Unjoined",
                      message=f"cluster {name} unjoined; {len(result.deleted)} objects deleted, "
                              f"{len(result.left_behind)} left behind")
@@ -263,3 +265,41 @@ def _objects_left(store, name: str) -> list[str]:
             left.append(f"{manifest.get('kind', '?').lower()}/"
                         f"{md.get('namespace') + '/' if md.get('namespace') else ''}{md.get('name')}")
     return left
+
+
+def prune_orphans(store, only_clusters: set[str] | None = None) -> list[str]:
+    """Delete member objects labelled as managed that no stored Work wants (after a crash, say)."""
+    from karmadactl.controllers.execution import WORK_GK, cluster_of, manifest_of
+
+    with store.read() as tx:
+        works = tx.list(WORK_GK)
+        clusters = [Cluster.from_dict(c) for c in tx.list(GROUP_KIND)]
+    wanted = set()
+    for work in works:
+        m = manifest_of(work)
+        wanted.add((cluster_of(work), m["apiVersion"], m["kind"], m["metadata"].get("namespace", ""),
+                    m["metadata"]["name"]))
+    lines = []
+    for cluster in clusters:
+        if only_clusters and cluster.name not in only_clusters:
+            continue
+        kinds_by_plural = {(gv["groupVersion"], r["name"]): r["kind"]
+                           for gv in cluster.status.get("apiEnablements") or [] for r in gv.get("resources") or []}
+        try:
+            client = client_for(store, cluster)
+            try:
+                for api_version, plural, ns, name in managed_objects(client, cluster):
+                    kind = kinds_by_plural.get((api_version, plural), "")
+                    if (cluster.name, api_version, kind, ns, name) in wanted:
+                        continue
+                    client.delete(api_version, plural, name, ns or None)
+                    lines.append(f"{cluster.name}: {describe_object(api_version, plural, ns, name)} pruned")
+            finally:
+                client.close()
+        except (Unreachable, InvalidInput, NotFound) as e:
+            lines.append(f"{cluster.name}: not pruned ({e})")
+    if lines:
+        with store.write() as tx:
+            tx.add_event(kind="Cluster", name=",".join(sorted({line.split(":")[0] for line in lines})),
+                         reason="Pruned", message=f"{len(lines)} orphaned managed objects handled")
+    return lines

@@ -241,3 +241,23 @@ def _gk(obj: dict) -> str:
 
 def _key(obj: dict) -> tuple[str, str, str]:
     return (obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+
+
+def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
+             only_clusters: set[str] | None = None, progress=None):
+    """The whole pass every entry point drives: bindings, then Works pushed, then status folded back.
+
+    Returns (plans, execution report or None when not pushing).
+    """
+    from karmadactl.controllers import execution, status
+
+    plans = reconcile(store, now)
+    if not push:
+        return plans, None
+    desired = [w for p in plans if p.policy is not None and p.binding is not None for w in p.works]
+    keep = {(_gk(p.binding), p.binding["metadata"].get("namespace", ""), p.binding["metadata"]["name"])
+            for p in plans if p.policy is None and p.binding is not None}
+    report = execution.execute(store, desired, keep_bindings=keep, now=now, live_check=live_check,
+                               only_clusters=only_clusters, progress=progress)
+    status.aggregate(store, now)
+    return plans, report

@@ -1,5 +1,7 @@
-"""Per-kind knowledge of resource templates, as Karmada's resource interpreter has it.
+"""Per-kind knowledge: Karmada's native resource interpreter.
 
-replicas: how many replicas a workload asks for and what each replica needs
-(InterpretReplica), and how to set a member's share (ReviseReplica). Pure.
+replicas.py (InterpretReplica, ReviseReplica) and native.py (InterpretStatus,
+InterpretHealth, Retain, InterpretDependency, AggregateStatus and the binding
+status helpers) are pure; the scheduler, binding, execution and status stages
+ask them, and nothing else, about a kind.
 """

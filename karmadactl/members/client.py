@@ -16,10 +16,12 @@ import logging
 import re
 import threading
 import time
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from karmadactl.errors import InvalidInput, KarmadaError, Unreachable
+from karmadactl.members.pacing import DEFAULT_BURST, DEFAULT_QPS, TokenBucket
 
 if TYPE_CHECKING:  # pragma: no cover
     from karmadactl.members.kubeconfig import Kubeconfig
@@ -132,11 +134,14 @@ class _Response:
 class MemberClient:
     """Raw JSON access to one member cluster's API server."""
 
-    def __init__(self, kubeconfig: "Kubeconfig", timeout: float = 10.0, name: str | None = None):
+    def __init__(self, kubeconfig: "Kubeconfig", timeout: float = 10.0, name: str | None = None,
+                 qps: float = DEFAULT_QPS, burst: int = DEFAULT_BURST):
         self.kubeconfig = kubeconfig
         self.name = name or kubeconfig.context
         self.server = kubeconfig.server
         self.timeout = timeout
+        self.requests: Counter[str] = Counter()   # HTTP method -> requests sent
+        self._bucket = TokenBucket(qps, burst)
         self._api: Any = None
         self._lock = threading.Lock()
 
@@ -264,6 +269,13 @@ class MemberClient:
                              content_type=APPLY_CONTENT_TYPE,
                              what=f"apply {plural} {_ref(name, namespace)}").json() or {}
 
+    def merge_patch(self, api_version: str, plural: str, name: str, namespace: str | None,
+                    patch: dict) -> dict:
+        """A JSON merge patch (RFC 7386): null removes a key."""
+        return self._request("PATCH", resource_path(api_version, plural, name, namespace),
+                             body=json.dumps(patch), content_type="application/merge-patch+json",
+                             what=f"patch {plural} {_ref(name, namespace)}").json() or {}
+
     def delete(self, api_version: str, plural: str, name: str, namespace: str | None = None
                ) -> bool:
         """Delete (background propagation); False when it was already gone."""
@@ -367,6 +379,8 @@ class MemberClient:
         from kubernetes.client.exceptions import ApiException
 
         api = self._client()
+        self._bucket.take()
+        self.requests[method] += 1
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = content_type or "application/json"

@@ -49,7 +49,8 @@ def test_weighted_two_to_one_gives_four_and_two_online_and_offline(joined, tmp_p
     applied = run_cli("apply", "-f", files)
     assert applied.returncode == 0, applied.stderr
     assert applied.stdout.splitlines() == ["deployment.apps/nginx created",
-                                           "propagationpolicy.policy.karmada.io/nginx created"]
+                                           "propagationpolicy.policy.karmada.io/nginx created",
+                                           "member1: 1 created", "member2: 1 created"]
     table = run_cli("plan")
     assert table.returncode == 0
     row = next(line for line in table.stdout.splitlines() if line.startswith("default"))

@@ -1,0 +1,317 @@
+"""Pushing to members: `karmadactl apply` to three members against `kubectl apply --server-side` to one.
+
+    python bench/push.py [--configmaps 1000] [--deployments 100] [--members 3]
+
+1. Writes N ConfigMaps and M Deployments (namespace default) into a folder, and
+   one ClusterPropagationPolicy that propagates all of them to every member
+   (Duplicated) into a file beside it.
+2. Starts fresh sandbox members with `karmadactl sandbox up` (their own
+   processes, TLS) in a temporary $KARMADA_HOME and times
+   `karmadactl apply -f POLICY -f DIR` end to end (wall time of the command).
+3. Runs the same command again with nothing changed, counting the HTTP requests
+   that command sends to the members by method (the member client's send is
+   wrapped in the measuring process; nothing in the product changes), and reads
+   each member's store revision (a list's resourceVersion) before and after:
+   both must show no write.
+4. Starts another set of fresh members in a second $KARMADA_HOME and times
+   `kubectl apply --server-side -f DIR` to each of them, one after another
+   (kubectl's discovery cache in a fresh temporary folder, as on a first use).
+5. Prints objects per second and the ratios; exits 1 when a step failed.
+
+The installed console script is run (not a pyenv shim), as bench/startup.py does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+KUBECTL = shutil.which("kubectl", path="/usr/bin") or shutil.which("kubectl") or "kubectl"
+AIM_RATIO = 1.3          # karmadactl to three members / kubectl to one member
+
+# Runs the CLI like its console script, counting member requests by HTTP method into $BENCH_COUNTS.
+COUNTING_CLI = """
+import collections, json, os, sys
+from karmadactl.members import client as member_client
+counts = collections.Counter()
+send = member_client.MemberClient._send
+def counting_send(self, method, *args, **kwargs):
+    counts[method] += 1
+    return send(self, method, *args, **kwargs)
+member_client.MemberClient._send = counting_send
+from karmadactl.cli import main
+code = main(sys.argv[1:])
+with open(os.environ["BENCH_COUNTS"], "w") as f:
+    json.dump(counts, f)
+sys.exit(code)
+"""
+
+
+class BenchFailed(Exception):
+    """A step did not do what it must; the message says which and why."""
+
+
+# --- the objects -------------------------------------------------------------------------------
+
+def configmap(i: int) -> dict:
+    app = f"shop-{i % 50:02d}"
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": f"settings-{i:04d}", "namespace": "default",
+                         "labels": {"app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "shop",
+                                    "tier": ("frontend", "backend", "worker")[i % 3]}},
+            "data": {"LOG_LEVEL": ("info", "debug", "warn")[i % 3],
+                     "CACHE_TTL_SECONDS": str(60 * (1 + i % 10)),
+                     "FEATURE_FLAGS": "checkout-v2,search-suggest" if i % 2 else "checkout-v2",
+                     "application.properties": (f"server.port=8080\nspring.application.name={app}\n"
+                                                f"db.pool.max={10 + i % 20}\nretry.backoff=250ms\n")}}
+
+
+def deployment(i: int) -> dict:
+    name = f"web-{i:03d}"
+    labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "shop"}
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "default", "labels": labels},
+            "spec": {"replicas": 2 + i % 3,
+                     "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+                     "template": {
+                         "metadata": {"labels": labels},
+                         "spec": {"containers": [{
+                             "name": "web", "image": f"registry.example.com/shop/{name}:1.{i % 7}.0",
+                             "ports": [{"name": "http", "containerPort": 8080}],
+                             "envFrom": [{"configMapRef": {"name": f"settings-{i:04d}"}}],
+                             "resources": {"requests": {"cpu": f"{100 + 50 * (i % 4)}m", "memory": "128Mi"},
+                                           "limits": {"memory": "256Mi"}},
+                             "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http"},
+                                                "periodSeconds": 10}}]}}}}
+
+
+def policy(members: list[str]) -> dict:
+    return {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "ClusterPropagationPolicy",
+            "metadata": {"name": "shop-everywhere"},
+            "spec": {"resourceSelectors": [{"apiVersion": "v1", "kind": "ConfigMap", "namespace": "default"},
+                                           {"apiVersion": "apps/v1", "kind": "Deployment",
+                                            "namespace": "default"}],
+                     "placement": {"clusterAffinity": {"clusterNames": members},
+                                   "replicaScheduling": {"replicaSchedulingType": "Duplicated"}}}}
+
+
+def write_objects(folder: Path, configmaps: int, deployments: int, members: list[str]) -> tuple[Path, Path]:
+    """DIR with the templates (what kubectl applies too) and the policy file beside it."""
+    objects = folder / "objects"
+    objects.mkdir()
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    with (objects / "configmaps.yaml").open("w") as f:
+        yaml.dump_all((configmap(i) for i in range(configmaps)), f, Dumper=dumper, sort_keys=False)
+    with (objects / "deployments.yaml").open("w") as f:
+        yaml.dump_all((deployment(i) for i in range(deployments)), f, Dumper=dumper, sort_keys=False)
+    policy_file = folder / "policy.yaml"
+    policy_file.write_text(yaml.safe_dump(policy(members), sort_keys=False))
+    return objects, policy_file
+
+
+# --- running things ----------------------------------------------------------------------------
+
+def karmadactl_script() -> str:
+    script = Path(sys.executable).with_name("karmadactl")
+    return str(script if script.exists() else shutil.which("karmadactl") or "karmadactl")
+
+
+def run(argv: list[str], env: dict, what: str) -> tuple[float, str]:
+    """Run a command; (wall seconds, stdout). A non-zero exit is a failure of the bench."""
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
+        raise BenchFailed(f"{what} exited {done.returncode}:\n{tail}")
+    return seconds, done.stdout
+
+
+def summary(stdout: str, members: list[str]) -> dict[str, dict[str, int]]:
+    """The per-member summary lines of `karmadactl apply` ("member1: 1100 created") as counts."""
+    out = {}
+    for line in stdout.splitlines():
+        name, sep, rest = line.partition(": ")
+        if sep and name in members:
+            out[name] = {a: int(n) for n, a in (part.split(" ", 1) for part in rest.split(", "))}
+    return out
+
+
+class Sandbox:
+    """`karmadactl sandbox up` in its own $KARMADA_HOME; `down` in the caller's finally."""
+
+    def __init__(self, home: Path, count: int):
+        self.home, self.count = home, count
+        self.env = {**os.environ, "KARMADA_HOME": str(home)}
+        self.env.pop("KARMADACTL_STORE", None)
+        self.members = [f"member{i}" for i in range(1, count + 1)]
+        self.started = False
+
+    def up(self) -> None:
+        self.started = True
+        run([karmadactl_script(), "sandbox", "up", "--members", str(self.count)], self.env, "sandbox up")
+
+    def down(self) -> None:
+        if self.started:
+            subprocess.run([karmadactl_script(), "sandbox", "down"], env=self.env, capture_output=True)
+
+    def kubeconfig(self, name: str) -> Path:
+        return self.home / "sandbox" / f"{name}.kubeconfig"
+
+    def kubectl(self, name: str, *args: str) -> list[str]:
+        return [KUBECTL, "--kubeconfig", str(self.kubeconfig(name)), "--cache-dir",
+                str(self.home / "kube-cache"), *args]
+
+    def count_objects(self, name: str) -> dict[str, int]:
+        counts = {}
+        for plural in ("configmaps", "deployments"):
+            _, out = run(self.kubectl(name, "get", plural, "-n", "default", "-o", "name"), self.env,
+                         f"kubectl get {plural} on {name}")
+            counts[plural] = len(out.split())
+        return counts
+
+    def revision(self, name: str) -> int:
+        """The member store's revision: what a list answers as its resourceVersion."""
+        _, out = run(self.kubectl(name, "get", "--raw", "/api/v1/namespaces?limit=1"), self.env,
+                     f"kubectl get --raw on {name}")
+        return int(json.loads(out)["metadata"]["resourceVersion"])
+
+    def settled_revisions(self, quiet: float = 1.0, timeout: float = 30.0) -> dict[str, int]:
+        """Revisions once the simulated controllers stopped writing status (unchanged for `quiet` s)."""
+        deadline = time.monotonic() + timeout
+        last = {m: self.revision(m) for m in self.members}
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            now = {m: self.revision(m) for m in self.members}
+            if now == last:
+                return now
+            last = now
+        raise BenchFailed(f"member revisions still moving after {timeout:g} s: {last}")
+
+
+# --- the measurements --------------------------------------------------------------------------
+
+def bench_karmadactl(sandbox: Sandbox, objects: Path, policy_file: Path, expected: dict[str, int]) -> dict:
+    apply = [karmadactl_script(), "apply", "-f", str(policy_file), "-f", str(objects)]
+    seconds, out = run(apply, sandbox.env, "karmadactl apply (first)")
+    first = summary(out, sandbox.members)
+    total = sum(expected.values())
+    for m in sandbox.members:
+        if first.get(m) != {"created": total}:
+            raise BenchFailed(f"karmadactl apply: {m}: expected {total} created, got {first.get(m)}")
+        held = sandbox.count_objects(m)
+        if held != expected:
+            raise BenchFailed(f"karmadactl apply: {m} holds {held}, expected {expected}")
+
+    before = sandbox.settled_revisions()
+    counts_file = sandbox.home / "requests.json"
+    env = {**sandbox.env, "BENCH_COUNTS": str(counts_file)}
+    again_seconds, out = run([sys.executable, "-c", COUNTING_CLI, *apply[1:]], env, "karmadactl apply (again)")
+    after = sandbox.settled_revisions()
+    requests = json.loads(counts_file.read_text())
+    return {"seconds": seconds, "summary": first, "again_seconds": again_seconds,
+            "again_summary": summary(out, sandbox.members), "requests": requests,
+            "writes": sum(n for method, n in requests.items() if method != "GET"),
+            "revisions": (before, after)}
+
+
+def kubectl_version() -> str:
+    done = subprocess.run([KUBECTL, "version", "--client", "-o", "json"], capture_output=True, text=True)
+    try:
+        return json.loads(done.stdout)["clientVersion"]["gitVersion"]
+    except (ValueError, KeyError):
+        return "unknown"
+
+
+def bench_kubectl(sandbox: Sandbox, objects: Path, expected: dict[str, int]) -> dict[str, float]:
+    per_member = {}
+    for m in sandbox.members:
+        seconds, out = run(sandbox.kubectl(m, "apply", "--server-side", "-f", str(objects)), sandbox.env,
+                           f"kubectl apply --server-side to {m}")
+        applied = sum(1 for line in out.splitlines() if line.endswith(" serverside-applied"))
+        total = sum(expected.values())
+        if applied != total:
+            raise BenchFailed(f"kubectl apply to {m}: {applied} of {total} objects applied")
+        per_member[m] = seconds
+    for m in sandbox.members:
+        held = sandbox.count_objects(m)
+        if held != expected:
+            raise BenchFailed(f"kubectl apply: {m} holds {held}, expected {expected}")
+    return per_member
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configmaps", type=int, default=1000)
+    parser.add_argument("--deployments", type=int, default=100)
+    parser.add_argument("--members", type=int, default=3)
+    args = parser.parse_args()
+    expected = {"configmaps": args.configmaps, "deployments": args.deployments}
+    total = args.configmaps + args.deployments
+    n = args.members
+
+    tmp = Path(tempfile.mkdtemp(prefix="karmadactl-push-"))
+    ours = Sandbox(tmp / "home-karmadactl", n)
+    theirs = Sandbox(tmp / "home-kubectl", n)
+    objects, policy_file = write_objects(tmp, args.configmaps, args.deployments, ours.members)
+    print(f"pushing {args.configmaps} ConfigMaps + {args.deployments} Deployments = {total} objects "
+          f"({os.cpu_count()} cores, python {sys.version.split()[0]}, kubectl {kubectl_version()})")
+    try:
+        try:
+            ours.up()
+            k = bench_karmadactl(ours, objects, policy_file, expected)
+        finally:
+            ours.down()
+        try:
+            theirs.up()
+            kube = bench_kubectl(theirs, objects, expected)
+        finally:
+            theirs.down()
+    except BenchFailed as e:
+        print(f"FAILED: {e}")
+        return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ok = True
+    pushed = n * total
+    kube_all = sum(kube.values())
+    kube_one = kube_all / n
+    k_rate = pushed / k["seconds"]
+    print(f"  karmadactl apply -f DIR to {n} members: {k['seconds']:6.2f} s  {k_rate:7.0f} objects/s "
+          f"({k_rate / n:.0f} per member)")
+    for m, s in kube.items():
+        print(f"  kubectl apply --server-side to {m}:     {s:6.2f} s  {total / s:7.0f} objects/s")
+    print(f"  kubectl, {n} members one after another:   {kube_all:6.2f} s  {pushed / kube_all:7.0f} objects/s")
+    ratio = k["seconds"] / kube_one
+    print(f"  ratio karmadactl {n} members / kubectl one member: {ratio:.2f} (aim <= {AIM_RATIO}) "
+          f"{'met' if ratio <= AIM_RATIO else 'NOT met'}")
+    per_member_k, per_member_kube = k_rate / n, total / kube_one
+    print(f"  per-member rate: karmadactl {per_member_k:.0f}/s vs kubectl {per_member_kube:.0f}/s "
+          f"(aim: karmadactl >= kubectl) {'met' if per_member_k >= per_member_kube else 'NOT met'}")
+
+    before, after = k["revisions"]
+    requests = ", ".join(f"{m} {c}" for m, c in sorted(k["requests"].items())) or "none"
+    print(f"  karmadactl apply again, nothing changed: {k['again_seconds']:.2f} s; "
+          + "; ".join(f"{m}: " + ", ".join(f"{c} {a}" for a, c in sorted(s.items()))
+                      for m, s in sorted(k["again_summary"].items())))
+    print(f"    requests to members: {requests}; write requests (POST/PUT/PATCH/DELETE): {k['writes']}")
+    moved = {m: after[m] - before[m] for m in before if after[m] != before[m]}
+    print(f"    member store revisions unchanged: {'yes' if not moved else 'NO, moved by ' + str(moved)}")
+    if k["writes"] != 0 or moved:
+        print("FAILED: the second apply wrote to members")
+        ok = False
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

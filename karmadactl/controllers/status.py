@@ -1,0 +1,136 @@
+"""Status: member objects -> Works -> bindings' aggregatedStatus -> the template's .status.
+
+`refresh` re-reads the member object of every stored Work (Karmada's
+work-status controller); `aggregate` folds the Works of each binding into
+its aggregatedStatus and FullyApplied condition and, for kinds that have an
+AggregateStatus rule, writes the template's status (the binding-status
+controller). Both store their result in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from karmadactl.apis import kinds
+from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
+from karmadactl.apis.cluster import Cluster
+from karmadactl.controllers.execution import WORK_GK, _attach, binding_of, cluster_of, manifest_of, plural_for
+from karmadactl.errors import KarmadaError
+
+log = logging.getLogger(__name__)
+BINDING_GKS = ("ResourceBinding.work.karmada.io", "ClusterResourceBinding.work.karmada.io")
+
+
+def refresh(store, *, clusters: set[str] | None = None) -> dict[str, str]:
+    """Read every stored Work's member object again; returns the clusters that could not be read."""
+    from karmadactl.controllers.clusters import client_for
+
+    with store.read() as tx:
+        works = tx.list(WORK_GK)
+        members = {c["metadata"]["name"]: Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)}
+    by_cluster: dict[str, list[dict]] = {}
+    for work in works:
+        name = cluster_of(work)
+        if name in members and (clusters is None or name in clusters):
+            by_cluster.setdefault(name, []).append(work)
+
+    def read(name: str) -> tuple[list[dict], str | None]:
+        cluster = members[name]
+        try:
+            client = client_for(store, cluster)
+        except KarmadaError as e:
+            return [], str(e)
+        updated = []
+        try:
+            for work in by_cluster[name]:
+                manifest = manifest_of(work)
+                plural = plural_for(cluster, manifest)
+                live = client.get(manifest["apiVersion"], plural, manifest["metadata"]["name"],
+                                  manifest["metadata"].get("namespace"))
+                if live is not None:
+                    _attach(work, live, plural)
+                    updated.append(work)
+        except KarmadaError as e:
+            return updated, str(e)
+        finally:
+            client.close()
+        return updated, None
+
+    failures: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(by_cluster)))) as pool:
+        results = list(pool.map(read, list(by_cluster)))
+    with store.write() as tx:
+        for name, (updated, failure) in zip(by_cluster, results):
+            if failure:
+                failures[name] = failure
+            for work in updated:
+                current = tx.get(WORK_GK, work["metadata"]["name"], work["metadata"]["namespace"])
+                if current is None:
+                    continue
+                current.setdefault("status", {})["manifestStatuses"] = work["status"]["manifestStatuses"]
+                tx.update(current)
+    return failures
+
+
+def _applied(work: dict) -> tuple[bool, str]:
+    for condition in (work.get("status") or {}).get("conditions") or []:
+        if condition["type"] == "Applied":
+            return condition["status"] == "True", condition.get("message", "")
+    return False, ""
+
+
+def aggregate(store, now: str = "") -> None:
+    """Fold Works into their bindings and templates (one transaction)."""
+    from karmadactl.interpreter import native
+
+    with store.write() as tx:
+        works_by_binding: dict[tuple[str, str, str], list[dict]] = {}
+        for work in tx.list(WORK_GK):
+            key = binding_of(work)
+            if key:
+                works_by_binding.setdefault(key, []).append(work)
+        for gk in BINDING_GKS:
+            for binding in tx.list(gk):
+                key = (gk, binding["metadata"].get("namespace", ""), binding["metadata"]["name"])
+                items = []
+                for work in sorted(works_by_binding.get(key, []), key=cluster_of):
+                    applied, message = _applied(work)
+                    statuses = (work.get("status") or {}).get("manifestStatuses") or [None]
+                    items.append(native.aggregated_item(cluster_of(work), applied, message, statuses[0]))
+                status = json.loads(json.dumps(binding.get("status") or {}))
+                if items:
+                    status["aggregatedStatus"] = items
+                else:
+                    status.pop("aggregatedStatus", None)
+                full = native.fully_applied(binding, items)
+                condition = {"type": "FullyApplied", "status": "True" if full else "False",
+                             "reason": "FullyAppliedSuccess" if full else "FullyAppliedFailed",
+                             "message": ("All works have been successfully applied" if full else
+                                         "Failed to apply all works, see status.aggregatedStatus for details")}
+                old = next((c for c in status.get("conditions") or [] if c["type"] == "FullyApplied"), None)
+                if old and old.get("status") == condition["status"]:
+                    condition["lastTransitionTime"] = old.get("lastTransitionTime", now)
+                elif now:
+                    condition["lastTransitionTime"] = now
+                status["conditions"] = sorted(
+                    [c for c in status.get("conditions") or [] if c["type"] != "FullyApplied"] + [condition],
+                    key=lambda c: c["type"])
+                if status != (binding.get("status") or {}):
+                    binding["status"] = status
+                    binding = tx.update(binding)
+                _aggregate_template(tx, binding, items, native)
+
+
+def _aggregate_template(tx, binding: dict, items: list[dict], native) -> None:
+    resource = binding["spec"]["resource"]
+    info = kinds.of({"apiVersion": resource["apiVersion"], "kind": resource["kind"]})
+    template = tx.get(info.group_kind, resource["name"], resource.get("namespace", ""))
+    if template is None:
+        return
+    new_status = native.aggregate_status(template, items)
+    if new_status is None or new_status == template.get("status"):
+        return
+    template["status"] = new_status
+    tx.update(template)
