@@ -8,9 +8,9 @@ function __karmadactl_path
     end
     string join ' ' $path
 end
-set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'get' 'init' 'join' 'plan' 'propagate' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'uncordon' 'unjoin' 'version'
+set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'describe' 'events' 'get' 'init' 'join' 'override' 'plan' 'propagate' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'uncordon' 'unjoin' 'version'
 complete -c karmadactl -f
-complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete get init join plan propagate sandbox sync taint uncordon unjoin version"
+complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete describe events get init join override plan propagate sandbox sync taint uncordon unjoin version"
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l no-color
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l store
@@ -35,15 +35,29 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'delete'" -l recursive
 complete -c karmadactl -n "test (__karmadactl_path) = 'delete'" -s R
 complete -c karmadactl -n "test (__karmadactl_path) = 'delete'" -s f
 complete -c karmadactl -n "test (__karmadactl_path) = 'delete'" -s n
+complete -c karmadactl -n "test (__karmadactl_path) = 'describe'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'describe'" -l namespace
+complete -c karmadactl -n "test (__karmadactl_path) = 'describe'" -s n
+complete -c karmadactl -n "test (__karmadactl_path) = 'events'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'events'" -l namespace
+complete -c karmadactl -n "test (__karmadactl_path) = 'events'" -l output -x -a "table wide json yaml name"
+complete -c karmadactl -n "test (__karmadactl_path) = 'events'" -l since
+complete -c karmadactl -n "test (__karmadactl_path) = 'events'" -s n
+complete -c karmadactl -n "test (__karmadactl_path) = 'events'" -s o
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l all-namespaces
+complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l clusters
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l namespace
+complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l operation-scope
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l output -x -a "table wide json yaml name"
+complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l scope
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l selector
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -s A
+complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -s C
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -s l
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -s n
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -s o
+complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -s s
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -a "clusters"
 complete -c karmadactl -n "test (__karmadactl_path) = 'init'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l cluster-context
@@ -61,6 +75,20 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l zone
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l zones
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -s l
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -s o
+complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -l annotation
+complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -l cluster
+complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -l dry-run
+complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -l image-registry
+complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -l image-tag
+complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -l label
+complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -l name
+complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -l namespace
+complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -l output -x -a "table wide json yaml name"
+complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -l patch
+complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -s C
+complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -s n
+complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -s o
 complete -c karmadactl -n "test (__karmadactl_path) = 'plan'" -l filename
 complete -c karmadactl -n "test (__karmadactl_path) = 'plan'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'plan'" -l offline

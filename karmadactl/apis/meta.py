@@ -46,8 +46,8 @@ def check_label_value(value: str, where: str) -> None:
         raise InvalidInput(f"{where}: invalid label value {value!r}")
 
 
-def parse_key_values(pairs: list[str], flag: str) -> dict[str, str]:
-    """`-l a=b -l c=d` into a dict, each pair checked as a label."""
+def parse_key_values(pairs: list[str], flag: str, values_are_labels: bool = True) -> dict[str, str]:
+    """`-l a=b -l c=d` into a dict; keys checked as label keys, values as label values unless told not to."""
     from karmadactl.errors import InvalidInput
 
     out: dict[str, str] = {}
@@ -56,6 +56,7 @@ def parse_key_values(pairs: list[str], flag: str) -> dict[str, str]:
         if not sep:
             raise InvalidInput(f"{flag} {pair!r}: expected key=value")
         check_label_key(key, flag)
-        check_label_value(value, flag)
+        if values_are_labels:
+            check_label_value(value, flag)
         out[key] = value
     return out

@@ -1,16 +1,26 @@
-"""get: read clusters, templates, policies and bindings from the store."""
+"""get: read clusters, templates, policies, bindings and Works from the store, or live objects
+from the member clusters (--scope members|all), printed as kubectl prints them."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from typing import List, Optional
 
 import typer
 
-from karmadactl.apis.meta import age
+from karmadactl.apis.meta import age, parse_time
 from karmadactl.cli.env import Env
 from karmadactl.cli.output import Columns
+from karmadactl.errors import ExitCode
 
 CLUSTER_RESOURCE = "cluster.cluster.karmada.io"
+MANAGED_LABEL = "karmada.io/managed"
+KARMADA_ROW = "Karmada"          # the CLUSTER value of rows from the store
+SCOPES = ("karmada", "members", "all")
+MEMBERS_AT_ONCE = 8
+
+# -- cells -----------------------------------------------------------------------------------
 
 
 def _condition(obj: dict, type_: str) -> str:
@@ -20,14 +30,94 @@ def _condition(obj: dict, type_: str) -> str:
     return "Unknown" if type_ == "Ready" else ""
 
 
+def _spec(obj: dict) -> dict:
+    return obj.get("spec") or {}
+
+
+def _status(obj: dict) -> dict:
+    return obj.get("status") or {}
+
+
+def _n(value) -> str:
+    """An integer cell: kubectl prints 0 for a missing count."""
+    return str(int(value or 0))
+
+
+def _created(obj: dict) -> str:
+    return age(obj["metadata"].get("creationTimestamp"))
+
+
+def _desired(obj: dict) -> int:
+    """spec.replicas as the API server defaults it (1 when unset)."""
+    replicas = _spec(obj).get("replicas")
+    return 1 if replicas is None else int(replicas)
+
+
+def format_labels(labels: dict | None) -> str:
+    """labels.FormatLabels: k=v,k2=v2 sorted by key, or <none>."""
+    return ",".join(f"{k}={v}" for k, v in sorted((labels or {}).items())) or "<none>"
+
+
+def format_selector(selector: dict | None) -> str:
+    """metav1.FormatLabelSelector: requirements sorted by key, or <none>."""
+    if not selector:
+        return "<none>"
+    terms = [(k, f"{k}={v}") for k, v in (selector.get("matchLabels") or {}).items()]
+    for e in selector.get("matchExpressions") or []:
+        key, op, values = e.get("key", ""), e.get("operator", ""), ",".join(sorted(e.get("values") or []))
+        text = {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})",
+                "Exists": key, "DoesNotExist": f"!{key}"}.get(op, f"{key} {op} ({values})")
+        terms.append((key, text))
+    return ",".join(t for _, t in sorted(terms, key=lambda t: t[0])) or "<none>"
+
+
+def _containers(pod_spec: dict) -> list[str]:
+    containers = pod_spec.get("containers") or []
+    return [",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers)]
+
+
+def _template_spec(obj: dict) -> dict:
+    return ((_spec(obj).get("template") or {}).get("spec")) or {}
+
+
+def human_duration(seconds: int) -> str:
+    """apimachinery's duration.HumanDuration (the Job DURATION column): 45s, 5m30s, 3h10m, 2d4h."""
+    if seconds < -1:
+        return "<invalid>"
+    if seconds < 0:
+        return "0s"
+    if seconds < 120:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 10:
+        return f"{minutes}m{seconds % 60}s" if seconds % 60 else f"{minutes}m"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = seconds // 3600
+    if hours < 8:
+        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        days = hours // 24 % 365
+        return f"{hours // 24 // 365}y{days}d" if days else f"{hours // 24 // 365}y"
+    return f"{hours // 24 // 365}y"
+
+
+# -- rows per kind ---------------------------------------------------------------------------
+
+
 def _name_age(obj: dict) -> list[str]:
-    return [obj["metadata"]["name"], age(obj["metadata"].get("creationTimestamp"))]
+    return [obj["metadata"]["name"], _created(obj)]
 
 
 def _cluster_row(obj: dict) -> list[str]:
     return [obj["metadata"]["name"], obj.get("status", {}).get("kubernetesVersion", "") or "<unknown>",
-            obj.get("spec", {}).get("syncMode", "Push"), _condition(obj, "Ready"),
-            age(obj["metadata"].get("creationTimestamp"))]
+            obj.get("spec", {}).get("syncMode", "Push"), _condition(obj, "Ready"), _created(obj)]
 
 
 def _cluster_wide_row(obj: dict) -> list[str]:
@@ -49,22 +139,197 @@ def _clusters_of(obj: dict) -> str:
                     for t in targets) or "<none>"
 
 
+def _deployment_row(obj: dict) -> list[str]:
+    s = _status(obj)
+    return [obj["metadata"]["name"], f"{int(s.get('readyReplicas') or 0)}/{_desired(obj)}",
+            _n(s.get("updatedReplicas")), _n(s.get("availableReplicas")), _created(obj)]
+
+
+def _statefulset_row(obj: dict) -> list[str]:
+    return [obj["metadata"]["name"], f"{int(_status(obj).get('readyReplicas') or 0)}/{_desired(obj)}",
+            _created(obj)]
+
+
+def _daemonset_row(obj: dict) -> list[str]:
+    s = _status(obj)
+    return [obj["metadata"]["name"], _n(s.get("desiredNumberScheduled")), _n(s.get("currentNumberScheduled")),
+            _n(s.get("numberReady")), _n(s.get("updatedNumberScheduled")), _n(s.get("numberAvailable")),
+            format_labels(_template_spec(obj).get("nodeSelector")), _created(obj)]
+
+
+def _replicaset_row(obj: dict) -> list[str]:
+    s = _status(obj)
+    return [obj["metadata"]["name"], str(_desired(obj)), _n(s.get("replicas")), _n(s.get("readyReplicas")),
+            _created(obj)]
+
+
+def _job_status(obj: dict) -> str:
+    types = {c.get("type") for c in _status(obj).get("conditions") or [] if c.get("status") == "True"}
+    if "Complete" in types:
+        return "Complete"
+    if "Failed" in types:
+        return "Failed"
+    if obj["metadata"].get("deletionTimestamp"):
+        return "Terminating"
+    for reason in ("Suspended", "FailureTarget"):
+        if reason in types:
+            return reason
+    return "Running"
+
+
+def _job_completions(obj: dict) -> str:
+    spec, succeeded = _spec(obj), int(_status(obj).get("succeeded") or 0)
+    if spec.get("completions") is not None:
+        return f"{succeeded}/{spec['completions']}"
+    parallelism = int(spec.get("parallelism") or 0)
+    return f"{succeeded}/1 of {parallelism}" if parallelism > 1 else f"{succeeded}/1"
+
+
+def _job_duration(obj: dict, now: datetime | None = None) -> str:
+    s = _status(obj)
+    if not s.get("startTime"):
+        return ""
+    start = parse_time(s["startTime"])
+    end = parse_time(s["completionTime"]) if s.get("completionTime") else (now or datetime.now(timezone.utc))
+    return human_duration(int((end - start).total_seconds()))
+
+
+def _job_row(obj: dict) -> list[str]:
+    return [obj["metadata"]["name"], _job_status(obj), _job_completions(obj), _job_duration(obj), _created(obj)]
+
+
+def _service_external_ip(obj: dict) -> str:
+    spec = _spec(obj)
+    kind = spec.get("type") or "ClusterIP"
+    external = spec.get("externalIPs") or []
+    if kind in ("ClusterIP", "NodePort"):
+        return ",".join(external) or "<none>"
+    if kind == "LoadBalancer":
+        ingress = ((_status(obj).get("loadBalancer") or {}).get("ingress")) or []
+        lb = sorted({i.get("ip") or i.get("hostname") for i in ingress if i.get("ip") or i.get("hostname")})
+        return ",".join([*lb, *external]) or "<pending>"
+    if kind == "ExternalName":
+        return spec.get("externalName", "")
+    return "<unknown>"
+
+
+def _service_ports(obj: dict) -> str:
+    pieces = []
+    for p in _spec(obj).get("ports") or []:
+        protocol = p.get("protocol") or "TCP"
+        node_port = f":{p['nodePort']}" if p.get("nodePort") else ""
+        pieces.append(f"{p.get('port')}{node_port}/{protocol}")
+    return ",".join(pieces) or "<none>"
+
+
+def _service_row(obj: dict) -> list[str]:
+    spec = _spec(obj)
+    ips = spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else [])
+    return [obj["metadata"]["name"], spec.get("type") or "ClusterIP", ips[0] if ips else "<none>",
+            _service_external_ip(obj), _service_ports(obj), _created(obj)]
+
+
+def _configmap_row(obj: dict) -> list[str]:
+    return [obj["metadata"]["name"], str(len(obj.get("data") or {}) + len(obj.get("binaryData") or {})),
+            _created(obj)]
+
+
+def _secret_row(obj: dict) -> list[str]:
+    keys = set(obj.get("data") or {}) | set(obj.get("stringData") or {})
+    return [obj["metadata"]["name"], obj.get("type") or "Opaque", str(len(keys)), _created(obj)]
+
+
+def _namespace_row(obj: dict) -> list[str]:
+    phase = _status(obj).get("phase") or ("Terminating" if obj["metadata"].get("deletionTimestamp") else "Active")
+    return [obj["metadata"]["name"], phase, _created(obj)]
+
+
+def _pod_status(obj: dict) -> str:
+    s = _status(obj)
+    reason = s.get("reason") or s.get("phase") or "Pending"
+    for c in s.get("containerStatuses") or []:
+        state = c.get("state") or {}
+        if (state.get("waiting") or {}).get("reason"):
+            reason = state["waiting"]["reason"]
+        elif "terminated" in state:
+            t = state["terminated"] or {}
+            reason = t.get("reason") or (f"Signal:{t['signal']}" if t.get("signal")
+                                          else f"ExitCode:{t.get('exitCode', 0)}")
+    if obj["metadata"].get("deletionTimestamp"):
+        reason = "Terminating"
+    return reason
+
+
+def _pod_row(obj: dict) -> list[str]:
+    s = _status(obj)
+    statuses = s.get("containerStatuses") or []
+    ready = sum(1 for c in statuses if c.get("ready"))
+    total = len(_spec(obj).get("containers") or [])
+    restarts = sum(int(c.get("restartCount") or 0) for c in statuses)
+    return [obj["metadata"]["name"], f"{ready}/{total}", _pod_status(obj), str(restarts), _created(obj)]
+
+
+def _work_row(obj: dict) -> list[str]:
+    manifests = (_spec(obj).get("workload") or {}).get("manifests") or []
+    return [obj["metadata"]["name"], ",".join(m.get("kind", "") for m in manifests) or "<none>",
+            _condition(obj, "Applied"), _created(obj)]
+
+
+def _wide(base: Columns, extra: tuple[str, ...], cells) -> Columns:
+    return Columns(base.headers + extra, lambda o: base.row(o) + cells(o))
+
+
 CLUSTER_COLUMNS = Columns(("NAME", "VERSION", "MODE", "READY", "AGE"), _cluster_row)
 CLUSTER_WIDE = Columns(CLUSTER_COLUMNS.headers + ("REGION", "ZONES", "PROVIDER", "API-ENDPOINT", "TAINTS",
                                                   "NODES", "CPU", "MEMORY"), _cluster_wide_row)
 POLICY_COLUMNS = Columns(("NAME", "CONFLICT-RESOLUTION", "PRIORITY", "AGE"), lambda o: [
     o["metadata"]["name"], o.get("spec", {}).get("conflictResolution", "Abort"),
-    str(o.get("spec", {}).get("priority", 0)), age(o["metadata"].get("creationTimestamp"))])
+    str(o.get("spec", {}).get("priority", 0)), _created(o)])
 BINDING_COLUMNS = Columns(("NAME", "SCHEDULED", "FULLYAPPLIED", "AGE"), lambda o: [
-    o["metadata"]["name"], _condition(o, "Scheduled"), _condition(o, "FullyApplied"),
-    age(o["metadata"].get("creationTimestamp"))])
-BINDING_WIDE = Columns(BINDING_COLUMNS.headers + ("REPLICAS", "CLUSTERS"), lambda o: BINDING_COLUMNS.row(o) + [
-    str(o.get("spec", {}).get("replicas", "-")), _clusters_of(o)])
+    o["metadata"]["name"], _condition(o, "Scheduled"), _condition(o, "FullyApplied"), _created(o)])
+BINDING_WIDE = _wide(BINDING_COLUMNS, ("REPLICAS", "CLUSTERS"),
+                     lambda o: [str(o.get("spec", {}).get("replicas", "-")), _clusters_of(o)])
 GENERIC_COLUMNS = Columns(("NAME", "AGE"), _name_age)
-COLUMNS = {"Cluster": (CLUSTER_COLUMNS, CLUSTER_WIDE),
-           "PropagationPolicy": (POLICY_COLUMNS, None), "ClusterPropagationPolicy": (POLICY_COLUMNS, None),
-           "ResourceBinding": (BINDING_COLUMNS, BINDING_WIDE),
-           "ClusterResourceBinding": (BINDING_COLUMNS, BINDING_WIDE)}
+
+DEPLOYMENT = Columns(("NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"), _deployment_row)
+STATEFULSET = Columns(("NAME", "READY", "AGE"), _statefulset_row)
+DAEMONSET = Columns(("NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"),
+                    _daemonset_row)
+REPLICASET = Columns(("NAME", "DESIRED", "CURRENT", "READY", "AGE"), _replicaset_row)
+JOB = Columns(("NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"), _job_row)
+SERVICE = Columns(("NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"), _service_row)
+WORKLOAD_WIDE = ("CONTAINERS", "IMAGES", "SELECTOR")
+
+
+def _workload_wide(o: dict) -> list[str]:
+    return _containers(_template_spec(o)) + [format_selector(_spec(o).get("selector"))]
+
+
+COLUMNS: dict[str, tuple[Columns, Columns | None]] = {
+    "Cluster": (CLUSTER_COLUMNS, CLUSTER_WIDE),
+    "PropagationPolicy": (POLICY_COLUMNS, None), "ClusterPropagationPolicy": (POLICY_COLUMNS, None),
+    "ResourceBinding": (BINDING_COLUMNS, BINDING_WIDE), "ClusterResourceBinding": (BINDING_COLUMNS, BINDING_WIDE),
+    "Work": (Columns(("NAME", "WORKLOAD-KIND", "APPLIED", "AGE"), _work_row), None),
+    "Deployment": (DEPLOYMENT, _wide(DEPLOYMENT, WORKLOAD_WIDE, _workload_wide)),
+    "StatefulSet": (STATEFULSET, _wide(STATEFULSET, ("CONTAINERS", "IMAGES"),
+                                       lambda o: _containers(_template_spec(o)))),
+    "DaemonSet": (DAEMONSET, _wide(DAEMONSET, WORKLOAD_WIDE, _workload_wide)),
+    "ReplicaSet": (REPLICASET, _wide(REPLICASET, WORKLOAD_WIDE, _workload_wide)),
+    "Job": (JOB, _wide(JOB, WORKLOAD_WIDE, _workload_wide)),
+    "Service": (SERVICE, _wide(SERVICE, ("SELECTOR",), lambda o: [format_labels(_spec(o).get("selector"))])),
+    "ConfigMap": (Columns(("NAME", "DATA", "AGE"), _configmap_row), None),
+    "Secret": (Columns(("NAME", "TYPE", "DATA", "AGE"), _secret_row), None),
+    "Namespace": (Columns(("NAME", "STATUS", "AGE"), _namespace_row), None),
+    "Pod": (Columns(("NAME", "READY", "STATUS", "RESTARTS", "AGE"), _pod_row), None),
+}
+
+
+def columns_for(kind: str, *, namespaced_rows: bool) -> tuple[Columns, Columns | None]:
+    """The table and wide columns kubectl prints for a kind; NAMESPACE first with -A."""
+    table, wide = COLUMNS.get(kind, (GENERIC_COLUMNS, None))
+    if namespaced_rows:
+        table, wide = _with_namespace(table), _with_namespace(wide) if wide else None
+    return table, wide
 
 
 def _with_namespace(columns: Columns) -> Columns:
@@ -72,15 +337,123 @@ def _with_namespace(columns: Columns) -> Columns:
                    lambda o: [o["metadata"].get("namespace", "")] + columns.row(o))
 
 
+# -- rows from members -----------------------------------------------------------------------
+
+
+def adoption(obj: dict) -> str:
+    """Karmada's ADOPTION column: Y when the member object is managed (karmada.io/managed=true)."""
+    return "Y" if ((obj.get("metadata") or {}).get("labels") or {}).get(MANAGED_LABEL) == "true" else "N"
+
+
+def scoped_table(columns: Columns, rows: list[tuple[str, dict]], *, with_adoption: bool
+                 ) -> tuple[tuple[str, ...], list[list[str]]]:
+    """Headers and cells with CLUSTER right after NAME and ADOPTION last, as Karmada's karmadactl prints."""
+    at = columns.headers.index("NAME") + 1
+    headers = columns.headers[:at] + ("CLUSTER",) + columns.headers[at:] + (("ADOPTION",) if with_adoption else ())
+    cells = []
+    for cluster, obj in rows:
+        row = columns.row(obj)
+        row = row[:at] + [cluster] + row[at:]
+        if with_adoption:
+            row.append("-" if cluster == KARMADA_ROW else adoption(obj))
+        cells.append(row)
+    return headers, cells
+
+
+def read_members(store, clusters, info, *, namespace: str | None, selector: str | None,
+                 names: list[str] | None) -> tuple[list[tuple[str, dict]], dict[str, str], set[str]]:
+    """Live objects of one kind in each member, in parallel.
+
+    Returns ((cluster, object) sorted by cluster, namespace, name; cluster -> why it could not be read;
+    the clusters that answered).
+    """
+    from karmadactl.controllers.clusters import client_for
+    from karmadactl.errors import KarmadaError
+
+    def read(cluster) -> tuple[list[dict], str | None]:
+        plural = cluster.resource_for(info.api_version, info.kind)
+        if plural is None and cluster.status.get("apiEnablements"):
+            return [], None            # the member does not serve this kind: nothing there
+        try:
+            client = client_for(store, cluster)
+        except KarmadaError as e:
+            return [], str(e)
+        try:
+            return client.list(info.api_version, plural or info.plural, namespace=namespace,
+                               label_selector=selector), None
+        except KarmadaError as e:
+            return [], str(e)
+        finally:
+            client.close()
+
+    found: list[tuple[str, dict]] = []
+    failures: dict[str, str] = {}
+    answered: set[str] = set()
+    with ThreadPoolExecutor(max_workers=max(1, min(MEMBERS_AT_ONCE, len(clusters)))) as pool:
+        for cluster, (items, failure) in zip(clusters, pool.map(read, clusters)):
+            if failure is not None:
+                failures[cluster.name] = failure
+                continue
+            answered.add(cluster.name)
+            wanted = set(names or ())
+            found.extend((cluster.name, o) for o in items if not wanted or o["metadata"]["name"] in wanted)
+    found.sort(key=lambda r: (r[0], r[1]["metadata"].get("namespace", ""), r[1]["metadata"]["name"]))
+    return found, failures, answered
+
+
+def _reason(why: str, cluster: str) -> str:
+    """One line naming the cluster once."""
+    line = why.splitlines()[0] if why else "no answer"
+    return line if line.startswith(f"cluster {cluster}") else f"cluster {cluster}: {line}"
+
+
+def _print_scoped(env: Env, rows: list[tuple[str, dict]], output: str, *, info, table: Columns,
+                  wide: Columns | None) -> None:
+    from karmadactl.cli.output import print_table, write_list
+
+    if output in ("json", "yaml"):
+        items = [{"cluster": cluster, "object": obj} for cluster, obj in rows]
+        write_list(env.stdout, items, output)
+        return
+    if output == "name":
+        for cluster, obj in rows:
+            env.out(f"{cluster}/{info.resource}/{obj['metadata']['name']}")
+        return
+    if not rows:
+        env.err("No resources found")
+        return
+    columns = wide if output == "wide" and wide else table
+    # kubectl's karmadactl shows ADOPTION for pods only in the wide view
+    headers, cells = scoped_table(columns, rows, with_adoption=info.kind != "Pod" or output == "wide")
+    print_table(env, headers, cells)
+
+
+# -- the command -----------------------------------------------------------------------------
+
+SCOPE_HELP = ("karmada: the store (templates, policies, bindings, Works); members: the live objects in "
+              "the member clusters; all: both, the store's rows first")
+HELP = """Show objects: get KIND [NAME...] [-n NS | -A] [-l SELECTOR] [-o FORMAT] [-s SCOPE] [-C a,b]
+
+With --scope members|all the table gets a CLUSTER column after NAME ("Karmada" for the store's rows)
+and an ADOPTION column at the end (Y when karmadactl manages the member object, N when it does
+not, - for the store's rows; for pods only with -o wide). With -o json|yaml those scopes print a
+List whose items are {cluster: NAME, object: OBJECT}, the object exactly as the member returned
+it, sorted by cluster; -o name prints CLUSTER/RESOURCE/NAME. A member that cannot be read is named
+on stderr and its rows are missing: exit 3 when others answered, 1 when none did."""
+
+
 def register(app: typer.Typer) -> None:
-    @app.command(help="Show objects from the store: get KIND [NAME...] [-n NS | -A] [-l SELECTOR] [-o FORMAT]")
+    @app.command(help=HELP)
     def get(ctx: typer.Context,
-            kind: str = typer.Argument(..., metavar="KIND", help="clusters, pp, cpp, rb, crb, deploy, cm, ..."),
+            kind: str = typer.Argument(..., metavar="KIND", help="clusters, pp, cpp, rb, crb, works, deploy, cm, ..."),
             names: List[str] = typer.Argument(None, metavar="NAME...", help="Names (all when omitted)"),
             namespace: str = typer.Option("default", "-n", "--namespace"),
             all_namespaces: bool = typer.Option(False, "-A", "--all-namespaces"),
             selector: Optional[str] = typer.Option(None, "-l", "--selector", help="Label selector"),
-            output: str = typer.Option("table", "-o", "--output", help="table|wide|json|yaml|name")) -> None:
+            output: str = typer.Option("table", "-o", "--output", help="table|wide|json|yaml|name"),
+            scope: str = typer.Option("karmada", "-s", "--scope", "--operation-scope", help=SCOPE_HELP),
+            clusters: Optional[str] = typer.Option(None, "-C", "--clusters",
+                                                   help="Members to read, a,b (default: all joined)")) -> int:
         from karmadactl.apis import kinds
         from karmadactl.cli.output import check_format, print_objects
         from karmadactl.controllers.templates import crds
@@ -88,6 +461,8 @@ def register(app: typer.Typer) -> None:
 
         env: Env = ctx.obj
         check_format(output)
+        if scope not in SCOPES:
+            raise UsageError(f"--scope {scope!r}: one of {', '.join(SCOPES)}")
         match = None
         if selector is not None:
             from karmadactl.apis.labels import parse_selector
@@ -100,17 +475,47 @@ def register(app: typer.Typer) -> None:
                 if info is None:
                     raise UsageError(f'get: the server doesn\'t have a resource type "{kind}"')
                 ns = None if (all_namespaces or not info.namespaced) else namespace
-                found = tx.list(info.group_kind, namespace=ns, selector=match)
+                found = tx.list(info.group_kind, namespace=ns, selector=match) if scope != "members" else []
+            table, wide = columns_for(info.kind, namespaced_rows=all_namespaces and info.namespaced)
+            if scope == "karmada":
+                if clusters:
+                    raise UsageError("--clusters needs --scope members or all")
+                if names:
+                    found = _pick(found, names, info, ns)
+                print_objects(env, found, output, table=table, wide=wide, resource=info.resource,
+                              single=bool(names) and len(names) == 1)
+                return ExitCode.OK
+            if info.group.endswith("karmada.io"):
+                raise UsageError(f"--scope {scope}: {info.plural} live only in the store")
+            from karmadactl.controllers.clusters import list_clusters
+
+            targets = list_clusters(store, [c for c in (clusters or "").split(",") if c] or None)
+            members, failures, answered = read_members(store, targets, info, namespace=ns, selector=selector,
+                                                       names=names)
         if names:
-            by_name = {o["metadata"]["name"]: o for o in found}
-            missing = [n for n in names if n not in by_name]
-            if missing:
-                where = f' in namespace "{ns}"' if ns else ""
-                plural = f"{info.plural}.{info.group}" if info.group else info.plural
-                raise NotFound(f'{plural} "{missing[0]}" not found{where}')
-            found = [by_name[n] for n in names]
-        table, wide = COLUMNS.get(info.kind, (GENERIC_COLUMNS, None))
-        if all_namespaces and info.namespaced:
-            table, wide = _with_namespace(table), _with_namespace(wide) if wide else None
-        print_objects(env, found, output, table=table, wide=wide, resource=info.resource,
-                      single=bool(names) and len(names) == 1)
+            found = [o for o in found if o["metadata"]["name"] in names]
+        rows = [(KARMADA_ROW, o) for o in found] + members
+        for cluster in sorted(failures):
+            env.err(f"error: {_reason(failures[cluster], cluster)}")
+        if names and not rows and not failures:
+            where = f' in namespace "{ns}"' if ns else ""
+            raise NotFound(f'{_plural(info)} "{names[0]}" not found{where} in any member cluster')
+        _print_scoped(env, rows, output, info=info, table=table, wide=wide)
+        if not failures:
+            return ExitCode.OK
+        return ExitCode.PARTIAL if answered or scope == "all" else ExitCode.ERROR
+
+
+def _plural(info) -> str:
+    return f"{info.plural}.{info.group}" if info.group else info.plural
+
+
+def _pick(found: list[dict], names: list[str], info, ns: str | None) -> list[dict]:
+    from karmadactl.errors import NotFound
+
+    by_name = {o["metadata"]["name"]: o for o in found}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        where = f' in namespace "{ns}"' if ns else ""
+        raise NotFound(f'{_plural(info)} "{missing[0]}" not found{where}')
+    return [by_name[n] for n in names]

@@ -47,6 +47,14 @@ def print_plan(env: Env, plans, output: str) -> None:
         env.err("No resource templates to propagate")
     else:
         print_table(env, PLAN_COLUMNS, [_plan_row(p) for p in plans])
+        overridden = [[f"{p.template['metadata'].get('namespace', '') or '<cluster>'}/{p.template['metadata']['name']}",
+                       cluster, change]
+                      for p in plans for cluster in sorted(set(p.override_changes) | set(p.override_errors))
+                      for change in (p.override_changes.get(cluster) or [])
+                      + ([f"ERROR {p.override_errors[cluster]}"] if cluster in p.override_errors else [])]
+        if overridden:
+            env.out()
+            print_table(env, ("TEMPLATE", "CLUSTER", "OVERRIDE"), overridden)
 
 
 def register(app: typer.Typer) -> None:
@@ -183,47 +191,46 @@ def register(app: typer.Typer) -> None:
                   priority: int = typer.Option(0, "--priority"),
                   dry_run: bool = typer.Option(False, "--dry-run", help="Print the policy; store nothing"),
                   output: str = typer.Option("", "-o", "--output", help="yaml|json: print the policy")) -> None:
-        from karmadactl.apis import kinds
         from karmadactl.apis.policy import PropagationPolicy
-        from karmadactl.cli.output import to_json, to_yaml
-        from karmadactl.controllers import templates
         from karmadactl.controllers.propagate import policy_for
-        from karmadactl.errors import UsageError
 
         env: Env = ctx.obj
-        kind_name, sep, obj_name = target.partition("/")
-        if not sep or not obj_name:
-            raise UsageError(f"propagate: expected KIND/NAME, got {target!r}")
         with env.store() as store:
-            with store.read() as tx:
-                extra = kinds.crd_kinds(templates.crds(tx))
-                info = kinds.lookup(kind_name, extra)
-                if info is None:
-                    raise UsageError(f'propagate: unknown kind "{kind_name}"')
-                ns = namespace if info.namespaced else ""
-                if tx.get(info.group_kind, obj_name, ns) is None and not dry_run:
-                    from karmadactl.errors import NotFound
-
-                    raise NotFound(f'{info.resource} "{obj_name}" not found'
-                                   + (f' in namespace "{ns}"' if ns else "") + "; apply it first")
+            info, obj_name, ns = _template_ref(store, target, namespace, must_exist=not dry_run)
             policy_obj = policy_for(info, obj_name, ns, clusters=cluster, selector=cluster_selector,
                                     all_clusters=all_clusters, duplicated=duplicated, divided=divided,
                                     weights=weight, dynamic=dynamic_weight, aggregated=aggregated,
                                     policy_name=name, priority=priority)
             policy_obj = PropagationPolicy.from_dict(policy_obj, source="propagate").to_dict()
-            if not dry_run:
-                with store.write() as tx:
-                    applied = templates.store_objects(tx, [policy_obj])
-            if output in ("yaml", "json"):
-                env.stdout.write(to_yaml(policy_obj) if output == "yaml" else to_json(policy_obj) + "\n")
-            else:
-                kind = policy_obj["kind"].lower()
-                env.out(f"{kind}.policy.karmada.io/{policy_obj['metadata']['name']} "
-                        f"{'would be written (dry run)' if dry_run else applied[0].action}")
-            if dry_run:
-                return 0
-            plans, report = run_with_progress(env, store)
-        return report_pass(env, plans, report, quiet=output in ("yaml", "json"))
+            return _write_policy(env, store, policy_obj, dry_run, output)
+
+    @app.command(help="Write an OverridePolicy for one template and some clusters from flags, then reconcile.")
+    def override(ctx: typer.Context,
+                 target: str = typer.Argument(..., metavar="KIND/NAME"),
+                 namespace: str = typer.Option("default", "-n", "--namespace"),
+                 cluster: List[str] = typer.Option([], "--cluster", "-C", help="Target cluster (repeatable)"),
+                 image_registry: Optional[str] = typer.Option(None, "--image-registry",
+                                                              help="Replace the image registry"),
+                 image_tag: Optional[str] = typer.Option(None, "--image-tag", help="Replace the image tag"),
+                 label: List[str] = typer.Option([], "--label", help="k=v label to add (repeatable)"),
+                 annotation: List[str] = typer.Option([], "--annotation", help="k=v annotation to add (repeatable)"),
+                 patch: Optional[str] = typer.Option(None, "--patch", help="A JSON patch (RFC 6902)"),
+                 name: Optional[str] = typer.Option(None, "--name", help="Policy name"),
+                 dry_run: bool = typer.Option(False, "--dry-run", help="Print the policy; store nothing"),
+                 output: str = typer.Option("", "-o", "--output", help="yaml|json: print the policy")) -> None:
+        from karmadactl.apis.meta import parse_key_values
+        from karmadactl.apis.override import OverridePolicy
+        from karmadactl.controllers.propagate import override_for
+
+        env: Env = ctx.obj
+        with env.store() as store:
+            info, obj_name, ns = _template_ref(store, target, namespace, must_exist=not dry_run)
+            annotations = parse_key_values(annotation, "--annotation", values_are_labels=False)
+            policy_obj = override_for(info, obj_name, ns, clusters=cluster, image_registry=image_registry,
+                                      image_tag=image_tag, labels=parse_key_values(label, "--label"),
+                                      annotations=annotations, patch=patch, policy_name=name)
+            policy_obj = OverridePolicy.from_dict(policy_obj, source="override").to_dict()
+            return _write_policy(env, store, policy_obj, dry_run, output)
 
     @app.command(help="Push whatever differs from the desired state now, drift included.")
     def sync(ctx: typer.Context,
@@ -239,6 +246,46 @@ def register(app: typer.Typer) -> None:
                 for line in prune_orphans(store, only_clusters=set(cluster) or None):
                     env.out(line)
         return report_pass(env, plans, report)
+
+
+def _template_ref(store, target: str, namespace: str, must_exist: bool):
+    """KIND/NAME as a user types it -> (Kind, name, namespace), checking the template is stored."""
+    from karmadactl.apis import kinds
+    from karmadactl.controllers import templates
+    from karmadactl.errors import NotFound, UsageError
+
+    kind_name, sep, obj_name = target.partition("/")
+    if not sep or not obj_name:
+        raise UsageError(f"expected KIND/NAME, got {target!r}")
+    with store.read() as tx:
+        info = kinds.lookup(kind_name, kinds.crd_kinds(templates.crds(tx)))
+        if info is None:
+            raise UsageError(f'unknown kind "{kind_name}"')
+        ns = namespace if info.namespaced else ""
+        if must_exist and tx.get(info.group_kind, obj_name, ns) is None:
+            raise NotFound(f'{info.resource} "{obj_name}" not found'
+                           + (f' in namespace "{ns}"' if ns else "") + "; apply it first")
+    return info, obj_name, ns
+
+
+def _write_policy(env: Env, store, policy_obj: dict, dry_run: bool, output: str) -> int:
+    """Store a policy written from flags (or only print it), then run the pass."""
+    from karmadactl.cli.output import to_json, to_yaml
+    from karmadactl.controllers import templates
+
+    applied = None
+    if not dry_run:
+        with store.write() as tx:
+            applied = templates.store_objects(tx, [policy_obj])
+    if output in ("yaml", "json"):
+        env.stdout.write(to_yaml(policy_obj) if output == "yaml" else to_json(policy_obj) + "\n")
+    else:
+        env.out(f"{policy_obj['kind'].lower()}.policy.karmada.io/{policy_obj['metadata']['name']} "
+                f"{'would be written (dry run)' if dry_run else applied[0].action}")
+    if dry_run:
+        return 0
+    plans, report = run_with_progress(env, store)
+    return report_pass(env, plans, report, quiet=output in ("yaml", "json"))
 
 
 def run_with_progress(env: Env, store, **options):
@@ -283,6 +330,7 @@ def report_pass(env: Env, plans, report, quiet: bool = False) -> int:
 
 def _overlay(snapshot, objs: list[dict]) -> None:
     """Put not-yet-stored objects into a snapshot (plan -f, apply --dry-run)."""
+    from karmadactl.apis.override import OverridePolicy
     from karmadactl.apis.policy import PropagationPolicy
     from karmadactl.controllers import reconcile
 
@@ -296,6 +344,11 @@ def _overlay(snapshot, objs: list[dict]) -> None:
             snapshot.policies = [p for p in snapshot.policies
                                  if (p.kind, p.namespace, p.name) != (policy.kind, policy.namespace, policy.name)]
             snapshot.policies.append(policy)
+        elif obj["kind"] in reconcile.OVERRIDE_KINDS and obj["apiVersion"].startswith("policy.karmada.io/"):
+            override = OverridePolicy.from_dict(obj, source="plan")
+            snapshot.overrides = [o for o in snapshot.overrides if (o.kind, o.namespace, o.name)
+                                  != (override.kind, override.namespace, override.name)]
+            snapshot.overrides.append(override)
         elif reconcile.is_template(obj):
             snapshot.templates = [t for t in snapshot.templates if key(t) != key(obj)] + [obj]
 
@@ -303,6 +356,7 @@ def _overlay(snapshot, objs: list[dict]) -> None:
 def offline_snapshot(manifests):
     """A snapshot from files only: templates, policies, Clusters and prior bindings."""
     from karmadactl.apis.cluster import Cluster
+    from karmadactl.apis.override import OverridePolicy
     from karmadactl.apis.policy import PropagationPolicy
     from karmadactl.controllers import reconcile
     from karmadactl.controllers.templates import prepare
@@ -320,6 +374,8 @@ def offline_snapshot(manifests):
     for obj in prepare(rest, [], keep_server_fields=True):
         if obj["kind"] in reconcile.POLICY_KINDS and obj["apiVersion"].startswith("policy.karmada.io/"):
             snapshot.policies.append(PropagationPolicy.from_dict(obj, source="plan"))
+        elif obj["kind"] in reconcile.OVERRIDE_KINDS and obj["apiVersion"].startswith("policy.karmada.io/"):
+            snapshot.overrides.append(OverridePolicy.from_dict(obj, source="plan"))
         elif reconcile.is_template(obj):
             snapshot.templates.append(obj)
     return snapshot

@@ -9,11 +9,13 @@ karmada-es-<cluster>. Pure.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
 from karmadactl.interpreter.replicas import revise_replicas
 
 WORK_API_VERSION = "work.karmada.io/v1alpha1"
 MANAGED_LABEL = "karmada.io/managed"
+OVERRIDE_ERROR = "karmadactl.io/override-error"
 CONFLICT_ANNOTATION = "work.karmada.io/conflict-resolution"
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"
 _PRUNED_METADATA = ("creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
@@ -76,16 +78,49 @@ def _binding_labels(binding: dict) -> dict[str, str]:
     return {k: v for k, v in labels.items() if k.endswith("binding.karmada.io/permanent-id")}
 
 
-def build_works(template: dict, binding: dict) -> list[dict]:
-    """The Works a scheduled binding asks for, one per target cluster, sorted by cluster."""
+@dataclass
+class Overrides:
+    """What the override stage needs: the Clusters by name and the stored override policies."""
+
+    clusters: dict = field(default_factory=dict)            # name -> Cluster
+    cluster_policies: list = field(default_factory=list)    # ClusterOverridePolicy
+    policies: list = field(default_factory=list)            # OverridePolicy
+
+
+@dataclass
+class Rendered:
+    works: list[dict]
+    changes: dict[str, list[str]] = field(default_factory=dict)   # cluster -> what the overrides changed
+    errors: dict[str, str] = field(default_factory=dict)          # cluster -> why its overrides failed
+
+
+def build_works(template: dict, binding: dict, overrides: Overrides | None = None) -> Rendered:
+    """The Works a scheduled binding asks for, one per target cluster, sorted by cluster.
+
+    Per cluster: the pruned template, its replicas revised to the cluster's
+    share, the matching override policies applied (after revision, so an
+    override can change replicas), then Karmada's labels and annotations. A
+    cluster whose overrides fail gets a Work marked with the error, which the
+    execution stage does not push.
+    """
+    from karmadactl.overrides.manager import APPLIED_CLUSTER_OVERRIDES, APPLIED_OVERRIDES, apply_overrides
+
+    rendered = Rendered([])
     spec = binding.get("spec") or {}
     resource = spec.get("resource") or {}
     ns, name, kind = resource.get("namespace", ""), resource.get("name", ""), resource.get("kind", "")
-    clusters = sorted(spec.get("clusters") or [], key=lambda c: c["name"])
+    clusters = list(spec.get("clusters") or [])
+    names = {c["name"] for c in clusters}
+    for entry in spec.get("requiredBy") or []:      # dependencies follow the workloads that need them
+        for c in entry.get("clusters") or []:
+            if c["name"] not in names:
+                names.add(c["name"])
+                clusters.append({"name": c["name"]})
+    clusters.sort(key=lambda c: c["name"])
     completions = _job_completions(template, binding, clusters)
     is_crb = binding.get("kind") == "ClusterResourceBinding"
     bmeta = binding["metadata"]
-    works = []
+    works = rendered.works
     pruned = json.dumps(prune(template))
     for target in clusters:
         manifest = json.loads(pruned)      # a fresh copy per cluster (much faster than deepcopy)
@@ -93,7 +128,24 @@ def build_works(template: dict, binding: dict) -> list[dict]:
             manifest = revise_replicas(manifest, target["replicas"])
             if target["name"] in completions:
                 manifest["spec"]["completions"] = completions[target["name"]]
-        mmeta = manifest["metadata"]
+        work_annotations = ({"clusterresourcebinding.karmada.io/name": bmeta["name"]} if is_crb else
+                            {"resourcebinding.karmada.io/name": bmeta["name"],
+                             "resourcebinding.karmada.io/namespace": bmeta.get("namespace", "")})
+        cluster = (overrides.clusters.get(target["name"]) if overrides else None)
+        if cluster is not None and (overrides.cluster_policies or overrides.policies):
+            result = apply_overrides(manifest, cluster, overrides.cluster_policies, overrides.policies)
+            if result.error:
+                rendered.errors[target["name"]] = result.error
+                work_annotations[OVERRIDE_ERROR] = result.error
+            else:
+                manifest = result.manifest
+                if result.changes:
+                    rendered.changes[target["name"]] = result.changes
+                for key, applied in ((APPLIED_CLUSTER_OVERRIDES, result.applied_cluster_overrides),
+                                     (APPLIED_OVERRIDES, result.applied_overrides)):
+                    if applied:
+                        work_annotations[key] = json.dumps(applied, sort_keys=True, separators=(",", ":"))
+        mmeta = manifest.setdefault("metadata", {})
         wname = work_name(ns, name, kind)
         mmeta["labels"] = {**(mmeta.get("labels") or {}), **_binding_labels(binding),
                            MANAGED_LABEL: "true"}
@@ -115,9 +167,6 @@ def build_works(template: dict, binding: dict) -> list[dict]:
             annotations["resourcebinding.karmada.io/name"] = bmeta["name"]
             annotations["resourcebinding.karmada.io/namespace"] = bmeta.get("namespace", "")
         mmeta["annotations"] = dict(sorted(annotations.items()))
-        work_annotations = ({"clusterresourcebinding.karmada.io/name": bmeta["name"]} if is_crb else
-                            {"resourcebinding.karmada.io/name": bmeta["name"],
-                             "resourcebinding.karmada.io/namespace": bmeta.get("namespace", "")})
         work_spec: dict = {"workload": {"manifests": [manifest]}}
         if spec.get("preserveResourcesOnDeletion"):
             work_spec["preserveResourcesOnDeletion"] = True
@@ -131,7 +180,7 @@ def build_works(template: dict, binding: dict) -> list[dict]:
                          "labels": _binding_labels(binding), "annotations": work_annotations},
             "spec": work_spec,
         })
-    return works
+    return rendered
 
 
 def _job_completions(template: dict, binding: dict, clusters: list[dict]) -> dict[str, int]:

@@ -24,7 +24,7 @@ from typing import Callable
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
-from karmadactl.controllers.binding import CONFLICT_ANNOTATION, MANAGED_LABEL
+from karmadactl.controllers.binding import CONFLICT_ANNOTATION, MANAGED_LABEL, OVERRIDE_ERROR
 from karmadactl.errors import ExitCode, KarmadaError
 
 log = logging.getLogger(__name__)
@@ -253,6 +253,9 @@ def _push(client, cluster: Cluster, work: dict, live_check: bool) -> Outcome:
     manifest = manifest_of(work)
     if work["spec"].get("suspendDispatching"):
         return Outcome(cluster.name, work, "suspended", "dispatching is suspended")
+    override_error = (work["metadata"].get("annotations") or {}).get(OVERRIDE_ERROR)
+    if override_error:      # the member keeps its last good copy
+        return Outcome(cluster.name, work, "failed", f"overrides: {override_error}")
     meta = manifest["metadata"]
     plural = plural_for(cluster, manifest)
     try:

@@ -89,3 +89,46 @@ def _weights(weights: list[str], clusters: list[str]) -> list[dict]:
             raise InvalidInput(f"--weight {item!r}: expected CLUSTER=WEIGHT with a whole weight >= 1")
         out.append({"targetCluster": {"clusterNames": [cluster]}, "weight": int(value)})
     return out
+
+
+def override_for(kind: Kind, name: str, namespace: str, *, clusters: list[str], image_registry: str | None,
+                 image_tag: str | None, labels: dict[str, str], annotations: dict[str, str],
+                 patch: str | None, policy_name: str | None) -> dict:
+    """The OverridePolicy (ClusterOverridePolicy for a cluster-scoped kind) `karmadactl override` writes."""
+    import json
+
+    if not clusters:
+        raise UsageError("override: give at least one --cluster")
+    overriders: dict = {}
+    images = [{"component": component, "operator": "replace", "value": value}
+              for component, value in (("Registry", image_registry), ("Tag", image_tag)) if value]
+    if images:
+        overriders["imageOverrider"] = images
+    if labels:
+        overriders["labelsOverrider"] = [{"operator": "add", "value": labels}]
+    if annotations:
+        overriders["annotationsOverrider"] = [{"operator": "add", "value": annotations}]
+    if patch:
+        try:
+            operations = json.loads(patch)
+        except json.JSONDecodeError as e:
+            raise InvalidInput(f"--patch: not valid JSON: {e.msg} (column {e.colno})") from None
+        if isinstance(operations, dict):
+            operations = [operations]
+        if not isinstance(operations, list) or not all(isinstance(op, dict) for op in operations):
+            raise InvalidInput("--patch: expected a JSON patch: a list of {op, path, value}")
+        overriders["plaintext"] = [{"path": op.get("path"), "operator": op.get("op"),
+                                    **({"value": op["value"]} if "value" in op else {})} for op in operations]
+    if not overriders:
+        raise UsageError("override: give at least one of --image-registry, --image-tag, --label, --annotation, "
+                         "--patch")
+    targets = sorted(set(clusters))
+    metadata = {"name": policy_name or f"{name}-{kind.kind.lower()}-{'-'.join(targets)}"[:63].rstrip("-")}
+    if kind.namespaced:
+        metadata["namespace"] = namespace
+    return {"apiVersion": "policy.karmada.io/v1alpha1",
+            "kind": "OverridePolicy" if kind.namespaced else "ClusterOverridePolicy",
+            "metadata": metadata,
+            "spec": {"resourceSelectors": [{"apiVersion": kind.api_version, "kind": kind.kind, "name": name,
+                                            **({"namespace": namespace} if kind.namespaced else {})}],
+                     "overrideRules": [{"targetCluster": {"clusterNames": targets}, "overriders": overriders}]}}

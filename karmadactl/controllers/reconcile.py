@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import Cluster
+from karmadactl.apis.override import OverridePolicy
 from karmadactl.apis.policy import PropagationPolicy
 from karmadactl.controllers import detector
-from karmadactl.controllers.binding import build_works
+from karmadactl.controllers.binding import Overrides, build_works
 
 POLICY_KINDS = ("PropagationPolicy", "ClusterPropagationPolicy")
+OVERRIDE_KINDS = ("OverridePolicy", "ClusterOverridePolicy")
 BINDING_KINDS = ("ResourceBinding", "ClusterResourceBinding")
 APPLIED_PLACEMENT = "policy.karmada.io/applied-placement"
 KARMADA_GROUP_SUFFIX = ".karmada.io"
@@ -40,6 +42,7 @@ class Snapshot:
     policies: list[PropagationPolicy] = field(default_factory=list)
     clusters: list[Cluster] = field(default_factory=list)
     bindings: list[dict] = field(default_factory=list)     # current ResourceBindings / ClusterResourceBindings
+    overrides: list[OverridePolicy] = field(default_factory=list)   # OverridePolicies and ClusterOverridePolicies
 
 
 @dataclass
@@ -50,6 +53,9 @@ class BindingPlan:
     previous: dict | None
     works: list[dict] = field(default_factory=list)
     error: str = ""               # a scheduling failure, as the Scheduled condition says it
+    attached: bool = False        # a dependency's binding, created for the workloads that need it
+    override_changes: dict[str, list[str]] = field(default_factory=dict)   # cluster -> changes
+    override_errors: dict[str, str] = field(default_factory=dict)          # cluster -> error
 
     @property
     def changed(self) -> bool:
@@ -185,8 +191,73 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
             scheduled = next((c for c in binding.get("status", {}).get("conditions") or []
                               if c["type"] == "Scheduled"), {})
             error = "" if scheduled.get("status") == "True" else scheduled.get("message", "")
-        plans.append(BindingPlan(template, policy, binding, previous, build_works(template, binding), error))
+        plans.append(BindingPlan(template, policy, binding, previous, [], error))
+    _attach_dependencies(plans, previous_by_key)
+    overrides = Overrides(clusters={c.name: c for c in snapshot.clusters},
+                          cluster_policies=[o for o in snapshot.overrides if o.is_cluster_scoped],
+                          policies=[o for o in snapshot.overrides if not o.is_cluster_scoped])
+    for p in plans:
+        if p.binding is not None and (p.policy is not None or p.attached):
+            rendered = build_works(p.template, p.binding, overrides)
+            p.works, p.override_changes, p.override_errors = rendered.works, rendered.changes, rendered.errors
     return plans
+
+
+def _template_key(obj: dict) -> tuple[str, str, str, str]:
+    meta = obj["metadata"]
+    return (obj["apiVersion"], obj["kind"], meta.get("namespace", ""), meta["name"])
+
+
+def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict) -> None:
+    """propagateDeps (§4.4): what a workload references follows it to the same clusters.
+
+    Each dependency's binding gets a requiredBy entry per dependent binding; a
+    dependency no policy claims gets an "attached" binding of its own. Its Works
+    go to the union of its own clusters and the requiredBy clusters.
+    """
+    from karmadactl.interpreter.native import get_dependencies
+
+    by_template = {_template_key(p.template): p for p in plans}
+    required: dict[tuple, list[dict]] = {}
+    for p in plans:
+        spec = (p.binding or {}).get("spec") or {}
+        if p.policy is None or not spec.get("propagateDeps") or p.binding["kind"] != "ResourceBinding":
+            continue
+        found = []
+        for dep in get_dependencies(p.template):
+            key = (dep["apiVersion"], dep["kind"], dep.get("namespace", ""), dep.get("name", ""))
+            if key in by_template and key != _template_key(p.template):
+                found.append(dep)
+                required.setdefault(key, []).append({
+                    "namespace": p.binding["metadata"].get("namespace", ""), "name": p.binding["metadata"]["name"],
+                    "clusters": [{"name": c["name"]} for c in spec.get("clusters") or []]})
+        if found:
+            p.binding["metadata"].setdefault("annotations", {})["resourcebinding.karmada.io/dependencies"] = \
+                json.dumps(found, sort_keys=True, separators=(",", ":"))
+    for key, entries in required.items():
+        dep = by_template[key]
+        entries = sorted(entries, key=lambda e: (e["namespace"], e["name"]))
+        if dep.binding is not None and dep.policy is not None:
+            dep.binding["spec"]["requiredBy"] = entries
+            continue
+        meta = dep.template["metadata"]
+        name = detector.binding_name(meta["name"], dep.template["kind"])
+        previous = previous_by_key.get(("ResourceBinding", meta.get("namespace", ""), name))
+        binding = {"apiVersion": "work.karmada.io/v1alpha2", "kind": "ResourceBinding",
+                   "metadata": {"name": name, "namespace": meta.get("namespace", ""),
+                                "labels": {"resourcebinding.karmada.io/permanent-id": (
+                                    ((previous or {}).get("metadata", {}).get("labels") or {}).get(
+                                        "resourcebinding.karmada.io/permanent-id")
+                                    or str(uuid.uuid5(uuid.NAMESPACE_URL, f"karmadactl:attached/{key}")))}},
+                   "spec": {"resource": {"apiVersion": dep.template["apiVersion"], "kind": dep.template["kind"],
+                                         "namespace": meta.get("namespace", ""), "name": meta["name"],
+                                         "uid": meta.get("uid", ""),
+                                         "resourceVersion": meta.get("resourceVersion", "")},
+                            "requiredBy": entries}}
+        for field_name in ("uid", "resourceVersion", "creationTimestamp", "generation"):
+            if previous and field_name in previous["metadata"]:
+                binding["metadata"][field_name] = previous["metadata"][field_name]
+        dep.binding, dep.previous, dep.attached = binding, previous, True
 
 
 def _template_order(obj: dict) -> tuple:
@@ -205,6 +276,8 @@ def load_snapshot(tx) -> Snapshot:
             continue
         if objs[0].get("kind") in POLICY_KINDS and gk.endswith("policy.karmada.io"):
             snap.policies.extend(PropagationPolicy.from_dict(o, source="store") for o in objs)
+        elif objs[0].get("kind") in OVERRIDE_KINDS and gk.endswith("policy.karmada.io"):
+            snap.overrides.extend(OverridePolicy.from_dict(o, source="store") for o in objs)
         elif gk == "Cluster.cluster.karmada.io":
             snap.clusters.extend(Cluster.from_dict(o) for o in objs)
         elif objs[0].get("kind") in BINDING_KINDS and gk.endswith("work.karmada.io"):
@@ -254,9 +327,9 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
     plans = reconcile(store, now)
     if not push:
         return plans, None
-    desired = [w for p in plans if p.policy is not None and p.binding is not None for w in p.works]
+    desired = [w for p in plans for w in p.works]
     keep = {(_gk(p.binding), p.binding["metadata"].get("namespace", ""), p.binding["metadata"]["name"])
-            for p in plans if p.policy is None and p.binding is not None}
+            for p in plans if p.policy is None and not p.attached and p.binding is not None}
     report = execution.execute(store, desired, keep_bindings=keep, now=now, live_check=live_check,
                                only_clusters=only_clusters, progress=progress)
     status.aggregate(store, now)

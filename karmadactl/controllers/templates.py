@@ -16,8 +16,7 @@ from karmadactl.errors import InvalidInput, NotFound
 
 POLICY_KINDS = {"PropagationPolicy": "propagationpolicy.karmada.io/permanent-id",
                 "ClusterPropagationPolicy": "clusterpropagationpolicy.karmada.io/permanent-id"}
-STORED_AS_GIVEN = {"OverridePolicy", "ClusterOverridePolicy", "ClusterTaintPolicy",
-                   "ResourceInterpreterCustomization"}
+STORED_AS_GIVEN = {"ClusterTaintPolicy", "ResourceInterpreterCustomization"}
 CRD_GK = "CustomResourceDefinition.apiextensions.k8s.io"
 SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink")
 
@@ -63,6 +62,10 @@ def prepare(manifests, crds_in_store: list[dict], *, keep_server_fields: bool = 
             from karmadactl.apis.policy import PropagationPolicy
 
             obj = PropagationPolicy.from_dict(obj, source=m.source).to_dict()
+        elif kind in ("OverridePolicy", "ClusterOverridePolicy") and group == "policy.karmada.io":
+            from karmadactl.apis.override import OverridePolicy
+
+            obj = OverridePolicy.from_dict(obj, source=m.source).to_dict()
         elif kind in STORED_AS_GIVEN and group.endswith("karmada.io"):
             if not isinstance(obj.get("spec"), dict):
                 raise InvalidInput(f"{m.source}: {kind} {meta['name']}: spec: required")

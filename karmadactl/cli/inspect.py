@@ -1,0 +1,329 @@
+"""describe and events: what karmadactl knows about one object, and what it did and saw.
+
+The text is built by pure functions (describe_text, event_rows) from stored objects; the commands
+only read the store, refresh status from the members and print.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+import typer
+
+from karmadactl.cli.env import Env
+
+RECENT_EVENTS = 10
+WORK_GK = "Work.work.karmada.io"
+BINDING_GK = {True: "ResourceBinding.work.karmada.io", False: "ClusterResourceBinding.work.karmada.io"}
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+# -- pure helpers ------------------------------------------------------------------------------
+
+
+def parse_duration(text: str) -> timedelta:
+    """`30s`, `10m`, `1h`, `2d`, or combined like `1h30m`."""
+    from karmadactl.errors import UsageError
+
+    m = _DURATION.match(text.strip())
+    if not text.strip() or not m or not any(m.groups()):
+        raise UsageError(f"--since {text!r}: expected a duration like 30s, 10m, 1h or 2d")
+    days, hours, minutes, seconds = (int(g or 0) for g in m.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def _title(key: str) -> str:
+    """kubectl describe's field names: availableReplicas -> Available Replicas."""
+    words = _CAMEL.sub(" ", key)
+    return words[:1].upper() + words[1:]
+
+
+def _scalar(value) -> str:
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def nested_lines(value, indent: int = 0) -> list[str]:
+    """A dict/list as kubectl describe prints unstructured fields (Title Case keys, nested indent)."""
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (dict, list)) and item:
+                lines.append(f"{pad}{_title(key)}:")
+                lines.extend(nested_lines(item, indent + 2))
+            else:
+                lines.append(f"{pad}{_title(key)}:  {_scalar(item) if item not in ({}, []) else '<none>'}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                inner = nested_lines(item, indent + 2) or [f"{pad}  <none>"]
+                lines.append(f"{pad}- {inner[0].lstrip()}")
+                lines.extend(inner[1:])
+            else:
+                lines.append(f"{pad}- {_scalar(item)}")
+    else:
+        lines.append(f"{pad}{_scalar(value)}")
+    return lines
+
+
+def _fields(pairs: list[tuple[str, str]], indent: int = 0) -> list[str]:
+    """`Label:  value` lines with the values aligned, as kubectl's tabwriter does."""
+    width = max((len(k) for k, _ in pairs), default=0) + 2
+    out = []
+    for key, value in pairs:
+        first, *rest = (value or "").split("\n")
+        out.append(f"{' ' * indent}{(key + ':').ljust(width + 1)}{first}".rstrip())
+        out.extend(f"{' ' * (indent + width + 1)}{line}" for line in rest)
+    return out
+
+
+def _table(headers: list[str], rows: list[list[str]], indent: int = 2) -> list[str]:
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    return [(" " * indent + "  ".join(str(v).ljust(w) for v, w in zip(line, widths))).rstrip()
+            for line in [headers, ["-" * len(h) for h in headers], *rows]]
+
+
+def _key_values(mapping: dict | None) -> str:
+    return "\n".join(f"{k}={v}" for k, v in sorted((mapping or {}).items())) or "<none>"
+
+
+def _condition(obj: dict | None, type_: str) -> dict | None:
+    for c in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if c.get("type") == type_:
+            return c
+    return None
+
+
+def _condition_text(c: dict | None) -> str:
+    if c is None:
+        return "<unknown>"
+    detail = ", ".join(x for x in (c.get("reason"), c.get("message")) if x)
+    return f"{c.get('status', 'Unknown')}{' (' + detail + ')' if detail else ''}"
+
+
+def _age(t: datetime | str, now: datetime) -> str:
+    from karmadactl.apis.meta import age
+
+    return age(t if isinstance(t, str) else t.strftime("%Y-%m-%dT%H:%M:%SZ"), at=now)
+
+
+def events_section(events: list[dict], now: datetime) -> list[str]:
+    if not events:
+        return ["Events:  <none>"]
+    rows = [[e["type"], e["reason"], _age(e["time"], now), "karmadactl", e["message"]] for e in events]
+    return ["Events:", *_table(["Type", "Reason", "Age", "From", "Message"], rows)]
+
+
+def policy_of(binding: dict | None, template: dict) -> str:
+    """The claiming policy, from the binding's claim annotations (else the template's)."""
+    from karmadactl.controllers.detector import claimed_policy
+
+    claim = (binding and claimed_policy(binding)) or claimed_policy(template)
+    if claim is None:
+        return "<none> (no policy claims this template)"
+    kind, namespace, name = claim
+    return f"{kind} {namespace + '/' if namespace else ''}{name}"
+
+
+def _binding_lines(binding: dict | None) -> list[str]:
+    if binding is None:
+        return ["Binding:  <none>"]
+    md, spec = binding["metadata"], binding.get("spec") or {}
+    ref = f"{md.get('namespace') + '/' if md.get('namespace') else ''}{md['name']}"
+    targets = spec.get("clusters") or []
+    clusters = ", ".join(f"{t['name']}:{t['replicas']}" if t.get("replicas") is not None else t["name"]
+                         for t in targets) or "<none>"
+    return [f"Binding:  {binding['kind']} {ref}", *_fields([
+        ("Scheduled", _condition_text(_condition(binding, "Scheduled"))),
+        ("Fully Applied", _condition_text(_condition(binding, "FullyApplied"))),
+        ("Replicas", str(spec["replicas"]) if "replicas" in spec else "<none>"),
+        ("Clusters", clusters)], indent=2)]
+
+
+def _work_lines(works: list[dict]) -> list[str]:
+    from karmadactl.controllers.execution import cluster_of, manifest_of
+
+    if not works:
+        return ["Works:  <none>"]
+    rows = []
+    for work in sorted(works, key=cluster_of):
+        applied = _condition(work, "Applied") or _condition(work, "Dispatching")
+        statuses = (work.get("status") or {}).get("manifestStatuses") or [{}]
+        replicas = (manifest_of(work).get("spec") or {}).get("replicas")
+        rows.append([cluster_of(work), work["metadata"]["name"], "-" if replicas is None else str(replicas),
+                     (applied or {}).get("status", "Unknown") if (applied or {}).get("type") != "Dispatching"
+                     else "Suspended", statuses[0].get("health") or "Unknown", (applied or {}).get("message", "")])
+    return ["Works:", *_table(["Cluster", "Work", "Replicas", "Applied", "Health", "Message"], rows)]
+
+
+def describe_text(obj: dict, *, binding: dict | None, works: list[dict], events: list[dict], template: bool,
+                  now: datetime) -> str:
+    """kubectl-describe-like text: the object, then (for templates) policy, binding, Works, status, events."""
+    md = obj["metadata"]
+    created = md.get("creationTimestamp") or ""
+    head = [("Name", md["name"])]
+    if md.get("namespace"):
+        head.append(("Namespace", md["namespace"]))
+    head += [("Kind", obj.get("kind", "")), ("API Version", obj.get("apiVersion", "")),
+             ("Labels", _key_values(md.get("labels"))), ("Annotations", _key_values(md.get("annotations"))),
+             ("Created", f"{created} ({_age(created, now)} ago)" if created else "<unknown>")]
+    lines = _fields(head)
+    if template:
+        lines += _fields([("Policy", policy_of(binding, obj))])
+        lines += _binding_lines(binding)
+        lines += _work_lines(works)
+    else:
+        spec = obj.get("spec")
+        lines += ["Spec:", *nested_lines(spec, 2)] if spec else []
+    status = obj.get("status")
+    lines += ["Status:", *nested_lines(status, 2)] if status else ["Status:  <none>"]
+    lines += events_section(events, now)
+    return "\n".join(lines) + "\n"
+
+
+def event_object(event: dict) -> dict:
+    """A stored event as a core/v1 Event, for -o json|yaml."""
+    micro = event["time"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    seconds = event["time"].strftime("%Y-%m-%dT%H:%M:%SZ")
+    involved = {"kind": event["kind"], "name": event["name"]}
+    if event["namespace"]:
+        involved["namespace"] = event["namespace"]
+    metadata = {"name": f"{event['name']}.{int(event['time'].timestamp() * 1e6):x}"}
+    if event["namespace"]:
+        metadata["namespace"] = event["namespace"]
+    return {"apiVersion": "v1", "kind": "Event", "metadata": metadata, "involvedObject": involved,
+            "type": event["type"], "reason": event["reason"], "message": event["message"],
+            "source": {"component": "karmadactl"}, "firstTimestamp": seconds, "lastTimestamp": seconds,
+            "eventTime": micro, "count": 1, "reportingComponent": "karmadactl"}
+
+
+def event_rows(events: list[dict], now: datetime, *, with_namespace: bool, wide: bool
+               ) -> tuple[list[str], list[list[str]]]:
+    """kubectl events' table: [NAMESPACE] LAST SEEN TYPE REASON OBJECT MESSAGE [TIME with wide]."""
+    headers = (["NAMESPACE"] if with_namespace else []) + ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    if wide:
+        headers.append("TIME")
+    rows = []
+    for e in events:
+        row = ([e["namespace"]] if with_namespace else []) + [
+            _age(e["time"], now), e["type"], e["reason"], f"{e['kind']}/{e['name']}", e["message"].strip()]
+        if wide:
+            row.append(e["time"].strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        rows.append(row)
+    return headers, rows
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def _resolve(tx, kind: str):
+    from karmadactl.apis import kinds
+    from karmadactl.controllers.templates import crds
+    from karmadactl.errors import UsageError
+
+    info = kinds.lookup(kind, kinds.crd_kinds(crds(tx)))
+    if info is None:
+        raise UsageError(f'the server doesn\'t have a resource type "{kind}"')
+    return info
+
+
+def _works_of(tx, binding_key: tuple[str, str, str]) -> list[dict]:
+    from karmadactl.controllers.execution import binding_of
+
+    return [w for w in tx.list(WORK_GK) if binding_of(w) == binding_key]
+
+
+def _object_events(tx, kind: str, name: str, namespace: str) -> list[dict]:
+    return [e for e in tx.events(kind=kind, name=name) if e["namespace"] == namespace][-RECENT_EVENTS:]
+
+
+EVENTS_HELP = """List what karmadactl did and saw (pushes, failures, taints, ...), oldest first.
+
+events [KIND/NAME | KIND] [-n NS] [--since 1h] [-o table|wide|json|yaml]. --since takes 30s, 10m, 1h, 2d
+(or 1h30m). -o json|yaml prints a List of core/v1 Events."""
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(help="Show a template with its policy, binding, Works (applied, health), aggregated "
+                      "status and recent events; other kinds with their spec and status. "
+                      "Status is refreshed from the members first.")
+    def describe(ctx: typer.Context,
+                 kind: str = typer.Argument(..., metavar="KIND", help="deploy, svc, cm, clusters, pp, rb, ..."),
+                 name: str = typer.Argument(..., metavar="NAME"),
+                 namespace: str = typer.Option("default", "-n", "--namespace")) -> int:
+        from karmadactl.apis import meta
+        from karmadactl.controllers import status
+        from karmadactl.controllers.detector import binding_name
+        from karmadactl.controllers.execution import cluster_of
+        from karmadactl.errors import ExitCode, NotFound
+
+        env: Env = ctx.obj
+        with env.store() as store:
+            with store.read() as tx:
+                info = _resolve(tx, kind)
+                ns = namespace if info.namespaced else ""
+                if tx.get(info.group_kind, name, ns) is None:
+                    where = f' in namespace "{ns}"' if ns else ""
+                    plural = f"{info.plural}.{info.group}" if info.group else info.plural
+                    raise NotFound(f'{plural} "{name}" not found{where}')
+                template = not info.group.endswith("karmada.io")
+                binding_key = (BINDING_GK[info.namespaced], ns, binding_name(name, info.kind))
+                members = {cluster_of(w) for w in _works_of(tx, binding_key)} if template else set()
+            failures: dict[str, str] = {}
+            if members:
+                failures = status.refresh(store, clusters=members)
+                status.aggregate(store, meta.now())
+            with store.read() as tx:
+                obj = tx.get(info.group_kind, name, ns)
+                if obj is None:
+                    raise NotFound(f'{info.plural} "{name}" not found')
+                binding = tx.get(binding_key[0], binding_key[2], binding_key[1]) if template else None
+                works = _works_of(tx, binding_key) if template else []
+                events = _object_events(tx, info.kind, name, ns)
+        for cluster in sorted(failures):
+            env.err(f"warning: status from {cluster} not refreshed: {failures[cluster].splitlines()[0]}")
+        env.stdout.write(describe_text(obj, binding=binding, works=works, events=events, template=template,
+                                       now=datetime.now(timezone.utc)))
+        return ExitCode.OK
+
+    @app.command(help=EVENTS_HELP)
+    def events(ctx: typer.Context,
+               target: Optional[str] = typer.Argument(None, metavar="[KIND/NAME]",
+                                                      help="Only this object's (or kind's) events"),
+               namespace: Optional[str] = typer.Option(None, "-n", "--namespace",
+                                                       help="Only events of objects in this namespace"),
+               since: Optional[str] = typer.Option(None, "--since", help="Only newer events: 30s, 10m, 1h, 2d"),
+               output: str = typer.Option("table", "-o", "--output", help="table|wide|json|yaml")) -> int:
+        from karmadactl.cli.output import print_table, write_list
+        from karmadactl.errors import ExitCode, UsageError
+
+        env: Env = ctx.obj
+        if output not in ("table", "wide", "json", "yaml"):
+            raise UsageError(f"--output {output!r}: events prints table, wide, json or yaml")
+        now = datetime.now(timezone.utc)
+        after = now - parse_duration(since) if since else None
+        kind_name, _, obj_name = (target or "").partition("/")
+        if target is not None and (not kind_name or (_ and not obj_name)):
+            raise UsageError(f"events {target!r}: expected KIND/NAME or KIND")
+        with env.store() as store:
+            with store.read() as tx:
+                kind = _resolve(tx, kind_name).kind if kind_name else None
+                found = tx.events(kind=kind, name=obj_name or None, since=after)
+        if namespace is not None:
+            found = [e for e in found if e["namespace"] == namespace]
+        if output in ("json", "yaml"):
+            write_list(env.stdout, [event_object(e) for e in found], output)
+            return ExitCode.OK
+        if not found:
+            env.err("No events found" + (f' in namespace "{namespace}"' if namespace is not None else ""))
+            return ExitCode.OK
+        headers, rows = event_rows(found, now, with_namespace=namespace is None, wide=output == "wide")
+        print_table(env, headers, rows)
+        return ExitCode.OK
