@@ -35,10 +35,16 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
+ACRONYMS = {"API", "URL", "UID", "OSB", "GUID"}
+
+
 def _title(key: str) -> str:
-    """kubectl describe's field names: availableReplicas -> Available Replicas."""
-    words = _CAMEL.sub(" ", key)
-    return words[:1].upper() + words[1:]
+    """kubectl describe's field names: availableReplicas -> Available Replicas, apiVersion -> API Version;
+    keys with other characters than letters and '-' (label keys, say) stay as they are."""
+    if any(not (ch.isalpha() or ch == "-") for ch in key):
+        return key
+    words = [w[:1].upper() + w[1:] for w in _CAMEL.sub(" ", key).split(" ")]
+    return " ".join(w.upper() if w.upper() in ACRONYMS else w for w in words)
 
 
 def _scalar(value) -> str:
@@ -50,19 +56,23 @@ def _scalar(value) -> str:
 
 
 def nested_lines(value, indent: int = 0) -> list[str]:
-    """A dict/list as kubectl describe prints unstructured fields (Title Case keys, nested indent)."""
+    """A dict/list as kubectl describe prints unstructured fields: Title Case keys, nested indent,
+    the values of one mapping aligned."""
     pad = " " * indent
     lines: list[str] = []
     if isinstance(value, dict):
+        scalars = [_title(k) for k, v in value.items() if not (isinstance(v, (dict, list)) and v)]
+        width = max((len(k) for k in scalars), default=0) + 3
         for key, item in value.items():
             if isinstance(item, (dict, list)) and item:
                 lines.append(f"{pad}{_title(key)}:")
                 lines.extend(nested_lines(item, indent + 2))
             else:
-                lines.append(f"{pad}{_title(key)}:  {_scalar(item) if item not in ({}, []) else '<none>'}")
+                text = "<none>" if item in ({}, []) else _scalar(item)
+                lines.append(f"{pad}{(_title(key) + ':').ljust(width)}{text}")
     elif isinstance(value, list):
         for item in value:
-            if isinstance(item, dict):
+            if isinstance(item, (dict, list)):
                 inner = nested_lines(item, indent + 2) or [f"{pad}  <none>"]
                 lines.append(f"{pad}- {inner[0].lstrip()}")
                 lines.extend(inner[1:])
@@ -132,19 +142,26 @@ def policy_of(binding: dict | None, template: dict) -> str:
     return f"{kind} {namespace + '/' if namespace else ''}{name}"
 
 
-def _binding_lines(binding: dict | None) -> list[str]:
+def _binding_ref(binding: dict | None) -> str:
     if binding is None:
-        return ["Binding:  <none>"]
-    md, spec = binding["metadata"], binding.get("spec") or {}
-    ref = f"{md.get('namespace') + '/' if md.get('namespace') else ''}{md['name']}"
+        return "<none>"
+    md = binding["metadata"]
+    return f"{binding['kind']} {md.get('namespace') + '/' if md.get('namespace') else ''}{md['name']}"
+
+
+def _binding_lines(binding: dict | None) -> list[str]:
+    """The binding's schedule, indented under the Binding: line."""
+    if binding is None:
+        return []
+    spec = binding.get("spec") or {}
     targets = spec.get("clusters") or []
     clusters = ", ".join(f"{t['name']}:{t['replicas']}" if t.get("replicas") is not None else t["name"]
                          for t in targets) or "<none>"
-    return [f"Binding:  {binding['kind']} {ref}", *_fields([
+    return _fields([
         ("Scheduled", _condition_text(_condition(binding, "Scheduled"))),
         ("Fully Applied", _condition_text(_condition(binding, "FullyApplied"))),
         ("Replicas", str(spec["replicas"]) if "replicas" in spec else "<none>"),
-        ("Clusters", clusters)], indent=2)]
+        ("Clusters", clusters)], indent=2)
 
 
 def _work_lines(works: list[dict]) -> list[str]:
@@ -174,9 +191,11 @@ def describe_text(obj: dict, *, binding: dict | None, works: list[dict], events:
     head += [("Kind", obj.get("kind", "")), ("API Version", obj.get("apiVersion", "")),
              ("Labels", _key_values(md.get("labels"))), ("Annotations", _key_values(md.get("annotations"))),
              ("Created", f"{created} ({_age(created, now)} ago)" if created else "<unknown>")]
+    if template:
+        head.append(("Policy", policy_of(binding, obj)))
+        head.append(("Binding", _binding_ref(binding)))
     lines = _fields(head)
     if template:
-        lines += _fields([("Policy", policy_of(binding, obj))])
         lines += _binding_lines(binding)
         lines += _work_lines(works)
     else:
@@ -324,6 +343,7 @@ def register(app: typer.Typer) -> None:
         if not found:
             env.err("No events found" + (f' in namespace "{namespace}"' if namespace is not None else ""))
             return ExitCode.OK
-        headers, rows = event_rows(found, now, with_namespace=namespace is None, wide=output == "wide")
+        with_namespace = namespace is None and any(e["namespace"] for e in found)
+        headers, rows = event_rows(found, now, with_namespace=with_namespace, wide=output == "wide")
         print_table(env, headers, rows)
         return ExitCode.OK

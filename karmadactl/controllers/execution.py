@@ -200,6 +200,8 @@ def execute(store, desired: list[dict], *, keep_bindings: set[tuple[str, str, st
 
 
 def _needs_push(work: dict, previous: dict) -> bool:
+    if (work["metadata"].get("annotations") or {}).get(OVERRIDE_ERROR):
+        return True      # reported on every pass until the override is fixed
     pushed = (previous["metadata"].get("annotations") or {}).get(PUSHED_HASH)
     return pushed != manifest_hash(work)
 

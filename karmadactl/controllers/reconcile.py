@@ -177,7 +177,11 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
         policy = detector.select_policy(template, snapshot.policies,
                                         detector.claimed_policy(previous) if previous else None)
         if policy is None:
-            plans.append(BindingPlan(template, None, _release(previous) if previous else None, previous))
+            # an attached binding (a dependency's) goes unless _attach_dependencies finds it still needed
+            attached = previous is not None and previous["spec"].get("requiredBy") \
+                and detector.claimed_policy(previous) is None
+            kept = _release(previous) if previous is not None and not attached else None
+            plans.append(BindingPlan(template, None, kept, previous))
             continue
         binding = detector.build_binding(template, policy, previous)
         if previous is None:   # deterministic identity, so offline plans repeat byte for byte

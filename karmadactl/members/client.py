@@ -273,7 +273,7 @@ class MemberClient:
                     patch: dict) -> dict:
         """A JSON merge patch (RFC 7386): null removes a key."""
         return self._request("PATCH", resource_path(api_version, plural, name, namespace),
-                             body=json.dumps(patch), content_type="application/merge-patch+json",
+                             body=patch, content_type="application/merge-patch+json",
                              what=f"patch {plural} {_ref(name, namespace)}").json() or {}
 
     def delete(self, api_version: str, plural: str, name: str, namespace: str | None = None
