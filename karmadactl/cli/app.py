@@ -22,7 +22,8 @@ HELP = "Karmada's multi-cluster propagation, without a control plane."
 COMMANDS = {"version": "misc", "init": "misc", "join": "clusters", "unjoin": "clusters",
             "cordon": "clusters", "uncordon": "clusters", "taint": "clusters", "get": "get",
             "sandbox": "sandbox", "apply": "resources", "delete": "resources", "plan": "resources",
-            "propagate": "resources", "sync": "resources", "describe": "inspect", "events": "inspect"}
+            "propagate": "resources", "sync": "resources", "override": "resources", "promote": "resources",
+            "describe": "inspect", "events": "inspect"}
 GLOBAL_OPTIONS_WITH_VALUE = {"--store"}
 
 

@@ -53,17 +53,18 @@ def register(app: typer.Typer) -> None:
                                           help="Forget an unreachable cluster anyway")) -> None:
         from karmadactl.controllers import clusters
 
+        from karmadactl.cli.resources import report_pass, run_with_progress
+
         env: Env = ctx.obj
-        store = env.store()
-        try:
+        with env.store() as store:
             result = clusters.unjoin(store, name, keep_resources=keep_resources, force=force)
-        finally:
-            store.close()
-        for obj in result.deleted:
-            env.out(f"{obj} deleted")
-        for obj in result.left_behind:
-            env.err(f"left behind in {name}: {obj}")
-        env.out(f"cluster/{name} unjoined")
+            for obj in result.deleted:
+                env.out(f"{obj} deleted")
+            for obj in result.left_behind:
+                env.err(f"left behind in {name}: {obj}")
+            env.out(f"cluster/{name} unjoined")
+            plans, report = run_with_progress(env, store)   # its workloads are scheduled elsewhere
+        return report_pass(env, plans, report)
 
     @app.command(help="Mark a cluster unschedulable (taint cluster.karmada.io/unschedulable:NoSchedule).")
     def cordon(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME"),

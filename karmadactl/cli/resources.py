@@ -232,6 +232,39 @@ def register(app: typer.Typer) -> None:
             policy_obj = OverridePolicy.from_dict(policy_obj, source="override").to_dict()
             return _write_policy(env, store, policy_obj, dry_run, output)
 
+    @app.command(help="Adopt an object already running in one member: store it as a template with a policy.")
+    def promote(ctx: typer.Context,
+                kind: str = typer.Argument(..., metavar="KIND"),
+                name: str = typer.Argument(..., metavar="NAME"),
+                namespace: str = typer.Option("default", "-n", "--namespace"),
+                cluster: str = typer.Option(..., "-C", "--cluster", help="The member that runs it"),
+                dependencies: bool = typer.Option(False, "-d", "--dependencies",
+                                                  help="Also adopt the ConfigMaps, Secrets ... it references"),
+                dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be stored"),
+                output: str = typer.Option("", "-o", "--output", help="yaml|json: print the objects")) -> None:
+        from karmadactl.controllers import promote as promoting
+        from karmadactl.controllers import templates
+        from karmadactl.cli.output import write_list
+
+        env: Env = ctx.obj
+        with env.store() as store:
+            info, obj_name, ns = _template_ref(store, f"{kind}/{name}", namespace, must_exist=False)
+            objs = promoting.promote(store, info, obj_name, ns, cluster, with_dependencies=dependencies)
+            with store.read() as tx:
+                objs = templates.prepare([_Manifest(f"{cluster}/{info.resource}/{obj_name}", o) for o in objs],
+                                         templates.crds(tx))
+            if output in ("yaml", "json"):
+                write_list(env.stdout, objs, output)
+            if dry_run:
+                return 0
+            with store.write() as tx:
+                applied = templates.store_objects(tx, objs)
+            if not output:
+                for a in applied:
+                    env.out(f"{a.reference} {a.action}")
+            plans, report = run_with_progress(env, store)
+        return report_pass(env, plans, report, quiet=bool(output))
+
     @app.command(help="Push whatever differs from the desired state now, drift included.")
     def sync(ctx: typer.Context,
              cluster: List[str] = typer.Option([], "--cluster", "-C", help="Only these clusters (repeatable)"),
@@ -246,6 +279,12 @@ def register(app: typer.Typer) -> None:
                 for line in prune_orphans(store, only_clusters=set(cluster) or None):
                     env.out(line)
         return report_pass(env, plans, report)
+
+
+def _Manifest(source: str, obj: dict):
+    from karmadactl.cli.files import Manifest
+
+    return Manifest(source, obj)
 
 
 def _template_ref(store, target: str, namespace: str, must_exist: bool):

@@ -230,3 +230,45 @@ def test_suspended_dispatching_pushes_nothing(joined, api, ns, tmp_path):
     m1, _, _ = joined
     apply(tmp_path, deployment(ns), policy(ns, suspension={"dispatching": True}))
     assert replicas_in(api, m1, ns) is None
+
+
+def test_promote_adopts_a_running_object_in_place(joined, api, ns, tmp_path):
+    from kubernetes import client as k8s
+
+    m1, m2, _ = joined
+    api(m2).core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=ns)))
+    api(m2).core.create_namespaced_config_map(ns, {"metadata": {"name": "settings"}, "data": {"a": "1"}})
+    running = deployment(ns, replicas=3, config="settings")
+    api(m2).apps.create_namespaced_deployment(ns, running)
+    uid = api(m2).apps.read_namespaced_deployment("web", ns).metadata.uid
+
+    result = run_cli("promote", "deployment", "web", "-n", ns, "-C", "member2", "--dependencies")
+    assert result.returncode == 0, result.stderr
+    assert "deployment.apps/web created" in result.stdout and "configmap/settings created" in result.stdout
+    adopted = api(m2).apps.read_namespaced_deployment("web", ns)
+    assert adopted.metadata.uid == uid                      # taken over, not recreated
+    assert adopted.metadata.labels["karmada.io/managed"] == "true"
+    assert api(m2).core.read_namespaced_config_map("settings", ns).metadata.labels["karmada.io/managed"] == "true"
+    assert replicas_in(api, m1, ns) is None
+    template = json.loads(run_cli("get", "deploy", "web", "-n", ns, "-o", "json").stdout)
+    assert "uid" in template["metadata"] and "status" not in template or template["status"]
+    again = run_cli("promote", "deployment", "web", "-n", ns, "-C", "member2")
+    assert again.returncode == 1 and "already" in again.stderr
+    missing = run_cli("promote", "deployment", "ghost", "-n", ns, "-C", "member2")
+    assert missing.returncode == 1 and "not found in cluster member2" in missing.stderr
+
+
+def test_unjoin_moves_divided_replicas_to_the_remaining_clusters(joined, api, ns, tmp_path):
+    m1, m2, m3 = joined
+    dynamic = policy(ns)
+    dynamic["spec"]["placement"] = {"replicaScheduling": {
+        "replicaSchedulingType": "Divided", "replicaDivisionPreference": "Weighted",
+        "weightPreference": {"dynamicWeight": "AvailableReplicas"}}}
+    apply(tmp_path, deployment(ns), dynamic)
+    before = [replicas_in(api, m, ns) or 0 for m in (m1, m2, m3)]
+    assert sum(before) == 6
+    result = run_cli("unjoin", "member3")
+    assert result.returncode == 0, result.stderr
+    assert replicas_in(api, m3, ns) is None
+    after = [replicas_in(api, m, ns) or 0 for m in (m1, m2)]
+    assert sum(after) == 6
