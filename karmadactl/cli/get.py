@@ -3,7 +3,6 @@ from the member clusters (--scope members|all), printed as kubectl prints them."
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import List, Optional
 
@@ -367,6 +366,8 @@ def read_members(store, clusters, info, *, namespace: str | None, selector: str 
     Returns ((cluster, object) sorted by cluster, namespace, name; cluster -> why it could not be read;
     the clusters that answered).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from karmadactl.controllers.clusters import client_for
     from karmadactl.errors import KarmadaError
 
@@ -439,7 +440,8 @@ and an ADOPTION column at the end (Y when karmadactl manages the member object, 
 not, - for the store's rows; for pods only with -o wide). With -o json|yaml those scopes print a
 List whose items are {cluster: NAME, object: OBJECT}, the object exactly as the member returned
 it, sorted by cluster; -o name prints CLUSTER/RESOURCE/NAME. A member that cannot be read is named
-on stderr and its rows are missing: exit 3 when others answered, 1 when none did."""
+on stderr and its rows are missing: exit 3 when others answered (or, with --scope all, the store did), 1
+when none did."""
 
 
 def register(app: typer.Typer) -> None:

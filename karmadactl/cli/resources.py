@@ -23,6 +23,11 @@ def _plan_row(p) -> list[str]:
     meta = p.template["metadata"]
     policy = (f"{p.policy.namespace}/{p.policy.name}" if p.policy and p.policy.namespace
               else (p.policy.name if p.policy else "<none>"))
+    if p.attached:     # a dependency: it goes where the workloads that reference it go
+        policy = "required by " + ",".join(r["name"] for r in p.binding["spec"].get("requiredBy") or [])
+        targets = ",".join(w["metadata"]["namespace"].removeprefix("karmada-es-") for w in p.works)
+        return [meta.get("namespace", "") or "<cluster>", meta["name"], p.template["kind"], policy, "-",
+                targets or "<none>", "-"]
     replicas = (p.binding or {}).get("spec", {}).get("replicas")
     return [meta.get("namespace", "") or "<cluster>", meta["name"], p.template["kind"], policy,
             str(replicas) if replicas else "-", _clusters_cell(p.binding),
@@ -47,8 +52,8 @@ def print_plan(env: Env, plans, output: str) -> None:
         env.err("No resource templates to propagate")
     else:
         print_table(env, PLAN_COLUMNS, [_plan_row(p) for p in plans])
-        overridden = [[f"{p.template['metadata'].get('namespace', '') or '<cluster>'}/{p.template['metadata']['name']}",
-                       cluster, change]
+        overridden = [[f"{p.template['kind'].lower()}/{p.template['metadata'].get('namespace', '') + '/' if p.template['metadata'].get('namespace') else ''}"
+                       f"{p.template['metadata']['name']}", cluster, change]
                       for p in plans for cluster in sorted(set(p.override_changes) | set(p.override_errors))
                       for change in (p.override_changes.get(cluster) or [])
                       + ([f"ERROR {p.override_errors[cluster]}"] if cluster in p.override_errors else [])]
