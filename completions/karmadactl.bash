@@ -10,11 +10,11 @@ _karmadactl() {
   for ((i=1; i<COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "${path:+$path }$word" in
-      "apply"|"completion"|"cordon"|"delete"|"describe"|"events"|"get"|"init"|"join"|"override"|"plan"|"propagate"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"sync"|"taint"|"uncordon"|"unjoin"|"version") path="${path:+$path }$word" ;;
+      "apply"|"completion"|"cordon"|"delete"|"describe"|"events"|"get"|"init"|"join"|"override"|"plan"|"promote"|"propagate"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"sync"|"taint"|"uncordon"|"unjoin"|"version") path="${path:+$path }$word" ;;
     esac
   done
   case "$path" in
-    "") words="apply completion cordon delete describe events get init join override plan propagate sandbox sync taint uncordon unjoin version --help --no-color --store --verbose -v" ;;
+    "") words="apply completion cordon delete describe events get init join override plan promote propagate sandbox sync taint uncordon unjoin version --help --no-color --store --verbose -v" ;;
     "apply") words="--dry-run --filename --help --output --recursive -R -f -o" ;;
     "completion") words="--help" ;;
     "cordon") words="--dry-run --help" ;;
@@ -26,6 +26,7 @@ _karmadactl() {
     "join") words="--cluster-context --cluster-kubeconfig --context --dry-run --embed-credentials --help --kubeconfig --label --output --provider --region --zone --zones -l -o" ;;
     "override") words="--annotation --cluster --dry-run --help --image-registry --image-tag --label --name --namespace --output --patch -C -n -o" ;;
     "plan") words="--filename --help --offline --output --recursive -R -f -o" ;;
+    "promote") words="--cluster --dependencies --dry-run --help --namespace --output -C -d -n -o" ;;
     "propagate") words="--aggregated --all-clusters --cluster --cluster-selector --divided --dry-run --duplicated --dynamic-weight --help --name --namespace --output --priority --weight -C -n -o" ;;
     "sandbox") words="down fail recover status up --help" ;;
     "sandbox down") words="--help --keep-clusters" ;;

@@ -8,9 +8,9 @@ function __karmadactl_path
     end
     string join ' ' $path
 end
-set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'describe' 'events' 'get' 'init' 'join' 'override' 'plan' 'propagate' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'uncordon' 'unjoin' 'version'
+set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'describe' 'events' 'get' 'init' 'join' 'override' 'plan' 'promote' 'propagate' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'uncordon' 'unjoin' 'version'
 complete -c karmadactl -f
-complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete describe events get init join override plan propagate sandbox sync taint uncordon unjoin version"
+complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete describe events get init join override plan promote propagate sandbox sync taint uncordon unjoin version"
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l no-color
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l store
@@ -97,6 +97,16 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'plan'" -l recursive
 complete -c karmadactl -n "test (__karmadactl_path) = 'plan'" -s R
 complete -c karmadactl -n "test (__karmadactl_path) = 'plan'" -s f
 complete -c karmadactl -n "test (__karmadactl_path) = 'plan'" -s o
+complete -c karmadactl -n "test (__karmadactl_path) = 'promote'" -l cluster
+complete -c karmadactl -n "test (__karmadactl_path) = 'promote'" -l dependencies
+complete -c karmadactl -n "test (__karmadactl_path) = 'promote'" -l dry-run
+complete -c karmadactl -n "test (__karmadactl_path) = 'promote'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'promote'" -l namespace
+complete -c karmadactl -n "test (__karmadactl_path) = 'promote'" -l output -x -a "table wide json yaml name"
+complete -c karmadactl -n "test (__karmadactl_path) = 'promote'" -s C
+complete -c karmadactl -n "test (__karmadactl_path) = 'promote'" -s d
+complete -c karmadactl -n "test (__karmadactl_path) = 'promote'" -s n
+complete -c karmadactl -n "test (__karmadactl_path) = 'promote'" -s o
 complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l aggregated
 complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l all-clusters
 complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l cluster
