@@ -34,6 +34,7 @@ FIELD_MANAGER = "karmadactl"
 PUSHED_HASH = "karmadactl.io/pushed-hash"
 CLUSTERS_AT_ONCE = 8        # members pushed in parallel
 WORKERS_PER_MEMBER = 4      # requests in flight to one member
+CLUSTER_LEVEL_FIRST = ("Namespace", "CustomResourceDefinition")   # pushed one by one before the rest
 FIRST = ("Namespace", "CustomResourceDefinition", "ServiceAccount", "ConfigMap", "Secret",
          "PersistentVolumeClaim", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "Service")
 # what Karmada puts on member objects and strips when resources are preserved on deletion (§7.4)
@@ -211,23 +212,56 @@ def _push_cluster(client, cluster: Cluster, pushes: list[dict], removals: list[d
     """Everything for one member: namespaces first, then objects in dependency order, then removals."""
     outcomes: list[Outcome] = []
     ordered = sorted(pushes, key=lambda w: _order(manifest_of(w)))
-    first = [w for w in ordered if manifest_of(w)["kind"] in ("Namespace", "CustomResourceDefinition")]
-    rest = [w for w in ordered if w not in first]
+    first = [w for w in ordered if manifest_of(w)["kind"] in CLUSTER_LEVEL_FIRST]
+    rest = [w for w in ordered if manifest_of(w)["kind"] not in CLUSTER_LEVEL_FIRST]
     namespaces = {manifest_of(w)["metadata"].get("namespace") for w in rest} - {None, "", "default"}
     namespaces -= {manifest_of(w)["metadata"]["name"] for w in first if manifest_of(w)["kind"] == "Namespace"}
     for ns in sorted(namespaces):
         _ensure_namespace(client, ns)
+    live = LiveObjects(client, cluster)
     for work in first:
-        outcomes.append(_push(client, cluster, work, live_check))
+        outcomes.append(_push(client, cluster, work, live_check, live))
         tick()
+    live.prefetch([manifest_of(w) for w in rest])
     with ThreadPoolExecutor(max_workers=WORKERS_PER_MEMBER) as pool:
-        for outcome in pool.map(lambda w: _push(client, cluster, w, live_check), rest):
+        for outcome in pool.map(lambda w: _push(client, cluster, w, live_check, live), rest):
             outcomes.append(outcome)
             tick()
     for work in removals:
         outcomes.append(_remove(client, cluster, work))
         tick()
     return outcomes
+
+
+class LiveObjects:
+    """The member's current objects, read with one LIST per kind and namespace when many are pushed
+    there (a GET each otherwise): the conflict check costs no request per object."""
+
+    LIST_FROM = 4     # objects of one kind and namespace from which one LIST beats the GETs
+
+    def __init__(self, client, cluster: Cluster):
+        self.client, self.cluster = client, cluster
+        self.listed: dict[tuple[str, str, str], dict[str, dict]] = {}
+
+    def prefetch(self, manifests: list[dict]) -> None:
+        counts: dict[tuple[str, str, str], int] = {}
+        for m in manifests:
+            key = (m["apiVersion"], plural_for(self.cluster, m), m["metadata"].get("namespace", ""))
+            counts[key] = counts.get(key, 0) + 1
+        for (api_version, plural, ns), count in counts.items():
+            if count >= self.LIST_FROM:
+                kind = next(m["kind"] for m in manifests if m["apiVersion"] == api_version
+                            and plural_for(self.cluster, m) == plural)
+                items = self.client.list(api_version, plural, ns or None)
+                self.listed[(api_version, plural, ns)] = {
+                    i["metadata"]["name"]: {"apiVersion": api_version, "kind": kind, **i} for i in items}
+
+    def get(self, manifest: dict, plural: str) -> dict | None:
+        meta = manifest["metadata"]
+        index = self.listed.get((manifest["apiVersion"], plural, meta.get("namespace", "")))
+        if index is not None:
+            return index.get(meta["name"])
+        return self.client.get(manifest["apiVersion"], plural, meta["name"], meta.get("namespace"))
 
 
 def _order(manifest: dict) -> tuple[int, str, str]:
@@ -249,7 +283,7 @@ def plural_for(cluster: Cluster, manifest: dict) -> str:
             or kinds.of(manifest).plural)
 
 
-def _push(client, cluster: Cluster, work: dict, live_check: bool) -> Outcome:
+def _push(client, cluster: Cluster, work: dict, live_check: bool, objects: "LiveObjects") -> Outcome:
     from karmadactl.members.client import MemberAPIError
 
     manifest = manifest_of(work)
@@ -261,7 +295,7 @@ def _push(client, cluster: Cluster, work: dict, live_check: bool) -> Outcome:
     meta = manifest["metadata"]
     plural = plural_for(cluster, manifest)
     try:
-        live = client.get(manifest["apiVersion"], plural, meta["name"], meta.get("namespace"))
+        live = objects.get(manifest, plural)
         if live is not None and not is_managed(live) and \
                 (meta.get("annotations") or {}).get(CONFLICT_ANNOTATION) != "overwrite":
             ns = meta.get("namespace")
@@ -272,7 +306,7 @@ def _push(client, cluster: Cluster, work: dict, live_check: bool) -> Outcome:
         if live is not None and live_check and not drifted(_comparable(manifest), live):
             _attach(work, live, plural)
             return Outcome(cluster.name, work, "unchanged")
-        result = client.apply(manifest, plural, field_manager=FIELD_MANAGER, force=True)
+        result = client.apply(_retained(manifest, live), plural, field_manager=FIELD_MANAGER, force=True)
     except MemberAPIError as e:
         return Outcome(cluster.name, work, "failed", str(e))
     _attach(work, result, plural)
@@ -283,6 +317,24 @@ def _push(client, cluster: Cluster, work: dict, live_check: bool) -> Outcome:
     else:
         action = "updated"
     return Outcome(cluster.name, work, action)
+
+
+def _retained(manifest: dict, live: dict | None) -> dict:
+    """Karmada's Retain for what server-side apply does not keep by itself (an HPA-owned replica count
+    with resourcetemplate.karmada.io/retain-replicas, a Job's generated selector, ...).
+
+    Metadata stays the manifest's: with server-side apply, labels and annotations
+    other writers set are kept without karmadactl claiming them.
+    """
+    if live is None:
+        return manifest
+    from karmadactl.interpreter import native
+
+    retained = native.retain(manifest, live)
+    retained["metadata"] = manifest["metadata"]
+    for key in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
+        retained["metadata"].pop(key, None)
+    return retained
 
 
 def _comparable(manifest: dict) -> dict:
@@ -334,6 +386,10 @@ def _strip_patch(live: dict) -> dict:
     annotations = {k: None for k in meta.get("annotations") or {}
                    if k.startswith(KARMADA_ANNOTATION_PREFIXES)}
     return {"labels": labels, "annotations": annotations}
+
+
+EVENT_REASONS = {"created": "Created", "updated": "Updated", "deleted": "Deleted", "preserved": "Preserved",
+                 "conflict": "Conflict", "failed": "ApplyFailed", "suspended": "Suspended"}
 
 
 # -- storing the outcome ----------------------------------------------------------------------
@@ -388,19 +444,22 @@ def _record(store, report: Report, wanted: dict, stored: dict, now: str) -> None
                 tx.create(body)
             else:
                 body["metadata"]["resourceVersion"] = previous["metadata"]["resourceVersion"]
-                tx.update(body)
+                for server_field in ("uid", "creationTimestamp", "generation"):
+                    if server_field in previous["metadata"]:
+                        body["metadata"][server_field] = previous["metadata"][server_field]
+                if body != previous:
+                    tx.update(body)
+        events = []
         for o in report.outcomes:
             key = _key(o.work)
             if key not in wanted and o.action in ("deleted", "preserved") and tx.get(WORK_GK, key[1], key[0]):
                 tx.delete(WORK_GK, key[1], key[0])
-            if o.action not in ("unchanged",):
-                tx.add_event(kind=o.work["spec"]["workload"]["manifests"][0]["kind"],
-                             name=manifest_of(o.work)["metadata"]["name"],
-                             namespace=manifest_of(o.work)["metadata"].get("namespace", ""),
-                             type="Normal" if o.ok else "Warning",
-                             reason={"created": "Created", "updated": "Updated", "deleted": "Deleted",
-                                     "preserved": "Preserved", "conflict": "Conflict", "failed": "ApplyFailed",
-                                     "suspended": "Suspended"}.get(o.action, o.action),
-                             message=f"{o.cluster}: {o.action}{': ' + o.message if o.message else ''}")
+            if o.action != "unchanged":
+                manifest = manifest_of(o.work)
+                events.append({"kind": manifest["kind"], "name": manifest["metadata"]["name"],
+                               "namespace": manifest["metadata"].get("namespace", ""),
+                               "type": "Normal" if o.ok else "Warning", "reason": EVENT_REASONS.get(o.action, o.action),
+                               "message": f"{o.cluster}: {o.action}{': ' + o.message if o.message else ''}"})
+        tx.add_events(events)
         for cluster, why in report.unreachable.items():
             tx.add_event(kind="Cluster", name=cluster, type="Warning", reason="PushFailed", message=why)

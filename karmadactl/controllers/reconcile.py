@@ -146,14 +146,17 @@ def schedule_binding(binding: dict, clusters: list[Cluster], policy: Propagation
             spec["clusters"] = []
         _set_condition(status, _condition("Scheduled", "False", e.reason, e.message, now))
         return f"{e.reason}: {e.message}"
+    before = spec.get("clusters")
     spec["clusters"] = [t.to_dict() for t in result.clusters]
+    unchanged = before == spec["clusters"] and any(
+        c["type"] == "Scheduled" and c["status"] == "True" for c in status.get("conditions") or [])
     annotations[APPLIED_PLACEMENT] = json.dumps(spec.get("placement") or {}, sort_keys=True,
                                                 separators=(",", ":"))
     if result.affinity_name:
         status["schedulerObservingAffinityName"] = result.affinity_name
     else:
         status.pop("schedulerObservingAffinityName", None)
-    if now:
+    if now and not unchanged:     # the same answer again is not a new schedule worth a write
         status["lastScheduledTime"] = now
     _set_condition(status, _condition("Scheduled", "True", "Success",
                                       "Binding has been scheduled successfully.", now))

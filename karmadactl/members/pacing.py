@@ -9,8 +9,10 @@ from __future__ import annotations
 import threading
 import time
 
-DEFAULT_QPS = 50.0      # kubectl's client-side defaults are 50 QPS with a burst of 100 (discovery)
-DEFAULT_BURST = 100
+# client-go's defaults (5 QPS, burst 10) date from before API Priority and Fairness; kubectl now leaves
+# pacing to the server. karmadactl keeps a client-side ceiling that a single API server takes easily.
+DEFAULT_QPS = 200.0
+DEFAULT_BURST = 400
 
 
 class TokenBucket:

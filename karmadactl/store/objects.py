@@ -274,18 +274,19 @@ class Tx:
         reason: str,
         message: str,
     ) -> None:
+        self.add_events([{"kind": kind, "namespace": namespace, "name": name, "type": type,
+                          "reason": reason, "message": message}])
+
+    def add_events(self, events: list[dict]) -> None:
+        """Several events in one statement: dicts with kind, name, reason, message, [namespace, type]."""
         self._need_write()
-        self._conn.execute(
-            insert(E).values(
-                time=event_time(_now()),
-                kind=kind,
-                namespace=namespace,
-                name=name,
-                type=type,
-                reason=reason,
-                message=message,
-            )
-        )
+        if not events:
+            return
+        stamp = event_time(_now())
+        self._conn.execute(insert(E), [
+            {"time": stamp, "kind": e["kind"], "namespace": e.get("namespace", ""), "name": e["name"],
+             "type": e.get("type", "Normal"), "reason": e["reason"], "message": e["message"]}
+            for e in events])
 
     def events(
         self, *, kind: str | None = None, name: str | None = None, since: datetime | None = None

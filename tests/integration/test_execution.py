@@ -272,3 +272,40 @@ def test_unjoin_moves_divided_replicas_to_the_remaining_clusters(joined, api, ns
     assert replicas_in(api, m3, ns) is None
     after = [replicas_in(api, m, ns) or 0 for m in (m1, m2)]
     assert sum(after) == 6
+
+
+def test_the_examples_go_out_and_delete_leaves_nothing_managed(joined, api):
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "nginx"
+    for i, m in enumerate(joined):     # as `sandbox up` joins them
+        assert run_cli("join", m.name, "--kubeconfig", str(m.kubeconfig_path), "--region",
+                       "region-1" if i < 2 else "region-2", "-l", "sandbox.karmadactl.io/member=true").returncode == 0
+    result = run_cli("apply", "-f", str(examples))
+    assert result.returncode == 0, result.stderr
+    images = {}
+    for m in joined:
+        web = api(m).apps.read_namespaced_deployment("nginx", "default")
+        images[m.name] = (web.spec.replicas, web.spec.template.spec.containers[0].image)
+        assert api(m).core.read_namespaced_config_map("nginx-config", "default").data["NGINX_PORT"] == "80"
+        assert api(m).core.read_namespaced_service("nginx", "default").spec.ports[0].port == 80
+    assert images == {"member1": (2, "nginx:1.27"), "member2": (2, "nginx:1.27"),
+                      "member3": (2, "mirror.region-2.example.com/nginx:1.27")}
+    assert run_cli("delete", "-f", str(examples)).returncode == 0
+    for m in joined:
+        managed = "karmada.io/managed=true"
+        assert api(m).apps.list_namespaced_deployment("default", label_selector=managed).items == []
+        assert api(m).core.list_namespaced_config_map("default", label_selector=managed).items == []
+        assert api(m).core.list_namespaced_service("default", label_selector=managed).items == []
+
+
+def test_replicas_owned_by_a_member_autoscaler_are_retained(joined, api, ns, tmp_path):
+    m1, _, _ = joined
+    template = deployment(ns)
+    template["metadata"]["labels"] = {"resourcetemplate.karmada.io/retain-replicas": "true"}
+    apply(tmp_path, template, policy(ns))
+    api(m1).apps.patch_namespaced_deployment("web", ns, {"spec": {"replicas": 9}})   # an HPA scaled it
+    template["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.28"
+    apply(tmp_path, template, policy(ns))
+    scaled = api(m1).apps.read_namespaced_deployment("web", ns)
+    assert scaled.spec.replicas == 9 and scaled.spec.template.spec.containers[0].image == "nginx:1.28"
