@@ -408,6 +408,7 @@ def _applied_condition(outcome: Outcome) -> dict:
 def _record(store, report: Report, wanted: dict, stored: dict, now: str) -> None:
     """One transaction: desired Works with their status, removed Works gone, events."""
     outcomes = {(o.cluster, _key(o.work)): o for o in report.outcomes}
+    created: list[dict] = []
     with store.write() as tx:
         for key, work in wanted.items():
             cluster = cluster_of(work)
@@ -441,7 +442,7 @@ def _record(store, report: Report, wanted: dict, stored: dict, now: str) -> None
             if status:
                 body["status"] = status
             if previous is None:
-                tx.create(body)
+                created.append(body)
             else:
                 body["metadata"]["resourceVersion"] = previous["metadata"]["resourceVersion"]
                 for server_field in ("uid", "creationTimestamp", "generation"):
@@ -449,6 +450,7 @@ def _record(store, report: Report, wanted: dict, stored: dict, now: str) -> None
                         body["metadata"][server_field] = previous["metadata"][server_field]
                 if body != previous:
                     tx.update(body)
+        tx.create_many(created)
         events = []
         for o in report.outcomes:
             key = _key(o.work)

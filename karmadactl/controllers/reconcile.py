@@ -301,12 +301,11 @@ def reconcile(store, now: str) -> list[BindingPlan]:
     plans = plan(snapshot, now)
     wanted = {_key(p.binding) for p in plans if p.binding is not None}
     with store.write() as tx:
+        new = [p for p in plans if p.binding is not None and p.previous is None]
+        for p, stored in zip(new, tx.create_many([p.binding for p in new])):
+            p.binding = stored
         for p in plans:
-            if p.binding is None or not p.changed:
-                continue
-            if p.previous is None:
-                p.binding = tx.create(p.binding)
-            else:
+            if p.binding is not None and p.previous is not None and p.changed:
                 p.binding["metadata"]["resourceVersion"] = p.previous["metadata"]["resourceVersion"]
                 p.binding = tx.update(p.binding)
         for b in snapshot.bindings:   # bindings of deleted templates go, as Karmada's GC does
