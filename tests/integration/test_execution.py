@@ -277,7 +277,7 @@ def test_unjoin_moves_divided_replicas_to_the_remaining_clusters(joined, api, ns
 def test_the_examples_go_out_and_delete_leaves_nothing_managed(joined, api):
     from pathlib import Path
 
-    examples = Path(__file__).resolve().parents[2] / "examples" / "nginx"
+    examples = Path(__file__).resolve().parents[2] / "examples"
     for i, m in enumerate(joined):     # as `sandbox up` joins them
         assert run_cli("join", m.name, "--kubeconfig", str(m.kubeconfig_path), "--region",
                        "region-1" if i < 2 else "region-2", "-l", "sandbox.karmadactl.io/member=true").returncode == 0
