@@ -8,9 +8,9 @@ function __karmadactl_path
     end
     string join ' ' $path
 end
-set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'describe' 'events' 'get' 'init' 'join' 'override' 'plan' 'promote' 'propagate' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'uncordon' 'unjoin' 'version'
+set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'describe' 'events' 'get' 'init' 'join' 'override' 'plan' 'promote' 'propagate' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'uncordon' 'unjoin' 'version' 'watch'
 complete -c karmadactl -f
-complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete describe events get init join override plan promote propagate sandbox sync taint uncordon unjoin version"
+complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete describe events get init join override plan promote propagate sandbox sync taint uncordon unjoin version watch"
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l no-color
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l store
@@ -154,3 +154,13 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'unjoin'" -l keep-resource
 complete -c karmadactl -n "test (__karmadactl_path) = 'version'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'version'" -l output -x -a "table wide json yaml name"
 complete -c karmadactl -n "test (__karmadactl_path) = 'version'" -s o
+complete -c karmadactl -n "test (__karmadactl_path) = 'watch'" -l eviction-rate
+complete -c karmadactl -n "test (__karmadactl_path) = 'watch'" -l eviction-timeout
+complete -c karmadactl -n "test (__karmadactl_path) = 'watch'" -l failure-threshold
+complete -c karmadactl -n "test (__karmadactl_path) = 'watch'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'watch'" -l no-failover
+complete -c karmadactl -n "test (__karmadactl_path) = 'watch'" -l once
+complete -c karmadactl -n "test (__karmadactl_path) = 'watch'" -l probe-interval
+complete -c karmadactl -n "test (__karmadactl_path) = 'watch'" -l rebalance-on-recovery
+complete -c karmadactl -n "test (__karmadactl_path) = 'watch'" -l resync-interval
+complete -c karmadactl -n "test (__karmadactl_path) = 'watch'" -l success-threshold

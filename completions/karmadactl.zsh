@@ -12,11 +12,11 @@ _karmadactl() {
   for ((i=1; i<COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "${path:+$path }$word" in
-      "apply"|"completion"|"cordon"|"delete"|"describe"|"events"|"get"|"init"|"join"|"override"|"plan"|"promote"|"propagate"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"sync"|"taint"|"uncordon"|"unjoin"|"version") path="${path:+$path }$word" ;;
+      "apply"|"completion"|"cordon"|"delete"|"describe"|"events"|"get"|"init"|"join"|"override"|"plan"|"promote"|"propagate"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"sync"|"taint"|"uncordon"|"unjoin"|"version"|"watch") path="${path:+$path }$word" ;;
     esac
   done
   case "$path" in
-    "") words="apply completion cordon delete describe events get init join override plan promote propagate sandbox sync taint uncordon unjoin version --help --no-color --store --verbose -v" ;;
+    "") words="apply completion cordon delete describe events get init join override plan promote propagate sandbox sync taint uncordon unjoin version watch --help --no-color --store --verbose -v" ;;
     "apply") words="--dry-run --filename --help --output --recursive -R -f -o" ;;
     "completion") words="--help" ;;
     "cordon") words="--dry-run --help" ;;
@@ -41,6 +41,7 @@ _karmadactl() {
     "uncordon") words="--dry-run --help" ;;
     "unjoin") words="--force --help --keep-resources" ;;
     "version") words="--help --output -o" ;;
+    "watch") words="--eviction-rate --eviction-timeout --failure-threshold --help --no-failover --once --probe-interval --rebalance-on-recovery --resync-interval --success-threshold" ;;
   esac
   COMPREPLY=( $(compgen -W "$words" -- "$cur") )
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
                        r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
@@ -60,3 +60,18 @@ def parse_key_values(pairs: list[str], flag: str, values_are_labels: bool = True
             check_label_value(value, flag)
         out[key] = value
     return out
+
+
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$")
+
+
+def parse_duration(text: str, flag: str = "duration") -> timedelta:
+    """`30s`, `10m`, `1h`, `2d`, `500ms`, `1.5s`, or combined like `1h30m`."""
+    from karmadactl.errors import UsageError
+
+    m = _DURATION.match(text.strip())
+    if not text.strip() or not m or not any(m.groups()):
+        raise UsageError(f"{flag} {text!r}: expected a duration like 500ms, 30s, 10m, 1h or 2d")
+    days, hours, minutes = (int(g or 0) for g in m.groups()[:3])
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=float(m.group(4) or 0),
+                     milliseconds=int(m.group(5) or 0))

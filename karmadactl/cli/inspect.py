@@ -17,7 +17,6 @@ from karmadactl.cli.env import Env
 RECENT_EVENTS = 10
 WORK_GK = "Work.work.karmada.io"
 BINDING_GK = {True: "ResourceBinding.work.karmada.io", False: "ClusterResourceBinding.work.karmada.io"}
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -25,14 +24,9 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def parse_duration(text: str) -> timedelta:
-    """`30s`, `10m`, `1h`, `2d`, or combined like `1h30m`."""
-    from karmadactl.errors import UsageError
+    from karmadactl.apis.meta import parse_duration as parse
 
-    m = _DURATION.match(text.strip())
-    if not text.strip() or not m or not any(m.groups()):
-        raise UsageError(f"--since {text!r}: expected a duration like 30s, 10m, 1h or 2d")
-    days, hours, minutes, seconds = (int(g or 0) for g in m.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    return parse(text, "--since")
 
 
 ACRONYMS = {"API", "URL", "UID", "OSB", "GUID"}

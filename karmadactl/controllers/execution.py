@@ -136,14 +136,16 @@ def binding_of(work: dict) -> tuple[str, str, str] | None:
     return None
 
 
-def execute(store, desired: list[dict], *, keep_bindings: set[tuple[str, str, str]] = frozenset(), now: str,
+def execute(store, desired: list[dict], *, keep_bindings: set[tuple[str, str, str]] = frozenset(),
+            keep_works: set[tuple[str, str]] = frozenset(), now: str,
             live_check: bool = False, only_clusters: set[str] | None = None,
             progress: Callable[[int, int], None] | None = None) -> Report:
     """Push the desired Works, remove the unwanted ones, store the result.
 
     keep_bindings: bindings whose stored Works stay as they are although no
     longer desired (the binding lost its policy: Karmada never touches member
-    objects then).
+    objects then). keep_works: stored Works (namespace, name) to leave in place, such as
+    the old copy of a graceful eviction.
     """
     from karmadactl.controllers.clusters import client_for
 
@@ -158,7 +160,7 @@ def execute(store, desired: list[dict], *, keep_bindings: set[tuple[str, str, st
         if fresh:
             jobs.setdefault(cluster_of(work), ([], []))[0].append(work)
     for key, work in stored.items():
-        if key not in wanted and binding_of(work) not in keep_bindings:
+        if key not in wanted and key not in keep_works and binding_of(work) not in keep_bindings:
             jobs.setdefault(cluster_of(work), ([], []))[1].append(work)
     if only_clusters is not None:
         jobs = {c: j for c, j in jobs.items() if c in only_clusters}

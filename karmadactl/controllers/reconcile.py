@@ -29,7 +29,7 @@ KARMADA_GROUP_SUFFIX = ".karmada.io"
 def is_template(obj: dict) -> bool:
     """Resource templates are every object that is not one of Karmada's own."""
     group = obj.get("apiVersion", "").rpartition("/")[0]
-    return not group.endswith(KARMADA_GROUP_SUFFIX) and group != "karmada.io"
+    return not group.endswith(KARMADA_GROUP_SUFFIX) and group not in ("karmada.io", "karmadactl.io")
 
 
 def binding_key(kind: str, namespace: str, name: str) -> tuple[str, str, str]:
@@ -156,7 +156,7 @@ def schedule_binding(binding: dict, clusters: list[Cluster], policy: Propagation
         status["schedulerObservingAffinityName"] = result.affinity_name
     else:
         status.pop("schedulerObservingAffinityName", None)
-    if now and not unchanged:     # the same answer again is not a new schedule worth a write
+    if now and (fresh or not unchanged):     # the same answer again is not a new schedule worth a write
         status["lastScheduledTime"] = now
     _set_condition(status, _condition("Scheduled", "True", "Success",
                                       "Binding has been scheduled successfully.", now))
@@ -322,6 +322,22 @@ def _key(obj: dict) -> tuple[str, str, str]:
     return (obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
 
 
+def _evicted_but_kept(plans: list[BindingPlan]) -> set[tuple[str, str]]:
+    """Works on clusters a binding is being evicted from gracefully (or never): they stay until the
+    graceful eviction task is settled (§3.3)."""
+    from karmadactl.controllers.binding import execution_namespace, work_name
+
+    kept = set()
+    for p in plans:
+        spec = (p.binding or {}).get("spec") or {}
+        resource = spec.get("resource") or {}
+        for task in spec.get("gracefulEvictionTasks") or []:
+            if task.get("purgeMode", "Gracefully") != "Directly":
+                kept.add((execution_namespace(task["fromCluster"]),
+                          work_name(resource.get("namespace", ""), resource.get("name", ""), resource.get("kind", ""))))
+    return kept
+
+
 def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
              only_clusters: set[str] | None = None, progress=None):
     """The whole pass every entry point drives: bindings, then Works pushed, then status folded back.
@@ -336,7 +352,7 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
     desired = [w for p in plans for w in p.works]
     keep = {(_gk(p.binding), p.binding["metadata"].get("namespace", ""), p.binding["metadata"]["name"])
             for p in plans if p.policy is None and not p.attached and p.binding is not None}
-    report = execution.execute(store, desired, keep_bindings=keep, now=now, live_check=live_check,
-                               only_clusters=only_clusters, progress=progress)
+    report = execution.execute(store, desired, keep_bindings=keep, keep_works=_evicted_but_kept(plans),
+                               now=now, live_check=live_check, only_clusters=only_clusters, progress=progress)
     status.aggregate(store, now)
     return plans, report

@@ -1,0 +1,285 @@
+"""Eviction and failover decisions for `watch` (Karmada §3.2-3.4). Pure.
+
+- `taint_evictions`: the taint manager: which target clusters of a binding carry
+  NoExecute taints the binding does not tolerate (now, or once tolerationSeconds pass).
+- `evict`: GracefulEvictCluster: the cluster leaves spec.clusters and a
+  gracefulEvictionTask records where the old copy still runs.
+- `settle_tasks`: the graceful eviction controller: which tasks are done.
+- `application_evictions`: the application failover controller's timers.
+
+Bindings are ResourceBinding-shaped dicts; inputs are never mutated.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from karmadactl.apis.cluster import Cluster, Taint
+from karmadactl.apis.meta import parse_time
+from karmadactl.controllers.health import NO_EXECUTE, timestamp
+
+REASON_TAINT_UNTOLERATED = "TaintUntolerated"
+REASON_APPLICATION_FAILURE = "ApplicationFailure"
+PRODUCER_TAINT_MANAGER = "TaintManager"
+PRODUCER_APPLICATION_FAILOVER = "resource-binding-application-failover-controller"
+PRODUCER_CLUSTER_APPLICATION_FAILOVER = "cluster-resource-binding-application-failover-controller"
+GRACEFULLY, DIRECTLY, NEVER = "Gracefully", "Directly", "Never"
+DEFAULT_TOLERATION_SECONDS = 300          # failover.application.decisionConditions
+DEFAULT_APPLICATION_GRACE_SECONDS = 600   # karmada-webhook's default for Gracefully
+APPLIED_PLACEMENT = "policy.karmada.io/applied-placement"   # as controllers.reconcile writes it
+
+
+@dataclass
+class Eviction:
+    """One eviction the loop performs or schedules (for events and the loop's sleep)."""
+
+    binding_key: tuple[str, str]      # (namespace, name); namespace "" for a ClusterResourceBinding
+    cluster: str
+    reason: str
+    at: datetime | None               # None: now
+
+
+def _spec(binding: dict) -> dict:
+    return binding.get("spec") or {}
+
+
+def _targets(binding: dict) -> list[str]:
+    return [t.get("name") for t in _spec(binding).get("clusters") or []]
+
+
+def _evicting(binding: dict) -> set[str]:
+    return {t.get("fromCluster") for t in _spec(binding).get("gracefulEvictionTasks") or []}
+
+
+def _mode(value: str | None) -> str:
+    """A purge mode, with the deprecated "Graciously" read as Gracefully and empty as the default."""
+    return GRACEFULLY if value in (None, "", "Graciously") else value
+
+
+# -- taint manager --------------------------------------------------------------------------
+
+def tolerations(binding: dict) -> list:
+    """The clusterTolerations of the placement the scheduler last applied (else spec.placement)."""
+    from karmadactl.apis.policy import Toleration
+
+    placement = _spec(binding).get("placement") or {}
+    applied = ((binding.get("metadata") or {}).get("annotations") or {}).get(APPLIED_PLACEMENT)
+    if applied:
+        try:
+            placement = json.loads(applied) or {}
+        except ValueError:
+            pass
+    return [Toleration.from_dict(t) for t in placement.get("clusterTolerations") or []]
+
+
+def eviction_time(taints: list[Taint], tols: list) -> datetime | None | bool:
+    """When NoExecute `taints` evict a workload with tolerations `tols` (helper/taint.go).
+
+    True: at once (a taint no toleration tolerates); None: never (no taint, or
+    every used toleration lacks tolerationSeconds); else the earliest
+    taint.timeAdded + tolerationSeconds over the tolerations used.
+    """
+    no_execute = [t for t in taints if t.effect == NO_EXECUTE]
+    used = []
+    for taint in no_execute:
+        match = next((tol for tol in tols if tol.tolerates(taint)), None)
+        if match is None:
+            return True
+        used.append(match)
+    due = [parse_time(taint.time_added) + timedelta(seconds=tol.toleration_seconds)
+           for tol in used if tol.toleration_seconds is not None
+           for taint in no_execute if taint.time_added and tol.tolerates(taint)]
+    return min(due) if due else None
+
+
+def taint_evictions(binding: dict, clusters: dict[str, Cluster], now: datetime
+                    ) -> tuple[list[str], datetime | None]:
+    """Target clusters to evict now because of NoExecute taints, and the next time one
+    becomes due (None: nothing pending). Clusters unknown to `clusters` are skipped."""
+    tols = tolerations(binding)
+    evict_now: list[str] = []
+    upcoming: list[datetime] = []
+    for name in _targets(binding):
+        cluster = clusters.get(name)
+        if cluster is None:
+            continue
+        when = eviction_time(cluster.taints, tols)
+        if when is True or (isinstance(when, datetime) and when <= now):
+            evict_now.append(name)
+        elif isinstance(when, datetime):
+            upcoming.append(when)
+    return evict_now, min(upcoming, default=None)
+
+
+# -- eviction -------------------------------------------------------------------------------
+
+def purge_mode_for(binding: dict, reason: str) -> tuple[str, int | None]:
+    """(purgeMode, gracePeriodSeconds) for an eviction of `reason`.
+
+    TaintUntolerated: failover.cluster.purgeMode, else Gracefully (Karmada's
+    --no-execute-taint-eviction-purge-mode default); the grace period is left to
+    the eviction timeout. ApplicationFailure: failover.application.purgeMode
+    (default Gracefully) with its gracePeriodSeconds (default 600) when Gracefully.
+    """
+    failover = _spec(binding).get("failover") or {}
+    if reason == REASON_TAINT_UNTOLERATED:
+        return _mode((failover.get("cluster") or {}).get("purgeMode")), None
+    if reason == REASON_APPLICATION_FAILURE:
+        application = failover.get("application") or {}
+        mode = _mode(application.get("purgeMode"))
+        if mode != GRACEFULLY:
+            return mode, None
+        return mode, application.get("gracePeriodSeconds") or DEFAULT_APPLICATION_GRACE_SECONDS
+    raise ValueError(f"unknown eviction reason {reason!r}")
+
+
+def evict(binding: dict, cluster: str, *, reason: str, producer: str, now: datetime,
+          purge_mode: str | None = None, grace_period_seconds: int | None = None,
+          message: str = "") -> dict:
+    """The binding with `cluster` moved from spec.clusters to a gracefulEvictionTask.
+
+    Unchanged when `cluster` is not a target; when a task for it exists already the
+    cluster only leaves spec.clusters (as Karmada's GracefulEvictCluster).
+    """
+    result = copy.deepcopy(binding)
+    spec = result.setdefault("spec", {})
+    targets = spec.get("clusters") or []
+    target = next((t for t in targets if t.get("name") == cluster), None)
+    if target is None:
+        return result
+    spec["clusters"] = [t for t in targets if t is not target]
+    if cluster in _evicting(binding):
+        return result
+    mode = purge_mode or _mode(((spec.get("failover") or {}).get("cluster") or {}).get("purgeMode"))
+    task: dict = {"fromCluster": cluster, "purgeMode": mode}
+    if target.get("replicas"):
+        task["replicas"] = target["replicas"]
+    task["reason"] = reason
+    if message:
+        task["message"] = message
+    task["producer"] = producer
+    if grace_period_seconds is not None:
+        task["gracePeriodSeconds"] = grace_period_seconds
+    if mode == NEVER:
+        task["suppressDeletion"] = True
+    task["creationTimestamp"] = timestamp(now)
+    spec["gracefulEvictionTasks"] = list(spec.get("gracefulEvictionTasks") or []) + [task]
+    return result
+
+
+# -- graceful eviction controller -----------------------------------------------------------
+
+def scheduled(binding: dict) -> bool:
+    """Scheduled=True and, when both are known, the scheduler saw the current generation."""
+    status = binding.get("status") or {}
+    ok = any(c.get("type") == "Scheduled" and c.get("status") == "True"
+             for c in status.get("conditions") or [])
+    observed = status.get("schedulerObservedGeneration")
+    generation = (binding.get("metadata") or {}).get("generation")
+    return ok and (observed is None or generation is None or observed == generation)
+
+
+def all_targets_healthy(binding: dict) -> bool:
+    """Every target cluster reports Healthy (and there is at least one target)."""
+    health = {item.get("clusterName"): item.get("health")
+              for item in (binding.get("status") or {}).get("aggregatedStatus") or []}
+    targets = _targets(binding)
+    return bool(targets) and all(health.get(name) == "Healthy" for name in targets)
+
+
+def task_deadline(task: dict, default_timeout: timedelta) -> datetime | None:
+    """When a Gracefully task times out (None for other tasks or without creationTimestamp)."""
+    if task.get("suppressDeletion") is not None or _mode(task.get("purgeMode")) != GRACEFULLY:
+        return None
+    if not task.get("creationTimestamp"):
+        return None
+    seconds = task.get("gracePeriodSeconds")
+    timeout = timedelta(seconds=seconds) if seconds is not None else default_timeout
+    return parse_time(task["creationTimestamp"]) + timeout
+
+
+def settle_tasks(binding: dict, now: datetime, default_timeout: timedelta) -> dict:
+    """The binding without the eviction tasks that are done.
+
+    suppressDeletion true (purgeMode Never) keeps a task, false drops it (the user
+    confirmed); Directly is dropped at once (its copy is deleted first by the caller);
+    Gracefully is dropped when its grace period (else `default_timeout`) has elapsed,
+    or when the binding is scheduled and every target reports Healthy. A task without
+    creationTimestamp gets `now`.
+    """
+    result = copy.deepcopy(binding)
+    spec = result.get("spec") or {}
+    if not spec.get("gracefulEvictionTasks"):
+        return result
+    settled = scheduled(binding) and all_targets_healthy(binding)
+    kept = []
+    for task in spec["gracefulEvictionTasks"]:
+        suppress = task.get("suppressDeletion")
+        if suppress is not None:
+            if suppress:
+                kept.append(task)
+            continue
+        mode = _mode(task.get("purgeMode"))
+        if mode == DIRECTLY:
+            continue
+        if mode != GRACEFULLY:
+            kept.append(task)
+            continue
+        if not task.get("creationTimestamp"):
+            kept.append(dict(task, creationTimestamp=timestamp(now)))
+            continue
+        deadline = task_deadline(task, default_timeout)
+        if settled or (deadline is not None and now >= deadline):
+            continue
+        kept.append(task)
+    if kept:
+        spec["gracefulEvictionTasks"] = kept
+    else:
+        spec.pop("gracefulEvictionTasks")
+    return result
+
+
+def next_settle_time(binding: dict, default_timeout: timedelta) -> datetime | None:
+    """The earliest timeout among the binding's Gracefully tasks (for the loop's sleep)."""
+    deadlines = [task_deadline(task, default_timeout)
+                 for task in _spec(binding).get("gracefulEvictionTasks") or []]
+    return min((d for d in deadlines if d is not None), default=None)
+
+
+# -- application failover -------------------------------------------------------------------
+
+def application_evictions(binding: dict, unhealthy_since: dict[str, str], now: datetime
+                          ) -> tuple[list[str], dict[str, str]]:
+    """Target clusters whose workload has been Unhealthy past tolerationSeconds, and the
+    updated timers (cluster -> RFC 3339 time first seen Unhealthy).
+
+    Only with spec.failover.application. A timer starts at the first Unhealthy
+    observation of a target not being evicted; Healthy clears it; Unknown keeps it
+    without starting one (Karmada keeps timers across status gaps); timers of
+    clusters that are no longer targets, or are evicted now, are dropped.
+    tolerationSeconds 0 evicts at the first observation.
+    """
+    application = (_spec(binding).get("failover") or {}).get("application")
+    if application is None:
+        return [], {}
+    seconds = (application.get("decisionConditions") or {}).get("tolerationSeconds")
+    toleration = timedelta(seconds=DEFAULT_TOLERATION_SECONDS if seconds is None else seconds)
+    targets, evicting = set(_targets(binding)), _evicting(binding)
+    timers = {c: t for c, t in unhealthy_since.items() if c in targets and c not in evicting}
+    due: list[str] = []
+    for item in (binding.get("status") or {}).get("aggregatedStatus") or []:
+        name, health = item.get("clusterName"), item.get("health")
+        if name not in targets or name in evicting:
+            continue
+        if health == "Healthy":
+            timers.pop(name, None)
+        elif health == "Unhealthy":
+            since = timers.setdefault(name, timestamp(now))
+            if now >= parse_time(since) + toleration:
+                due.append(name)
+    for name in due:
+        timers.pop(name)
+    return due, timers

@@ -1,0 +1,71 @@
+"""The watch lease: one `watch` acts per store; the others stand by.
+
+A Lease object in the store (compare-and-swap like everything there) names
+its holder and when it last renewed. The holder renews it before each pass
+and acts only while it holds it; a standby takes it over once it has not been
+renewed for the lease duration, so a killed leader is replaced within one
+lease period and never two watches act at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from karmadactl.errors import Conflict
+
+API_VERSION = "karmadactl.io/v1alpha1"
+GROUP_KIND = "Lease.karmadactl.io"
+NAME = "watch"
+
+
+def _stamp(at: datetime) -> str:
+    """MicroTime, as a Kubernetes Lease's renewTime."""
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def acquire(store, holder: str, duration: timedelta, now: datetime) -> bool:
+    """Take or renew the lease for `holder`; False while someone else holds a live one."""
+    try:
+        with store.write() as tx:
+            lease = tx.get(GROUP_KIND, NAME)
+            if lease is None:
+                tx.create({"apiVersion": API_VERSION, "kind": "Lease", "metadata": {"name": NAME},
+                           "spec": {"holderIdentity": holder, "leaseDurationSeconds": duration.total_seconds(),
+                                    "acquireTime": _stamp(now), "renewTime": _stamp(now), "leaseTransitions": 0}})
+                return True
+            spec = lease["spec"]
+            mine = spec.get("holderIdentity") == holder
+            expired = _parse(spec["renewTime"]) + timedelta(seconds=spec["leaseDurationSeconds"]) <= now
+            if not mine and not expired and spec.get("holderIdentity"):
+                return False
+            if not mine:
+                spec["leaseTransitions"] = spec.get("leaseTransitions", 0) + 1
+                spec["acquireTime"] = _stamp(now)
+            spec.update(holderIdentity=holder, renewTime=_stamp(now),
+                        leaseDurationSeconds=duration.total_seconds())
+            tx.update(lease)
+            return True
+    except Conflict:
+        return False
+
+
+def release(store, holder: str) -> None:
+    """Give the lease up at a clean shutdown, so a standby takes over at once."""
+    try:
+        with store.write() as tx:
+            lease = tx.get(GROUP_KIND, NAME)
+            if lease and lease["spec"].get("holderIdentity") == holder:
+                lease["spec"]["holderIdentity"] = ""
+                tx.update(lease)
+    except Conflict:
+        pass
+
+
+def holder(store) -> str:
+    with store.read() as tx:
+        lease = tx.get(GROUP_KIND, NAME)
+    return (lease or {}).get("spec", {}).get("holderIdentity", "")

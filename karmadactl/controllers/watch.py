@@ -1,0 +1,315 @@
+"""The control loop: Karmada's cluster-status, taint-manager, graceful-eviction and
+application-failover controllers, and the reconcile pass, run one pass at a time.
+
+Each pass, while this process holds the watch lease:
+  1. probe every member (`/readyz`, `/healthz` on 404) and publish Ready only
+     after the new state held for its threshold; refresh version, APIs and
+     capacity while healthy; set the NoSchedule taints, and the NoExecute taint
+     of a cluster not ready past the threshold (failover, on by default);
+  2. read the members' object status back;
+  3. evict bindings from NoExecute-tainted clusters they do not tolerate and
+     from clusters where their application stayed unhealthy, rate-limited;
+     settle graceful eviction tasks; on recovery, rebalance if asked;
+  4. run the reconcile pass (reschedule, push, drift repair every resync
+     interval) to the ready members;
+  5. remove leftovers on clusters that just recovered.
+The decisions themselves are pure functions in health.py and eviction.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
+from karmadactl.apis.cluster import Cluster
+from karmadactl.controllers import eviction, health, lease
+from karmadactl.errors import Conflict, KarmadaError
+
+log = logging.getLogger(__name__)
+
+BINDING_GKS = ("ResourceBinding.work.karmada.io", "ClusterResourceBinding.work.karmada.io")
+TAINT_POLICY_GK = "ClusterTaintPolicy.policy.karmada.io"
+UNHEALTHY_SINCE = "karmadactl.io/unhealthy-since"      # application failover timers, per cluster
+EVICTED_FROM = "karmadactl.io/evicted-from"            # clusters a binding was moved away from
+
+
+@dataclass
+class Options:
+    probe_interval: timedelta = timedelta(seconds=10)
+    failure_threshold: timedelta = timedelta(seconds=30)
+    success_threshold: timedelta = timedelta(seconds=30)
+    eviction_timeout: timedelta = timedelta(minutes=10)
+    resync_interval: timedelta = timedelta(seconds=60)
+    failover: bool = True
+    rebalance_on_recovery: bool = False
+    eviction_rate: float = 10.0        # evictions per second, with a burst of `eviction_burst`
+    eviction_burst: int = 100
+
+    @property
+    def lease_duration(self) -> timedelta:
+        return max(timedelta(seconds=5), 3 * self.probe_interval)
+
+
+@dataclass
+class PassResult:
+    acted: bool                                   # False: another watch holds the lease
+    ready: set[str] = field(default_factory=set)
+    recovered: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)   # became not ready this pass
+    evictions: list[str] = field(default_factory=list)
+    exit_code: int = 0
+
+
+def identity() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class Watcher:
+    def __init__(self, store, options: Options, say: Callable[[str], None] | None = None,
+                 holder: str | None = None):
+        self.store, self.options = store, options
+        self.say = say or (lambda line: None)
+        self.holder = holder or identity()
+        self._last_resync: datetime | None = None
+        self._last_status: dict[str, datetime] = {}
+        self._tokens = float(options.eviction_burst)
+        self._tokens_at: datetime | None = None
+
+    # -- the pass ---------------------------------------------------------------------------
+
+    def run_once(self, now: datetime | None = None) -> PassResult:
+        from karmadactl.controllers import clusters as registry
+        from karmadactl.controllers import reconcile, status
+
+        now = now or datetime.now(timezone.utc)
+        if not lease.acquire(self.store, self.holder, self.options.lease_duration, now):
+            return PassResult(acted=False)
+        result = PassResult(acted=True)
+        self._health(now, result)
+        if result.ready:
+            status.refresh(self.store, clusters=result.ready)
+            status.aggregate(self.store, _iso(now))
+        self._evict(now, result)
+        resync = self._last_resync is None or now - self._last_resync >= self.options.resync_interval
+        if resync:
+            self._last_resync = now
+        _, report = reconcile.run_pass(self.store, _iso(now), live_check=resync, only_clusters=result.ready)
+        if report is not None:
+            for o in report.outcomes:
+                if not o.ok:
+                    self.say(f"push to {o.cluster} failed: {o.reference}: {o.message}")
+            result.exit_code = int(report.exit_code)
+        for name in sorted(result.recovered):
+            for line in registry.prune_orphans(self.store, only_clusters={name}):
+                self.say(f"leftover removed: {line}")
+        return result
+
+    def run(self, stop: threading.Event) -> None:
+        """Pass after pass until `stop` is set; a standby checks the lease at the same pace."""
+        acting: bool | None = None
+        try:
+            while not stop.is_set():
+                started = datetime.now(timezone.utc)
+                try:
+                    result = self.run_once(started)
+                except KarmadaError as e:
+                    self.say(f"pass failed: {e}")
+                    result = PassResult(acted=acting is not False)
+                if result.acted != acting:
+                    self.say(f"acting as {self.holder}" if result.acted else
+                             f"standing by: another watch holds the lease ({lease.holder(self.store)})")
+                    acting = result.acted
+                elapsed = (datetime.now(timezone.utc) - started).total_seconds()
+                stop.wait(max(0.0, self.options.probe_interval.total_seconds() - elapsed))
+        finally:
+            lease.release(self.store, self.holder)
+
+    # -- 1. health and taints ---------------------------------------------------------------
+
+    def _health(self, now: datetime, result: PassResult) -> None:
+        from karmadactl.controllers.clusters import client_for
+        from karmadactl.members.status import collect_status
+
+        with self.store.read() as tx:
+            clusters = [Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)]
+            taint_policies = tx.list(TAINT_POLICY_GK)
+
+        def probe(cluster: Cluster) -> tuple[str, str, dict | None]:
+            try:
+                client = client_for(self.store, cluster)
+            except KarmadaError as e:
+                return "CollectionFailed", str(e), None
+            try:
+                state, message = client.health()
+                fresh = None
+                last = self._last_status.get(cluster.name)
+                if state == "Ready" and (cluster.ready != "True" or last is None
+                                         or now - last >= self.options.resync_interval):
+                    fresh = collect_status(client, cluster.status, _iso(now))
+                    self._last_status[cluster.name] = now
+                return state, message, fresh
+            except KarmadaError as e:
+                return "Unreachable", str(e), None
+            finally:
+                client.close()
+
+        thresholds = health.Thresholds(self.options.failure_threshold, self.options.success_threshold)
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(clusters)))) as pool:
+            probes = list(pool.map(probe, clusters))
+        for cluster, (state, message, fresh) in zip(clusters, probes):
+            self._publish(cluster.name, state, message, fresh, now, thresholds, taint_policies, result)
+
+    def _publish(self, name: str, state: str, message: str, fresh: dict | None, now: datetime,
+                 thresholds, taint_policies: list[dict], result: PassResult) -> None:
+        """Store one cluster's new Ready condition, status and taints (CAS; re-read on conflict)."""
+        for _ in range(3):
+            try:
+                with self.store.write() as tx:
+                    current = tx.get(CLUSTER_GK, name)
+                    if current is None:
+                        return
+                    before = Cluster.from_dict(current)
+                    cluster = Cluster.from_dict(current)
+                    if fresh:
+                        conditions = cluster.status.get("conditions")
+                        cluster.status = {**fresh, **({"conditions": conditions} if conditions else {})}
+                    cluster = health.observe(cluster, state, message, now, thresholds)
+                    cluster.taints = health.desired_taints(cluster, now, failover=self.options.failover,
+                                                           taint_policies=taint_policies)
+                    if cluster.to_dict() != before.to_dict():
+                        tx.update(cluster.to_dict())
+                        self._note_changes(tx, before, cluster, result)
+                break
+            except Conflict:
+                continue
+        with self.store.read() as tx:
+            stored = tx.get(CLUSTER_GK, name)
+        if stored and Cluster.from_dict(stored).ready == "True":
+            result.ready.add(name)
+
+    def _note_changes(self, tx, before: Cluster, after: Cluster, result: PassResult) -> None:
+        name = after.name
+        if before.ready != after.ready:
+            condition = after.condition("Ready") or {}
+            if after.ready == "True":
+                if before.condition("Ready") is not None:
+                    result.recovered.add(name)
+                self._event(tx, name, "Normal", "ClusterReady", f"cluster {name} is ready")
+            else:
+                result.failed.add(name)
+                self._event(tx, name, "Warning", condition.get("reason", "ClusterNotReady"),
+                            f"cluster {name} is not ready: {condition.get('message', '')}")
+        old = {str(t) for t in before.taints}
+        new = {str(t) for t in after.taints}
+        for taint in sorted(new - old):
+            self._event(tx, name, "Warning" if "NoExecute" in taint else "Normal", "TaintAdded",
+                        f"cluster {name}: taint {taint} added")
+        for taint in sorted(old - new):
+            self._event(tx, name, "Normal", "TaintRemoved", f"cluster {name}: taint {taint} removed")
+
+    def _event(self, tx, name: str, type_: str, reason: str, message: str, kind: str = "Cluster",
+               namespace: str = "") -> None:
+        tx.add_event(kind=kind, name=name, namespace=namespace, type=type_, reason=reason, message=message)
+        self.say(message)
+
+    # -- 3. evictions -------------------------------------------------------------------------
+
+    def _allowance(self, now: datetime) -> int:
+        if self._tokens_at is not None:
+            refill = (now - self._tokens_at).total_seconds() * self.options.eviction_rate
+            self._tokens = min(float(self.options.eviction_burst), self._tokens + refill)
+        self._tokens_at = now
+        return int(self._tokens)
+
+    def _evict(self, now: datetime, result: PassResult) -> None:
+        with self.store.read() as tx:
+            clusters = {c["metadata"]["name"]: Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)}
+        budget = self._allowance(now)
+        with self.store.write() as tx:
+            for gk in BINDING_GKS:
+                for binding in tx.list(gk):
+                    changed, spent = self._evict_binding(tx, binding, clusters, now, budget, result)
+                    budget -= spent
+                    self._tokens -= spent
+                    if changed != binding:
+                        tx.update(changed)
+
+    def _evict_binding(self, tx, binding: dict, clusters: dict[str, Cluster], now: datetime, budget: int,
+                       result: PassResult) -> tuple[dict, int]:
+        meta = binding["metadata"]
+        ref = f"{meta.get('namespace') + '/' if meta.get('namespace') else ''}{meta['name']}"
+        annotations = meta.get("annotations") or {}
+        updated = binding
+        spent = 0
+        due, _ = eviction.taint_evictions(updated, clusters, now)
+        timers = json.loads(annotations.get(UNHEALTHY_SINCE, "{}"))
+        failing, timers = eviction.application_evictions(updated, timers, now)
+        for cluster, reason, producer in ([(c, "TaintUntolerated", "TaintManager") for c in due]
+                                          + [(c, "ApplicationFailure", "ApplicationFailover") for c in failing]):
+            if spent >= budget:
+                self.say(f"eviction of {ref} from {cluster} postponed: eviction rate limit")
+                break
+            if cluster not in {c["name"] for c in updated["spec"].get("clusters") or []}:
+                continue
+            purge_mode, grace = eviction.purge_mode_for(updated, reason)
+            updated = eviction.evict(updated, cluster, reason=reason, producer=producer, now=now,
+                                     purge_mode=purge_mode, grace_period_seconds=grace)
+            moved = set(filter(None, (updated["metadata"].get("annotations") or {}).get(EVICTED_FROM, "").split(",")))
+            updated["metadata"].setdefault("annotations", {})[EVICTED_FROM] = ",".join(sorted(moved | {cluster}))
+            spent += 1
+            result.evictions.append(f"{ref}@{cluster}")
+            self._event(tx, meta["name"], "Warning", "EvictWorkload",
+                        f"{binding['kind']} {ref} evicted from {cluster} ({reason}, purge {purge_mode})",
+                        kind=binding["kind"], namespace=meta.get("namespace", ""))
+        if timers != json.loads(annotations.get(UNHEALTHY_SINCE, "{}")):
+            if updated is binding:
+                updated = json.loads(json.dumps(binding))
+            if timers:
+                updated["metadata"].setdefault("annotations", {})[UNHEALTHY_SINCE] = json.dumps(timers, sort_keys=True)
+            else:
+                (updated["metadata"].get("annotations") or {}).pop(UNHEALTHY_SINCE, None)
+        settled = eviction.settle_tasks(updated, now, self.options.eviction_timeout)
+        if len(settled["spec"].get("gracefulEvictionTasks") or []) < len(updated["spec"].get("gracefulEvictionTasks") or []):
+            gone = ({t["fromCluster"] for t in updated["spec"].get("gracefulEvictionTasks") or []}
+                    - {t["fromCluster"] for t in settled["spec"].get("gracefulEvictionTasks") or []})
+            self._event(tx, meta["name"], "Normal", "EvictionDone",
+                        f"{binding['kind']} {ref}: old copy on {','.join(sorted(gone))} can go "
+                        "(new copies healthy or grace period over)",
+                        kind=binding["kind"], namespace=meta.get("namespace", ""))
+        updated = settled
+        if self.options.rebalance_on_recovery and result.recovered:
+            updated = self._rebalance(tx, updated, result.recovered, now, ref)
+        return updated, spent
+
+    def _rebalance(self, tx, binding: dict, recovered: set[str], now: datetime, ref: str) -> dict:
+        """Beyond Karmada: a Divided workload moved away from a recovered cluster is divided afresh."""
+        annotations = binding["metadata"].get("annotations") or {}
+        moved = set(filter(None, annotations.get(EVICTED_FROM, "").split(",")))
+        scheduling = (binding["spec"].get("placement") or {}).get("replicaScheduling") or {}
+        affinities = (binding["spec"].get("placement") or {}).get("clusterAffinities")
+        if not (moved & recovered) or (scheduling.get("replicaSchedulingType") != "Divided" and not affinities):
+            return binding
+        updated = json.loads(json.dumps(binding))
+        updated["spec"]["rescheduleTriggeredAt"] = _iso(now)
+        left = moved - recovered
+        if left:
+            updated["metadata"]["annotations"][EVICTED_FROM] = ",".join(sorted(left))
+        else:
+            updated["metadata"]["annotations"].pop(EVICTED_FROM, None)
+        self._event(tx, binding["metadata"]["name"], "Normal", "Rebalance",
+                    f"{binding['kind']} {ref} rescheduled afresh: {','.join(sorted(moved & recovered))} recovered",
+                    kind=binding["kind"], namespace=binding["metadata"].get("namespace", ""))
+        return updated
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
