@@ -194,6 +194,8 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
                 uuid.uuid5(uuid.NAMESPACE_URL, f"karmadactl:{'/'.join(key)}"))
         run, fresh = needs_schedule(binding, previous, cluster_names)
         error = schedule_binding(binding, snapshot.clusters, policy, now, fresh, memo) if run else ""
+        # the scheduler has seen this spec, whether or not it had anything to change
+        binding.setdefault("status", {})["schedulerObservedGeneration"] = _generation_after(binding, previous)
         if not run:
             scheduled = next((c for c in binding.get("status", {}).get("conditions") or []
                               if c["type"] == "Scheduled"), {})
@@ -267,6 +269,15 @@ def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict) -> Non
         dep.binding, dep.previous, dep.attached = binding, previous, True
 
 
+def _generation_after(binding: dict, previous: dict | None) -> int:
+    """The generation the store will give this binding (it counts changes outside metadata and status),
+    so the graceful eviction controller knows the scheduler has seen the latest spec."""
+    if previous is None:
+        return 1
+    old = previous["metadata"].get("generation", 1)
+    return old + (binding.get("spec") != previous.get("spec"))
+
+
 def _template_order(obj: dict) -> tuple:
     meta = obj.get("metadata") or {}
     return (meta.get("namespace", ""), obj.get("kind", ""), meta.get("name", ""))
@@ -294,8 +305,25 @@ def load_snapshot(tx) -> Snapshot:
     return snap
 
 
-def reconcile(store, now: str) -> list[BindingPlan]:
-    """Plan from the store and write what changed (bindings), in one transaction."""
+def reconcile(store, now: str, attempts: int = 3) -> list[BindingPlan]:
+    """Plan from the store and write what changed (bindings), in one transaction.
+
+    Another process (a watch, a second apply) may change a binding between the
+    read and the write: the compare-and-swap then fails and the pass starts over
+    from a fresh read.
+    """
+    from karmadactl.errors import Conflict
+
+    for attempt in range(attempts):
+        try:
+            return _reconcile_once(store, now)
+        except Conflict:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _reconcile_once(store, now: str) -> list[BindingPlan]:
     with store.read() as tx:
         snapshot = load_snapshot(tx)
     plans = plan(snapshot, now)
