@@ -30,7 +30,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from karmadactl.apis.cluster import TAINT_NOT_READY, TAINT_UNREACHABLE, Cluster, Taint
-from karmadactl.apis.meta import parse_time
 from karmadactl.members.status import conditions, ready_condition
 
 PENDING_ANNOTATION = "karmadactl.io/health-pending"
@@ -46,9 +45,23 @@ class Thresholds:
     success: timedelta = timedelta(seconds=30)
 
 
+# Probes run on a fixed schedule; one whose timer fires a few milliseconds early must still see a
+# threshold that is a whole number of intervals as held, or publishing slips a whole interval.
+PROBE_JITTER = timedelta(milliseconds=100)
+
+
 def timestamp(at: datetime) -> str:
     """RFC 3339 in UTC, seconds, as Kubernetes writes times."""
     return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def micro_timestamp(at: datetime) -> str:
+    """With microseconds (a MicroTime), so a pending observation's threshold is timed exactly."""
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _since(value: str) -> datetime:
+    return datetime.fromisoformat(value)
 
 
 # -- Ready ----------------------------------------------------------------------------------
@@ -60,7 +73,7 @@ def pending(cluster: Cluster) -> dict | None:
         return None
     try:
         value = json.loads(raw)
-        parse_time(value["since"])
+        _since(value["since"])
         ready_condition(value["state"])
     except (ValueError, KeyError, TypeError):
         return None          # a damaged annotation: start timing afresh
@@ -83,10 +96,10 @@ def observe(cluster: Cluster, health: str, message: str, now: datetime,
     if crossing:
         held = pending(cluster)
         same = held is not None and ready_condition(held["state"])["status"] == observed
-        since = parse_time(held["since"]) if same else now
+        since = _since(held["since"]) if same else now
         threshold = thresholds.success if observed == "True" else thresholds.failure
-        if now < since + threshold:
-            record = {"state": health, "since": timestamp(since), "message": message}
+        if now + PROBE_JITTER < since + threshold:
+            record = {"state": health, "since": micro_timestamp(since), "message": message}
             return _with(cluster, status=cluster.status, pending_value=json.dumps(record, sort_keys=True))
     status = copy.deepcopy(cluster.status)
     status["conditions"] = conditions(health, message, timestamp(now), status.get("conditions"))

@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
-from karmadactl.controllers.execution import WORK_GK, _attach, binding_of, cluster_of, manifest_of, plural_for
+from karmadactl.controllers.execution import (WORK_GK, LiveObjects, _attach, binding_of, cluster_of, manifest_of,
+                                              plural_for)
 from karmadactl.errors import KarmadaError
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,12 @@ def refresh(store, *, clusters: set[str] | None = None) -> dict[str, str]:
             return [], str(e)
         updated = []
         try:
+            objects = LiveObjects(client, cluster)        # one LIST per kind and namespace where it pays
+            objects.prefetch([manifest_of(w) for w in by_cluster[name]])
             for work in by_cluster[name]:
                 manifest = manifest_of(work)
                 plural = plural_for(cluster, manifest)
-                live = client.get(manifest["apiVersion"], plural, manifest["metadata"]["name"],
-                                  manifest["metadata"].get("namespace"))
+                live = objects.get(manifest, plural)
                 if live is not None:
                     _attach(work, live, plural)
                     updated.append(work)

@@ -23,6 +23,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -62,7 +63,7 @@ class Options:
 @dataclass
 class PassResult:
     acted: bool                                   # False: another watch holds the lease
-    ready: set[str] = field(default_factory=set)
+    ready: set[str] = field(default_factory=set)     # Ready and answering this pass
     recovered: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)   # became not ready this pass
     evictions: list[str] = field(default_factory=list)
@@ -95,7 +96,7 @@ class Watcher:
             return PassResult(acted=False)
         result = PassResult(acted=True)
         self._health(now, result)
-        if result.ready:
+        if not result.failed and result.ready:    # a cluster just failed: move its workloads first
             status.refresh(self.store, clusters=result.ready)
             status.aggregate(self.store, _iso(now))
         self._evict(now, result)
@@ -116,6 +117,8 @@ class Watcher:
     def run(self, stop: threading.Event) -> None:
         """Pass after pass until `stop` is set; a standby checks the lease at the same pace."""
         acting: bool | None = None
+        interval = self.options.probe_interval.total_seconds()
+        next_pass = time.monotonic()
         try:
             while not stop.is_set():
                 started = datetime.now(timezone.utc)
@@ -128,8 +131,10 @@ class Watcher:
                     self.say(f"acting as {self.holder}" if result.acted else
                              f"standing by: another watch holds the lease ({lease.holder(self.store)})")
                     acting = result.acted
-                elapsed = (datetime.now(timezone.utc) - started).total_seconds()
-                stop.wait(max(0.0, self.options.probe_interval.total_seconds() - elapsed))
+                next_pass += interval     # a fixed schedule: a slow pass does not push later probes back
+                if next_pass < time.monotonic():
+                    next_pass = time.monotonic()
+                stop.wait(max(0.0, next_pass - time.monotonic()))
         finally:
             lease.release(self.store, self.holder)
 
@@ -193,8 +198,8 @@ class Watcher:
                 continue
         with self.store.read() as tx:
             stored = tx.get(CLUSTER_GK, name)
-        if stored and Cluster.from_dict(stored).ready == "True":
-            result.ready.add(name)
+        if stored and Cluster.from_dict(stored).ready == "True" and state == "Ready":
+            result.ready.add(name)      # a cluster failing but not yet past its threshold is left alone
 
     def _note_changes(self, tx, before: Cluster, after: Cluster, result: PassResult) -> None:
         name = after.name

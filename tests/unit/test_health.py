@@ -71,7 +71,7 @@ def test_pending_observation_is_kept_in_an_annotation_and_cleared_on_publish():
     cluster = observe(Cluster(name="m1"), "Ready", "", T0, TH)
     waiting = observe(cluster, "Unreachable", "dial tcp: refused", at(10), TH)
     record = json.loads(waiting.metadata["annotations"][PENDING_ANNOTATION])
-    assert record == {"state": "Unreachable", "since": "2026-11-25T15:50:10Z",
+    assert record == {"state": "Unreachable", "since": "2026-11-25T15:50:10.000000Z",
                       "message": "dial tcp: refused"}
     assert waiting.condition("Ready") == cluster.condition("Ready")
     published = observe(waiting, "Unreachable", "dial tcp: refused", at(45), TH)
