@@ -272,3 +272,16 @@ def test_watch_once_runs_a_single_pass(joined, ns, tmp_path):
     result = run_cli("watch", "--once", *FAST)
     assert result.returncode == 0, result.stderr
     assert json.loads(run_cli("get", "clusters", "-o", "json").stdout)["items"][0]["status"]["conditions"]
+
+
+def test_rebalance_on_recovery_brings_replicas_back(joined, watch, ns, tmp_path):
+    m1, m2, m3 = joined
+    apply(tmp_path, ns, DIVIDED)
+    w = watch("--rebalance-on-recovery")
+    until(lambda: "acting as" in w.text)
+    m2.fail()
+    until(lambda: (r := replicas([m1, m3], ns)) and sum(r.values()) == 6)
+    m2.recover()
+    # divided afresh over all three (member2's old copy is first removed as a leftover, then sent again)
+    until(lambda: (r := replicas(joined, ns)) and len(r) == 3 and sum(r.values()) == 6)
+    assert "rescheduled afresh" in w.text
