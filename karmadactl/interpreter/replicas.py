@@ -15,6 +15,7 @@ import math
 from fractions import Fraction
 
 from karmadactl.apis.quantity import BINARY_SI, DECIMAL_SI, format_quantity, pod_requests
+from karmadactl.interpreter._fields import as_int
 
 _SCALED = {("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("apps/v1", "ReplicaSet")}
 _JOB = ("batch/v1", "Job")
@@ -26,20 +27,10 @@ def _key(obj: dict) -> tuple[str, str]:
     return obj.get("apiVersion") or "", obj.get("kind") or ""
 
 
-def _int(value, default: int) -> int:
-    """An int32 field as given, `default` when unset (kube-apiserver's defaulting)."""
-    if value is None or isinstance(value, bool):
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
 def job_replicas(spec: dict) -> int:
     """min(parallelism, completions); parallelism defaults to 1, completions to parallelism."""
-    parallelism = _int(spec.get("parallelism"), 1)
-    completions = _int(spec.get("completions"), parallelism)
+    parallelism = as_int(spec.get("parallelism"), 1)
+    completions = as_int(spec.get("completions"), parallelism)
     return max(min(parallelism, completions), 0)
 
 
@@ -138,7 +129,7 @@ def interpret_replicas(obj: dict) -> tuple[int, dict | None]:
     elif key == _JOB:
         replicas = job_replicas(spec)
     else:
-        replicas = max(_int(spec.get("replicas"), 1), 0)
+        replicas = max(as_int(spec.get("replicas"), 1), 0)
     namespace = (obj.get("metadata") or {}).get("namespace") or ""
     return replicas, replica_requirements(pod_spec, namespace)
 
