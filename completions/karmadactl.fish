@@ -8,9 +8,9 @@ function __karmadactl_path
     end
     string join ' ' $path
 end
-set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'describe' 'events' 'get' 'init' 'join' 'override' 'plan' 'promote' 'propagate' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'uncordon' 'unjoin' 'version' 'watch'
+set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'describe' 'events' 'get' 'init' 'interpret' 'join' 'override' 'plan' 'promote' 'propagate' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'uncordon' 'unjoin' 'version' 'watch'
 complete -c karmadactl -f
-complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete describe events get init join override plan promote propagate sandbox sync taint uncordon unjoin version watch"
+complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete describe events get init interpret join override plan promote propagate sandbox sync taint uncordon unjoin version watch"
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l no-color
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l store
@@ -60,6 +60,17 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -s o
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -s s
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -a "clusters"
 complete -c karmadactl -n "test (__karmadactl_path) = 'init'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'interpret'" -l check
+complete -c karmadactl -n "test (__karmadactl_path) = 'interpret'" -l desired-file
+complete -c karmadactl -n "test (__karmadactl_path) = 'interpret'" -l desired-replica
+complete -c karmadactl -n "test (__karmadactl_path) = 'interpret'" -l filename
+complete -c karmadactl -n "test (__karmadactl_path) = 'interpret'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'interpret'" -l observed-file
+complete -c karmadactl -n "test (__karmadactl_path) = 'interpret'" -l operation
+complete -c karmadactl -n "test (__karmadactl_path) = 'interpret'" -l output -x -a "table wide json yaml name"
+complete -c karmadactl -n "test (__karmadactl_path) = 'interpret'" -l status-file
+complete -c karmadactl -n "test (__karmadactl_path) = 'interpret'" -s f
+complete -c karmadactl -n "test (__karmadactl_path) = 'interpret'" -s o
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l cluster-context
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l cluster-kubeconfig
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l context

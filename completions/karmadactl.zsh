@@ -12,11 +12,11 @@ _karmadactl() {
   for ((i=1; i<COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "${path:+$path }$word" in
-      "apply"|"completion"|"cordon"|"delete"|"describe"|"events"|"get"|"init"|"join"|"override"|"plan"|"promote"|"propagate"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"sync"|"taint"|"uncordon"|"unjoin"|"version"|"watch") path="${path:+$path }$word" ;;
+      "apply"|"completion"|"cordon"|"delete"|"describe"|"events"|"get"|"init"|"interpret"|"join"|"override"|"plan"|"promote"|"propagate"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"sync"|"taint"|"uncordon"|"unjoin"|"version"|"watch") path="${path:+$path }$word" ;;
     esac
   done
   case "$path" in
-    "") words="apply completion cordon delete describe events get init join override plan promote propagate sandbox sync taint uncordon unjoin version watch --help --no-color --store --verbose -v" ;;
+    "") words="apply completion cordon delete describe events get init interpret join override plan promote propagate sandbox sync taint uncordon unjoin version watch --help --no-color --store --verbose -v" ;;
     "apply") words="--dry-run --filename --help --output --recursive -R -f -o" ;;
     "completion") words="--help" ;;
     "cordon") words="--dry-run --help" ;;
@@ -25,6 +25,7 @@ _karmadactl() {
     "events") words="--help --namespace --output --since -n -o" ;;
     "get") words="--all-namespaces --clusters --help --namespace --operation-scope --output --scope --selector -A -C -l -n -o -s clusters" ;;
     "init") words="--help" ;;
+    "interpret") words="--check --desired-file --desired-replica --filename --help --observed-file --operation --output --status-file -f -o" ;;
     "join") words="--cluster-context --cluster-kubeconfig --context --dry-run --embed-credentials --help --kubeconfig --label --output --provider --region --zone --zones -l -o" ;;
     "override") words="--annotation --cluster --dry-run --help --image-registry --image-tag --label --name --namespace --output --patch -C -n -o" ;;
     "plan") words="--filename --help --offline --output --recursive -R -f -o" ;;

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg import postgres_store, postgres_url  # noqa: F401  (fixtures: a PostgreSQL store)
+
 ISOLATED_VARS = ("KARMADACTL_STORE", "KUBECONFIG", "NO_COLOR")
 
 

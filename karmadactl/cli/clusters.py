@@ -32,13 +32,10 @@ def register(app: typer.Typer) -> None:
         env: Env = ctx.obj
         labels = parse_key_values(label, "--label")
         zones = [z for value in zone for z in value.split(",") if z]
-        store = env.store()
-        try:
+        with env.store() as store:
             result = clusters.join(store, name, kubeconfig=kubeconfig, context=context,
                                    provider=provider, region=region, zones=zones, labels=labels,
                                    embed=embed_credentials, dry_run=dry_run)
-        finally:
-            store.close()
         if output:
             _print_one(env, result.cluster, output)
         else:
@@ -91,22 +88,16 @@ def register(app: typer.Typer) -> None:
         if resource not in ("cluster", "clusters", "cluster.cluster.karmada.io"):
             raise UsageError(f"taint: only clusters can be tainted, not {resource!r}")
         changes = [TaintChange.parse(t) for t in taints]
-        store = env.store()
-        try:
+        with env.store() as store:
             _, changed = clusters.taint(store, name, changes, overwrite=overwrite, dry_run=dry_run)
-        finally:
-            store.close()
         env.out(f"cluster/{name} {'tainted' if changed else 'unchanged'}{' (dry run)' if dry_run else ''}")
 
 
 def _cordon(env: Env, name: str, on: bool, dry_run: bool) -> None:
     from karmadactl.controllers import clusters
 
-    store = env.store()
-    try:
+    with env.store() as store:
         _, changed = clusters.cordon(store, name, on=on, dry_run=dry_run)
-    finally:
-        store.close()
     verb = "cordoned" if on else "uncordoned"
     env.out(f"cluster/{name} {verb if changed else 'already ' + verb}{' (dry run)' if dry_run else ''}")
 

@@ -35,11 +35,8 @@ def register(app: typer.Typer) -> None:
     @app.command(help="Create the store (if needed) and print where it is.")
     def init(ctx: typer.Context) -> None:
         env: Env = ctx.obj
-        store = env.store()
-        try:
+        with env.store() as store:
             env.out(f"store ready: {store.url_for_display}")
-        finally:
-            store.close()
 
     @app.command(help="Print a shell completion script (bash, zsh or fish).")
     def completion(ctx: typer.Context,

@@ -36,16 +36,13 @@ def register(app: typer.Typer) -> None:
             for info in infos:
                 env.out(f"{info.name} running at {info.url} (kubeconfig {info.kubeconfig})")
             return
-        store = env.store()
-        try:
+        with env.store() as store:
             for index, info in enumerate(infos, start=1):
                 region, zone = _topology(index)
                 result = clusters.join(store, info.name, kubeconfig=str(info.kubeconfig), context=None,
                                        provider="sandbox", region=region, zones=[zone],
                                        labels={"sandbox.karmadactl.io/member": "true"})
                 env.out(f"{info.name} running at {info.url}; cluster/{info.name} {result.action}")
-        finally:
-            store.close()
 
     @sandbox.command(help="Stop the sandbox members (and unjoin them).")
     def down(ctx: typer.Context,

@@ -305,30 +305,35 @@ def load_snapshot(tx) -> Snapshot:
     return snap
 
 
-def reconcile(store, now: str, attempts: int = 3) -> list[BindingPlan]:
+def reconcile(store, now: str, attempts: int = 8) -> list[BindingPlan]:
     """Plan from the store and write what changed (bindings), in one transaction.
 
-    Another process (a watch, a second apply) may change a binding between the
-    read and the write: the compare-and-swap then fails and the pass starts over
-    from a fresh read.
+    Another process (a watch, a second apply) may change or create a binding
+    between the read and the write: the compare-and-swap (or the create) then
+    fails and the pass starts over from a fresh read, after a short random
+    pause so that processes racing each other fall out of step.
     """
-    from karmadactl.errors import Conflict
+    import random
+    import time
+
+    from karmadactl.errors import AlreadyExists, Conflict
 
     for attempt in range(attempts):
         try:
             return _reconcile_once(store, now)
-        except Conflict:
+        except (Conflict, AlreadyExists):
             if attempt == attempts - 1:
                 raise
+            time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _reconcile_once(store, now: str) -> list[BindingPlan]:
-    with store.read() as tx:
-        snapshot = load_snapshot(tx)
-    plans = plan(snapshot, now)
-    wanted = {_key(p.binding) for p in plans if p.binding is not None}
     with store.write() as tx:
+        tx.serialize("reconcile")      # passes run one at a time: each plans from what the last one wrote
+        snapshot = load_snapshot(tx)
+        plans = plan(snapshot, now)
+        wanted = {_key(p.binding) for p in plans if p.binding is not None}
         new = [p for p in plans if p.binding is not None and p.previous is None]
         for p, stored in zip(new, tx.create_many([p.binding for p in new])):
             p.binding = stored

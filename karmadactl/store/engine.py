@@ -24,6 +24,7 @@ from karmadactl.errors import StoreError
 
 BUSY_TIMEOUT_MS = 30_000
 LOCK_OPTION = "karmadactl_lock"  # execution option: "immediate" for writers
+PG_DRIVER = "postgresql+psycopg"  # psycopg 3, from the `postgres` extra
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ def parse(url: str) -> Target:
             "postgresql://user@host/dbname)"
         ) from None
     display = u.render_as_string(hide_password=True)
+    if u.drivername == "postgresql":  # the driver `karmadactl[postgres]` installs, on any SQLAlchemy 2.x
+        u = u.set(drivername=PG_DRIVER)
     path = None
     if u.get_backend_name() == "sqlite" and _is_file_db(u):
         path = Path(u.database or "").expanduser().absolute()
@@ -104,8 +107,11 @@ def make_engine(target: Target) -> Engine:
             return _sqlite_engine(target)
         return create_engine(target.url, pool_pre_ping=True)
     except (NoSuchModuleError, ModuleNotFoundError, ImportError) as e:
+        hint = ""
+        if target.url.drivername == PG_DRIVER:
+            hint = "; pip install 'karmadactl[postgres]'"
         raise StoreError(
-            f"cannot open store {target.display}: no database driver for it ({_first_line(e)})"
+            f"cannot open store {target.display}: no database driver for it ({_first_line(e)}){hint}"
         ) from None
 
 

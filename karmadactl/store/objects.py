@@ -10,12 +10,13 @@ resourceVersion alone).
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from karmadactl.errors import AlreadyExists, Conflict, InvalidInput, NotFound, StoreError
@@ -96,6 +97,17 @@ class Tx:
         # a writer locks each row it reads (SELECT ... FOR UPDATE), so a
         # read-modify-write inside one write transaction cannot be overtaken.
         self._lock_rows = writable and conn.dialect.name != "sqlite"
+
+    def serialize(self, name: str) -> None:
+        """Hold a named lock until this write transaction ends, so that the
+        transactions taking the same name run one after another (a whole
+        read-plan-write pass, e.g. reconcile). SQLite writers already hold
+        the whole database from BEGIN IMMEDIATE; PostgreSQL takes an
+        advisory lock."""
+        self._need_write()
+        if self._conn.dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            self._conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def _need_write(self) -> None:
         if not self.writable:

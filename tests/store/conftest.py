@@ -1,5 +1,9 @@
 """Fixtures for the store tests: a fresh private KARMADA_HOME per test.
 
+Every test that takes ``store_url`` (or ``store``) runs twice: on the default
+SQLite file and on PostgreSQL (tests/pg.py; skipped with the reason when no
+PostgreSQL server can be had).
+
 Set KARMADACTL_TEST_STORE to a database URL (e.g.
 postgresql://karmada@127.0.0.1:5432/karmada) to run the tests that take the
 ``store_url`` fixture against that database instead of a SQLite file; its
@@ -39,12 +43,14 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return h
 
 
-@pytest.fixture
-def store_url(home: Path) -> str:
-    """An empty store's URL: the default SQLite file, or KARMADACTL_TEST_STORE."""
-    if EXTERNAL:
+@pytest.fixture(params=["external"] if EXTERNAL else ["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, home: Path) -> str:
+    """An empty store's URL: the default SQLite file, a PostgreSQL database, or KARMADACTL_TEST_STORE."""
+    if request.param == "external":
         reset_external(EXTERNAL)
         return EXTERNAL
+    if request.param == "postgres":
+        return request.getfixturevalue("postgres_store")
     return f"sqlite:///{home / 'karmada.db'}"
 
 

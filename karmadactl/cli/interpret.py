@@ -1,0 +1,157 @@
+"""interpret: run a ResourceInterpreterCustomization's Lua rules on files, as Karmada's karmadactl does."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from karmadactl.cli.env import Env
+
+# Output keys, as in Karmada's interpreter test data.
+_ALIASES = {name.lower(): name for name in ("Retain", "InterpretReplica", "InterpretComponent", "ReviseReplica",
+                                           "InterpretStatus", "AggregateStatus", "InterpretHealth",
+                                           "InterpretDependency")}
+
+
+def _read_object(path: str | None, flag: str) -> dict | None:
+    if path is None:
+        return None
+    from karmadactl.cli.files import load
+    from karmadactl.errors import InvalidInput
+
+    objects = load([path])
+    if len(objects) != 1:
+        raise InvalidInput(f"{flag} {path}: expected one object, found {len(objects)}")
+    return objects[0].obj
+
+
+def _read_status_items(path: str | None) -> list | None:
+    """AggregatedStatusItems: one per YAML document, or one YAML/JSON list; empty file = []."""
+    if path is None:
+        return None
+    import yaml
+
+    from karmadactl.cli.files import _loader
+    from karmadactl.errors import InvalidInput
+
+    try:
+        with open(path) as f:
+            docs = [d for d in yaml.load_all(f.read(), Loader=_loader()) if d is not None]
+    except OSError as e:
+        raise InvalidInput(f"--status-file {path}: cannot read: {e.strerror}") from None
+    except yaml.YAMLError:
+        raise InvalidInput(f"--status-file {path}: not valid YAML or JSON") from None
+    items = docs[0] if len(docs) == 1 and isinstance(docs[0], list) else docs
+    if not all(isinstance(item, dict) for item in items):
+        raise InvalidInput(f"--status-file {path}: expected AggregatedStatusItems (mappings)")
+    return items
+
+
+def _load_customizations(paths: list[str]):
+    """The ResourceInterpreterCustomizations in the files (other objects, e.g. CRDs, are skipped)."""
+    from karmadactl.cli.files import load
+    from karmadactl.errors import InvalidInput
+    from karmadactl.interpreter.customization import KIND, Customization
+
+    found = [Customization.from_dict(m.obj, m.source) for m in load(paths) if m.obj.get("kind") == KIND]
+    if not found:
+        raise InvalidInput(f"-f {' '.join(paths)}: no {KIND} found")
+    return sorted(found, key=lambda c: c.name)
+
+
+def check(env: Env, customizations) -> int:
+    """Load every rule in the sandbox and check its function exists; 1 if any fails."""
+    from karmadactl.interpreter import lua
+    from karmadactl.interpreter.customization import OPERATIONS
+
+    failed = False
+    for c in customizations:
+        env.out(f"{c.name} (target {c.api_version}, Kind={c.kind}):")
+        for operation, script in c.scripts.items():
+            try:
+                lua.check(script, OPERATIONS[operation])
+                env.out(f"  {operation}: PASS")
+            except lua.InterpreterError as e:
+                failed = True
+                env.out(f"  {operation}: FAIL: {e.message}")
+    return 1 if failed else 0
+
+
+def execute(customizations, operation: str, desired: dict | None, observed: dict | None,
+            status_items: list | None, desired_replica: int | None) -> dict:
+    """Run one operation; the result keyed as Karmada's test data."""
+    from karmadactl.errors import InvalidInput, UsageError
+    from karmadactl.interpreter import resolve
+    from karmadactl.interpreter.customization import scripts_for
+
+    if operation == "Retain" and (desired is None or observed is None):
+        raise UsageError("--operation Retain needs --desired-file and --observed-file")
+    obj = desired if desired is not None else observed
+    if operation in ("InterpretStatus", "InterpretHealth") and observed is not None:
+        obj = observed
+    if obj is None:
+        raise UsageError(f"--operation {operation} needs --desired-file or --observed-file")
+    scripts = scripts_for(customizations, obj, operation)
+    if not scripts:
+        raise InvalidInput(f"no customization implements {operation} for "
+                           f"{obj.get('apiVersion')}, Kind={obj.get('kind')}")
+    script = scripts[0]
+    if operation == "InterpretReplica":
+        replica, requires = resolve.lua_get_replicas(script, obj)
+        return {"replica": replica, "requires": requires}
+    if operation == "ReviseReplica":
+        if desired_replica is None:
+            raise UsageError("--operation ReviseReplica needs --desired-replica")
+        return {"revised": resolve.lua_revise_replica(script, obj, desired_replica)}
+    if operation == "Retain":
+        return {"retained": resolve.lua_retain(script, desired, observed)}
+    if operation == "InterpretStatus":
+        return {"status": resolve.lua_reflect_status(script, obj)}
+    if operation == "AggregateStatus":
+        return {"aggregatedStatus": resolve.lua_aggregate_status(script, obj, status_items)}
+    if operation == "InterpretHealth":
+        return {"healthy": resolve.lua_interpret_health(script, obj)}
+    if operation == "InterpretDependency":
+        return {"dependencies": resolve.lua_get_dependencies(scripts, obj)}
+    from karmadactl.interpreter import lua
+
+    (components,) = lua.run(script, "GetComponents", obj)
+    return {"components": components or []}
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(help="Run a ResourceInterpreterCustomization's Lua rules on files (or --check them).")
+    def interpret(ctx: typer.Context,
+                  filename: list[str] = typer.Option(..., "-f", "--filename",
+                                                     help="ResourceInterpreterCustomization file(s)"),
+                  check_only: bool = typer.Option(False, "--check", help="Only check the rules load."),
+                  operation: Optional[str] = typer.Option(
+                      None, "--operation", help="Retain, InterpretReplica, InterpretComponent, ReviseReplica, "
+                      "InterpretStatus, AggregateStatus, InterpretHealth or InterpretDependency"),
+                  desired_file: Optional[str] = typer.Option(None, "--desired-file"),
+                  observed_file: Optional[str] = typer.Option(None, "--observed-file"),
+                  status_file: Optional[str] = typer.Option(None, "--status-file",
+                                                            help="AggregatedStatusItems (AggregateStatus)"),
+                  desired_replica: Optional[int] = typer.Option(None, "--desired-replica"),
+                  output: str = typer.Option("yaml", "-o", "--output", help="yaml or json")) -> int:
+        from karmadactl.errors import UsageError
+
+        env: Env = ctx.obj
+        if output not in ("yaml", "json"):
+            raise UsageError(f"--output {output!r}: interpret prints yaml or json")
+        customizations = _load_customizations(filename)
+        if check_only:
+            return check(env, customizations)
+        if not operation:
+            raise UsageError("--operation is required (or --check)")
+        op = _ALIASES.get(operation.lower())
+        if op is None:
+            raise UsageError(f"--operation {operation!r}: one of {', '.join(_ALIASES.values())}")
+        result = execute(customizations, op, _read_object(desired_file, "--desired-file"),
+                         _read_object(observed_file, "--observed-file"), _read_status_items(status_file),
+                         desired_replica)
+        from karmadactl.cli.output import to_json, to_yaml
+
+        env.stdout.write(to_json(result) + "\n" if output == "json" else to_yaml(result))
+        return 0

@@ -1,0 +1,127 @@
+"""`karmadactl interpret` on the example CRDs' customizations, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import run_cli
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "customizations"
+POOL = str(EXAMPLES / "replicapool-customization.yaml")
+DESIRED = str(EXAMPLES / "testdata" / "replicapool.yaml")
+OBSERVED = str(EXAMPLES / "testdata" / "replicapool-observed.yaml")
+ITEMS = str(EXAMPLES / "testdata" / "replicapool-status-items.yaml")
+
+
+def interpret(*args: str) -> dict:
+    result = run_cli("interpret", *args, "-o", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.usefixtures("home")
+class TestReplicaPool:
+    def test_interpret_replica_with_requirements(self):
+        out = interpret("-f", POOL, "--operation", "InterpretReplica", "--desired-file", DESIRED)
+        assert out == {"replica": 4, "requires": {"nodeClaim": {"nodeSelector": {"disk": "ssd"}},
+                                                  "resourceRequest": {"cpu": "250m", "memory": "256Mi"}}}
+
+    def test_revise_replica(self):
+        out = interpret("-f", POOL, "--operation", "reviseReplica", "--desired-file", DESIRED,
+                        "--desired-replica", "3")
+        assert out["revised"]["spec"]["replicas"] == 3
+        assert out["revised"]["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+
+    def test_retain_keeps_the_member_field(self):
+        out = interpret("-f", POOL, "--operation", "Retain", "--desired-file", DESIRED, "--observed-file", OBSERVED)
+        assert out["retained"]["spec"]["paused"] is True
+        assert out["retained"]["spec"]["replicas"] == 4
+
+    def test_interpret_status_and_health_read_the_observed_object(self):
+        assert interpret("-f", POOL, "--operation", "InterpretStatus", "--observed-file", OBSERVED) == {
+            "status": {"generation": 2, "observedGeneration": 2, "readyReplicas": 2, "replicas": 2,
+                       "updatedReplicas": 2}}
+        assert interpret("-f", POOL, "--operation", "InterpretHealth", "--observed-file", OBSERVED) == {
+            "healthy": True}
+
+    def test_unhealthy_when_not_all_ready(self, tmp_path):
+        observed = yaml.safe_load(Path(OBSERVED).read_text())
+        observed["status"]["readyReplicas"] = 1
+        path = tmp_path / "observed.yaml"
+        path.write_text(yaml.safe_dump(observed))
+        assert interpret("-f", POOL, "--operation", "InterpretHealth", "--observed-file", str(path)) == {
+            "healthy": False}
+
+    def test_aggregate_status_sums_the_clusters(self):
+        out = interpret("-f", POOL, "--operation", "AggregateStatus", "--desired-file", DESIRED,
+                        "--status-file", ITEMS)
+        assert out["aggregatedStatus"]["status"] == {"observedGeneration": 2, "readyReplicas": 3,
+                                                     "replicas": 4, "updatedReplicas": 4}
+
+    def test_aggregate_status_with_an_empty_status_file(self, tmp_path):
+        empty = tmp_path / "items.yaml"
+        empty.write_text("")
+        out = interpret("-f", POOL, "--operation", "AggregateStatus", "--desired-file", DESIRED,
+                        "--status-file", str(empty))
+        assert out["aggregatedStatus"]["status"]["replicas"] == 0
+
+    def test_yaml_output_by_default(self):
+        result = run_cli("interpret", "-f", POOL, "--operation", "InterpretReplica", "--desired-file", DESIRED)
+        assert result.returncode == 0, result.stderr
+        assert yaml.safe_load(result.stdout)["replica"] == 4
+
+
+@pytest.mark.usefixtures("home")
+def test_pipeline_dependencies():
+    out = interpret("-f", str(EXAMPLES / "pipeline-customization.yaml"), "--operation", "InterpretDependency",
+                    "--desired-file", str(EXAMPLES / "testdata" / "pipeline.yaml"))
+    assert out == {"dependencies": [
+        {"apiVersion": "v1", "kind": "ConfigMap", "name": "load-config", "namespace": "etl"},
+        {"apiVersion": "v1", "kind": "ConfigMap", "name": "nightly-params", "namespace": "etl"},
+        {"apiVersion": "v1", "kind": "Secret", "name": "warehouse-credentials", "namespace": "etl"},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "name": "extractor", "namespace": "etl"},
+    ]}
+
+
+@pytest.mark.usefixtures("home")
+def test_check_passes_for_the_examples_and_fails_for_a_broken_rule(tmp_path):
+    result = run_cli("interpret", "-f", str(EXAMPLES), "--check")
+    assert result.returncode == 0, result.stderr
+    assert "AggregateStatus: PASS" in result.stdout and "InterpretDependency: PASS" in result.stdout
+    broken = yaml.safe_load(Path(POOL).read_text())
+    broken["spec"]["customizations"]["healthInterpretation"]["luaScript"] = "function Healthy(o) return true end"
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(broken))
+    result = run_cli("interpret", "-f", str(path), "--check")
+    assert result.returncode == 1
+    assert "InterpretHealth: FAIL: not found function InterpretHealth" in result.stdout
+
+
+@pytest.mark.usefixtures("home")
+@pytest.mark.parametrize("script, message", [
+    ("function GetReplicas(o) return o.spec.missing.replicas end", "attempt to index a nil value"),
+    ("function GetReplicas(o) return io.open('/etc/passwd') end", "global 'io'"),
+    ("function GetReplicas(o) while true do end end", "timed out"),
+])
+def test_a_failing_script_exits_1_with_the_lua_message(tmp_path, script, message):
+    custom = yaml.safe_load(Path(POOL).read_text())
+    custom["spec"]["customizations"]["replicaResource"]["luaScript"] = script
+    path = tmp_path / "custom.yaml"
+    path.write_text(yaml.safe_dump(custom))
+    result = run_cli("interpret", "-f", str(path), "--operation", "InterpretReplica", "--desired-file", DESIRED)
+    assert result.returncode == 1
+    assert "InterpretReplica" in result.stderr and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.usefixtures("home")
+def test_usage_errors():
+    result = run_cli("interpret", "-f", POOL, "--operation", "Retain", "--desired-file", DESIRED)
+    assert result.returncode == 2 and "--observed-file" in result.stderr
+    result = run_cli("interpret", "-f", POOL, "--operation", "InterpretReplica",
+                     "--desired-file", str(EXAMPLES / "testdata" / "pipeline.yaml"))
+    assert result.returncode == 1 and "no customization implements InterpretReplica" in result.stderr

@@ -1,0 +1,279 @@
+"""Team mode: several karmadactl processes sharing one store, on SQLite and on PostgreSQL.
+
+Every test runs twice through the ``backend`` fixture: a SQLite file and a PostgreSQL database
+(tests/pg.py; those runs are skipped with the reason when no PostgreSQL server can be had).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+import uuid
+
+import pytest
+import yaml
+
+from tests.conftest import run_cli
+from tests.integration.test_watch import DIVIDED, FAST, replicas, until
+
+PROCESSES = 8
+APPLIES = 200
+SAME_OBJECT_APPLIES = 25
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request, home) -> str:
+    """An empty store's URL: a SQLite file in $KARMADA_HOME, or a PostgreSQL database."""
+    if request.param == "postgres":
+        return request.getfixturevalue("postgres_store")
+    return f"sqlite:///{home / 'team.db'}"
+
+
+def config_map(name: str, **data: str) -> dict:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "default"},
+            "data": data}
+
+
+POLICY = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
+          "metadata": {"name": "all-config", "namespace": "default"},
+          "spec": {"resourceSelectors": [{"apiVersion": "v1", "kind": "ConfigMap"}],
+                   "placement": {"clusterAffinity": {"clusterNames": ["member1"]}}}}
+
+
+# -- many processes applying (in-process, as `apply` does: store the objects, then reconcile) -----------
+
+
+def _apply(store, objs: list[dict]) -> None:
+    from karmadactl.apis.meta import now
+    from karmadactl.controllers import reconcile, templates
+
+    with store.write() as tx:
+        templates.store_objects(tx, objs)
+    reconcile.reconcile(store, now())
+
+
+def _apply_distinct(store, worker: int) -> dict:
+    for i in range(APPLIES):
+        _apply(store, [config_map(f"cm-{worker}-{i}", worker=str(worker))])
+    return {}
+
+
+def _apply_same(store, worker: int) -> dict:
+    """Apply one shared object again and again; a lost race must be a clear Conflict/AlreadyExists."""
+    from karmadactl.errors import AlreadyExists, Conflict
+
+    outcomes = {"ok": 0, "conflict": []}
+    for i in range(SAME_OBJECT_APPLIES):
+        try:
+            _apply(store, [config_map("shared", writer=str(worker), round=str(i))])
+            outcomes["ok"] += 1
+        except (Conflict, AlreadyExists) as e:
+            outcomes["conflict"].append(str(e))
+    return outcomes
+
+
+def worker(job: str, url: str, worker_id: int, barrier, results) -> None:  # noqa: ANN001
+    """One child process; reports (worker, ok, detail). Any exception, e.g. "database is locked", fails it."""
+    try:
+        from karmadactl.store import Store
+
+        barrier.wait(timeout=60)
+        store = Store.open(url)
+        try:
+            out = _apply_distinct(store, worker_id) if job == "distinct" else _apply_same(store, worker_id)
+        finally:
+            store.close()
+        results.put((worker_id, True, out))
+    except BaseException:
+        results.put((worker_id, False, traceback.format_exc()))
+
+
+def run_workers(job: str, url: str) -> list[dict]:
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(PROCESSES)
+    results = ctx.Queue()
+    procs = [ctx.Process(target=worker, args=(job, url, i, barrier, results)) for i in range(PROCESSES)]
+    for p in procs:
+        p.start()
+    try:
+        reports = [results.get(timeout=240) for _ in procs]
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.kill()
+    failures = [detail for _, ok, detail in reports if not ok]
+    assert failures == [], "\n".join(failures)
+    assert [p.exitcode for p in procs] == [0] * PROCESSES
+    return [detail for _, _, detail in sorted(reports, key=lambda r: r[0])]
+
+
+def _seed(url: str) -> None:
+    from karmadactl.store import Store
+
+    with Store.open(url) as store:
+        _apply(store, [POLICY])
+
+
+@pytest.mark.timeout(300)
+def test_eight_processes_applying_distinct_objects_store_every_one(backend):
+    from karmadactl.store import Store
+
+    _seed(backend)
+    run_workers("distinct", backend)
+    with Store.open(backend) as store:
+        with store.read() as tx:
+            names = {o["metadata"]["name"] for o in tx.list("ConfigMap", "default")}
+            bindings = {o["metadata"]["name"] for o in tx.list("ResourceBinding.work.karmada.io", "default")}
+    assert names == {f"cm-{w}-{i}" for w in range(PROCESSES) for i in range(APPLIES)}
+    assert bindings == {f"{n}-configmap" for n in names}          # the policy bound every one of them
+
+
+@pytest.mark.timeout(200)
+def test_eight_processes_applying_one_object_leave_one_of_the_writes(backend):
+    from karmadactl.store import Store
+
+    _seed(backend)
+    reports = run_workers("same", backend)
+    for r in reports:
+        assert r["ok"] + len(r["conflict"]) == SAME_OBJECT_APPLIES
+        for message in r["conflict"]:                              # lost races say so, naming the object
+            assert 'ConfigMap "default/shared"' in message and ("modified" in message or "exists" in message)
+    assert sum(r["ok"] for r in reports) >= SAME_OBJECT_APPLIES
+    with Store.open(backend) as store:
+        with store.read() as tx:
+            final = tx.get("ConfigMap", "shared", "default")
+            binding = tx.get("ResourceBinding.work.karmada.io", "shared-configmap", "default")
+    writes = {(str(w), str(i)) for w in range(PROCESSES) for i in range(SAME_OBJECT_APPLIES)}
+    assert (final["data"]["writer"], final["data"]["round"]) in writes
+    assert set(final["data"]) == {"writer", "round"}                 # one write whole, not a mix
+    assert int(final["metadata"]["resourceVersion"]) == sum(r["ok"] for r in reports)
+    assert binding is not None
+
+
+# -- the CLI end to end ------------------------------------------------------------------------------
+
+
+def cli(url: str, *args: str) -> subprocess.CompletedProcess:
+    return run_cli("--store", url, *args)
+
+
+def test_join_apply_get_through_the_cli(backend, members, tmp_path):
+    m1 = members[0]
+    joined = cli(backend, "join", m1.name, "--kubeconfig", str(m1.kubeconfig_path))
+    assert joined.returncode == 0, joined.stderr
+    ns = f"t-{uuid.uuid4().hex[:8]}"
+    path = tmp_path / "app.yaml"
+    path.write_text(yaml.safe_dump_all([
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": ns},
+         "data": {"color": "blue"}},
+        {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
+         "metadata": {"name": "settings", "namespace": ns},
+         "spec": {"resourceSelectors": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "settings"}],
+                  "placement": {"clusterAffinity": {"clusterNames": [m1.name]}}}}]))
+    applied = cli(backend, "apply", "-f", str(path))
+    assert applied.returncode == 0, applied.stderr
+    assert "configmap/settings created" in applied.stdout
+    got = cli(backend, "get", "cm", "settings", "-n", ns, "-o", "json")
+    assert got.returncode == 0, got.stderr
+    assert json.loads(got.stdout)["data"] == {"color": "blue"}
+    clusters = json.loads(cli(backend, "get", "clusters", "-o", "json").stdout)
+    assert [c["metadata"]["name"] for c in clusters["items"]] == [m1.name]
+    works = cli(backend, "get", "works", "-A")
+    assert works.returncode == 0 and "settings" in works.stdout     # pushed to the member through this store
+
+
+def test_a_password_in_the_store_url_is_never_printed(postgres_store):
+    with_password = postgres_store.replace("postgres@", "postgres:s3cr3t-pw@")   # trust auth ignores it
+    assert with_password != postgres_store
+    for args in (("init",), ("get", "clusters")):
+        result = cli(with_password, *args)
+        assert result.returncode == 0, result.stderr
+        assert "s3cr3t-pw" not in result.stdout + result.stderr
+    missing = cli(with_password.rsplit("/", 1)[0] + "/no_such_db", "get", "clusters")
+    assert missing.returncode != 0
+    assert "no_such_db" in missing.stderr and "s3cr3t-pw" not in missing.stdout + missing.stderr
+
+
+# -- HA watch ----------------------------------------------------------------------------------------
+
+
+class Watch:
+    def __init__(self, url: str, log_dir, *flags: str):
+        self.log = log_dir / f"watch-{uuid.uuid4().hex[:6]}.log"
+        self.stream = open(self.log, "w")
+        self.process = subprocess.Popen([sys.executable, "-m", "karmadactl", "--store", url, "watch", *FAST, *flags],
+                                        stdout=subprocess.DEVNULL, stderr=self.stream, env=dict(os.environ))
+
+    @property
+    def text(self) -> str:
+        return self.log.read_text()
+
+    def stop(self, sig=signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.stream.close()
+
+
+def evictions(url: str, namespace: str) -> list[dict]:
+    """EvictWorkload events stored for the namespace's bindings (the log may print before a commit)."""
+    from karmadactl.store import Store
+
+    with Store.open(url) as store:
+        with store.read() as tx:
+            return [e for e in tx.events() if e["reason"] == "EvictWorkload" and e["namespace"] == namespace]
+
+
+def test_one_watch_acts_and_a_standby_takes_over_without_evicting_twice(backend, members, tmp_path):
+    m1, m2, m3 = members
+    for m in members:
+        assert cli(backend, "join", m.name, "--kubeconfig", str(m.kubeconfig_path)).returncode == 0
+    ns = f"ha-{uuid.uuid4().hex[:8]}"
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": ns},
+                  "spec": {"replicas": 6, "selector": {"matchLabels": {"app": "web"}},
+                           "template": {"metadata": {"labels": {"app": "web"}},
+                                        "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}}
+    policy = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
+              "metadata": {"name": "web", "namespace": ns},
+              "spec": {"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}],
+                       "placement": DIVIDED}}
+    path = tmp_path / "web.yaml"
+    path.write_text(yaml.safe_dump_all([deployment, policy]))
+    applied = cli(backend, "apply", "-f", str(path))
+    assert applied.returncode == 0, applied.stderr
+    assert replicas(members, ns).get("member2")
+    first = Watch(backend, tmp_path)
+    second = None
+    try:
+        until(lambda: "acting as" in first.text)
+        second = Watch(backend, tmp_path)
+        until(lambda: "standing by" in second.text)
+        m2.fail()
+        until(lambda: evictions(backend, ns))                        # the leader evicted, and committed it
+        first.stop(signal.SIGKILL)                                    # no chance to release the lease
+        killed_at = time.monotonic()
+        until(lambda: "acting as" in second.text, timeout=15)
+        assert time.monotonic() - killed_at < 10                      # within a lease period (5 s) and a pass
+        until(lambda: (r := replicas([m1, m3], ns)) and sum(r.values()) == 6)
+        time.sleep(1.5)                                               # several passes of the new leader
+        assert "evicted" not in second.text
+        done = evictions(backend, ns)
+        assert len(done) == 1, done
+        assert "evicted from member2" in done[0]["message"]
+    finally:
+        first.stop(signal.SIGKILL)
+        if second is not None:
+            second.stop()
+        for m in members:
+            m.recover()
