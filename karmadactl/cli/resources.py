@@ -275,8 +275,11 @@ def register(app: typer.Typer) -> None:
              cluster: List[str] = typer.Option([], "--cluster", "-C", help="Only these clusters (repeatable)"),
              prune: bool = typer.Option(False, "--prune",
                                         help="Also delete managed member objects that no Work wants")) -> None:
+        from karmadactl.controllers.clusters import refresh_status
+
         env: Env = ctx.obj
         with env.store() as store:
+            refresh_status(store, only_clusters=set(cluster) or None)    # APIs of CRDs pushed since, capacity
             plans, report = run_with_progress(env, store, live_check=True, only_clusters=set(cluster) or None)
             if prune:
                 from karmadactl.controllers.clusters import prune_orphans
@@ -420,6 +423,11 @@ def offline_snapshot(manifests):
             snapshot.policies.append(PropagationPolicy.from_dict(obj, source="plan"))
         elif obj["kind"] in reconcile.OVERRIDE_KINDS and obj["apiVersion"].startswith("policy.karmada.io/"):
             snapshot.overrides.append(OverridePolicy.from_dict(obj, source="plan"))
+        elif obj["kind"] == "ResourceInterpreterCustomization":
+            from karmadactl.interpreter.customization import Customization
+
+            snapshot.customizations = sorted([*snapshot.customizations, Customization.from_dict(obj)],
+                                             key=lambda c: c.name)
         elif reconcile.is_template(obj):
             snapshot.templates.append(obj)
     return snapshot

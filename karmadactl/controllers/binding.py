@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from karmadactl.interpreter.replicas import revise_replicas
+from karmadactl.interpreter.resolve import revise_replicas
 
 WORK_API_VERSION = "work.karmada.io/v1alpha1"
 MANAGED_LABEL = "karmada.io/managed"
@@ -94,7 +94,8 @@ class Rendered:
     errors: dict[str, str] = field(default_factory=dict)          # cluster -> why its overrides failed
 
 
-def build_works(template: dict, binding: dict, overrides: Overrides | None = None) -> Rendered:
+def build_works(template: dict, binding: dict, overrides: Overrides | None = None,
+                customizations=()) -> Rendered:
     """The Works a scheduled binding asks for, one per target cluster, sorted by cluster.
 
     Per cluster: the pruned template, its replicas revised to the cluster's
@@ -125,7 +126,7 @@ def build_works(template: dict, binding: dict, overrides: Overrides | None = Non
     for target in clusters:
         manifest = json.loads(pruned)      # a fresh copy per cluster (much faster than deepcopy)
         if "replicas" in target and spec.get("replicas"):
-            manifest = revise_replicas(manifest, target["replicas"])
+            manifest = revise_replicas(manifest, target["replicas"], customizations)
             if target["name"] in completions:
                 manifest["spec"]["completions"] = completions[target["name"]]
         work_annotations = ({"clusterresourcebinding.karmada.io/name": bmeta["name"]} if is_crb else

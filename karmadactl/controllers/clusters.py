@@ -14,7 +14,7 @@ from typing import Callable
 from karmadactl.apis import meta
 from karmadactl.apis.cluster import (GROUP_KIND, TAINT_UNSCHEDULABLE, Cluster, Taint, TaintChange,
                                      apply_taint_changes)
-from karmadactl.errors import AlreadyExists, InvalidInput, NotFound, Unreachable
+from karmadactl.errors import AlreadyExists, InvalidInput, KarmadaError, NotFound, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -303,3 +303,30 @@ def prune_orphans(store, only_clusters: set[str] | None = None) -> list[str]:
             tx.add_event(kind="Cluster", name=",".join(sorted({line.split(":")[0] for line in lines})),
                          reason="Pruned", message=f"{len(lines)} orphaned managed objects handled")
     return lines
+
+
+def refresh_status(store, only_clusters: set[str] | None = None) -> dict[str, str]:
+    """Read each member's version, APIs (CRDs pushed since included) and capacity again, as the
+    cluster-status controller does; returns the clusters that could not be read."""
+    from karmadactl.members.status import collect_status
+
+    failures = {}
+    for cluster in list_clusters(store):
+        if only_clusters and cluster.name not in only_clusters:
+            continue
+        try:
+            client = client_for(store, cluster)
+            try:
+                status = collect_status(client, cluster.status, meta.now())
+            finally:
+                client.close()
+        except KarmadaError as e:
+            failures[cluster.name] = str(e)
+            continue
+        def change(current: Cluster, status=status) -> bool:
+            if current.status == status:
+                return False
+            current.status = status
+            return True
+        _mutate(store, cluster.name, change, reason="StatusRefreshed", message=f"cluster {cluster.name} status read")
+    return failures

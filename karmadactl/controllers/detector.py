@@ -14,7 +14,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING
 
-from karmadactl.interpreter.replicas import interpret_replicas
+from karmadactl.interpreter.resolve import interpret_replicas
 
 if TYPE_CHECKING:  # pragma: no cover
     from karmadactl.apis.policy import PropagationPolicy
@@ -186,7 +186,8 @@ _KEPT_SPEC = ("clusters", "gracefulEvictionTasks", "rescheduleTriggeredAt", "req
 _KEPT_META = ("uid", "resourceVersion", "creationTimestamp", "generation")
 
 
-def build_binding(obj: dict, policy: "PropagationPolicy", previous: dict | None = None) -> dict:
+def build_binding(obj: dict, policy: "PropagationPolicy", previous: dict | None = None,
+                  customizations=()) -> dict:
     """The ResourceBinding (namespaced template) or ClusterResourceBinding that `policy` makes of `obj`.
 
     What the scheduler and the other controllers wrote into `previous` (the
@@ -231,7 +232,7 @@ def build_binding(obj: dict, policy: "PropagationPolicy", previous: dict | None 
         if meta.get(source):
             resource[target] = meta[source]
 
-    replicas, requirements = interpret_replicas(obj)
+    replicas, requirements = interpret_replicas(obj, customizations)
     spec: dict = {"resource": resource}
     if replicas:
         spec["replicas"] = replicas

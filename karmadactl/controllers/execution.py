@@ -152,6 +152,7 @@ def execute(store, desired: list[dict], *, keep_bindings: set[tuple[str, str, st
     with store.read() as tx:
         stored = {_key(w): w for w in tx.list(WORK_GK)}
         clusters = {c["metadata"]["name"]: Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)}
+        customizations = load_customizations(tx)
     wanted = {_key(w): w for w in desired}
     jobs: dict[str, tuple[list[dict], list[dict]]] = {}
     for key, work in wanted.items():
@@ -185,7 +186,7 @@ def execute(store, desired: list[dict], *, keep_bindings: set[tuple[str, str, st
         except KarmadaError as e:
             return [], str(e), 0
         try:
-            return _push_cluster(client, cluster, pushes, removals, live_check, tick), None, \
+            return _push_cluster(client, cluster, pushes, removals, live_check, tick, customizations), None, \
                 sum(v for k, v in client.requests.items() if k != "GET")
         except KarmadaError as e:   # the member stopped answering: the rest waits for the next pass
             return [], str(e), sum(v for k, v in client.requests.items() if k != "GET")
@@ -210,7 +211,7 @@ def _needs_push(work: dict, previous: dict) -> bool:
 
 
 def _push_cluster(client, cluster: Cluster, pushes: list[dict], removals: list[dict], live_check: bool,
-                  tick: Callable[[], None]) -> list[Outcome]:
+                  tick: Callable[[], None], customizations=()) -> list[Outcome]:
     """Everything for one member: namespaces first, then objects in dependency order, then removals."""
     outcomes: list[Outcome] = []
     ordered = sorted(pushes, key=lambda w: _order(manifest_of(w)))
@@ -222,11 +223,11 @@ def _push_cluster(client, cluster: Cluster, pushes: list[dict], removals: list[d
         _ensure_namespace(client, ns)
     live = LiveObjects(client, cluster)
     for work in first:
-        outcomes.append(_push(client, cluster, work, live_check, live))
+        outcomes.append(_push(client, cluster, work, live_check, live, customizations))
         tick()
     live.prefetch([manifest_of(w) for w in rest])
     with ThreadPoolExecutor(max_workers=WORKERS_PER_MEMBER) as pool:
-        for outcome in pool.map(lambda w: _push(client, cluster, w, live_check, live), rest):
+        for outcome in pool.map(lambda w: _push(client, cluster, w, live_check, live, customizations), rest):
             outcomes.append(outcome)
             tick()
     for work in removals:
@@ -285,9 +286,8 @@ def plural_for(cluster: Cluster, manifest: dict) -> str:
             or kinds.of(manifest).plural)
 
 
-def _push(client, cluster: Cluster, work: dict, live_check: bool, objects: "LiveObjects") -> Outcome:
-    from karmadactl.members.client import MemberAPIError
-
+def _push(client, cluster: Cluster, work: dict, live_check: bool, objects: "LiveObjects",
+          customizations=()) -> Outcome:
     manifest = manifest_of(work)
     if work["spec"].get("suspendDispatching"):
         return Outcome(cluster.name, work, "suspended", "dispatching is suspended")
@@ -306,12 +306,13 @@ def _push(client, cluster: Cluster, work: dict, live_check: bool, objects: "Live
                            f"exists in the cluster {cluster.name} and the {CONFLICT_ANNOTATION} strategy value "
                            "is empty, Karmada will not manage this resource")
         if live is not None and live_check and not drifted(_comparable(manifest), live):
-            _attach(work, live, plural)
+            _attach(work, live, plural, customizations)
             return Outcome(cluster.name, work, "unchanged")
-        result = client.apply(_retained(manifest, live), plural, field_manager=FIELD_MANAGER, force=True)
-    except MemberAPIError as e:
+        result = client.apply(_retained(manifest, live, customizations), plural, field_manager=FIELD_MANAGER,
+                              force=True)
+    except KarmadaError as e:       # the member refused it, or a customization's script failed
         return Outcome(cluster.name, work, "failed", str(e))
-    _attach(work, result, plural)
+    _attach(work, result, plural, customizations)
     if live is None:
         action = "created"
     elif (result.get("metadata") or {}).get("resourceVersion") == live["metadata"].get("resourceVersion"):
@@ -321,7 +322,7 @@ def _push(client, cluster: Cluster, work: dict, live_check: bool, objects: "Live
     return Outcome(cluster.name, work, action)
 
 
-def _retained(manifest: dict, live: dict | None) -> dict:
+def _retained(manifest: dict, live: dict | None, customizations=()) -> dict:
     """Karmada's Retain for what server-side apply does not keep by itself (an HPA-owned replica count
     with resourcetemplate.karmada.io/retain-replicas, a Job's generated selector, ...).
 
@@ -330,9 +331,9 @@ def _retained(manifest: dict, live: dict | None) -> dict:
     """
     if live is None:
         return manifest
-    from karmadactl.interpreter import native
+    from karmadactl.interpreter import resolve
 
-    retained = native.retain(manifest, live)
+    retained = resolve.retain(manifest, live, customizations)
     retained["metadata"] = manifest["metadata"]
     for key in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
         retained["metadata"].pop(key, None)
@@ -344,9 +345,16 @@ def _comparable(manifest: dict) -> dict:
     return {k: v for k, v in manifest.items() if k != "status"}
 
 
-def _attach(work: dict, member_object: dict, plural: str) -> None:
+def load_customizations(tx) -> list:
+    """The stored ResourceInterpreterCustomizations, parsed (Lua is only loaded when one runs)."""
+    from karmadactl.interpreter.customization import GROUP_KIND, parse_all
+
+    return parse_all(tx.list(GROUP_KIND))
+
+
+def _attach(work: dict, member_object: dict, plural: str, customizations=()) -> None:
     """Record the member object's reflected status and health on the Work."""
-    from karmadactl.interpreter import native
+    from karmadactl.interpreter import resolve
 
     manifest = manifest_of(work)
     api_version = manifest["apiVersion"]
@@ -354,11 +362,23 @@ def _attach(work: dict, member_object: dict, plural: str) -> None:
     entry = {"identifier": {"ordinal": 0, "group": group, "version": version, "kind": manifest["kind"],
                             "resource": plural, "namespace": manifest["metadata"].get("namespace", ""),
                             "name": manifest["metadata"]["name"]},
-             "health": native.interpret_health(member_object)}
-    status = native.reflect_status(member_object)
+             "health": _health(member_object, customizations)}
+    try:
+        status = resolve.reflect_status(member_object, customizations)
+    except KarmadaError:
+        status = None
     if status is not None:
         entry["status"] = status
     work.setdefault("status", {})["manifestStatuses"] = [entry]
+
+
+def _health(member_object: dict, customizations) -> str:
+    from karmadactl.interpreter import resolve
+
+    try:
+        return resolve.interpret_health(member_object, customizations)
+    except KarmadaError:       # a failing health script says nothing good
+        return "Unknown"
 
 
 def _remove(client, cluster: Cluster, work: dict) -> Outcome:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from karmadactl.errors import Conflict
+from karmadactl.errors import AlreadyExists, Conflict
 
 API_VERSION = "karmadactl.io/v1alpha1"
 GROUP_KIND = "Lease.karmadactl.io"
@@ -49,7 +49,7 @@ def acquire(store, holder: str, duration: timedelta, now: datetime) -> bool:
                         leaseDurationSeconds=duration.total_seconds())
             tx.update(lease)
             return True
-    except Conflict:
+    except (Conflict, AlreadyExists):   # another watch got there first
         return False
 
 

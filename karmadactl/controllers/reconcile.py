@@ -18,6 +18,9 @@ from karmadactl.apis.override import OverridePolicy
 from karmadactl.apis.policy import PropagationPolicy
 from karmadactl.controllers import detector
 from karmadactl.controllers.binding import Overrides, build_works
+from karmadactl.errors import KarmadaError
+from karmadactl.interpreter.customization import GROUP_KIND as CUSTOMIZATION_GK
+from karmadactl.interpreter.customization import parse_all
 
 POLICY_KINDS = ("PropagationPolicy", "ClusterPropagationPolicy")
 OVERRIDE_KINDS = ("OverridePolicy", "ClusterOverridePolicy")
@@ -43,6 +46,7 @@ class Snapshot:
     clusters: list[Cluster] = field(default_factory=list)
     bindings: list[dict] = field(default_factory=list)     # current ResourceBindings / ClusterResourceBindings
     overrides: list[OverridePolicy] = field(default_factory=list)   # OverridePolicies and ClusterOverridePolicies
+    customizations: list = field(default_factory=list)    # ResourceInterpreterCustomizations (Lua), by name
 
 
 @dataclass
@@ -186,7 +190,11 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
             kept = _release(previous) if previous is not None and not attached else None
             plans.append(BindingPlan(template, None, kept, previous))
             continue
-        binding = detector.build_binding(template, policy, previous)
+        try:
+            binding = detector.build_binding(template, policy, previous, snapshot.customizations)
+        except KarmadaError as e:      # a customization's script failed: this binding waits, the rest go on
+            plans.append(BindingPlan(template, policy, previous, previous, [], f"interpreter: {e}"))
+            continue
         if previous is None:   # deterministic identity, so offline plans repeat byte for byte
             label = ("clusterresourcebinding.karmada.io/permanent-id" if key[0] == "ClusterResourceBinding"
                      else "resourcebinding.karmada.io/permanent-id")
@@ -201,13 +209,17 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
                               if c["type"] == "Scheduled"), {})
             error = "" if scheduled.get("status") == "True" else scheduled.get("message", "")
         plans.append(BindingPlan(template, policy, binding, previous, [], error))
-    _attach_dependencies(plans, previous_by_key)
+    _attach_dependencies(plans, previous_by_key, snapshot.customizations)
     overrides = Overrides(clusters={c.name: c for c in snapshot.clusters},
                           cluster_policies=[o for o in snapshot.overrides if o.is_cluster_scoped],
                           policies=[o for o in snapshot.overrides if not o.is_cluster_scoped])
     for p in plans:
         if p.binding is not None and (p.policy is not None or p.attached):
-            rendered = build_works(p.template, p.binding, overrides)
+            try:
+                rendered = build_works(p.template, p.binding, overrides, snapshot.customizations)
+            except KarmadaError as e:
+                p.error = f"interpreter: {e}"
+                continue
             p.works, p.override_changes, p.override_errors = rendered.works, rendered.changes, rendered.errors
     return plans
 
@@ -217,14 +229,14 @@ def _template_key(obj: dict) -> tuple[str, str, str, str]:
     return (obj["apiVersion"], obj["kind"], meta.get("namespace", ""), meta["name"])
 
 
-def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict) -> None:
+def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict, customizations=()) -> None:
     """propagateDeps (§4.4): what a workload references follows it to the same clusters.
 
     Each dependency's binding gets a requiredBy entry per dependent binding; a
     dependency no policy claims gets an "attached" binding of its own. Its Works
     go to the union of its own clusters and the requiredBy clusters.
     """
-    from karmadactl.interpreter.native import get_dependencies
+    from karmadactl.interpreter.resolve import get_dependencies
 
     by_template = {_template_key(p.template): p for p in plans}
     required: dict[tuple, list[dict]] = {}
@@ -233,7 +245,7 @@ def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict) -> Non
         if p.policy is None or not spec.get("propagateDeps") or p.binding["kind"] != "ResourceBinding":
             continue
         found = []
-        for dep in get_dependencies(p.template):
+        for dep in get_dependencies(p.template, customizations):
             key = (dep["apiVersion"], dep["kind"], dep.get("namespace", ""), dep.get("name", ""))
             if key in by_template and key != _template_key(p.template):
                 found.append(dep)
@@ -294,6 +306,8 @@ def load_snapshot(tx) -> Snapshot:
             continue
         if objs[0].get("kind") in POLICY_KINDS and gk.endswith("policy.karmada.io"):
             snap.policies.extend(PropagationPolicy.from_dict(o, source="store") for o in objs)
+        elif gk == CUSTOMIZATION_GK:
+            snap.customizations = parse_all(objs)
         elif objs[0].get("kind") in OVERRIDE_KINDS and gk.endswith("policy.karmada.io"):
             snap.overrides.extend(OverridePolicy.from_dict(o, source="store") for o in objs)
         elif gk == "Cluster.cluster.karmada.io":

@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
-from karmadactl.controllers.execution import (WORK_GK, LiveObjects, _attach, binding_of, cluster_of, manifest_of,
-                                              plural_for)
+from karmadactl.controllers.execution import (WORK_GK, LiveObjects, _attach, binding_of, cluster_of,
+                                              load_customizations, manifest_of, plural_for)
 from karmadactl.errors import KarmadaError
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ def refresh(store, *, clusters: set[str] | None = None) -> dict[str, str]:
     with store.read() as tx:
         works = tx.list(WORK_GK)
         members = {c["metadata"]["name"]: Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)}
+        customizations = load_customizations(tx)
     by_cluster: dict[str, list[dict]] = {}
     for work in works:
         name = cluster_of(work)
@@ -52,7 +53,7 @@ def refresh(store, *, clusters: set[str] | None = None) -> dict[str, str]:
                 plural = plural_for(cluster, manifest)
                 live = objects.get(manifest, plural)
                 if live is not None:
-                    _attach(work, live, plural)
+                    _attach(work, live, plural, customizations)
                     updated.append(work)
         except KarmadaError as e:
             return updated, str(e)
@@ -88,6 +89,7 @@ def aggregate(store, now: str = "") -> None:
     from karmadactl.interpreter import native
 
     with store.write() as tx:
+        customizations = load_customizations(tx)
         works_by_binding: dict[tuple[str, str, str], list[dict]] = {}
         for work in tx.list(WORK_GK):
             key = binding_of(work)
@@ -122,16 +124,22 @@ def aggregate(store, now: str = "") -> None:
                 if status != (binding.get("status") or {}):
                     binding["status"] = status
                     binding = tx.update(binding)
-                _aggregate_template(tx, binding, items, native)
+                _aggregate_template(tx, binding, items, customizations)
 
 
-def _aggregate_template(tx, binding: dict, items: list[dict], native) -> None:
+def _aggregate_template(tx, binding: dict, items: list[dict], customizations) -> None:
     resource = binding["spec"]["resource"]
     info = kinds.of({"apiVersion": resource["apiVersion"], "kind": resource["kind"]})
     template = tx.get(info.group_kind, resource["name"], resource.get("namespace", ""))
     if template is None:
         return
-    new_status = native.aggregate_status(template, items)
+    from karmadactl.interpreter import resolve
+
+    try:
+        new_status = resolve.aggregate_status(template, items, customizations)
+    except KarmadaError as e:
+        log.warning("aggregate status of %s: %s", resource["name"], e)
+        return
     if new_status is None or new_status == template.get("status"):
         return
     template["status"] = new_status

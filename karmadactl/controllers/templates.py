@@ -66,6 +66,10 @@ def prepare(manifests, crds_in_store: list[dict], *, keep_server_fields: bool = 
             from karmadactl.apis.override import OverridePolicy
 
             obj = OverridePolicy.from_dict(obj, source=m.source).to_dict()
+        elif kind == "ResourceInterpreterCustomization" and group == "config.karmada.io":
+            from karmadactl.interpreter.customization import Customization
+
+            Customization.from_dict(obj, source=m.source)          # validated; stored as given
         elif kind in STORED_AS_GIVEN and group.endswith("karmada.io"):
             if not isinstance(obj.get("spec"), dict):
                 raise InvalidInput(f"{m.source}: {kind} {meta['name']}: spec: required")

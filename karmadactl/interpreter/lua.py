@@ -30,7 +30,7 @@ from karmadactl.errors import KarmadaError
 TIMEOUT_SECONDS = 1.0
 MAX_MEMORY = 64 << 20
 HOOK_EVERY = 1000          # instructions between two clock checks
-TIMED_OUT = "lua script timed out (limit 1s per call)"
+TIMED_OUT = "lua script timed out"
 _DISABLED = ("collectgarbage", "dofile", "getmetatable", "load", "loadfile", "loadstring", "rawequal",
              "rawget", "rawset", "rawlen", "setmetatable", "module", "newproxy", "getfenv", "setfenv", "warn")
 
@@ -87,7 +87,7 @@ end
 """ % HOOK_EVERY
 
 
-def _check(message: str) -> str:
+def _lua_message(message: str) -> str:
     """The Lua message without lupa's traceback noise."""
     return message.split("\nstack traceback:")[0].strip()
 
@@ -129,9 +129,9 @@ class _Session:
         except MemoryError:
             raise InterpreterError("lua script exceeded its memory limit") from None
         except LuaError as e:
-            message = _check(str(e))
+            message = _lua_message(str(e))
             if TIMED_OUT in message:
-                raise InterpreterError(TIMED_OUT) from None
+                raise InterpreterError(f"{TIMED_OUT} (limit {self.timeout:g}s per call)") from None
             raise InterpreterError(message) from None
         except _KubeError as e:
             raise InterpreterError(f"kube: {e}") from None

@@ -125,3 +125,72 @@ def test_usage_errors():
     result = run_cli("interpret", "-f", POOL, "--operation", "InterpretReplica",
                      "--desired-file", str(EXAMPLES / "testdata" / "pipeline.yaml"))
     assert result.returncode == 1 and "no customization implements InterpretReplica" in result.stderr
+
+
+def test_a_customized_crd_is_divided_revised_aggregated_and_judged_by_its_lua(home, members, member_client, tmp_path):
+    """The done-when of the interpreter: a CloneSet-like CRD divided 2:1 over two sandbox members."""
+    import json as _json
+    from pathlib import Path as _Path
+
+    import yaml as _yaml
+    from kubernetes import client as k8s
+
+    examples = _Path(__file__).resolve().parents[2] / "examples" / "customizations"
+    m1, m2, _ = members
+    for m in members:
+        assert run_cli("join", m.name, "--kubeconfig", str(m.kubeconfig_path)).returncode == 0
+    ns = "pool-test"
+    pool = _yaml.safe_load((examples / "testdata" / "replicapool.yaml").read_text())
+    pool["metadata"]["namespace"] = ns
+    pool["spec"]["replicas"] = 6
+    crd_policy = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "ClusterPropagationPolicy",
+                  "metadata": {"name": "replicapool-crd"},
+                  "spec": {"resourceSelectors": [{"apiVersion": "apiextensions.k8s.io/v1",
+                                                  "kind": "CustomResourceDefinition",
+                                                  "name": "replicapools.apps.example.io"}],
+                           "placement": {"clusterAffinity": {"clusterNames": ["member1", "member2"]}}}}
+    pool_policy = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
+                   "metadata": {"name": "pool", "namespace": ns},
+                   "spec": {"resourceSelectors": [{"apiVersion": pool["apiVersion"], "kind": "ReplicaPool"}],
+                            "placement": {"clusterAffinity": {"clusterNames": ["member1", "member2"]},
+                                          "replicaScheduling": {
+                                              "replicaSchedulingType": "Divided",
+                                              "replicaDivisionPreference": "Weighted",
+                                              "weightPreference": {"staticWeightList": [
+                                                  {"targetCluster": {"clusterNames": ["member1"]}, "weight": 2},
+                                                  {"targetCluster": {"clusterNames": ["member2"]}, "weight": 1}]}}}}}
+    files = tmp_path / "pool.yaml"
+    files.write_text(_yaml.safe_dump_all([pool, crd_policy, pool_policy]))
+    result = run_cli("apply", "-f", str(examples / "replicapool-crd.yaml"), "-f",
+                     str(examples / "replicapool-customization.yaml"), "-f", str(files))
+    assert result.returncode == 0, result.stderr
+    if "member1" not in result.stdout:        # the CRD reaches the members first; the pool in the next pass
+        assert run_cli("sync").returncode == 0
+    assert run_cli("sync").returncode == 0
+    custom = {m.name: k8s.CustomObjectsApi(member_client(m)) for m in (m1, m2)}
+    group, version = pool["apiVersion"].split("/")
+    copies = {name: api.get_namespaced_custom_object(group, version, ns, "replicapools", pool["metadata"]["name"])
+              for name, api in custom.items()}
+    assert {n: c["spec"]["replicas"] for n, c in copies.items()} == {"member1": 4, "member2": 2}
+
+    binding = _json.loads(run_cli("get", "rb", "-n", ns, "-o", "json").stdout)["items"][0]
+    assert binding["spec"]["replicas"] == 6                         # GetReplicas in Lua
+    desired = tmp_path / "desired.yaml"
+    desired.write_text(_yaml.safe_dump(pool))
+    interpreted = run_cli("interpret", "-f", str(examples / "replicapool-customization.yaml"),
+                          "--operation", "InterpretReplica", "--desired-file", str(desired), "-o", "json")
+    assert interpreted.returncode == 0, interpreted.stderr
+    assert _json.loads(interpreted.stdout)["replica"] == 6
+
+    for name, api in custom.items():          # the members' controllers report
+        copy = copies[name]
+        api.patch_namespaced_custom_object_status(
+            group, version, ns, "replicapools", copy["metadata"]["name"],
+            {"status": {"replicas": copy["spec"]["replicas"], "readyReplicas": copy["spec"]["replicas"],
+                        "updatedReplicas": copy["spec"]["replicas"],
+                        "observedGeneration": copy["metadata"]["generation"]}})
+    described = run_cli("describe", "replicapool", pool["metadata"]["name"], "-n", ns)
+    assert described.returncode == 0, described.stderr
+    assert "Healthy" in described.stdout
+    template = _json.loads(run_cli("get", "replicapool", pool["metadata"]["name"], "-n", ns, "-o", "json").stdout)
+    assert template["status"]["replicas"] == 6 and template["status"]["readyReplicas"] == 6   # AggregateStatus

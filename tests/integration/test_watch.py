@@ -283,5 +283,8 @@ def test_rebalance_on_recovery_brings_replicas_back(joined, watch, ns, tmp_path)
     until(lambda: (r := replicas([m1, m3], ns)) and sum(r.values()) == 6)
     m2.recover()
     # divided afresh over all three (member2's old copy is first removed as a leftover, then sent again)
-    until(lambda: (r := replicas(joined, ns)) and len(r) == 3 and sum(r.values()) == 6)
+    try:
+        until(lambda: (r := replicas(joined, ns)) and len(r) == 3 and sum(r.values()) == 6, timeout=30)
+    except AssertionError:
+        raise AssertionError(f"{replicas(joined, ns)}\n{w.text}") from None
     assert "rescheduled afresh" in w.text
