@@ -268,8 +268,10 @@ class Watcher:
             purge_mode, grace = eviction.purge_mode_for(updated, reason)
             updated = eviction.evict(updated, cluster, reason=reason, producer=producer, now=now,
                                      purge_mode=purge_mode, grace_period_seconds=grace)
-            moved = set(filter(None, (updated["metadata"].get("annotations") or {}).get(EVICTED_FROM, "").split(",")))
-            updated["metadata"].setdefault("annotations", {})[EVICTED_FROM] = ",".join(sorted(moved | {cluster}))
+            if reason == "TaintUntolerated":     # remembered for --rebalance-on-recovery
+                annotations_now = updated["metadata"].setdefault("annotations", {})
+                moved = set(filter(None, annotations_now.get(EVICTED_FROM, "").split(",")))
+                annotations_now[EVICTED_FROM] = ",".join(sorted(moved | {cluster}))
             spent += 1
             result.evictions.append(f"{ref}@{cluster}")
             self._event(tx, meta["name"], "Warning", "EvictWorkload",
@@ -291,17 +293,22 @@ class Watcher:
                         "(new copies healthy or grace period over)",
                         kind=binding["kind"], namespace=meta.get("namespace", ""))
         updated = settled
-        if self.options.rebalance_on_recovery and result.recovered:
-            updated = self._rebalance(tx, updated, result.recovered, now, ref)
+        if self.options.rebalance_on_recovery:
+            back = {n for n in result.ready if n in clusters
+                    and not any(t.effect == "NoExecute" for t in clusters[n].taints)}
+            updated = self._rebalance(tx, updated, back, now, ref)
         return updated, spent
 
-    def _rebalance(self, tx, binding: dict, recovered: set[str], now: datetime, ref: str) -> dict:
-        """Beyond Karmada: a Divided workload moved away from a recovered cluster is divided afresh."""
+    def _rebalance(self, tx, binding: dict, ready: set[str], now: datetime, ref: str) -> dict:
+        """Beyond Karmada: a Divided workload moved away from a cluster that is ready again is divided
+        afresh, once the eviction from that cluster is settled (its old copy gone)."""
         annotations = binding["metadata"].get("annotations") or {}
         moved = set(filter(None, annotations.get(EVICTED_FROM, "").split(",")))
+        evicting = {t["fromCluster"] for t in binding["spec"].get("gracefulEvictionTasks") or []}
+        recovered = (moved & ready) - evicting
         scheduling = (binding["spec"].get("placement") or {}).get("replicaScheduling") or {}
         affinities = (binding["spec"].get("placement") or {}).get("clusterAffinities")
-        if not (moved & recovered) or (scheduling.get("replicaSchedulingType") != "Divided" and not affinities):
+        if not recovered or (scheduling.get("replicaSchedulingType") != "Divided" and not affinities):
             return binding
         updated = json.loads(json.dumps(binding))
         updated["spec"]["rescheduleTriggeredAt"] = _iso(now)
@@ -311,7 +318,7 @@ class Watcher:
         else:
             updated["metadata"]["annotations"].pop(EVICTED_FROM, None)
         self._event(tx, binding["metadata"]["name"], "Normal", "Rebalance",
-                    f"{binding['kind']} {ref} rescheduled afresh: {','.join(sorted(moved & recovered))} recovered",
+                    f"{binding['kind']} {ref} rescheduled afresh: {','.join(sorted(recovered))} recovered",
                     kind=binding["kind"], namespace=binding["metadata"].get("namespace", ""))
         return updated
 
