@@ -84,6 +84,7 @@ class Watcher:
         self._last_status: dict[str, datetime] = {}
         self._tokens = float(options.eviction_burst)
         self._tokens_at: datetime | None = None
+        self._unsaid: list[str] = []
 
     # -- the pass ---------------------------------------------------------------------------
 
@@ -95,6 +96,7 @@ class Watcher:
         if not lease.acquire(self.store, self.holder, self.options.lease_duration, now):
             return PassResult(acted=False)
         result = PassResult(acted=True)
+        self._unsaid = []            # lines of a pass that failed before committing are never said
         self._health(now, result)
         if not result.failed and result.ready:    # a cluster just failed: move its workloads first
             status.refresh(self.store, clusters=result.ready)
@@ -193,8 +195,10 @@ class Watcher:
                     if cluster.to_dict() != before.to_dict():
                         tx.update(cluster.to_dict())
                         self._note_changes(tx, before, cluster, result)
+                self._flush(committed=True)
                 break
             except Conflict:
+                self._flush(committed=False)
                 continue
         with self.store.read() as tx:
             stored = tx.get(CLUSTER_GK, name)
@@ -223,8 +227,15 @@ class Watcher:
 
     def _event(self, tx, name: str, type_: str, reason: str, message: str, kind: str = "Cluster",
                namespace: str = "") -> None:
+        """Record a decision; its log line is said once the transaction has committed (_flush)."""
         tx.add_event(kind=kind, name=name, namespace=namespace, type=type_, reason=reason, message=message)
-        self.say(message)
+        self._unsaid.append(message)
+
+    def _flush(self, committed: bool) -> None:
+        lines, self._unsaid = self._unsaid, []
+        if committed:
+            for line in lines:
+                self.say(line)
 
     # -- 3. evictions -------------------------------------------------------------------------
 
@@ -239,14 +250,19 @@ class Watcher:
         with self.store.read() as tx:
             clusters = {c["metadata"]["name"]: Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)}
         budget = self._allowance(now)
-        with self.store.write() as tx:
-            for gk in BINDING_GKS:
-                for binding in tx.list(gk):
-                    changed, spent = self._evict_binding(tx, binding, clusters, now, budget, result)
-                    budget -= spent
-                    self._tokens -= spent
-                    if changed != binding:
-                        tx.update(changed)
+        try:
+            with self.store.write() as tx:
+                for gk in BINDING_GKS:
+                    for binding in tx.list(gk):
+                        changed, spent = self._evict_binding(tx, binding, clusters, now, budget, result)
+                        budget -= spent
+                        self._tokens -= spent
+                        if changed != binding:
+                            tx.update(changed)
+        except BaseException:
+            self._flush(committed=False)
+            raise
+        self._flush(committed=True)
 
     def _evict_binding(self, tx, binding: dict, clusters: dict[str, Cluster], now: datetime, budget: int,
                        result: PassResult) -> tuple[dict, int]:
