@@ -11,7 +11,6 @@ import multiprocessing
 import os
 import signal
 import subprocess
-import sys
 import time
 import traceback
 import uuid
@@ -20,7 +19,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_cli
-from tests.integration.test_watch import DIVIDED, FAST, replicas, until
+from tests.integration.test_watch import DIVIDED, Watch, replicas, until
 
 PROCESSES = 8
 APPLIES = int(os.environ.get("KARMADACTL_TEST_APPLIES", "50"))   # per process; 200 takes ~30 s a backend
@@ -209,28 +208,6 @@ def test_a_password_in_the_store_url_is_never_printed(postgres_store):
 # -- HA watch ----------------------------------------------------------------------------------------
 
 
-class Watch:
-    def __init__(self, url: str, log_dir, *flags: str):
-        self.log = log_dir / f"watch-{uuid.uuid4().hex[:6]}.log"
-        self.stream = open(self.log, "w")
-        self.process = subprocess.Popen([sys.executable, "-m", "karmadactl", "--store", url, "watch", *FAST, *flags],
-                                        stdout=subprocess.DEVNULL, stderr=self.stream, env=dict(os.environ))
-
-    @property
-    def text(self) -> str:
-        return self.log.read_text()
-
-    def stop(self, sig=signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.stream.close()
-
-
 def evictions(url: str, namespace: str) -> list[dict]:
     """EvictWorkload events stored for the namespace's bindings (the log may print before a commit)."""
     from karmadactl.store import Store
@@ -258,11 +235,11 @@ def test_one_watch_acts_and_a_standby_takes_over_without_evicting_twice(backend,
     applied = cli(backend, "apply", "-f", str(path))
     assert applied.returncode == 0, applied.stderr
     assert replicas(members, ns).get("member2")
-    first = Watch(backend, tmp_path)
+    first = Watch(tmp_path, store=backend)
     second = None
     try:
         until(lambda: "acting as" in first.text)
-        second = Watch(backend, tmp_path)
+        second = Watch(tmp_path, store=backend)
         until(lambda: "standing by" in second.text)
         m2.fail()
         until(lambda: evictions(backend, ns))                        # the leader evicted, and committed it

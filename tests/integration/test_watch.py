@@ -27,12 +27,13 @@ FAST = ["--probe-interval", "200ms", "--failure-threshold", "600ms", "--success-
 class Watch:
     """A background `karmadactl watch`; its stderr goes to a file the test can read."""
 
-    def __init__(self, home, *flags: str):
-        self.log = home.parent / f"watch-{uuid.uuid4().hex[:6]}.log"
+    def __init__(self, log_dir, *flags: str, home=None, store: str | None = None):
+        self.log = log_dir / f"watch-{uuid.uuid4().hex[:6]}.log"
         self.stream = open(self.log, "w")
-        self.process = subprocess.Popen([sys.executable, "-m", "karmadactl", "watch", *FAST, *flags],
+        store_flag = ["--store", store] if store else []
+        self.process = subprocess.Popen([sys.executable, "-m", "karmadactl", *store_flag, "watch", *FAST, *flags],
                                         stdout=subprocess.DEVNULL, stderr=self.stream,
-                                        env={**os.environ, "KARMADA_HOME": str(home)})
+                                        env={**os.environ, **({"KARMADA_HOME": str(home)} if home else {})})
 
     @property
     def text(self) -> str:
@@ -45,6 +46,7 @@ class Watch:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait()
         self.stream.close()
 
 
@@ -53,7 +55,7 @@ def watch(home):
     started = []
 
     def start(*flags: str) -> Watch:
-        w = Watch(home, *flags)
+        w = Watch(home.parent, *flags, home=home)
         started.append(w)
         return w
 
