@@ -10,17 +10,18 @@ _karmadactl() {
   for ((i=1; i<COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "${path:+$path }$word" in
-      "apply"|"completion"|"cordon"|"delete"|"describe"|"events"|"get"|"init"|"interpret"|"join"|"override"|"plan"|"promote"|"propagate"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"sync"|"taint"|"uncordon"|"unjoin"|"version"|"watch") path="${path:+$path }$word" ;;
+      "apply"|"completion"|"cordon"|"delete"|"describe"|"events"|"export"|"get"|"init"|"interpret"|"join"|"override"|"plan"|"promote"|"propagate"|"rebalance"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"sync"|"taint"|"uncordon"|"unjoin"|"version"|"watch") path="${path:+$path }$word" ;;
     esac
   done
   case "$path" in
-    "") words="apply completion cordon delete describe events get init interpret join override plan promote propagate sandbox sync taint uncordon unjoin version watch --help --no-color --store --verbose -v" ;;
+    "") words="apply completion cordon delete describe events export get init interpret join override plan promote propagate rebalance sandbox sync taint uncordon unjoin version watch --help --no-color --store --verbose -v" ;;
     "apply") words="--dry-run --filename --help --output --recursive -R -f -o" ;;
     "completion") words="--help" ;;
     "cordon") words="--dry-run --help" ;;
     "delete") words="--filename --help --ignore-not-found --namespace --recursive -R -f -n" ;;
     "describe") words="--help --namespace -n" ;;
     "events") words="--help --namespace --output --since -n -o" ;;
+    "export") words="--help --output -o" ;;
     "get") words="--all-namespaces --clusters --help --namespace --operation-scope --output --scope --selector -A -C -l -n -o -s clusters" ;;
     "init") words="--help" ;;
     "interpret") words="--check --desired-file --desired-replica --filename --help --observed-file --operation --output --status-file -f -o" ;;
@@ -29,6 +30,7 @@ _karmadactl() {
     "plan") words="--filename --help --offline --output --recursive -R -f -o" ;;
     "promote") words="--cluster --dependencies --dry-run --help --namespace --output -C -d -n -o" ;;
     "propagate") words="--aggregated --all-clusters --cluster --cluster-selector --divided --dry-run --duplicated --dynamic-weight --help --name --namespace --output --priority --weight -C -n -o" ;;
+    "rebalance") words="--all --help --namespace -n" ;;
     "sandbox") words="down fail recover status up --help" ;;
     "sandbox down") words="--help --keep-clusters" ;;
     "sandbox fail") words="--help" ;;

@@ -8,9 +8,9 @@ function __karmadactl_path
     end
     string join ' ' $path
 end
-set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'describe' 'events' 'get' 'init' 'interpret' 'join' 'override' 'plan' 'promote' 'propagate' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'uncordon' 'unjoin' 'version' 'watch'
+set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'describe' 'events' 'export' 'get' 'init' 'interpret' 'join' 'override' 'plan' 'promote' 'propagate' 'rebalance' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'uncordon' 'unjoin' 'version' 'watch'
 complete -c karmadactl -f
-complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete describe events get init interpret join override plan promote propagate sandbox sync taint uncordon unjoin version watch"
+complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete describe events export get init interpret join override plan promote propagate rebalance sandbox sync taint uncordon unjoin version watch"
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l no-color
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l store
@@ -44,6 +44,9 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'events'" -l output -x -a 
 complete -c karmadactl -n "test (__karmadactl_path) = 'events'" -l since
 complete -c karmadactl -n "test (__karmadactl_path) = 'events'" -s n
 complete -c karmadactl -n "test (__karmadactl_path) = 'events'" -s o
+complete -c karmadactl -n "test (__karmadactl_path) = 'export'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'export'" -l output -x -a "table wide json yaml name"
+complete -c karmadactl -n "test (__karmadactl_path) = 'export'" -s o
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l all-namespaces
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l clusters
 complete -c karmadactl -n "test (__karmadactl_path) = 'get'" -l help
@@ -135,6 +138,10 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -l weight
 complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -s C
 complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -s n
 complete -c karmadactl -n "test (__karmadactl_path) = 'propagate'" -s o
+complete -c karmadactl -n "test (__karmadactl_path) = 'rebalance'" -l all
+complete -c karmadactl -n "test (__karmadactl_path) = 'rebalance'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'rebalance'" -l namespace
+complete -c karmadactl -n "test (__karmadactl_path) = 'rebalance'" -s n
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox'" -a "down fail recover status up"
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox down'" -l help

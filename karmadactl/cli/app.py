@@ -23,7 +23,8 @@ COMMANDS = {"version": "misc", "init": "misc", "join": "clusters", "unjoin": "cl
             "cordon": "clusters", "uncordon": "clusters", "taint": "clusters", "get": "get",
             "sandbox": "sandbox", "apply": "resources", "delete": "resources", "plan": "resources",
             "propagate": "resources", "sync": "resources", "override": "resources", "promote": "resources",
-            "describe": "inspect", "events": "inspect", "watch": "watch", "interpret": "interpret"}
+            "describe": "inspect", "events": "inspect", "watch": "watch",
+            "rebalance": "extras", "export": "extras", "interpret": "interpret"}
 GLOBAL_OPTIONS_WITH_VALUE = {"--store"}
 
 

@@ -309,3 +309,33 @@ def test_replicas_owned_by_a_member_autoscaler_are_retained(joined, api, ns, tmp
     apply(tmp_path, template, policy(ns))
     scaled = api(m1).apps.read_namespaced_deployment("web", ns)
     assert scaled.spec.replicas == 9 and scaled.spec.template.spec.containers[0].image == "nginx:1.28"
+
+
+def test_rebalance_divides_afresh_and_export_prints_karmada_objects(joined, api, ns, tmp_path):
+    m1, m2, m3 = joined
+    dynamic = policy(ns)
+    dynamic["spec"]["placement"] = {"clusterAffinity": {"clusterNames": ["member1", "member2"]},
+                                    "replicaScheduling": {
+                                        "replicaSchedulingType": "Divided", "replicaDivisionPreference": "Weighted",
+                                        "weightPreference": {"dynamicWeight": "AvailableReplicas"}}}
+    apply(tmp_path, deployment(ns), dynamic)
+    assert sum(replicas_in(api, m, ns) or 0 for m in (m1, m2)) == 6
+    dynamic["spec"]["placement"]["clusterAffinity"]["clusterNames"] = ["member1", "member2", "member3"]
+    apply(tmp_path, dynamic)          # a Divided workload is not moved when only the cluster set grew
+    assert replicas_in(api, m3, ns) is None
+    result = run_cli("rebalance", "deployment/web", "-n", ns)
+    assert result.returncode == 0, result.stderr
+    assert "rescheduled from scratch" in result.stdout
+    assert replicas_in(api, m3, ns)                               # divided afresh over all three
+    assert sum(replicas_in(api, m, ns) or 0 for m in joined) == 6
+    assert run_cli("rebalance").returncode == 2
+
+    exported = yaml.safe_load(run_cli("export").stdout)
+    kinds = {i["kind"] for i in exported["items"]}
+    assert {"Cluster", "PropagationPolicy", "Deployment"} <= kinds
+    assert not kinds & {"ResourceBinding", "Work"}
+    for m in joined:
+        assert m.token not in json.dumps(exported)
+    cluster = next(i for i in exported["items"] if i["kind"] == "Cluster")
+    assert "karmadactl.io/kubeconfig" not in (cluster["metadata"].get("annotations") or {})
+    assert "uid" not in cluster["metadata"]

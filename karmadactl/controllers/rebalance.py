@@ -1,0 +1,56 @@
+"""Rescheduling on demand (Karmada's WorkloadRebalancer) and export to a Karmada control plane."""
+
+from __future__ import annotations
+
+from karmadactl.apis.cluster import ANNOTATION_CONTEXT, ANNOTATION_KUBECONFIG
+
+BINDING_GKS = ("ResourceBinding.work.karmada.io", "ClusterResourceBinding.work.karmada.io")
+SERVER_METADATA = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields")
+
+
+def trigger(store, refs: list[tuple[str, str, str]] | None, now: str) -> list[str]:
+    """Set spec.rescheduleTriggeredAt on the bindings of the given templates (kind, namespace, name), or of
+    every Divided workload; the next pass divides their replicas afresh."""
+    lines = []
+    with store.write() as tx:
+        for gk in BINDING_GKS:
+            for binding in tx.list(gk):
+                resource = binding["spec"].get("resource") or {}
+                key = (resource.get("kind"), resource.get("namespace", ""), resource.get("name"))
+                scheduling = (binding["spec"].get("placement") or {}).get("replicaScheduling") or {}
+                if refs is not None and key not in refs:
+                    continue
+                if refs is None and scheduling.get("replicaSchedulingType") != "Divided":
+                    continue
+                binding["spec"]["rescheduleTriggeredAt"] = now
+                tx.update(binding)
+                tx.add_event(kind=binding["kind"], name=binding["metadata"]["name"],
+                             namespace=binding["metadata"].get("namespace", ""), reason="Rebalance",
+                             message="rescheduling from scratch was asked for")
+                lines.append(f"{binding['kind'].lower()}.work.karmada.io/{binding['metadata']['name']} "
+                             "rescheduled from scratch")
+    if refs is not None and len(lines) < len(refs):
+        lines.append(f"{len(refs) - len(lines)} of the templates have no binding yet (no policy claims them)")
+    return lines
+
+
+def exportable(tx) -> list[dict]:
+    """What a Karmada control plane would hold: Clusters (without karmadactl's credential references),
+    policies, interpreter customizations and templates; no bindings, Works or credentials."""
+    out = []
+    for gk in tx.group_kinds():
+        if gk.endswith("work.karmada.io") or gk.endswith("karmadactl.io"):
+            continue
+        for obj in tx.list(gk):
+            meta = {k: v for k, v in obj["metadata"].items() if k not in SERVER_METADATA}
+            annotations = {k: v for k, v in (meta.get("annotations") or {}).items()
+                           if k not in (ANNOTATION_KUBECONFIG, ANNOTATION_CONTEXT)}
+            if annotations:
+                meta["annotations"] = annotations
+            else:
+                meta.pop("annotations", None)
+            exported = {**obj, "metadata": meta}
+            if obj.get("kind") == "Cluster":
+                exported.pop("status", None)
+            out.append(exported)
+    return out
