@@ -23,6 +23,7 @@ from karmadactl.apis.policy import (  # the shared strict readers of policy obje
     DEFAULT_NAMESPACE,
     ClusterAffinity,
     FieldError,
+    NamedPolicy,
     ResourceSelector,
     _label_selector_problems,
     _list,
@@ -378,26 +379,16 @@ _SPEC_FIELDS = ("resourceSelectors", "overrideRules", "targetCluster", "override
 
 
 @dataclass
-class OverridePolicy:
+class OverridePolicy(NamedPolicy):
     """An OverridePolicy or, when kind says so, a ClusterOverridePolicy (namespace "")."""
 
+    CLUSTER_KIND = COP_KIND
     kind: str
     name: str
     namespace: str
     resource_selectors: list[ResourceSelector] = field(default_factory=list)   # empty: all resources
     rules: list[OverrideRule] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
-
-    @property
-    def is_cluster_scoped(self) -> bool:
-        return self.kind == COP_KIND
-
-    @property
-    def display_name(self) -> str:
-        """`OverridePolicy <ns>/<name>` or `ClusterOverridePolicy <name>`, as messages name the policy."""
-        if self.is_cluster_scoped:
-            return f"{self.kind} {self.name}"
-        return f"{self.kind} {self.namespace}/{self.name}"
 
     def match_priority(self, obj: dict) -> int:
         """Karmada's implicit priority of this policy for `obj`: 0 no match, 1 matches all (no selectors,

@@ -850,10 +850,30 @@ _SPEC_FIELDS = ("resourceSelectors", "association", "propagateDeps", "placement"
                 "suspension", "preserveResourcesOnDeletion", "schedulePriority")
 
 
+class NamedPolicy:
+    """What every policy type shares: its scope and how messages name it (`Kind ns/name`, `Kind name`)."""
+
+    kind: str
+    name: str
+    namespace: str
+    CLUSTER_KIND = ""
+
+    @property
+    def is_cluster_scoped(self) -> bool:
+        return self.kind == self.CLUSTER_KIND
+
+    @property
+    def display_name(self) -> str:
+        if self.is_cluster_scoped:
+            return f"{self.kind} {self.name}"
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
 @dataclass
-class PropagationPolicy:
+class PropagationPolicy(NamedPolicy):
     """A PropagationPolicy or, when kind says so, a ClusterPropagationPolicy (namespace "")."""
 
+    CLUSTER_KIND = CPP_KIND
     kind: str
     name: str
     namespace: str
@@ -871,17 +891,6 @@ class PropagationPolicy:
     preserve_resources_on_deletion: bool = False
     schedule_priority: dict | None = None
     metadata: dict = field(default_factory=dict)
-
-    @property
-    def is_cluster_scoped(self) -> bool:
-        return self.kind == CPP_KIND
-
-    @property
-    def display_name(self) -> str:
-        """`<Kind> <ns>/<name>` (PP) or `<Kind> <name>` (CPP), as messages name the policy."""
-        if self.is_cluster_scoped:
-            return f"{self.kind} {self.name}"
-        return f"{self.kind} {self.namespace}/{self.name}"
 
     def match_priority(self, obj: dict) -> int:
         """The best implicit priority of any of the policy's selectors for `obj` (0: no match)."""
