@@ -80,6 +80,8 @@ BUILTIN: tuple[Kind, ...] = (
        "resourceinterpretercustomizations", False, "ric"),
 )
 _BY_GROUP_KIND = {k.group_kind: k for k in BUILTIN}
+WORK = "Work.work.karmada.io"
+BINDINGS = ("ResourceBinding.work.karmada.io", "ClusterResourceBinding.work.karmada.io")
 
 
 def crd_kinds(crds: list[dict]) -> list[Kind]:

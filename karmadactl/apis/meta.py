@@ -11,9 +11,23 @@ LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
+# what an API server sets on every object; a manifest given by a user never carries it meaningfully
+SERVER_SET_METADATA = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink")
+
+
+def rfc3339(at: datetime) -> str:
+    """A time as Kubernetes writes it (RFC 3339, UTC, whole seconds)."""
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def micro_time(at: datetime) -> str:
+    """A MicroTime (with microseconds), as a Lease's renewTime."""
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def now() -> str:
-    """The current time as Kubernetes writes it (RFC 3339, UTC, seconds)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current time as Kubernetes writes it."""
+    return rfc3339(datetime.now(timezone.utc))
 
 
 def parse_time(value: str) -> datetime:

@@ -12,11 +12,10 @@ from typing import Optional
 
 import typer
 
+from karmadactl.apis import kinds
 from karmadactl.cli.env import Env
 
 RECENT_EVENTS = 10
-WORK_GK = "Work.work.karmada.io"
-BINDING_GK = {True: "ResourceBinding.work.karmada.io", False: "ClusterResourceBinding.work.karmada.io"}
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -237,7 +236,6 @@ def event_rows(events: list[dict], now: datetime, *, with_namespace: bool, wide:
 
 
 def _resolve(tx, kind: str):
-    from karmadactl.apis import kinds
     from karmadactl.controllers.templates import crds
     from karmadactl.errors import UsageError
 
@@ -250,7 +248,7 @@ def _resolve(tx, kind: str):
 def _works_of(tx, binding_key: tuple[str, str, str]) -> list[dict]:
     from karmadactl.controllers.execution import binding_of
 
-    return [w for w in tx.list(WORK_GK) if binding_of(w) == binding_key]
+    return [w for w in tx.list(kinds.WORK) if binding_of(w) == binding_key]
 
 
 def _object_events(tx, kind: str, name: str, namespace: str) -> list[dict]:
@@ -287,7 +285,7 @@ def register(app: typer.Typer) -> None:
                     plural = f"{info.plural}.{info.group}" if info.group else info.plural
                     raise NotFound(f'{plural} "{name}" not found{where}')
                 template = not info.group.endswith("karmada.io")
-                binding_key = (BINDING_GK[info.namespaced], ns, binding_name(name, info.kind))
+                binding_key = (kinds.BINDINGS[0 if info.namespaced else 1], ns, binding_name(name, info.kind))
                 members = {cluster_of(w) for w in _works_of(tx, binding_key)} if template else set()
             failures: dict[str, str] = {}
             if members:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from karmadactl.apis import meta
+from karmadactl.apis.kinds import WORK
 from karmadactl.apis.cluster import (GROUP_KIND, TAINT_UNSCHEDULABLE, Cluster, Taint, TaintChange,
                                      apply_taint_changes)
 from karmadactl.errors import AlreadyExists, InvalidInput, KarmadaError, NotFound, Unreachable
@@ -246,8 +247,8 @@ def unjoin(store, name: str, *, keep_resources: bool = False, force: bool = Fals
             raise NotFound(f'cluster "{name}" not found')
         tx.delete(GROUP_KIND, name)
         tx.delete_secret(name)
-        for work in tx.list("Work.work.karmada.io", namespace=f"karmada-es-{name}"):
-            tx.delete("Work.work.karmada.io", work["metadata"]["name"], work["metadata"]["namespace"])
+        for work in tx.list(WORK, namespace=f"karmada-es-{name}"):
+            tx.delete(WORK, work["metadata"]["name"], work["metadata"]["namespace"])
         tx.add_event(kind="Cluster", name=name, reason="Unjoined",
                      message=f"cluster {name} unjoined; {len(result.deleted)} objects deleted, "
                              f"{len(result.left_behind)} left behind")
@@ -257,7 +258,7 @@ def unjoin(store, name: str, *, keep_resources: bool = False, force: bool = Fals
 def _objects_left(store, name: str) -> list[str]:
     """What the store says was pushed to the cluster (Works in karmada-es-NAME)."""
     with store.read() as tx:
-        works = tx.list("Work.work.karmada.io", namespace=f"karmada-es-{name}")
+        works = tx.list(WORK, namespace=f"karmada-es-{name}")
     left = []
     for work in works:
         for manifest in work.get("spec", {}).get("workload", {}).get("manifests", []):

@@ -29,7 +29,7 @@ from karmadactl.errors import ExitCode, KarmadaError
 
 log = logging.getLogger(__name__)
 
-WORK_GK = "Work.work.karmada.io"
+WORK_GK = kinds.WORK
 FIELD_MANAGER = "karmadactl"
 PUSHED_HASH = "karmadactl.io/pushed-hash"
 CLUSTERS_AT_ONCE = 8        # members pushed in parallel

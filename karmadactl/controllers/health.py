@@ -27,9 +27,10 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from karmadactl.apis.cluster import TAINT_NOT_READY, TAINT_UNREACHABLE, Cluster, Taint
+from karmadactl.apis.meta import micro_time, rfc3339
 from karmadactl.members.status import conditions, ready_condition
 
 PENDING_ANNOTATION = "karmadactl.io/health-pending"
@@ -50,14 +51,8 @@ class Thresholds:
 PROBE_JITTER = timedelta(milliseconds=100)
 
 
-def timestamp(at: datetime) -> str:
-    """RFC 3339 in UTC, seconds, as Kubernetes writes times."""
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def micro_timestamp(at: datetime) -> str:
-    """With microseconds (a MicroTime), so a pending observation's threshold is timed exactly."""
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+timestamp = rfc3339            # condition and taint times: whole seconds
+micro_timestamp = micro_time  # a pending observation's start, so its threshold is timed exactly
 
 
 def _since(value: str) -> datetime:

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from karmadactl.apis.meta import micro_time
 from karmadactl.errors import AlreadyExists, Conflict
 
 API_VERSION = "karmadactl.io/v1alpha1"
 GROUP_KIND = "Lease.karmadactl.io"
 NAME = "watch"
-
-
-def _stamp(at: datetime) -> str:
-    """MicroTime, as a Kubernetes Lease's renewTime."""
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _parse(value: str) -> datetime:
@@ -35,7 +31,7 @@ def acquire(store, holder: str, duration: timedelta, now: datetime) -> bool:
             if lease is None:
                 tx.create({"apiVersion": API_VERSION, "kind": "Lease", "metadata": {"name": NAME},
                            "spec": {"holderIdentity": holder, "leaseDurationSeconds": duration.total_seconds(),
-                                    "acquireTime": _stamp(now), "renewTime": _stamp(now), "leaseTransitions": 0}})
+                                    "acquireTime": micro_time(now), "renewTime": micro_time(now), "leaseTransitions": 0}})
                 return True
             spec = lease["spec"]
             mine = spec.get("holderIdentity") == holder
@@ -44,8 +40,8 @@ def acquire(store, holder: str, duration: timedelta, now: datetime) -> bool:
                 return False
             if not mine:
                 spec["leaseTransitions"] = spec.get("leaseTransitions", 0) + 1
-                spec["acquireTime"] = _stamp(now)
-            spec.update(holderIdentity=holder, renewTime=_stamp(now),
+                spec["acquireTime"] = micro_time(now)
+            spec.update(holderIdentity=holder, renewTime=micro_time(now),
                         leaseDurationSeconds=duration.total_seconds())
             tx.update(lease)
             return True

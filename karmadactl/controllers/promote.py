@@ -12,10 +12,11 @@ from __future__ import annotations
 import copy
 
 from karmadactl.apis.kinds import Kind
+from karmadactl.apis.meta import SERVER_SET_METADATA
 from karmadactl.controllers.binding import CONFLICT_ANNOTATION
 from karmadactl.errors import AlreadyExists, NotFound
 
-SERVER_METADATA = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink",
+SERVER_METADATA = (*SERVER_SET_METADATA,
                    "ownerReferences", "finalizers", "deletionTimestamp", "deletionGracePeriodSeconds")
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from karmadactl.apis.cluster import ANNOTATION_CONTEXT, ANNOTATION_KUBECONFIG
+from karmadactl.apis.kinds import BINDINGS
+from karmadactl.apis.meta import SERVER_SET_METADATA
 
-BINDING_GKS = ("ResourceBinding.work.karmada.io", "ClusterResourceBinding.work.karmada.io")
-SERVER_METADATA = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields")
 
 
 def trigger(store, refs: list[tuple[str, str, str]] | None, now: str) -> list[str]:
@@ -13,7 +13,7 @@ def trigger(store, refs: list[tuple[str, str, str]] | None, now: str) -> list[st
     every Divided workload; the next pass divides their replicas afresh."""
     lines = []
     with store.write() as tx:
-        for gk in BINDING_GKS:
+        for gk in BINDINGS:
             for binding in tx.list(gk):
                 resource = binding["spec"].get("resource") or {}
                 key = (resource.get("kind"), resource.get("namespace", ""), resource.get("name"))
@@ -42,7 +42,7 @@ def exportable(tx) -> list[dict]:
         if gk.endswith("work.karmada.io") or gk.endswith("karmadactl.io"):
             continue
         for obj in tx.list(gk):
-            meta = {k: v for k, v in obj["metadata"].items() if k not in SERVER_METADATA}
+            meta = {k: v for k, v in obj["metadata"].items() if k not in SERVER_SET_METADATA}
             annotations = {k: v for k, v in (meta.get("annotations") or {}).items()
                            if k not in (ANNOTATION_KUBECONFIG, ANNOTATION_CONTEXT)}
             if annotations:

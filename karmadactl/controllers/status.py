@@ -21,7 +21,6 @@ from karmadactl.controllers.execution import (WORK_GK, LiveObjects, _attach, bin
 from karmadactl.errors import KarmadaError
 
 log = logging.getLogger(__name__)
-BINDING_GKS = ("ResourceBinding.work.karmada.io", "ClusterResourceBinding.work.karmada.io")
 
 
 def refresh(store, *, clusters: set[str] | None = None) -> dict[str, str]:
@@ -95,7 +94,7 @@ def aggregate(store, now: str = "") -> None:
             key = binding_of(work)
             if key:
                 works_by_binding.setdefault(key, []).append(work)
-        for gk in BINDING_GKS:
+        for gk in kinds.BINDINGS:
             for binding in tx.list(gk):
                 key = (gk, binding["metadata"].get("namespace", ""), binding["metadata"]["name"])
                 items = []

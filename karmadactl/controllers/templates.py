@@ -12,13 +12,13 @@ import uuid
 from dataclasses import dataclass
 
 from karmadactl.apis import kinds
+from karmadactl.apis.meta import SERVER_SET_METADATA
 from karmadactl.errors import InvalidInput, NotFound
 
 POLICY_KINDS = {"PropagationPolicy": "propagationpolicy.karmada.io/permanent-id",
                 "ClusterPropagationPolicy": "clusterpropagationpolicy.karmada.io/permanent-id"}
 STORED_AS_GIVEN = {"ClusterTaintPolicy", "ResourceInterpreterCustomization"}
 CRD_GK = "CustomResourceDefinition.apiextensions.k8s.io"
-SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink")
 
 
 @dataclass
@@ -51,7 +51,7 @@ def prepare(manifests, crds_in_store: list[dict], *, keep_server_fields: bool = 
             raise InvalidInput(f"{m.source}: {kind} {obj['metadata']['name']}: karmadactl derives "
                                f"{kind}s itself; apply the template and its policy instead")
         meta = obj["metadata"]
-        for key in () if keep_server_fields else SERVER_FIELDS:
+        for key in () if keep_server_fields else SERVER_SET_METADATA:
             meta.pop(key, None)
         info = kinds.of(obj, extra)
         if info.namespaced:

@@ -32,12 +32,13 @@ from typing import Callable
 
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
+from karmadactl.apis.kinds import BINDINGS
+from karmadactl.apis.meta import rfc3339
 from karmadactl.controllers import eviction, health, lease
 from karmadactl.errors import Conflict, KarmadaError
 
 log = logging.getLogger(__name__)
 
-BINDING_GKS = ("ResourceBinding.work.karmada.io", "ClusterResourceBinding.work.karmada.io")
 TAINT_POLICY_GK = "ClusterTaintPolicy.policy.karmada.io"
 UNHEALTHY_SINCE = "karmadactl.io/unhealthy-since"      # application failover timers, per cluster
 EVICTED_FROM = "karmadactl.io/evicted-from"            # clusters a binding was moved away from
@@ -100,12 +101,12 @@ class Watcher:
         self._health(now, result)
         if not result.failed and result.ready:    # a cluster just failed: move its workloads first
             status.refresh(self.store, clusters=result.ready)
-            status.aggregate(self.store, _iso(now))
+            status.aggregate(self.store, rfc3339(now))
         self._evict(now, result)
         resync = self._last_resync is None or now - self._last_resync >= self.options.resync_interval
         if resync:
             self._last_resync = now
-        _, report = reconcile.run_pass(self.store, _iso(now), live_check=resync, only_clusters=result.ready)
+        _, report = reconcile.run_pass(self.store, rfc3339(now), live_check=resync, only_clusters=result.ready)
         if report is not None:
             for o in report.outcomes:
                 if not o.ok:
@@ -161,7 +162,7 @@ class Watcher:
                 last = self._last_status.get(cluster.name)
                 if state == "Ready" and (cluster.ready != "True" or last is None
                                          or now - last >= self.options.resync_interval):
-                    fresh = collect_status(client, cluster.status, _iso(now))
+                    fresh = collect_status(client, cluster.status, rfc3339(now))
                     self._last_status[cluster.name] = now
                 return state, message, fresh
             except KarmadaError as e:
@@ -252,7 +253,7 @@ class Watcher:
         budget = self._allowance(now)
         try:
             with self.store.write() as tx:
-                for gk in BINDING_GKS:
+                for gk in BINDINGS:
                     for binding in tx.list(gk):
                         changed, spent = self._evict_binding(tx, binding, clusters, now, budget, result)
                         budget -= spent
@@ -327,7 +328,7 @@ class Watcher:
         if not recovered or (scheduling.get("replicaSchedulingType") != "Divided" and not affinities):
             return binding
         updated = json.loads(json.dumps(binding))
-        updated["spec"]["rescheduleTriggeredAt"] = _iso(now)
+        updated["spec"]["rescheduleTriggeredAt"] = rfc3339(now)
         left = moved - recovered
         if left:
             updated["metadata"]["annotations"][EVICTED_FROM] = ",".join(sorted(left))
@@ -338,6 +339,3 @@ class Watcher:
                     kind=binding["kind"], namespace=binding["metadata"].get("namespace", ""))
         return updated
 
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -12,6 +12,7 @@ import copy
 import json
 from datetime import datetime, timezone
 
+from karmadactl.apis.meta import now as meta_now
 from karmadactl.interpreter._fields import (CRONJOB, DAEMONSET, DEPLOYMENT, HPA, INGRESS, JOB,
                                             PDB, POD, PV, PVC, REPLICASET, SERVICE, STATEFULSET,
                                             as_int, generation, kind_key, spec)
@@ -40,10 +41,6 @@ def _parse_time(value) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _now_rfc3339() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- workloads: summed counters and the observedGeneration rule -----------------------------
@@ -275,6 +272,6 @@ def aggregate_status(template: dict, items: list[dict], *, now: str | None = Non
     if key in _WORKLOADS:
         return _aggregate_workload(template, items)
     if key == JOB:
-        return _aggregate_job(template, items, now or _now_rfc3339())
+        return _aggregate_job(template, items, now or meta_now())
     aggregate = _SIMPLE.get(key)
     return aggregate(template, items) if aggregate else None

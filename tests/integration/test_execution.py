@@ -251,7 +251,9 @@ def test_promote_adopts_a_running_object_in_place(joined, api, ns, tmp_path):
     assert api(m2).core.read_namespaced_config_map("settings", ns).metadata.labels["karmada.io/managed"] == "true"
     assert replicas_in(api, m1, ns) is None
     template = json.loads(run_cli("get", "deploy", "web", "-n", ns, "-o", "json").stdout)
-    assert "uid" in template["metadata"] and "status" not in template or template["status"]
+    assert template["metadata"]["uid"] != uid                    # the store's own template, not the member's object
+    assert template["metadata"]["annotations"]["work.karmada.io/conflict-resolution"] == "overwrite"
+    assert "managedFields" not in template["metadata"]
     again = run_cli("promote", "deployment", "web", "-n", ns, "-C", "member2")
     assert again.returncode == 1 and "already" in again.stderr
     missing = run_cli("promote", "deployment", "ghost", "-n", ns, "-C", "member2")
