@@ -272,19 +272,54 @@ class FieldSelectorRequirement:
         return []
 
     def matches(self, cluster: "Cluster") -> bool:
+        """Karmada's field matcher (pkg/util/selector.go, ClusterMatches and matchZones).
+
+        `zone` looks at spec.zones: In when ANY of the cluster's zones is listed, NotIn when
+        none is, Exists / DoesNotExist on whether it has zones at all. `provider` and `region`
+        are matched as label requirements over the cluster's non-empty fields; a requirement
+        Kubernetes would refuse to build (In without values, a value that is not a label value,
+        Gt with a non-integer) matches nothing, as Karmada's conversion error does.
+        """
         if self.key == "zone":
-            zones = list(cluster.zones or [])
-            if self.operator == "In":      # every zone of the cluster must be listed
-                return bool(zones) and all(z in self.values for z in zones)
-            if self.operator == "NotIn":   # no zone of the cluster may be listed
-                return not any(z in self.values for z in zones)
-            return False
-        if not self.values or self.operator not in FIELD_SELECTOR_OPERATORS:
-            return False                   # Karmada cannot build this selector: nothing matches
-        value = {"provider": cluster.provider, "region": cluster.region}.get(self.key, "")
-        if self.operator == "In":
-            return bool(value) and value in self.values
-        return not value or value not in self.values
+            return zones_match(self.operator, self.values, cluster.zones or [])
+        fields = {k: v for k, v in (("provider", cluster.provider), ("region", cluster.region)) if v}
+        requirement = _field_requirement(self.key, self.operator, self.values)
+        return requirement is not None and requirement.matches(fields)
+
+
+def zones_match(operator: str, values, zones) -> bool:
+    """matchZones: a cluster with several zones is matched on any overlap with `values`."""
+    listed = set(values)
+    if operator == "In":
+        return any(zone in listed for zone in zones)
+    if operator == "NotIn":
+        return not any(zone in listed for zone in zones)
+    if operator == "Exists":
+        return bool(zones)
+    if operator == "DoesNotExist":
+        return not zones
+    return False
+
+
+_REQUIREMENT_OPS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!", "Gt": "gt", "Lt": "lt"}
+
+
+def _field_requirement(key: str, operator: str, values: tuple[str, ...]):
+    """A labels.Requirement as Kubernetes' NewRequirement builds it, or None where it refuses."""
+    from karmadactl.apis.labels import Requirement
+
+    op = _REQUIREMENT_OPS.get(operator)
+    if op is None:
+        return None
+    if op in ("in", "notin") and not values:
+        return None
+    if op in ("exists", "!") and values:
+        return None
+    if op in ("gt", "lt") and (len(values) != 1 or not values[0].lstrip("-").isdigit()):
+        return None
+    if op not in ("gt", "lt") and not all(_LABEL_VALUE.match(v) for v in values):
+        return None
+    return Requirement(key, op, tuple(values))
 
 
 _AFFINITY_FIELDS = ("labelSelector", "fieldSelector", "clusterNames", "exclude")

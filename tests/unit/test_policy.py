@@ -624,9 +624,12 @@ def fs(key, op, *values) -> dict:
     (fs("provider", "NotIn", "aws"), cluster(provider="aws"), False),
     (fs("region", "In", "eu-west-1"), cluster(region="eu-west-1"), True),
     (fs("region", "NotIn", "eu-west-1"), cluster(region="us-east-1"), True),
+    # Karmada pkg/util/selector.go (ClusterMatches -> matchZones): `zone` is matched against
+    # spec.zones; In when ANY zone of the cluster is listed, NotIn when none is.
     (fs("zone", "In", "z1", "z2"), cluster(zones=["z1"]), True),
     (fs("zone", "In", "z1", "z2"), cluster(zones=["z1", "z2"]), True),
-    (fs("zone", "In", "z1"), cluster(zones=["z1", "z3"]), False),              # every zone must be listed
+    (fs("zone", "In", "z1"), cluster(zones=["z1", "z3"]), True),               # one listed zone is enough
+    (fs("zone", "In", "z9"), cluster(zones=["z1", "z3"]), False),
     (fs("zone", "In", "z1"), cluster(zones=[]), False),
     (fs("zone", "NotIn", "z1"), cluster(zones=["z2", "z3"]), True),
     (fs("zone", "NotIn", "z1"), cluster(zones=["z2", "z1"]), False),           # any overlap fails NotIn
@@ -636,6 +639,47 @@ def fs(key, op, *values) -> dict:
 ])
 def test_cluster_affinity_matches(aff, member, expected):
     assert affinity(**aff).matches(member) is expected
+
+
+# Karmada pkg/util/selector.go (matchZones): Exists / DoesNotExist say whether the cluster has zones;
+# provider and region are label requirements built by pkg/util/lifted/nodeaffinity.go
+# (NodeSelectorRequirementsAsSelector): a requirement Kubernetes refuses to build matches nothing.
+@pytest.mark.parametrize("requirement, member, expected", [
+    (("zone", "Exists", ()), cluster(zones=["z1"]), True),
+    (("zone", "Exists", ()), cluster(zones=[]), False),
+    (("zone", "DoesNotExist", ()), cluster(zones=[]), True),
+    (("zone", "DoesNotExist", ()), cluster(zones=["z1", "z2"]), False),
+    (("zone", "Gt", ("1",)), cluster(zones=["2"]), False),                     # other operators: never
+    (("provider", "Exists", ()), cluster(provider="aws"), True),
+    (("provider", "Exists", ()), cluster(provider=""), False),
+    (("region", "DoesNotExist", ()), cluster(region=""), True),
+    (("provider", "In", ()), cluster(provider="aws"), False),                  # In without values
+    (("provider", "NotIn", ()), cluster(provider=""), False),
+    (("provider", "In", ("not a label value",)), cluster(provider="not a label value"), False),
+    (("provider", "Exists", ("aws",)), cluster(provider="aws"), False),        # Exists with values
+    (("region", "NotIn", ("eu",)), cluster(region=""), True),                  # absent field matches NotIn
+])
+def test_field_selector_operators_beyond_admission(requirement, member, expected):
+    assert FieldSelectorRequirement(*requirement).matches(member) is expected
+
+
+def test_zone_selector_serves_static_weights_and_override_targets():
+    """The one matcher decides scheduling affinity, staticWeightList and overrides' targetCluster alike
+    (Karmada pkg/scheduler/core/division_algorithm.go getStaticWeightInfoList and
+    pkg/util/overridemanager/overridemanager.go both call util.ClusterMatches)."""
+    from karmadactl.apis.override import OverrideRule
+    from karmadactl.scheduler.assign import static_weights
+    from karmadactl.scheduler.types import Candidate
+
+    multi_zone = cluster("m1", zones=["eu-1a", "eu-1b"])
+    other = cluster("m2", zones=["us-1a"])
+    target = affinity(**fs("zone", "In", "eu-1b"))
+    from karmadactl.apis.policy import StaticWeight
+    rule = StaticWeight(target, 3)
+    weights = static_weights([rule], [Candidate(multi_zone), Candidate(other)])
+    assert weights == {"m1": 3}
+    override = OverrideRule(target_cluster=target)
+    assert override.applies_to(multi_zone) and not override.applies_to(other)
 
 
 def test_field_selector_requirements_are_anded():
