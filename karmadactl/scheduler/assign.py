@@ -56,6 +56,10 @@ def not_enough(available: int) -> ScheduleError:
     return ScheduleError("Unschedulable", f"Clusters available replicas {available} are not enough to schedule.")
 
 
+# What Karmada's tiered assignment says when the tiers together fall short: no number.
+OVERFLOW_NOT_ENOUGH = "Clusters available replicas are not enough to schedule."
+
+
 def assign(request: ScheduleRequest, candidates: list[Candidate]) -> list[TargetCluster]:
     """Replicas per cluster for the selected candidates (given in the global order).
 
@@ -85,17 +89,15 @@ def _assign_tiers(strategy: Strategy, request: ScheduleRequest, candidates: list
     """Fill the primary clusters first, then each overflow tier with what is left."""
     result: list[TargetCluster] = []
     remaining = request.replicas
-    capacity = 0
     for order in sorted({c.overflow_order for c in candidates}):
         tier = [c for c in candidates if c.overflow_order == order]
         tier_capacity = sum(max(0, c.available) for c in tier)
-        capacity += tier_capacity
         take = min(remaining, tier_capacity)
         if take > 0:
             result.extend(_divide(strategy, request, tier, take))
             remaining -= take
     if remaining > 0:
-        raise not_enough(capacity)
+        raise ScheduleError("Unschedulable", OVERFLOW_NOT_ENOUGH)
     return sorted(result, key=lambda tc: tc.name)
 
 

@@ -368,9 +368,13 @@ def test_overflow_tiers_return_to_primary_when_it_has_room_again():
 
 
 def test_overflow_tiers_short_of_capacity_is_unschedulable():
+    # Karmada pkg/scheduler/core/common.go (the tiered assignment): when replicas remain after the
+    # last tier, UnschedulableError "Clusters available replicas are not enough to schedule.", no number.
     cands = candidates({"a": 2, "b": 3}, overflow={"b": 2})
-    with pytest.raises(ScheduleError, match="Clusters available replicas 5 are not enough to schedule."):
+    with pytest.raises(ScheduleError) as err:
         assign(request(AGGREGATED, 6), cands)
+    assert (err.value.reason, err.value.message) == (
+        "Unschedulable", "Clusters available replicas are not enough to schedule.")
 
 
 # -- assign: properties ----------------------------------------------------------------------
