@@ -31,50 +31,81 @@ class Applied:
         return f"{kinds.of(self.obj).resource}/{self.obj['metadata']['name']}"
 
 
-def prepare(manifests, crds_in_store: list[dict], *, keep_server_fields: bool = False) -> list[dict]:
+def prepare(manifests, crds_in_store: list[dict], *, keep_server_fields: bool = False,
+            validate: str = "strict", warn=None) -> list[dict]:
     """Validate every manifest and return the objects to store (namespaces defaulted).
 
+    Every problem of every manifest is collected and raised as one InvalidInput, one
+    line each: "FILE (document N): Kind name: field.path: problem". With
+    validate="warn", unknown fields go to `warn(line)` instead; "ignore" skips the
+    schemas (names, sizes and Karmada's own checks still apply).
     Server-set metadata (uid, resourceVersion, ...) is dropped, as the store sets
     its own, unless kept for an offline plan (a template's uid orders Webster's ties).
     """
+    from karmadactl.apis.validation import Validator
+
     crds = crds_in_store + [m.obj for m in manifests if m.obj.get("kind") == "CustomResourceDefinition"]
     extra = kinds.crd_kinds(crds)
-    out = []
+    validator = Validator(crds, validate)
+    out, errors = [], []
     for m in manifests:
-        obj = copy.deepcopy(m.obj)
-        group = obj["apiVersion"].rpartition("/")[0]
-        kind = obj["kind"]
-        if group == "cluster.karmada.io":
-            raise InvalidInput(f"{m.source}: {kind} {obj['metadata']['name']}: clusters are registered with "
-                               "`karmadactl join`, not applied")
-        if group == "work.karmada.io":
-            raise InvalidInput(f"{m.source}: {kind} {obj['metadata']['name']}: karmadactl derives "
-                               f"{kind}s itself; apply the template and its policy instead")
-        meta = obj["metadata"]
-        for key in () if keep_server_fields else SERVER_SET_METADATA:
-            meta.pop(key, None)
-        info = kinds.of(obj, extra)
-        if info.namespaced:
-            meta["namespace"] = meta.get("namespace") or "default"
-        else:
-            meta.pop("namespace", None)
-        if kind in POLICY_KINDS and group == "policy.karmada.io":
-            from karmadactl.apis.policy import PropagationPolicy
-
-            obj = PropagationPolicy.from_dict(obj, source=m.source).to_dict()
-        elif kind in ("OverridePolicy", "ClusterOverridePolicy") and group == "policy.karmada.io":
-            from karmadactl.apis.override import OverridePolicy
-
-            obj = OverridePolicy.from_dict(obj, source=m.source).to_dict()
-        elif kind == "ResourceInterpreterCustomization" and group == "config.karmada.io":
-            from karmadactl.interpreter.customization import Customization
-
-            Customization.from_dict(obj, source=m.source)          # validated; stored as given
-        elif kind in STORED_AS_GIVEN and group.endswith("karmada.io"):
-            if not isinstance(obj.get("spec"), dict):
-                raise InvalidInput(f"{m.source}: {kind} {meta['name']}: spec: required")
-        out.append(obj)
+        who = f"{m.source}: {m.obj.get('kind')} {_name_of(m.obj)}"
+        problems, warnings = validator.check(m.obj, kinds.of(m.obj, extra).namespaced)
+        for p in warnings:
+            if warn is not None:
+                warn(f"warning: {who}: {p.path}: {p.message}")
+        if problems:
+            errors += [f"{who}: {p.path}: {p.message}" if p.path else f"{who}: {p.message}" for p in problems]
+            continue
+        try:
+            out.append(_prepared(m, extra, keep_server_fields))
+        except InvalidInput as e:
+            errors.append(str(e))
+    if errors:
+        raise InvalidInput("\n".join(errors))
     return out
+
+
+def _name_of(obj: dict) -> str:
+    name = (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), dict) else None
+    return name if isinstance(name, str) and name else "<no name>"
+
+
+def _prepared(m, extra, keep_server_fields: bool) -> dict:
+    """One valid manifest as it is stored: server fields dropped, namespace defaulted, policies defaulted."""
+    obj = copy.deepcopy(m.obj)
+    group = obj["apiVersion"].rpartition("/")[0]
+    kind = obj["kind"]
+    if group == "cluster.karmada.io":
+        raise InvalidInput(f"{m.source}: {kind} {obj['metadata']['name']}: clusters are registered with "
+                           "`karmadactl join`, not applied")
+    if group == "work.karmada.io":
+        raise InvalidInput(f"{m.source}: {kind} {obj['metadata']['name']}: karmadactl derives "
+                           f"{kind}s itself; apply the template and its policy instead")
+    meta = obj["metadata"]
+    for key in () if keep_server_fields else SERVER_SET_METADATA:
+        meta.pop(key, None)
+    info = kinds.of(obj, extra)
+    if info.namespaced:
+        meta["namespace"] = meta.get("namespace") or "default"
+    else:
+        meta.pop("namespace", None)
+    if kind in POLICY_KINDS and group == "policy.karmada.io":
+        from karmadactl.apis.policy import PropagationPolicy
+
+        obj = PropagationPolicy.from_dict(obj, source=m.source).to_dict()
+    elif kind in ("OverridePolicy", "ClusterOverridePolicy") and group == "policy.karmada.io":
+        from karmadactl.apis.override import OverridePolicy
+
+        obj = OverridePolicy.from_dict(obj, source=m.source).to_dict()
+    elif kind == "ResourceInterpreterCustomization" and group == "config.karmada.io":
+        from karmadactl.interpreter.customization import Customization
+
+        Customization.from_dict(obj, source=m.source)          # validated; stored as given
+    elif kind in STORED_AS_GIVEN and group.endswith("karmada.io"):
+        if not isinstance(obj.get("spec"), dict):
+            raise InvalidInput(f"{m.source}: {kind} {meta['name']}: spec: required")
+    return obj
 
 
 def _key(obj: dict) -> tuple[str, str, str]:
