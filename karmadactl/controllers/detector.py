@@ -147,12 +147,32 @@ def select_policy(obj: dict, policies: list["PropagationPolicy"],
         claimed = (claimed_by[0], "" if claimed_by[0] == CPP_KIND else claimed_by[1], claimed_by[2])
         for policy, _ in matched:
             if _identity(policy) == claimed:
-                return policy
+                preemptors = [(p, i) for p, i in matched if p is not policy and can_preempt(p, policy)]
+                return _best(preemptors) or policy
+    return _best(matched)
+
+
+def _best(matched: list[tuple["PropagationPolicy", int]]) -> "PropagationPolicy | None":
     for cluster_scoped in (False, True):
         candidates = [(p, i) for p, i in matched if _is_cluster_policy(p) == cluster_scoped]
         if candidates:
             return min(candidates, key=lambda pi: (-pi[0].priority, -pi[1], pi[0].name))[0]
     return None
+
+
+def can_preempt(policy: "PropagationPolicy", claimant: "PropagationPolicy") -> bool:
+    """Whether `policy` takes a template `claimant` claimed (Karmada's pkg/detector/preemption.go).
+
+    Only a policy with `preemption: Always` preempts: a PropagationPolicy takes from a
+    PropagationPolicy of strictly lower priority and from any ClusterPropagationPolicy whatever
+    its priority; a ClusterPropagationPolicy takes only from a ClusterPropagationPolicy of
+    strictly lower priority, never from a PropagationPolicy.
+    """
+    if policy.preemption != "Always":
+        return False
+    if _is_cluster_policy(policy):
+        return _is_cluster_policy(claimant) and policy.priority > claimant.priority
+    return _is_cluster_policy(claimant) or policy.priority > claimant.priority
 
 
 def claimed_policy(obj: dict) -> tuple[str, str, str] | None:
@@ -163,6 +183,97 @@ def claimed_policy(obj: dict) -> tuple[str, str, str] | None:
     if annotations.get(CPP_NAME):
         return CPP_KIND, "", annotations[CPP_NAME]
     return None
+
+
+# -- what a claim waits for ------------------------------------------------------------------
+
+WAITING_FOR_OVERRIDES = "waiting for dependent overrides"
+
+
+def missing_dependent_overrides(policy: "PropagationPolicy", overrides) -> list[str]:
+    """The spec.dependentOverrides of `policy` that do not exist (Karmada's
+    pkg/util/helper/policy.go IsDependentOverridesPresent): OverridePolicies of the policy's
+    namespace for a PropagationPolicy, ClusterOverridePolicies for a ClusterPropagationPolicy."""
+    cluster = _is_cluster_policy(policy)
+    present = {o.name for o in overrides
+               if o.is_cluster_scoped == cluster and (cluster or o.namespace == policy.namespace)}
+    kind = "ClusterOverridePolicy" if cluster else "OverridePolicy"
+    where = "" if cluster else f"{policy.namespace}/"
+    return [f"{kind} {where}{name}" for name in policy.dependent_overrides if name not in present]
+
+
+PRIORITY_CLASS = ("scheduling.k8s.io/v1", "PriorityClass")
+
+
+def priority_classes(templates) -> dict[str, int]:
+    """PriorityClass name -> value, of the PriorityClasses stored as templates."""
+    out = {}
+    for obj in templates:
+        if (obj.get("apiVersion"), obj.get("kind")) == PRIORITY_CLASS and isinstance(obj.get("value"), int):
+            out[_meta(obj).get("name") or ""] = obj["value"]
+    return out
+
+
+class ClaimWaits(Exception):
+    """The claiming policy cannot be applied yet; the template waits (its binding is not touched)."""
+
+
+def schedule_priority(policy: "PropagationPolicy", classes: dict[str, int]) -> int | None:
+    """The binding's spec.schedulePriority.priority (Karmada's pkg/detector/detector.go
+    BuildResourceBinding): the value of the KubePriorityClass the policy names; None without
+    schedulePriority. A missing PriorityClass fails the build, as the Get does in Karmada."""
+    if not policy.schedule_priority:
+        return None
+    name = policy.schedule_priority.get("priorityClassName") or ""
+    if name not in classes:
+        raise ClaimWaits(f'priorityclasses.scheduling.k8s.io "{name}" not found')
+    return classes[name]
+
+
+DEFAULT_SCHEDULER = "default-scheduler"
+
+
+def scheduled_elsewhere(binding: dict) -> str:
+    """The scheduler a binding is left to, or "" when it is karmadactl's (Karmada's
+    default-scheduler; an empty schedulerName counts as that, pkg/scheduler/event_handler.go
+    schedulerNameFilter)."""
+    name = ((binding or {}).get("spec") or {}).get("schedulerName") or DEFAULT_SCHEDULER
+    return "" if name == DEFAULT_SCHEDULER else name
+
+
+def left_to_scheduler_message(name: str) -> str:
+    return f'left to scheduler "{name}": karmadactl schedules only for {DEFAULT_SCHEDULER}'
+
+
+# activationPreference: Lazy. Karmada re-applies such a policy to a template only on a template
+# event that changes more than status, resourceVersion, managedFields, generation and Karmada's own
+# (".karmada.io") labels and annotations (pkg/util/eventfilter/eventfilter.go, pkg/detector/detector.go).
+# karmadactl keeps a digest of what counts in the binding, so the next pass can tell.
+TEMPLATE_DIGEST = "karmadactl.io/template-digest"
+_IGNORED_META = ("resourceVersion", "managedFields", "generation")
+
+
+def template_digest(obj: dict) -> str:
+    import hashlib
+    import json
+
+    meta = {k: v for k, v in _meta(obj).items() if k not in _IGNORED_META}
+    for key in ("labels", "annotations"):
+        values = meta.get(key) or {}
+        meta[key] = {k: v for k, v in values.items() if ".karmada.io" not in k or k == SKIP_AUTO_PROPAGATION}
+    body = {**{k: v for k, v in obj.items() if k != "status"}, "metadata": meta}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def lazy_deferred(obj: dict, policy: "PropagationPolicy", previous: dict | None) -> bool:
+    """Whether the pass keeps `previous` as it is: the policy is Lazy, already claims the template
+    through this binding, and the template has not changed since the binding was built."""
+    if policy.activation_preference != "Lazy" or previous is None:
+        return False
+    if claimed_policy(previous) != (policy.kind, policy.namespace, policy.name):
+        return False
+    recorded = (_meta(previous).get("annotations") or {}).get(TEMPLATE_DIGEST)
+    return recorded is None or recorded == template_digest(obj)
 
 
 # -- the binding ----------------------------------------------------------------------------
@@ -187,7 +298,7 @@ _KEPT_META = ("uid", "resourceVersion", "creationTimestamp", "generation")
 
 
 def build_binding(obj: dict, policy: "PropagationPolicy", previous: dict | None = None,
-                  customizations=()) -> dict:
+                  customizations=(), priority: int | None = None) -> dict:
     """The ResourceBinding (namespaced template) or ClusterResourceBinding that `policy` makes of `obj`.
 
     What the scheduler and the other controllers wrote into `previous` (the
@@ -209,6 +320,9 @@ def build_binding(obj: dict, policy: "PropagationPolicy", previous: dict | None 
     annotations = {k: v for k, v in (old_meta.get("annotations") or {}).items()
                    if k not in CLAIM_ANNOTATIONS}
     annotations.update(claim_annotations)
+    annotations.pop(TEMPLATE_DIGEST, None)
+    if policy.activation_preference == "Lazy":
+        annotations[TEMPLATE_DIGEST] = template_digest(obj)
 
     metadata: dict = {"name": binding_name(meta.get("name") or "", kind)}
     if namespace:
@@ -247,6 +361,8 @@ def build_binding(obj: dict, policy: "PropagationPolicy", previous: dict | None 
         spec["suspension"] = copy.deepcopy(policy.suspension)
     spec["preserveResourcesOnDeletion"] = bool(policy.preserve_resources_on_deletion)
     spec["schedulerName"] = policy.scheduler_name
+    if priority is not None:
+        spec["schedulePriority"] = {"priority": priority}
     for key in _KEPT_SPEC:
         if old_spec.get(key) is not None:
             spec[key] = copy.deepcopy(old_spec[key])

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import Cluster
 from karmadactl.apis.override import OverridePolicy
-from karmadactl.apis.policy import PropagationPolicy
+from karmadactl.apis.policy import Placement, PropagationPolicy
 from karmadactl.controllers import detector
 from karmadactl.controllers.binding import Overrides, build_works
 from karmadactl.errors import KarmadaError
@@ -128,15 +128,17 @@ def needs_schedule(binding: dict, previous: dict | None, cluster_names: set[str]
 
 
 def schedule_binding(binding: dict, clusters: list[Cluster], policy: PropagationPolicy, now: str,
-                     fresh: bool = False, memo: dict | None = None) -> str:
-    """Run the scheduler for one binding and write the result into it; returns the error, if any."""
+                     fresh: bool = False, memo: dict | None = None, placement=None) -> str:
+    """Run the scheduler for one binding and write the result into it; returns the error, if any.
+
+    `placement` is the policy's unless given (a Lazy policy's binding keeps the placement it had)."""
     from karmadactl.scheduler import ScheduleError, ScheduleRequest, TargetCluster, schedule
 
     spec = binding["spec"]
     status = binding.setdefault("status", {})
     resource = spec["resource"]
     request = ScheduleRequest(
-        placement=policy.placement, replicas=spec.get("replicas") or 0,
+        placement=placement or policy.placement, replicas=spec.get("replicas") or 0,
         replica_requirements=spec.get("replicaRequirements"), uid=resource.get("uid", ""),
         api_version=resource["apiVersion"], kind=resource["kind"],
         previous=[TargetCluster(c["name"], c.get("replicas")) for c in spec.get("clusters") or []],
@@ -174,7 +176,9 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
     cluster_names = {c.name for c in snapshot.clusters}
     memo: dict = {}      # filter results shared by bindings of the same policy
     plans = []
-    for template in sorted(snapshot.templates, key=_template_order):
+    classes = detector.priority_classes(snapshot.templates)
+    claims = []
+    for template in snapshot.templates:
         if not detector.propagatable(template):
             continue
         meta = template["metadata"]
@@ -183,6 +187,11 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
         previous = previous_by_key.get(key)
         policy = detector.select_policy(template, snapshot.policies,
                                         detector.claimed_policy(previous) if previous else None)
+        claims.append((_queue_order(template, policy, previous, classes), template, key, previous, policy))
+    # Karmada's scheduling queue: higher spec.schedulePriority first, then (for karmadactl, whose
+    # pass sees every binding at once) the template order
+    claims.sort(key=lambda claim: claim[0])
+    for _, template, key, previous, policy in claims:
         if policy is None:
             # an attached binding (a dependency's) goes unless _attach_dependencies finds it still needed
             attached = previous is not None and previous["spec"].get("requiredBy") \
@@ -190,8 +199,20 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
             kept = _release(previous) if previous is not None and not attached else None
             plans.append(BindingPlan(template, None, kept, previous))
             continue
+        waiting = _waiting_for(template, policy, previous, snapshot, classes)
+        if waiting:        # Karmada's detector retries later; the binding, if any, stays as it is
+            plans.append(BindingPlan(template, policy, previous, previous, [], waiting))
+            continue
+        placement = policy.placement
         try:
-            binding = detector.build_binding(template, policy, previous, snapshot.customizations)
+            if detector.lazy_deferred(template, policy, previous):
+                binding = json.loads(json.dumps(previous))
+                binding["metadata"].setdefault("annotations", {}).setdefault(
+                    detector.TEMPLATE_DIGEST, detector.template_digest(template))
+                placement = Placement.from_dict(binding["spec"].get("placement"), validate=False)
+            else:
+                binding = detector.build_binding(template, policy, previous, snapshot.customizations,
+                                                 detector.schedule_priority(policy, classes))
         except KarmadaError as e:      # a customization's script failed: this binding waits, the rest go on
             plans.append(BindingPlan(template, policy, previous, previous, [], f"interpreter: {e}"))
             continue
@@ -201,10 +222,15 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
             binding["metadata"].setdefault("labels", {})[label] = str(
                 uuid.uuid5(uuid.NAMESPACE_URL, f"karmadactl:{'/'.join(key)}"))
         run, fresh = needs_schedule(binding, previous, cluster_names)
-        error = schedule_binding(binding, snapshot.clusters, policy, now, fresh, memo) if run else ""
+        elsewhere = detector.scheduled_elsewhere(binding)
+        if elsewhere:      # another scheduler's binding: Karmada's default-scheduler never touches it
+            run = False
+        error = schedule_binding(binding, snapshot.clusters, policy, now, fresh, memo, placement) if run else ""
         # the scheduler has seen this spec, whether or not it had anything to change
         binding.setdefault("status", {})["schedulerObservedGeneration"] = _generation_after(binding, previous)
-        if not run:
+        if elsewhere:
+            error = detector.left_to_scheduler_message(elsewhere)
+        elif not run:
             scheduled = next((c for c in binding.get("status", {}).get("conditions") or []
                               if c["type"] == "Scheduled"), {})
             error = "" if scheduled.get("status") == "True" else scheduled.get("message", "")
@@ -288,6 +314,32 @@ def _generation_after(binding: dict, previous: dict | None) -> int:
         return 1
     old = previous["metadata"].get("generation", 1)
     return old + (binding.get("spec") != previous.get("spec"))
+
+
+def _waiting_for(template: dict, policy: PropagationPolicy, previous: dict | None, snapshot: Snapshot,
+                 classes: dict[str, int]) -> str:
+    """Why the claiming policy cannot be applied to the template yet, or "" (Karmada's detector
+    returns an error and retries: dependentOverrides missing, the PriorityClass missing)."""
+    if detector.lazy_deferred(template, policy, previous):
+        return ""
+    missing = detector.missing_dependent_overrides(policy, snapshot.overrides)
+    if missing:
+        return f"{detector.WAITING_FOR_OVERRIDES}: {', '.join(missing)}"
+    try:
+        detector.schedule_priority(policy, classes)
+    except detector.ClaimWaits as e:
+        return str(e)
+    return ""
+
+
+def _queue_order(template: dict, policy: PropagationPolicy | None, previous: dict | None,
+                 classes: dict[str, int]) -> tuple:
+    priority = 0
+    if policy is not None and policy.schedule_priority:
+        priority = classes.get(policy.schedule_priority.get("priorityClassName") or "", 0)
+    if policy is not None and detector.lazy_deferred(template, policy, previous):
+        priority = ((previous.get("spec") or {}).get("schedulePriority") or {}).get("priority", 0)
+    return (-priority, *_template_order(template))
 
 
 def _template_order(obj: dict) -> tuple:

@@ -371,3 +371,108 @@ def test_a_new_claiming_policy_replaces_the_old_claim_metadata():
     assert taken["spec"]["clusters"] == [{"name": "member1", "replicas": 3}]
     assert labels["resourcebinding.karmada.io/permanent-id"] == \
         previous["metadata"]["labels"]["resourcebinding.karmada.io/permanent-id"]
+
+
+# -- preemption (Karmada pkg/detector/preemption.go) ------------------------------------------
+# preemptPropagationPolicy: a PP with `preemption: Always` takes a template from a PP of strictly
+# lower priority; preemptClusterPropagationPolicyDirectly: from any CPP whatever its priority;
+# preemptClusterPropagationPolicy: a CPP takes only from a CPP of strictly lower priority.
+# `Never` (the default) leaves the claim where it is.
+
+PREEMPTION_CASES = [
+    ("Always takes from a lower-priority PP",
+     [policy("low", [selector()], priority=1), policy("high", [selector(name="nginx")], priority=5,
+                                                       preemption="Always")],
+     (PP, "default", "low"), (PP, "high")),
+    ("Never keeps the sticky claim",
+     [policy("low", [selector()], priority=1), policy("high", [selector(name="nginx")], priority=5)],
+     (PP, "default", "low"), (PP, "low")),
+    ("equal priority is not enough",
+     [policy("low", [selector()], priority=5), policy("high", [selector(name="nginx")], priority=5,
+                                                       preemption="Always")],
+     (PP, "default", "low"), (PP, "low")),
+    ("a PP takes from a CPP whatever the CPP's priority",
+     [cpp("wide", [selector()], priority=100), policy("mine", [selector(name="nginx")], priority=0,
+                                                        preemption="Always")],
+     (CPP, "", "wide"), (PP, "mine")),
+    ("a CPP never takes from a PP",
+     [policy("mine", [selector()], priority=0), cpp("wide", [selector(name="nginx", namespace="default")],
+                                                    priority=100, preemption="Always")],
+     (PP, "default", "mine"), (PP, "mine")),
+    ("a CPP takes from a lower-priority CPP",
+     [cpp("old", [selector()], priority=1), cpp("new", [selector(name="nginx")], priority=2,
+                                                 preemption="Always")],
+     (CPP, "", "old"), (CPP, "new")),
+    ("among preemptors the usual order decides",
+     [policy("low", [selector()], priority=1),
+      policy("b-high", [selector(name="nginx")], priority=5, preemption="Always"),
+      policy("a-higher", [selector(name="nginx")], priority=9, preemption="Always")],
+     (PP, "default", "low"), (PP, "a-higher")),
+]
+
+
+@pytest.mark.parametrize("case, policies, claimed_by, expected", PREEMPTION_CASES,
+                         ids=[c[0] for c in PREEMPTION_CASES])
+def test_preemption(case, policies, claimed_by, expected):
+    assert chosen(deployment(), policies, claimed_by) == expected
+
+
+# -- dependentOverrides (Karmada pkg/util/helper/policy.go IsDependentOverridesPresent) ------------
+
+def override(name, namespace="default", cluster=False):
+    from karmadactl.apis.override import OverridePolicy
+
+    kind = "ClusterOverridePolicy" if cluster else "OverridePolicy"
+    meta = {"name": name} if cluster else {"name": name, "namespace": namespace}
+    return OverridePolicy.from_dict({"apiVersion": "policy.karmada.io/v1alpha1", "kind": kind, "metadata": meta,
+                                     "spec": {"overrideRules": []}}, "test.yaml")
+
+
+def test_dependent_overrides_are_looked_up_in_the_policys_scope():
+    from karmadactl.controllers.detector import missing_dependent_overrides
+
+    pp = policy("web", [selector()], dependentOverrides=["a", "b"])
+    overrides = [override("a"), override("b", namespace="shop"), override("b", cluster=True)]
+    assert missing_dependent_overrides(pp, overrides) == ["OverridePolicy default/b"]
+    assert missing_dependent_overrides(pp, overrides + [override("b")]) == []
+    wide = cpp("wide", [selector()], dependentOverrides=["a"])
+    assert missing_dependent_overrides(wide, overrides) == ["ClusterOverridePolicy a"]
+
+
+# -- schedulePriority (Karmada pkg/detector/detector.go BuildResourceBinding) ----------------------
+
+def test_schedule_priority_is_the_priority_class_value():
+    from karmadactl.controllers.detector import ClaimWaits, priority_classes, schedule_priority
+
+    classes = priority_classes([{"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                                 "metadata": {"name": "high"}, "value": 1000}, deployment()])
+    pp = policy("web", [selector()], schedulePriority={"priorityClassSource": "KubePriorityClass",
+                                                       "priorityClassName": "high"})
+    assert schedule_priority(pp, classes) == 1000
+    binding = build_binding(deployment(), pp, priority=1000)
+    assert binding["spec"]["schedulePriority"] == {"priority": 1000}
+    assert schedule_priority(policy("plain", [selector()]), classes) is None
+    assert "schedulePriority" not in build_binding(deployment(), policy("plain", [selector()]))["spec"]
+    with pytest.raises(ClaimWaits, match='priorityclasses.scheduling.k8s.io "high" not found'):
+        schedule_priority(pp, {})
+
+
+# -- activationPreference: Lazy (Karmada pkg/util/eventfilter/eventfilter.go, pkg/detector/detector.go)
+
+def test_template_digest_ignores_what_karmada_does_not_count_as_a_change():
+    from karmadactl.controllers.detector import template_digest
+
+    base = deployment()
+    same = copy.deepcopy(base)
+    same["status"] = {"replicas": 3}
+    same["metadata"].update(resourceVersion="99", generation=4, managedFields=[{"manager": "x"}])
+    same["metadata"]["labels"]["propagationpolicy.karmada.io/name"] = "web"
+    same["metadata"]["annotations"] = {"resourcetemplate.karmada.io/generation": "4"}
+    assert template_digest(same) == template_digest(base)
+    changed = copy.deepcopy(base)
+    changed["spec"]["replicas"] = 5
+    labelled = copy.deepcopy(base)
+    labelled["metadata"]["labels"]["tier"] = "gold"
+    skip = copy.deepcopy(base)
+    skip["metadata"]["labels"]["namespace.karmada.io/skip-auto-propagation"] = "true"
+    assert len({template_digest(x) for x in (base, changed, labelled, skip)}) == 4
