@@ -284,8 +284,17 @@ CLUSTER_WIDE = Columns(CLUSTER_COLUMNS.headers + ("REGION", "ZONES", "PROVIDER",
 POLICY_COLUMNS = Columns(("NAME", "CONFLICT-RESOLUTION", "PRIORITY", "AGE"), lambda o: [
     o["metadata"]["name"], o.get("spec", {}).get("conflictResolution", "Abort"),
     str(o.get("spec", {}).get("priority", 0)), _created(o)])
+def _scheduled_cell(binding: dict) -> str:
+    """The Scheduled condition's status; a binding left to another scheduler says whose it is."""
+    from karmadactl.controllers.detector import scheduled_elsewhere
+
+    status = _condition(binding, "Scheduled")
+    elsewhere = scheduled_elsewhere(binding)
+    return f"Pending({elsewhere})" if not status and elsewhere else status
+
+
 BINDING_COLUMNS = Columns(("NAME", "SCHEDULED", "FULLYAPPLIED", "AGE"), lambda o: [
-    o["metadata"]["name"], _condition(o, "Scheduled"), _condition(o, "FullyApplied"), _created(o)])
+    o["metadata"]["name"], _scheduled_cell(o), _condition(o, "FullyApplied"), _created(o)])
 BINDING_WIDE = _wide(BINDING_COLUMNS, ("REPLICAS", "CLUSTERS"),
                      lambda o: [str(o.get("spec", {}).get("replicas", "-")), _clusters_of(o)])
 GENERIC_COLUMNS = Columns(("NAME", "AGE"), _name_age)

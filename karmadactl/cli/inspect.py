@@ -150,8 +150,13 @@ def _binding_lines(binding: dict | None) -> list[str]:
     targets = spec.get("clusters") or []
     clusters = ", ".join(f"{t['name']}:{t['replicas']}" if t.get("replicas") is not None else t["name"]
                          for t in targets) or "<none>"
+    scheduled = _condition_text(_condition(binding, "Scheduled"))
+    from karmadactl.controllers.detector import left_to_scheduler_message, scheduled_elsewhere
+
+    if _condition(binding, "Scheduled") is None and scheduled_elsewhere(binding):
+        scheduled = f"Pending ({left_to_scheduler_message(scheduled_elsewhere(binding))})"
     return _fields([
-        ("Scheduled", _condition_text(_condition(binding, "Scheduled"))),
+        ("Scheduled", scheduled),
         ("Fully Applied", _condition_text(_condition(binding, "FullyApplied"))),
         ("Replicas", str(spec["replicas"]) if "replicas" in spec else "<none>"),
         ("Clusters", clusters)], indent=2)
