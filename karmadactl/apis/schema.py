@@ -124,6 +124,7 @@ class Compiler:
             checks.append(self._items(self.compile(items)))
         checks += self._count_checks(schema)
         wanted = tuple(t for t in types if t != "null")
+        simple = _PY_TYPES.get(wanted[0]) if len(wanted) == 1 and wanted[0] != "boolean" else None
 
         def check(value: Any, path: str, out: list) -> None:
             if value is None:
@@ -131,7 +132,11 @@ class Compiler:
                     return
                 out.append(Problem(path, f"must be of type {' or '.join(wanted)}, got null"))
                 return
-            if wanted and not any(_is(value, t) for t in wanted):
+            if simple is not None:
+                if not isinstance(value, simple):         # str, dict and list: no bool can pass
+                    out.append(Problem(path, f"must be of type {wanted[0]}, got {type_name(value)}"))
+                    return
+            elif wanted and not any(_is(value, t) for t in wanted):
                 out.append(Problem(path, f"must be of type {' or '.join(wanted)}, got {type_name(value)}"))
                 return
             for c in checks:

@@ -130,7 +130,7 @@ def size_problems(obj: dict) -> list[Problem]:
                     out.append(Problem(f"{field}.{k}", why))
                 if isinstance(v, str):
                     encoded = field == "binaryData" or (kind == "Secret" and field == "data")
-                    total += len(str(k)) + (_decoded_length(v) if encoded else len(v.encode()))
+                    total += _decoded_length(v) if encoded else len(v.encode())     # values only, as Kubernetes
         if total > DATA_MAX:
             out.append(Problem(fields[0], f"{kind} data may not be more than {DATA_MAX} bytes in total, got {total}"))
     size = _json_size(obj)

@@ -9,6 +9,7 @@ import typer
 from karmadactl.cli.env import Env
 
 FILES_HELP = "File, directory or '-' (repeatable)"
+VALIDATE_HELP = "strict: unknown fields are errors; warn: only warnings; ignore: no schema checks"
 
 
 def _clusters_cell(binding: dict | None) -> str:
@@ -68,8 +69,10 @@ def register(app: typer.Typer) -> None:
               filename: List[str] = typer.Option([], "-f", "--filename", help=FILES_HELP),
               recursive: bool = typer.Option(False, "-R", "--recursive", help="Walk directories"),
               dry_run: bool = typer.Option(False, "--dry-run", help="Validate and show the plan; store nothing"),
-              output: str = typer.Option("", "-o", "--output", help="json|yaml|name: print the stored objects")
-              ) -> None:
+              output: str = typer.Option("", "-o", "--output", help="json|yaml|name: print the stored objects"),
+              validate: str = typer.Option("strict", "--validate", help=VALIDATE_HELP)) -> None:
+        from karmadactl.apis.validation import mode_of
+
         from karmadactl.apis.meta import now
         from karmadactl.cli import files
         from karmadactl.controllers import reconcile, templates
@@ -78,7 +81,7 @@ def register(app: typer.Typer) -> None:
         manifests = files.load(filename, recursive=recursive, stdin=env.stdin)
         with env.store() as store:
             with store.read() as tx:
-                objs = templates.prepare(manifests, templates.crds(tx))
+                objs = templates.prepare(manifests, templates.crds(tx), validate=mode_of(validate), warn=env.err)
             if dry_run:
                 with store.read() as tx:
                     snapshot = reconcile.load_snapshot(tx)
@@ -108,7 +111,9 @@ def register(app: typer.Typer) -> None:
                filename: List[str] = typer.Option([], "-f", "--filename", help=FILES_HELP),
                recursive: bool = typer.Option(False, "-R", "--recursive"),
                namespace: str = typer.Option("default", "-n", "--namespace"),
-               ignore_not_found: bool = typer.Option(False, "--ignore-not-found")) -> None:
+               ignore_not_found: bool = typer.Option(False, "--ignore-not-found"),
+               validate: str = typer.Option("strict", "--validate", help="Accepted as kubectl's; delete -f "
+                                            "checks only apiVersion, kind, name and namespace")) -> None:
         from karmadactl.apis import kinds
         from karmadactl.cli import files
         from karmadactl.controllers import templates
@@ -119,12 +124,10 @@ def register(app: typer.Typer) -> None:
             with store.read() as tx:
                 extra = kinds.crd_kinds(templates.crds(tx))
             if filename:
-                objs = [m.obj for m in files.load(filename, recursive=recursive, stdin=env.stdin)]
-                refs = []
-                for obj in objs:
-                    info = kinds.of(obj, extra)
-                    ns = (obj["metadata"].get("namespace") or "default") if info.namespaced else ""
-                    refs.append((info.group_kind, ns, obj["metadata"]["name"]))
+                from karmadactl.apis.validation import mode_of
+
+                mode_of(validate)
+                refs = templates.identities(files.load(filename, recursive=recursive, stdin=env.stdin), extra)
             elif kind and names:
                 info = kinds.lookup(kind, extra)
                 if info is None:
@@ -153,8 +156,10 @@ def register(app: typer.Typer) -> None:
              recursive: bool = typer.Option(False, "-R", "--recursive"),
              offline: bool = typer.Option(False, "--offline",
                                           help="Use only the files (Clusters and ResourceBindings included)"),
-             output: str = typer.Option("table", "-o", "--output", help="table|wide|json|yaml|name")) -> None:
+             output: str = typer.Option("table", "-o", "--output", help="table|wide|json|yaml|name"),
+             validate: str = typer.Option("strict", "--validate", help=VALIDATE_HELP)) -> None:
         from karmadactl.apis.meta import now
+        from karmadactl.apis.validation import mode_of
         from karmadactl.cli import files
         from karmadactl.cli.output import check_format
         from karmadactl.controllers import reconcile
@@ -166,14 +171,15 @@ def register(app: typer.Typer) -> None:
         if offline:
             if not manifests:
                 raise UsageError("plan --offline needs -f with the templates, policies and Clusters")
-            snapshot = offline_snapshot(manifests)
+            snapshot = offline_snapshot(manifests, validate=mode_of(validate), warn=env.err)
             print_plan(env, reconcile.plan(snapshot, ""), output)
             return
         from karmadactl.controllers import templates
 
         with env.store() as store:
             with store.read() as tx:
-                objs = templates.prepare(manifests, templates.crds(tx)) if manifests else []
+                objs = (templates.prepare(manifests, templates.crds(tx), validate=mode_of(validate), warn=env.err)
+                        if manifests else [])
                 snapshot = reconcile.load_snapshot(tx)
         _overlay(snapshot, objs)
         print_plan(env, reconcile.plan(snapshot, now()), output)
@@ -196,7 +202,6 @@ def register(app: typer.Typer) -> None:
                   priority: int = typer.Option(0, "--priority"),
                   dry_run: bool = typer.Option(False, "--dry-run", help="Print the policy; store nothing"),
                   output: str = typer.Option("", "-o", "--output", help="yaml|json: print the policy")) -> None:
-        from karmadactl.apis.policy import PropagationPolicy
         from karmadactl.controllers.propagate import policy_for
 
         env: Env = ctx.obj
@@ -206,7 +211,7 @@ def register(app: typer.Typer) -> None:
                                     all_clusters=all_clusters, duplicated=duplicated, divided=divided,
                                     weights=weight, dynamic=dynamic_weight, aggregated=aggregated,
                                     policy_name=name, priority=priority)
-            policy_obj = PropagationPolicy.from_dict(policy_obj, source="propagate").to_dict()
+            policy_obj = _checked(store, policy_obj, "propagate")
             return _write_policy(env, store, policy_obj, dry_run, output)
 
     @app.command(help="Write an OverridePolicy for one template and some clusters from flags, then reconcile.")
@@ -224,7 +229,6 @@ def register(app: typer.Typer) -> None:
                  dry_run: bool = typer.Option(False, "--dry-run", help="Print the policy; store nothing"),
                  output: str = typer.Option("", "-o", "--output", help="yaml|json: print the policy")) -> None:
         from karmadactl.apis.meta import parse_key_values
-        from karmadactl.apis.override import OverridePolicy
         from karmadactl.controllers.propagate import override_for
 
         env: Env = ctx.obj
@@ -234,7 +238,7 @@ def register(app: typer.Typer) -> None:
             policy_obj = override_for(info, obj_name, ns, clusters=cluster, image_registry=image_registry,
                                       image_tag=image_tag, labels=parse_key_values(label, "--label"),
                                       annotations=annotations, patch=patch, policy_name=name)
-            policy_obj = OverridePolicy.from_dict(policy_obj, source="override").to_dict()
+            policy_obj = _checked(store, policy_obj, "override")
             return _write_policy(env, store, policy_obj, dry_run, output)
 
     @app.command(help="Adopt an object already running in one member: store it as a template with a policy.")
@@ -287,6 +291,14 @@ def register(app: typer.Typer) -> None:
                 for line in prune_orphans(store, only_clusters=set(cluster) or None):
                     env.out(line)
         return report_pass(env, plans, report)
+
+
+def _checked(store, obj: dict, source: str) -> dict:
+    """A policy written from flags, validated as `apply` validates a file."""
+    from karmadactl.controllers import templates
+
+    with store.read() as tx:
+        return templates.prepare([_Manifest(source, obj)], templates.crds(tx))[0]
 
 
 def _Manifest(source: str, obj: dict):
@@ -400,7 +412,7 @@ def _overlay(snapshot, objs: list[dict]) -> None:
             snapshot.templates = [t for t in snapshot.templates if key(t) != key(obj)] + [obj]
 
 
-def offline_snapshot(manifests):
+def offline_snapshot(manifests, validate: str = "strict", warn=None):
     """A snapshot from files only: templates, policies, Clusters and prior bindings."""
     from karmadactl.apis.cluster import Cluster
     from karmadactl.apis.override import OverridePolicy
@@ -418,7 +430,7 @@ def offline_snapshot(manifests):
             snapshot.bindings.append(obj)
         else:
             rest.append(m)
-    for obj in prepare(rest, [], keep_server_fields=True):
+    for obj in prepare(rest, [], keep_server_fields=True, validate=validate, warn=warn):
         if obj["kind"] in reconcile.POLICY_KINDS and obj["apiVersion"].startswith("policy.karmada.io/"):
             snapshot.policies.append(PropagationPolicy.from_dict(obj, source="plan"))
         elif obj["kind"] in reconcile.OVERRIDE_KINDS and obj["apiVersion"].startswith("policy.karmada.io/"):

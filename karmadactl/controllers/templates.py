@@ -108,6 +108,24 @@ def _prepared(m, extra, keep_server_fields: bool) -> dict:
     return obj
 
 
+def identities(manifests, extra: list) -> list[tuple[str, str, str]]:
+    """(group_kind, namespace, name) of each manifest, for delete -f: only the identity is checked."""
+    from karmadactl.apis.validation import identity_problems
+
+    refs, errors = [], []
+    for m in manifests:
+        info = kinds.of(m.obj, extra)
+        problems = [p for p in identity_problems(m.obj, info.namespaced) if p.path.startswith("metadata.n")]
+        if problems:
+            errors += [f"{m.source}: {m.obj.get('kind')} {_name_of(m.obj)}: {p.path}: {p.message}" for p in problems]
+            continue
+        ns = (m.obj["metadata"].get("namespace") or "default") if info.namespaced else ""
+        refs.append((info.group_kind, ns, m.obj["metadata"]["name"]))
+    if errors:
+        raise InvalidInput("\n".join(errors))
+    return refs
+
+
 def _key(obj: dict) -> tuple[str, str, str]:
     return (kinds.of(obj).group_kind, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
 
