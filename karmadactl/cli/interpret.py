@@ -14,16 +14,73 @@ _ALIASES = {name.lower(): name for name in ("Retain", "InterpretReplica", "Inter
                                            "InterpretDependency")}
 
 
+def _parse(text: str, source: str) -> list[tuple[str, dict]]:
+    """The objects of one YAML/JSON stream, `kind: List` flattened; only a kind is required."""
+    import json
+
+    import yaml
+
+    from karmadactl.cli.files import _loader
+    from karmadactl.errors import InvalidInput
+
+    try:
+        if text.lstrip().startswith(("{", "[")):
+            data = json.loads(text)
+            documents = data if isinstance(data, list) else [data]
+        else:
+            documents = list(yaml.load_all(text, Loader=_loader()))
+    except (ValueError, yaml.YAMLError):
+        raise InvalidInput(f"{source}: not valid YAML or JSON") from None
+    documents = [d for d in documents if d is not None]
+    found: list[tuple[str, dict]] = []
+    for index, doc in enumerate(documents, start=1):
+        where = source if len(documents) == 1 else f"{source} (document {index})"
+        if isinstance(doc, dict) and str(doc.get("kind", "")).endswith("List") and isinstance(doc.get("items"), list):
+            found.extend((f"{where} items[{i}]", item) for i, item in enumerate(doc["items"]))
+        else:
+            found.append((where, doc))
+    for where, obj in found:
+        if not isinstance(obj, dict):
+            raise InvalidInput(f"{where}: expected an object (a mapping), got {type(obj).__name__}")
+        if not isinstance(obj.get("kind"), str) or not obj["kind"]:
+            raise InvalidInput(f"{where}: kind: required")
+    return found
+
+
+def _read(paths: list[str], recursive: bool = False) -> list[tuple[str, dict]]:
+    """Objects from files, directories or '-', read locally as Karmada's `karmadactl interpret`
+    reads them: no server-side validation, so no name is needed and metadata is not checked
+    (`apply` stays strict)."""
+    import sys
+    from pathlib import Path
+
+    from karmadactl.cli.files import _files
+    from karmadactl.errors import InvalidInput
+
+    found: list[tuple[str, dict]] = []
+    for path in paths:
+        if path == "-":
+            found.extend(_parse(sys.stdin.read(), "<stdin>"))
+            continue
+        files = _files(path, recursive) if Path(path).is_dir() else [Path(path)]
+        for f in files:
+            try:
+                text = f.read_text()
+            except (OSError, UnicodeDecodeError) as e:
+                raise InvalidInput(f"{f}: cannot read: {getattr(e, 'strerror', None) or e}") from None
+            found.extend(_parse(text, str(f)))
+    return found
+
+
 def _read_object(path: str | None, flag: str) -> dict | None:
     if path is None:
         return None
-    from karmadactl.cli.files import load
     from karmadactl.errors import InvalidInput
 
-    objects = load([path])
+    objects = _read([path])
     if len(objects) != 1:
-        raise InvalidInput(f"{flag} {path}: expected one object, found {len(objects)}")
-    return objects[0].obj
+        raise InvalidInput(f"{flag} {path}: get {len(objects)} objects, expect one")
+    return objects[0][1]
 
 
 def _read_status_items(path: str | None) -> list | None:
@@ -48,13 +105,13 @@ def _read_status_items(path: str | None) -> list | None:
     return items
 
 
-def _load_customizations(paths: list[str]):
+def _load_customizations(paths: list[str], recursive: bool = False):
     """The ResourceInterpreterCustomizations in the files (other objects, e.g. CRDs, are skipped)."""
-    from karmadactl.cli.files import load
     from karmadactl.errors import InvalidInput
     from karmadactl.interpreter.customization import KIND, Customization
 
-    found = [Customization.from_dict(m.obj, m.source) for m in load(paths) if m.obj.get("kind") == KIND]
+    found = [Customization.from_dict(obj, source) for source, obj in _read(paths, recursive)
+             if obj.get("kind") == KIND]
     if not found:
         raise InvalidInput(f"-f {' '.join(paths)}: no {KIND} found")
     return sorted(found, key=lambda c: c.name)
@@ -79,19 +136,22 @@ def check(env: Env, customizations) -> int:
 
 
 def execute(customizations, operation: str, desired: dict | None, observed: dict | None,
-            status_items: list | None, desired_replica: int | None) -> dict:
+            status_items: list | None, desired_replica: int = 0) -> dict:
     """Run one operation; the result keyed as Karmada's test data."""
     from karmadactl.errors import InvalidInput, UsageError
     from karmadactl.interpreter import resolve
     from karmadactl.interpreter.customization import scripts_for
 
-    if operation == "Retain" and (desired is None or observed is None):
-        raise UsageError("--operation Retain needs --desired-file and --observed-file")
-    obj = desired if desired is not None else observed
-    if operation in ("InterpretStatus", "InterpretHealth") and observed is not None:
-        obj = observed
-    if obj is None:
+    # which object each operation reads: Karmada's pkg/util/interpreter/rule.go RuleArgs
+    if operation == "Retain":
+        for value, flag in ((desired, "--desired-file"), (observed, "--observed-file")):
+            if value is None:
+                raise UsageError(f"--operation Retain needs {flag}")
+    elif desired is None and observed is None:
         raise UsageError(f"--operation {operation} needs --desired-file or --observed-file")
+    elif desired is not None and observed is not None:
+        raise UsageError(f"--operation {operation}: give --desired-file or --observed-file, not both")
+    obj = desired if desired is not None else observed
     scripts = scripts_for(customizations, obj, operation)
     if not scripts:
         raise InvalidInput(f"no customization implements {operation} for "
@@ -101,8 +161,6 @@ def execute(customizations, operation: str, desired: dict | None, observed: dict
         replica, requires = resolve.lua_get_replicas(script, obj)
         return {"replica": replica, "requires": requires}
     if operation == "ReviseReplica":
-        if desired_replica is None:
-            raise UsageError("--operation ReviseReplica needs --desired-replica")
         return {"revised": resolve.lua_revise_replica(script, obj, desired_replica)}
     if operation == "Retain":
         return {"retained": resolve.lua_retain(script, desired, observed)}
@@ -114,10 +172,7 @@ def execute(customizations, operation: str, desired: dict | None, observed: dict
         return {"healthy": resolve.lua_interpret_health(script, obj)}
     if operation == "InterpretDependency":
         return {"dependencies": resolve.lua_get_dependencies(scripts, obj)}
-    from karmadactl.interpreter import lua
-
-    (components,) = lua.run(script, "GetComponents", obj)
-    return {"components": components or []}
+    return {"components": resolve.lua_get_components(script, obj)}
 
 
 def register(app: typer.Typer) -> None:
@@ -133,14 +188,17 @@ def register(app: typer.Typer) -> None:
                   observed_file: Optional[str] = typer.Option(None, "--observed-file"),
                   status_file: Optional[str] = typer.Option(None, "--status-file",
                                                             help="AggregatedStatusItems (AggregateStatus)"),
-                  desired_replica: Optional[int] = typer.Option(None, "--desired-replica"),
+                  desired_replica: int = typer.Option(0, "--desired-replica",
+                                                      help="Replicas for ReviseReplica (0 by default, as Karmada)"),
+                  recursive: bool = typer.Option(False, "-R", "--recursive",
+                                                 help="Read the -f directories recursively"),
                   output: str = typer.Option("yaml", "-o", "--output", help="yaml or json")) -> int:
         from karmadactl.errors import UsageError
 
         env: Env = ctx.obj
         if output not in ("yaml", "json"):
             raise UsageError(f"--output {output!r}: interpret prints yaml or json")
-        customizations = _load_customizations(filename)
+        customizations = _load_customizations(filename, recursive)
         if check_only:
             return check(env, customizations)
         if not operation:

@@ -32,43 +32,90 @@ def _fail(operation: str, message: str):
     return lua.InterpreterError(f"{operation}: {message}")
 
 
+def _lua_type(value) -> str:
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "boolean"
+    return {str: "string", dict: "table", list: "table"}.get(type(value), "number")
+
+
 def _object_result(value, operation: str, function: str) -> dict:
-    if value == []:
-        return {}
-    if not isinstance(value, dict):
-        raise _fail(operation, f"{function} must return a table, got {type(value).__name__}")
+    """A table decoded into an object (Karmada: RawExtension, ReplicaRequirements)."""
+    if not isinstance(value, (dict, list)):
+        raise _fail(operation, f"{function} must return a table, got {_lua_type(value)}")
+    if isinstance(value, list):
+        raise _fail(operation, f"{function} must return an object, got a list")
     return value
 
 
-def _run(script: str, operation: str, function: str, *args, results: int = 1) -> list:
+def _kube_object(value, operation: str, function: str) -> dict:
+    """A table decoded into an Unstructured object, which needs a kind (apimachinery's
+    unstructuredJSONScheme.Decode: "Object 'Kind' is missing")."""
+    obj = _object_result(value, operation, function)
+    if not isinstance(obj.get("kind"), str) or not obj["kind"]:
+        raise _fail(operation, f"{function}: Object 'Kind' is missing in the returned table")
+    return obj
+
+
+def _run(script: str, operation: str, function: str, *args, results: int = 1, empty=dict,
+         references: tuple = ()) -> list:
     lua = _lua()
     try:
-        raw = lua.run(script, function, *args, results=results)
+        return lua.run(script, function, *args, results=results, empty=empty, references=references)
     except lua.InterpreterError as e:
         raise lua.InterpreterError(f"{operation}: {e.message}") from None
-    return raw
 
 
-# -- the Lua operations, with Karmada's result checks ------------------------------------
+def _status_items(items: list[dict] | None) -> list[dict] | None:
+    """AggregatedStatusItems as Karmada hands them to Lua: JSON of the Go struct, so only its
+    fields, and `applied` only when true, `status`, `appliedMessage`, `health` only when set
+    (pkg/apis/work/v1alpha2/binding_types.go, omitempty)."""
+    if items is None:
+        return None
+    out = []
+    for item in items:
+        entry = {"clusterName": item.get("clusterName") or ""}
+        if item.get("status") is not None:
+            entry["status"] = item["status"]
+        if item.get("applied") is True:
+            entry["applied"] = True
+        for key in ("appliedMessage", "health"):
+            if item.get(key):
+                entry[key] = item[key]
+        out.append(entry)
+    return out
+
+
+# -- the Lua operations, with Karmada's result checks (luavm/lua.go) -----------------------
 
 def lua_get_replicas(script: str, obj: dict) -> tuple[int, dict | None]:
     replica, requires = _run(script, "InterpretReplica", "GetReplicas", obj, results=2)
     if not isinstance(replica, (int, float)) or isinstance(replica, bool):
-        raise _fail("InterpretReplica", f"GetReplicas: replica must be a number, got {type(replica).__name__}")
+        raise _fail("InterpretReplica", f"GetReplicas: replica must be a number, got {_lua_type(replica)}")
     if requires is None:
         return int(replica), None
     requires = _object_result(requires, "InterpretReplica", "GetReplicas")
     return int(replica), {k: requires[k] for k in _REQUIREMENT_FIELDS if k in requires}
 
 
+def lua_get_components(script: str, obj: dict) -> list[dict]:
+    (components,) = _run(script, "InterpretComponent", "GetComponents", obj, empty=list)
+    if components is None:
+        return []
+    if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
+        raise _fail("InterpretComponent", "GetComponents must return a list of components")
+    return components
+
+
 def lua_revise_replica(script: str, obj: dict, replicas: int) -> dict:
-    (revised,) = _run(script, "ReviseReplica", "ReviseReplica", obj, int(replicas))
-    return _object_result(revised, "ReviseReplica", "ReviseReplica")
+    (revised,) = _run(script, "ReviseReplica", "ReviseReplica", obj, int(replicas), references=(obj,))
+    return _kube_object(revised, "ReviseReplica", "ReviseReplica")
 
 
 def lua_retain(script: str, desired: dict, observed: dict) -> dict:
-    (retained,) = _run(script, "Retain", "Retain", desired, observed)
-    return _object_result(retained, "Retain", "Retain")
+    (retained,) = _run(script, "Retain", "Retain", desired, observed, references=(desired, observed))
+    return _kube_object(retained, "Retain", "Retain")
 
 
 def lua_reflect_status(script: str, observed: dict) -> dict:
@@ -77,14 +124,14 @@ def lua_reflect_status(script: str, observed: dict) -> dict:
 
 
 def lua_aggregate_status(script: str, obj: dict, items: list[dict] | None) -> dict:
-    (aggregated,) = _run(script, "AggregateStatus", "AggregateStatus", obj, items)
-    return _object_result(aggregated, "AggregateStatus", "AggregateStatus")
+    (aggregated,) = _run(script, "AggregateStatus", "AggregateStatus", obj, _status_items(items))
+    return _kube_object(aggregated, "AggregateStatus", "AggregateStatus")
 
 
 def lua_interpret_health(script: str, observed: dict) -> bool:
     (healthy,) = _run(script, "InterpretHealth", "InterpretHealth", observed)
     if not isinstance(healthy, bool):
-        raise _fail("InterpretHealth", f"InterpretHealth must return a boolean, got {type(healthy).__name__}")
+        raise _fail("InterpretHealth", f"InterpretHealth must return a boolean, got {_lua_type(healthy)}")
     return healthy
 
 
@@ -92,10 +139,11 @@ def lua_get_dependencies(scripts: Sequence[str], obj: dict) -> list[dict]:
     """The union of every script's references, sorted as Karmada sorts them."""
     unique: dict[str, dict] = {}
     for script in scripts:
-        (refs,) = _run(script, "InterpretDependency", "GetDependencies", obj)
-        if refs is None or isinstance(refs, dict) and refs:
-            raise _fail("InterpretDependency", "GetDependencies must return a list of references")
-        for ref in refs or []:
+        (refs,) = _run(script, "InterpretDependency", "GetDependencies", obj, empty=list)
+        if not isinstance(refs, list):
+            raise _fail("InterpretDependency", "GetDependencies must return a list of references, "
+                                               f"got {_lua_type(refs) if refs is None else 'an object'}")
+        for ref in refs:
             if not isinstance(ref, dict) or not ref.get("apiVersion") or not ref.get("kind"):
                 raise _fail("InterpretDependency", f"dependency {ref!r}: apiVersion and kind are required")
             if not ref.get("name") and not ref.get("labelSelector"):
