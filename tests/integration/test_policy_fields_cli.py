@@ -107,3 +107,42 @@ def test_members_get_nothing_for_another_scheduler_and_get_rb_describe_say_why(j
     names = [d.metadata.name for d in apps.list_namespaced_deployment("default").items]
     assert "nginx" not in names
     assert run_cli("delete", "-f", str(tmp_path / "app.yaml")).returncode == 0
+
+
+def test_plan_lists_higher_schedule_priority_first(home, tmp_path):
+    # Karmada pkg/scheduler/internal/queue/types.go Less: priority descending, then queue time
+    def named(name, class_name):
+        dep = deployment(1)
+        dep["metadata"]["name"] = name
+        policy = pp(name, schedulePriority={"priorityClassSource": "KubePriorityClass",
+                                            "priorityClassName": class_name})
+        policy["spec"]["resourceSelectors"][0]["name"] = name
+        return [dep, policy]
+
+    classes = [{"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": n},
+                "value": v} for n, v in (("low", 1), ("high", 100))]
+    docs = [*named("a-batch", "low"), *named("b-web", "high"), cluster("m1"), *classes]
+    rows = [line.split()[1] for line in offline(tmp_path, docs, "table").splitlines()
+            if line.startswith("default")]
+    assert rows == ["b-web", "a-batch"]
+
+
+def test_apply_warns_while_dependent_overrides_are_missing(joined, tmp_path, member_client):
+    from kubernetes import client
+
+    docs = [deployment(2), pp(affinity={"clusterNames": ["member1"]}, dependentOverrides=["registry"])]
+    applied = run_cli("apply", "-f", write(tmp_path / "app.yaml", *docs))
+    assert applied.returncode == 0, applied.stderr
+    assert "not scheduled: waiting for dependent overrides: OverridePolicy default/registry" in applied.stderr
+    apps = client.AppsV1Api(member_client(joined[0]))
+    assert "nginx" not in [d.metadata.name for d in apps.list_namespaced_deployment("default").items]
+    op = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "OverridePolicy",
+          "metadata": {"name": "registry", "namespace": "default"},
+          "spec": {"overrideRules": [{"overriders": {"labelsOverrider": [
+              {"operator": "add", "value": {"tier": "web"}}]}}]}}
+    applied = run_cli("apply", "-f", write(tmp_path / "op.yaml", op))
+    assert applied.returncode == 0 and "waiting" not in applied.stderr, applied.stderr
+    live = apps.read_namespaced_deployment("nginx", "default")
+    assert live.metadata.labels.get("tier") == "web"
+    assert run_cli("delete", "-f", str(tmp_path / "app.yaml")).returncode == 0
+    assert run_cli("delete", "-f", str(tmp_path / "op.yaml")).returncode == 0
