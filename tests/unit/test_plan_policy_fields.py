@@ -182,3 +182,15 @@ def test_preemption_always_moves_a_claimed_template_to_the_higher_priority_polic
     p = one(plan(snap, NOW))
     assert p.policy.name == "high" and targets(p.binding) == ["m2"]
     assert p.binding["metadata"]["annotations"]["propagationpolicy.karmada.io/name"] == "high"
+
+
+def test_a_policy_turned_lazy_defers_that_change_too_then_follows_the_template():
+    snap = Snapshot(templates=[deployment()], policies=[policy(clusters=("m1",))], clusters=clusters("m1", "m2"))
+    snap.bindings = [one(plan(snap, NOW)).binding]
+    snap.policies = [policy(clusters=("m2",), activationPreference="Lazy")]
+    kept = one(plan(snap, NOW)).binding
+    assert targets(kept) == ["m1"]
+    snap.bindings = [kept]
+    assert targets(one(plan(snap, NOW)).binding) == ["m1"]
+    snap.templates = [deployment(replicas=3)]
+    assert targets(one(plan(snap, NOW)).binding) == ["m2"]
