@@ -42,6 +42,157 @@ def test_nested_empty_tables_without_references_are_dropped_and_empty_root_follo
     assert lua.from_lua(None, empty=dict) is None
 
 
+# Karmada's VM is gopher-lua: vendor/github.com/yuin/gopher-lua/table.go LTable.Next walks the array
+# part (keys 1..n) ascending, then the hash keys in the order they were first inserted; a key set to
+# nil keeps its place and takes it again when set anew (RawSetString/RawSetH keep keys and k2i).
+KEYS = "local out = {} for k in pairs(t) do out[#out + 1] = tostring(k) end return out"
+
+
+@pytest.mark.parametrize("build, order", [
+    ("local t = {zeta = 1, alpha = 2, mid = 3, [\"beta\"] = 4}", ["zeta", "alpha", "mid", "beta"]),
+    ("local t = {} t.zeta = 1 t.alpha = 2 t.mid = 3", ["zeta", "alpha", "mid"]),
+    ("local t = {z = 1, a = 2, m = 3} t.b = 4 t.z = nil t.z = 5", ["z", "a", "m", "b"]),
+    ("local t = {y = 1, 10, 20} t[4] = 40 t.b = 2 t[3] = 30", ["1", "2", "3", "4", "y", "b"]),
+    ("local t = {} for _, k in ipairs({'s', 'r', 'q', 'p'}) do t[k] = {n = k} end", ["s", "r", "q", "p"]),
+])
+def test_pairs_follows_gopher_lua_order(build, order):
+    assert call(f"{build}\n{KEYS}") == order
+
+
+def test_next_walks_the_same_order_and_skips_deleted_keys():
+    body = ("local t = {c = 1, b = 2, a = 3} t.b = nil\n"
+            "local out, k = {}, next(t)\n"
+            "while k do out[#out + 1] = k k = next(t, k) end\n"
+            "return out")
+    assert call(body) == ["c", "a"]
+
+
+def test_objects_given_to_lua_iterate_in_their_field_order():
+    obj = {"status": {"conditions": {"Zeta": 1, "Alpha": 2, "Mid": 3}}}
+    body = "local out = {} for k in pairs(a.status.conditions) do out[#out + 1] = k end return out"
+    assert call(body, obj) == ["Zeta", "Alpha", "Mid"]
+
+
+AGGREGATE_BY_TYPE = """
+function AggregateStatus(desired, items)
+  local latest = {}
+  for i = 1, #items do
+    for _, c in ipairs(items[i].status.conditions) do
+      local seen = latest[c.type]
+      if seen == nil or c.lastTransitionTime > seen.lastTransitionTime then latest[c.type] = c end
+    end
+  end
+  desired.status = {conditions = {}}
+  for _, c in pairs(latest) do table.insert(desired.status.conditions, c) end
+  return desired
+end
+"""
+
+
+def test_an_aggregate_built_with_pairs_has_the_same_order_on_every_run():
+    """Lua 5.4 alone would order these by string hash, seeded anew per interpreter; Karmada's
+    gopher-lua gives first-insertion order, so Volcano's and MPIJob's bundled AggregateStatus
+    (conditions keyed by type, gathered with pairs) list them as first seen."""
+    kinds = ["Pending", "Running", "Completed", "Failed", "Aborted", "Restarting", "Terminated", "Queued"]
+    items = [{"clusterName": f"m{n}", "status": {"conditions": [
+        {"type": kind, "lastTransitionTime": f"2025-01-0{n}T00:00:0{i}Z"} for i, kind in enumerate(kinds)]}}
+        for n in (1, 2)]
+    job = {"apiVersion": "batch.volcano.sh/v1alpha1", "kind": "Job", "metadata": {"name": "j"}}
+    for _ in range(5):
+        out = resolve.lua_aggregate_status(AGGREGATE_BY_TYPE, job, items)
+        assert [c["type"] for c in out["status"]["conditions"]] == kinds
+        assert {c["lastTransitionTime"][:10] for c in out["status"]["conditions"]} == {"2025-01-02"}
+
+
+def test_table_constructors_are_rewritten_on_the_same_lines():
+    script = ('local function f(x) return x end function F(o)\n  local t = {\n    a = 1, -- {not a table}\n    b = "}",\n'
+              '    c = [[{]],\n    d = f{1},\n  }\n  error("line 8")\nend\n')
+    assert lua._track_source(script).count("\n") == script.count("\n")
+    with pytest.raises(InterpreterError, match="customization:8: line 8"):
+        lua.run(script, "F")
+
+
+# -- empty tables: Karmada's luavm/lua_convert.go ConvertLuaResultInto ------------------------
+
+def test_empty_results_are_an_empty_object_or_an_empty_list():
+    """Step 1 of convertEmptySliceToEmptyStructPartly: a whole result of `[]` is `{}` for object
+    targets (RawExtension, ReplicaRequirements), `[]` for list targets (dependencies, components)."""
+    assert resolve.lua_reflect_status("function ReflectStatus(o) return {} end", DEPLOYMENT) == {}
+    assert resolve.lua_get_dependencies(["function GetDependencies(o) return {} end"], DEPLOYMENT) == []
+    assert resolve.lua_get_components("function GetComponents(o) return {} end", DEPLOYMENT) == []
+    assert resolve.lua_get_replicas("function GetReplicas(o) return 2, {} end", DEPLOYMENT) == (2, {})
+
+
+def test_an_object_result_without_kind_is_refused_as_karmada_refuses_it():
+    """Retain, ReviseReplica and AggregateStatus decode into an Unstructured, which needs a kind
+    (k8s.io/apimachinery unstructured.go unstructuredJSONScheme.Decode: NewMissingKindErr)."""
+    for operation, call_it in (
+            ("Retain", lambda: resolve.lua_retain("function Retain(d, o) return {} end", DEPLOYMENT, DEPLOYMENT)),
+            ("ReviseReplica", lambda: resolve.lua_revise_replica(
+                "function ReviseReplica(o, r) return {spec = {replicas = r}} end", DEPLOYMENT, 2)),
+            ("AggregateStatus", lambda: resolve.lua_aggregate_status(
+                "function AggregateStatus(o, items) return {} end", DEPLOYMENT, []))):
+        with pytest.raises(InterpreterError, match=f"{operation}: .*Object 'Kind' is missing"):
+            call_it()
+
+
+RAY = {"apiVersion": "ray.io/v1", "kind": "RayService", "metadata": {"name": "r"},
+       "spec": {"rayClusterConfig": {"headGroupSpec": {"rayStartParams": {}, "template": {"spec": {
+           "containers": [{"name": "head", "env": [], "ports": [{"containerPort": 1, "extra": {}}]}]}}},
+           "workerGroupSpecs": [{"groupName": "w", "replicas": 1, "rayStartParams": {}}]}}}
+
+
+def test_revise_replica_keeps_the_empty_fields_of_the_object_it_was_given():
+    """References for ReviseReplica: the original object (luavm/lua.go ReviseReplica). A nested
+    empty table is {} or [] as at the same path there (list indices ignored), else dropped."""
+    script = ("function ReviseReplica(obj, replicas)\n"
+              "  obj.spec.rayClusterConfig.workerGroupSpecs[1].replicas = replicas\n"
+              "  obj.spec.added = {}\n"
+              "  return obj\nend")
+    revised = resolve.lua_revise_replica(script, RAY, 4)
+    head = revised["spec"]["rayClusterConfig"]["headGroupSpec"]
+    assert head["rayStartParams"] == {}
+    assert head["template"]["spec"]["containers"][0]["env"] == []
+    assert head["template"]["spec"]["containers"][0]["ports"] == [{"containerPort": 1, "extra": {}}]
+    assert revised["spec"]["rayClusterConfig"]["workerGroupSpecs"] == [
+        {"groupName": "w", "replicas": 4, "rayStartParams": {}}]
+    assert "added" not in revised["spec"]
+
+
+def test_retain_keeps_empty_fields_of_the_desired_and_the_observed_object():
+    """References for Retain: desired and observed (luavm/lua.go Retain)."""
+    desired = {"apiVersion": "x/v1", "kind": "K", "metadata": {"name": "k"}, "spec": {"labels": {}}}
+    observed = {**desired, "spec": {"labels": {"a": "b"}, "claims": []}, "status": {"seen": {}}}
+    script = ("function Retain(d, o)\n  d.spec.claims = {}\n  d.status = {seen = {}, fresh = {}}\n"
+              "  return d\nend")
+    retained = resolve.lua_retain(script, desired, observed)
+    assert retained["spec"] == {"labels": {}, "claims": []}
+    assert retained["status"] == {"seen": {}}
+
+
+def test_operations_without_references_drop_nested_empty_tables():
+    status = resolve.lua_reflect_status(
+        "function ReflectStatus(o) return {conditions = {}, replicas = 1, nodeClaim = {}} end", RAY)
+    assert status == {"replicas": 1}
+    aggregated = resolve.lua_aggregate_status(
+        "function AggregateStatus(o, items) o.status = {conditions = {}} return o end", RAY, [])
+    assert aggregated["status"] == {}
+    # and the Ray object's own empty fields are gone too: AggregateStatus has no reference object
+    assert "rayStartParams" not in aggregated["spec"]["rayClusterConfig"]["headGroupSpec"]
+
+
+def test_status_items_reach_lua_as_karmada_marshals_them():
+    """binding_types.go AggregatedStatusItem: applied and health are omitempty, so a Work that
+    is not applied shows `applied == nil` to the script, never false."""
+    script = ("function AggregateStatus(o, items)\n  o.status = {}\n"
+              "  for i, item in ipairs(items) do o.status[item.clusterName] = tostring(item.applied) end\n"
+              "  return o\nend")
+    items = [{"clusterName": "a", "applied": False, "health": ""}, {"clusterName": "b", "applied": True}]
+    assert resolve.lua_aggregate_status(script, DEPLOYMENT, items)["status"] == {"a": "nil", "b": "true"}
+    nil_items = "function AggregateStatus(o, items) o.status = {none = items == nil} return o end"
+    assert resolve.lua_aggregate_status(nil_items, DEPLOYMENT, None)["status"] == {"none": True}
+
+
 def test_sparse_and_mixed_tables_are_clear_errors():
     with pytest.raises(InterpreterError, match="sparse array"):
         call("return {[1] = 'a', [3] = 'b'}")
