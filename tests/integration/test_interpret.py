@@ -194,3 +194,43 @@ def test_a_customized_crd_is_divided_revised_aggregated_and_judged_by_its_lua(ho
     assert "Healthy" in described.stdout
     template = _json.loads(run_cli("get", "replicapool", pool["metadata"]["name"], "-n", ns, "-o", "json").stdout)
     assert template["status"]["replicas"] == 6 and template["status"]["readyReplicas"] == 6   # AggregateStatus
+
+
+@pytest.mark.usefixtures("home")
+def test_interpret_takes_local_objects_that_apply_refuses(tmp_path):
+    """Karmada's `karmadactl interpret` reads its object files locally as unstructured
+    (pkg/karmadactl/interpret/execute.go completeExecute): no apiserver validation, so no name is
+    needed and annotation values need not be strings. `apply` stays strict."""
+    pool = yaml.safe_load(Path(DESIRED).read_text())
+    del pool["metadata"]["name"]
+    pool["metadata"]["annotations"] = {"replicas-hint": 4, "paused": True}
+    path = tmp_path / "loose.yaml"
+    path.write_text(yaml.safe_dump(pool))
+    assert interpret("-f", POOL, "--operation", "InterpretReplica", "--desired-file", str(path))["replica"] == 4
+    revised = interpret("-f", POOL, "--operation", "ReviseReplica", "--desired-file", str(path),
+                        "--desired-replica", "2")["revised"]
+    assert revised["metadata"]["annotations"] == {"replicas-hint": 4, "paused": True}
+    refused = run_cli("apply", "-f", str(path))
+    assert refused.returncode == 1 and "loose.yaml" in refused.stderr
+
+
+@pytest.mark.usefixtures("home")
+def test_interpret_object_files_still_need_a_kind_and_one_object(tmp_path):
+    no_kind = tmp_path / "no-kind.yaml"
+    no_kind.write_text("apiVersion: apps.example.io/v1alpha1\nspec: {}\n")
+    result = run_cli("interpret", "-f", POOL, "--operation", "InterpretReplica", "--desired-file", str(no_kind))
+    assert result.returncode == 1 and f"{no_kind}: kind: required" in result.stderr
+    two = tmp_path / "two.yaml"
+    two.write_text(Path(DESIRED).read_text() + "\n---\n" + Path(DESIRED).read_text())
+    result = run_cli("interpret", "-f", POOL, "--operation", "InterpretReplica", "--desired-file", str(two))
+    assert result.returncode == 1 and "get 2 objects, expect one" in result.stderr
+
+
+@pytest.mark.usefixtures("home")
+def test_an_operation_reads_one_object_as_karmada_rule_args_do():
+    """pkg/util/interpreter/rule.go getObjectOrError: desired or observed, not both (Retain takes both)."""
+    result = run_cli("interpret", "-f", POOL, "--operation", "InterpretHealth", "--desired-file", DESIRED,
+                     "--observed-file", OBSERVED)
+    assert result.returncode == 2 and "not both" in result.stderr
+    result = run_cli("interpret", "-f", POOL, "--operation", "InterpretHealth")
+    assert result.returncode == 2 and "--desired-file or --observed-file" in result.stderr
