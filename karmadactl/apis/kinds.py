@@ -78,10 +78,65 @@ BUILTIN: tuple[Kind, ...] = (
     _k("work.karmada.io/v1alpha1", "Work", "works", True),
     _k("config.karmada.io/v1alpha1", "ResourceInterpreterCustomization",
        "resourceinterpretercustomizations", False, "ric"),
+    # Karmada's other APIs; names and scope from the kubebuilder markers of Karmada's
+    # pkg/apis/*/v1alpha1/*_types.go (ServiceExport/ServiceImport: the mcs-api CRDs Karmada ships)
+    _k("config.karmada.io/v1alpha1", "ResourceInterpreterWebhookConfiguration",
+       "resourceinterpreterwebhookconfigurations", False),
+    _k("policy.karmada.io/v1alpha1", "FederatedResourceQuota", "federatedresourcequotas"),
+    _k("autoscaling.karmada.io/v1alpha1", "FederatedHPA", "federatedhpas", True, "fhpa"),
+    _k("autoscaling.karmada.io/v1alpha1", "CronFederatedHPA", "cronfederatedhpas", True, "cronfhpa"),
+    _k("networking.karmada.io/v1alpha1", "MultiClusterService", "multiclusterservices", True, "mcs"),
+    _k("networking.karmada.io/v1alpha1", "MultiClusterIngress", "multiclusteringresses", True, "mci"),
+    _k("multicluster.x-k8s.io/v1alpha1", "ServiceExport", "serviceexports", True, "svcex"),
+    _k("multicluster.x-k8s.io/v1alpha1", "ServiceImport", "serviceimports", True, "svcim"),
+    _k("apps.karmada.io/v1alpha1", "WorkloadRebalancer", "workloadrebalancers", False),
+    _k("remedy.karmada.io/v1alpha1", "Remedy", "remedies", False),
+    _k("search.karmada.io/v1alpha1", "ResourceRegistry", "resourceregistries", False),
 )
 _BY_GROUP_KIND = {k.group_kind: k for k in BUILTIN}
 WORK = "Work.work.karmada.io"
 BINDINGS = ("ResourceBinding.work.karmada.io", "ClusterResourceBinding.work.karmada.io")
+
+# Karmada's kinds that karmadactl stores, lists, describes, exports and deletes but does not act on
+# yet, with what a user can do meanwhile; `apply` and `describe` say so.
+NOT_ACTED_ON: dict[str, str] = {
+    "FederatedResourceQuota.policy.karmada.io": "",
+    "FederatedHPA.autoscaling.karmada.io": "",
+    "CronFederatedHPA.autoscaling.karmada.io": "",
+    "MultiClusterService.networking.karmada.io": "",
+    "MultiClusterIngress.networking.karmada.io": "",
+    "ServiceExport.multicluster.x-k8s.io": "a policy propagates it as an ordinary template; "
+                                           "no EndpointSlices are collected",
+    "ServiceImport.multicluster.x-k8s.io": "a policy propagates it as an ordinary template; "
+                                           "no derived Service is made",
+    "WorkloadRebalancer.apps.karmada.io": "`karmadactl rebalance KIND/NAME` does its work",
+    "ResourceInterpreterWebhookConfiguration.config.karmada.io": "no webhook is called; "
+                                                                 "a ResourceInterpreterCustomization is",
+    "Remedy.remedy.karmada.io": "",
+    "ResourceRegistry.search.karmada.io": "",
+}
+
+
+def not_acted_on(info: Kind) -> str | None:
+    """The warning for a kind karmadactl keeps but does not act on yet, or None."""
+    if info.group_kind not in NOT_ACTED_ON:
+        return None
+    hint = NOT_ACTED_ON[info.group_kind]
+    return f"{info.kind} is stored but karmadactl does not act on it yet" + (f" ({hint})" if hint else "")
+
+
+def not_acted_on_warnings(objs: list[dict]) -> list[str]:
+    """One warning per kind among objs that karmadactl stores but does not act on yet, in order met."""
+    return list(dict.fromkeys(w for w in (not_acted_on(of(o)) for o in objs) if w))
+
+
+def unserved(obj: dict, extra: list[Kind] = ()) -> str | None:
+    """Why an object of a Karmada API group cannot be stored: Karmada serves no such kind (a typo,
+    say); None for every other object (a kind outside Karmada's groups is a template)."""
+    group = obj.get("apiVersion", "").rpartition("/")[0]
+    if (group != "karmada.io" and not group.endswith(".karmada.io")) or known(obj, extra) is not None:
+        return None
+    return f'no kind "{obj.get("kind")}" is known in version "{obj.get("apiVersion")}"'
 
 
 def crd_kinds(crds: list[dict]) -> list[Kind]:
@@ -111,15 +166,21 @@ def lookup(name: str, extra: list[Kind] = ()) -> Kind | None:
     return None
 
 
-def of(obj: dict, extra: list[Kind] = ()) -> Kind:
-    """The Kind of an object; unknown kinds are namespaced unless a CRD says otherwise."""
+def known(obj: dict, extra: list[Kind] = ()) -> Kind | None:
+    """The Kind of an object when it is built in or a CRD defines it, else None."""
     api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
     group = api_version.rpartition("/")[0] if "/" in api_version else ""
     group_kind = f"{kind}.{group}" if group else kind
     for k in extra:
         if k.group_kind == group_kind:
             return k
-    known = _BY_GROUP_KIND.get(group_kind)
-    if known:
-        return known
+    return _BY_GROUP_KIND.get(group_kind)
+
+
+def of(obj: dict, extra: list[Kind] = ()) -> Kind:
+    """The Kind of an object; unknown kinds are namespaced unless a CRD says otherwise."""
+    found = known(obj, extra)
+    if found:
+        return found
+    api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
     return Kind(api_version, kind, kind.lower() + "s", True)

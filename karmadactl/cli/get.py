@@ -274,6 +274,40 @@ def _work_row(obj: dict) -> list[str]:
             _condition(obj, "Applied"), _created(obj)]
 
 
+def _json_path(obj: dict, path: str):
+    """The value at a simple JSONPath (`.spec.scaleTargetRef.kind`), or None."""
+    value = obj
+    for key in path.strip(".").split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _printer_cell(value, type_: str) -> str:
+    """One additionalPrinterColumns cell as the API server renders it: a missing value is <none>,
+    a map or list compact JSON, a date an age."""
+    import json
+
+    if value is None or value in ({}, []):
+        return "<none>"
+    if type_ == "date":
+        return age(value)
+    if type_ == "integer":
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else "<none>"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def printer_columns(*columns: tuple[str, str, str]) -> Columns:
+    """NAME, then a CRD's printer columns: (HEADER, JSONPath, type)."""
+    return Columns(("NAME",) + tuple(h for h, _, _ in columns), lambda o: [o["metadata"]["name"]] + [
+        _printer_cell(_json_path(o, path), type_) for _, path, type_ in columns])
+
+
 def _wide(base: Columns, extra: tuple[str, ...], cells) -> Columns:
     return Columns(base.headers + extra, lambda o: base.row(o) + cells(o))
 
@@ -329,6 +363,22 @@ COLUMNS: dict[str, tuple[Columns, Columns | None]] = {
     "Secret": (Columns(("NAME", "TYPE", "DATA", "AGE"), _secret_row), None),
     "Namespace": (Columns(("NAME", "STATUS", "AGE"), _namespace_row), None),
     "Pod": (Columns(("NAME", "READY", "STATUS", "RESTARTS", "AGE"), _pod_row), None),
+    # the +kubebuilder:printcolumn markers of Karmada's pkg/apis/*/v1alpha1/*_types.go and the mcs-api
+    # CRDs it ships; the kinds without any print NAME and AGE
+    "FederatedHPA": (printer_columns(
+        ("REFERENCE-KIND", ".spec.scaleTargetRef.kind", "string"),
+        ("REFERENCE-NAME", ".spec.scaleTargetRef.name", "string"),
+        ("MINPODS", ".spec.minReplicas", "integer"), ("MAXPODS", ".spec.maxReplicas", "integer"),
+        ("REPLICAS", ".status.currentReplicas", "integer"), ("AGE", ".metadata.creationTimestamp", "date")), None),
+    "CronFederatedHPA": (printer_columns(
+        ("REFERENCE-KIND", ".spec.scaleTargetRef.kind", "string"),
+        ("REFERENCE-NAME", ".spec.scaleTargetRef.name", "string"),
+        ("AGE", ".metadata.creationTimestamp", "date")), None),
+    "FederatedResourceQuota": (printer_columns(
+        ("OVERALL", ".status.overall", "string"), ("OVERALL_USED", ".status.overallUsed", "string")), None),
+    "ServiceImport": (printer_columns(
+        ("TYPE", ".spec.type", "string"), ("IP", ".spec.ips", "string"),
+        ("AGE", ".metadata.creationTimestamp", "date")), None),
 }
 
 
@@ -465,9 +515,8 @@ def register(app: typer.Typer) -> None:
             scope: str = typer.Option("karmada", "-s", "--scope", "--operation-scope", help=SCOPE_HELP),
             clusters: Optional[str] = typer.Option(None, "-C", "--clusters",
                                                    help="Members to read, a,b (default: all joined)")) -> int:
-        from karmadactl.apis import kinds
         from karmadactl.cli.output import check_format, print_objects
-        from karmadactl.controllers.templates import crds
+        from karmadactl.controllers.discovery import lookup
         from karmadactl.errors import NotFound, UsageError
 
         env: Env = ctx.obj
@@ -482,7 +531,7 @@ def register(app: typer.Typer) -> None:
             match = lambda obj: matches(obj.get("metadata", {}).get("labels") or {})  # noqa: E731
         with env.store() as store:
             with store.read() as tx:
-                info = kinds.lookup(kind, kinds.crd_kinds(crds(tx)))
+                info = lookup(tx, kind)
                 if info is None:
                     raise UsageError(f'get: the server doesn\'t have a resource type "{kind}"')
                 ns = None if (all_namespaces or not info.namespaced) else namespace

@@ -196,9 +196,10 @@ def describe_text(obj: dict, *, binding: dict | None, works: list[dict], events:
     if template:
         lines += _binding_lines(binding)
         lines += _work_lines(works)
-    else:
-        spec = obj.get("spec")
-        lines += ["Spec:", *nested_lines(spec, 2)] if spec else []
+    else:       # spec, or what a kind has instead (a webhook configuration's webhooks, say)
+        for key, value in obj.items():
+            if key not in ("apiVersion", "kind", "metadata", "status") and value not in (None, {}, []):
+                lines += [f"{_title(key)}:", *nested_lines(value, 2)]
     status = obj.get("status")
     lines += ["Status:", *nested_lines(status, 2)] if status else ["Status:  <none>"]
     lines += events_section(events, now)
@@ -241,10 +242,10 @@ def event_rows(events: list[dict], now: datetime, *, with_namespace: bool, wide:
 
 
 def _resolve(tx, kind: str):
-    from karmadactl.controllers.templates import crds
+    from karmadactl.controllers.discovery import lookup
     from karmadactl.errors import UsageError
 
-    info = kinds.lookup(kind, kinds.crd_kinds(crds(tx)))
+    info = lookup(tx, kind)
     if info is None:
         raise UsageError(f'the server doesn\'t have a resource type "{kind}"')
     return info
@@ -305,6 +306,8 @@ def register(app: typer.Typer) -> None:
                 events = _object_events(tx, info.kind, name, ns)
         for cluster in sorted(failures):
             env.err(f"warning: status from {cluster} not refreshed: {failures[cluster].splitlines()[0]}")
+        if kinds.not_acted_on(info):
+            env.err(f"warning: {kinds.not_acted_on(info)}")
         env.stdout.write(describe_text(obj, binding=binding, works=works, events=events, template=template,
                                        now=datetime.now(timezone.utc)))
         return ExitCode.OK

@@ -74,6 +74,7 @@ def register(app: typer.Typer) -> None:
         from karmadactl.apis.validation import mode_of
 
         from karmadactl.apis.meta import now
+        from karmadactl.apis import kinds
         from karmadactl.cli import files
         from karmadactl.controllers import reconcile, templates
 
@@ -82,6 +83,8 @@ def register(app: typer.Typer) -> None:
         with env.store() as store:
             with store.read() as tx:
                 objs = templates.prepare(manifests, templates.crds(tx), validate=mode_of(validate), warn=env.err)
+            for warning in kinds.not_acted_on_warnings(objs):
+                env.err(f"warning: {warning}")
             if dry_run:
                 with store.read() as tx:
                     snapshot = reconcile.load_snapshot(tx)
@@ -116,20 +119,20 @@ def register(app: typer.Typer) -> None:
                                             "checks only apiVersion, kind, name and namespace")) -> None:
         from karmadactl.apis import kinds
         from karmadactl.cli import files
-        from karmadactl.controllers import templates
+        from karmadactl.controllers import discovery, templates
         from karmadactl.errors import NotFound, UsageError
 
         env: Env = ctx.obj
         with env.store() as store:
             with store.read() as tx:
                 extra = kinds.crd_kinds(templates.crds(tx))
+                info = discovery.lookup(tx, kind) if kind and names else None
             if filename:
                 from karmadactl.apis.validation import mode_of
 
                 mode_of(validate)
                 refs = templates.identities(files.load(filename, recursive=recursive, stdin=env.stdin), extra)
             elif kind and names:
-                info = kinds.lookup(kind, extra)
                 if info is None:
                     raise UsageError(f'delete: the server doesn\'t have a resource type "{kind}"')
                 if info.group_kind == "Cluster.cluster.karmada.io":
@@ -309,15 +312,14 @@ def _Manifest(source: str, obj: dict):
 
 def _template_ref(store, target: str, namespace: str, must_exist: bool):
     """KIND/NAME as a user types it -> (Kind, name, namespace), checking the template is stored."""
-    from karmadactl.apis import kinds
-    from karmadactl.controllers import templates
+    from karmadactl.controllers import discovery
     from karmadactl.errors import NotFound, UsageError
 
     kind_name, sep, obj_name = target.partition("/")
     if not sep or not obj_name:
         raise UsageError(f"expected KIND/NAME, got {target!r}")
     with store.read() as tx:
-        info = kinds.lookup(kind_name, kinds.crd_kinds(templates.crds(tx)))
+        info = discovery.lookup(tx, kind_name)
         if info is None:
             raise UsageError(f'unknown kind "{kind_name}"')
         ns = namespace if info.namespaced else ""

@@ -82,6 +82,8 @@ def _prepared(m, extra, keep_server_fields: bool) -> dict:
     if group == "work.karmada.io":
         raise InvalidInput(f"{m.source}: {kind} {obj['metadata']['name']}: karmadactl derives "
                            f"{kind}s itself; apply the template and its policy instead")
+    if kinds.unserved(obj, extra):
+        raise InvalidInput(f"{m.source}: {kind} {obj['metadata']['name']}: kind: {kinds.unserved(obj, extra)}")
     meta = obj["metadata"]
     for key in () if keep_server_fields else SERVER_SET_METADATA:
         meta.pop(key, None)
