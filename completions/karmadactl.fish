@@ -8,9 +8,9 @@ function __karmadactl_path
     end
     string join ' ' $path
 end
-set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'describe' 'events' 'export' 'get' 'init' 'interpret' 'join' 'override' 'plan' 'promote' 'propagate' 'rebalance' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'uncordon' 'unjoin' 'version' 'watch'
+set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'describe' 'events' 'export' 'get' 'init' 'interpret' 'join' 'label' 'override' 'plan' 'promote' 'propagate' 'rebalance' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'uncordon' 'unjoin' 'version' 'watch'
 complete -c karmadactl -f
-complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete describe events export get init interpret join override plan promote propagate rebalance sandbox sync taint uncordon unjoin version watch"
+complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete describe events export get init interpret join label override plan promote propagate rebalance sandbox sync taint uncordon unjoin version watch"
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l no-color
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l store
@@ -88,6 +88,7 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l embed-credentia
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l kubeconfig
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l label
+complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l no-embed-credentials
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l output -x -a "table wide json yaml name"
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l provider
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l region
@@ -95,6 +96,9 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l zone
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -l zones
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -s l
 complete -c karmadactl -n "test (__karmadactl_path) = 'join'" -s o
+complete -c karmadactl -n "test (__karmadactl_path) = 'label'" -l dry-run
+complete -c karmadactl -n "test (__karmadactl_path) = 'label'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'label'" -l overwrite
 complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -l annotation
 complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -l cluster
 complete -c karmadactl -n "test (__karmadactl_path) = 'override'" -l dry-run

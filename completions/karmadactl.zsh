@@ -12,11 +12,11 @@ _karmadactl() {
   for ((i=1; i<COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "${path:+$path }$word" in
-      "apply"|"completion"|"cordon"|"delete"|"describe"|"events"|"export"|"get"|"init"|"interpret"|"join"|"override"|"plan"|"promote"|"propagate"|"rebalance"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"sync"|"taint"|"uncordon"|"unjoin"|"version"|"watch") path="${path:+$path }$word" ;;
+      "apply"|"completion"|"cordon"|"delete"|"describe"|"events"|"export"|"get"|"init"|"interpret"|"join"|"label"|"override"|"plan"|"promote"|"propagate"|"rebalance"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"sync"|"taint"|"uncordon"|"unjoin"|"version"|"watch") path="${path:+$path }$word" ;;
     esac
   done
   case "$path" in
-    "") words="apply completion cordon delete describe events export get init interpret join override plan promote propagate rebalance sandbox sync taint uncordon unjoin version watch --help --no-color --store --verbose -v" ;;
+    "") words="apply completion cordon delete describe events export get init interpret join label override plan promote propagate rebalance sandbox sync taint uncordon unjoin version watch --help --no-color --store --verbose -v" ;;
     "apply") words="--dry-run --filename --help --output --recursive --validate -R -f -o" ;;
     "completion") words="--help" ;;
     "cordon") words="--dry-run --help" ;;
@@ -27,7 +27,8 @@ _karmadactl() {
     "get") words="--all-namespaces --clusters --help --namespace --operation-scope --output --scope --selector -A -C -l -n -o -s cj clusteroverridepolicies clusterpropagationpolicies clusterresourcebindings clusterrolebindings clusterroles clusters clustertaintpolicies cm configmaps cop cpp crb crd crds cronfederatedhpas cronfhpa cronjobs customresourcedefinitions daemonsets deploy deployments ds endpoints ep federatedhpas federatedresourcequotas fhpa horizontalpodautoscalers hpa ing ingressclasses ingresses jobs leases limitranges limits mci mcs multiclusteringresses multiclusterservices namespaces netpol networkpolicies no nodes ns op overridepolicies pc pdb persistentvolumeclaims persistentvolumes po poddisruptionbudgets pods pp priorityclasses propagationpolicies pv pvc quota rb remedies replicasets resourcebindings resourceinterpretercustomizations resourceinterpreterwebhookconfigurations resourcequotas resourceregistries ric rolebindings roles rs sa sc secrets serviceaccounts serviceexports serviceimports services statefulsets storageclasses sts svc svcex svcim workloadrebalancers works" ;;
     "init") words="--help" ;;
     "interpret") words="--check --desired-file --desired-replica --filename --help --observed-file --operation --output --recursive --status-file -R -f -o" ;;
-    "join") words="--cluster-context --cluster-kubeconfig --context --dry-run --embed-credentials --help --kubeconfig --label --output --provider --region --zone --zones -l -o" ;;
+    "join") words="--cluster-context --cluster-kubeconfig --context --dry-run --embed-credentials --help --kubeconfig --label --no-embed-credentials --output --provider --region --zone --zones -l -o" ;;
+    "label") words="--dry-run --help --overwrite" ;;
     "override") words="--annotation --cluster --dry-run --help --image-registry --image-tag --label --name --namespace --output --patch -C -n -o" ;;
     "plan") words="--filename --help --offline --output --recursive --validate -R -f -o" ;;
     "promote") words="--cluster --dependencies --dry-run --help --namespace --output -C -d -n -o" ;;

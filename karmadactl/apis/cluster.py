@@ -70,8 +70,9 @@ class TaintChange:
         remove = spec.endswith("-")
         body = spec[:-1] if remove else spec
         key_value, sep, effect = body.partition(":")
-        if not remove and not sep:
-            raise InvalidInput(f"{where}: expected key[=value]:Effect (or key[:Effect]- to remove)")
+        if (sep or not remove) and not effect:
+            raise InvalidInput(f"{where}: expected key[=value]:Effect with an effect "
+                               f"(one of {', '.join(EFFECTS)}), or key[:Effect]- to remove")
         if effect and effect not in EFFECTS:
             raise InvalidInput(f"{where}: unknown effect {effect!r} (one of {', '.join(EFFECTS)})")
         key, _, value = key_value.partition("=")

@@ -1,4 +1,4 @@
-"""join, unjoin, cordon, uncordon, taint."""
+"""join, unjoin, cordon, uncordon, taint, label."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from karmadactl.cli.env import Env
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(help="Register a member cluster (Push mode) from its kubeconfig.")
+    @app.command(help="Register a member cluster (Push mode) from its kubeconfig. Joining it again "
+                      "keeps provider, region, zones, labels and taints unless a flag names them.")
     def join(ctx: typer.Context,
              name: str = typer.Argument(..., help="Cluster name in karmadactl", metavar="NAME"),
              kubeconfig: Optional[str] = typer.Option(
@@ -18,29 +19,63 @@ def register(app: typer.Typer) -> None:
                  help="Member kubeconfig [default: $KUBECONFIG, then ~/.kube/config]"),
              context: Optional[str] = typer.Option(None, "--context", "--cluster-context",
                                                    help="Context in the kubeconfig"),
-             provider: str = typer.Option("", "--provider", help="Cloud provider"),
-             region: str = typer.Option("", "--region", help="Region"),
-             zone: List[str] = typer.Option([], "--zone", "--zones", help="Zone (repeatable)"),
-             label: List[str] = typer.Option([], "-l", "--label", help="key=value (repeatable)"),
-             embed_credentials: bool = typer.Option(
-                 False, "--embed-credentials", help="Copy the credentials into the store"),
+             provider: Optional[str] = typer.Option(None, "--provider",
+                                                    help="Cloud provider ('' clears it) [default: kept]"),
+             region: Optional[str] = typer.Option(None, "--region", help="Region ('' clears it) [default: kept]"),
+             zone: List[str] = typer.Option([], "--zone", "--zones",
+                                            help="Zone (repeatable, a,b too); given, it replaces the zones "
+                                                 "('' clears them) [default: kept]"),
+             label: List[str] = typer.Option([], "-l", "--label",
+                                             help="key=value to set, key- to remove (repeatable); other "
+                                                  "labels are kept"),
+             embed_credentials: Optional[bool] = typer.Option(
+                 None, "--embed-credentials/--no-embed-credentials",
+                 help="Copy the credentials into the store, or keep only the kubeconfig path [default: kept; "
+                      "a new cluster: path only]"),
              dry_run: bool = typer.Option(False, "--dry-run", help="Check and show, store nothing"),
              output: str = typer.Option("", "-o", "--output", help="Print the Cluster: yaml|json|name")) -> None:
-        from karmadactl.apis.meta import parse_key_values
+        from karmadactl.cli.output import check_output
         from karmadactl.controllers import clusters
 
         env: Env = ctx.obj
-        labels = parse_key_values(label, "--label")
-        zones = [z for value in zone for z in value.split(",") if z]
+        if output:
+            check_output(output, ("yaml", "json", "name"), "join")
+        labels, remove = clusters.parse_label_changes(label, "--label")
+        zones = None if not zone else [z for value in zone for z in value.split(",") if z]
+        properties = clusters.Properties(provider=provider, region=region, zones=zones, labels=labels,
+                                         remove_labels=remove, embed=embed_credentials)
         with env.store() as store:
             result = clusters.join(store, name, kubeconfig=kubeconfig, context=context,
-                                   provider=provider, region=region, zones=zones, labels=labels,
-                                   embed=embed_credentials, dry_run=dry_run)
+                                   properties=properties, dry_run=dry_run)
         if output:
             _print_one(env, result.cluster, output)
         else:
             suffix = " (dry run)" if dry_run else ""
             env.out(f"cluster/{name} {result.action}{suffix}")
+
+    @app.command(help="Set or remove cluster labels as kubectl label does: label clusters NAME key=value... "
+                      "key-... [--overwrite]")
+    def label(ctx: typer.Context,
+              resource: str = typer.Argument(..., help="clusters", metavar="RESOURCE"),
+              name: str = typer.Argument(..., help="Cluster name", metavar="NAME"),
+              labels: List[str] = typer.Argument(..., help="key=value to set, key- to remove",
+                                                 metavar="LABEL..."),
+              overwrite: bool = typer.Option(False, "--overwrite", help="Change the value of an existing label"),
+              dry_run: bool = typer.Option(False, "--dry-run")) -> None:
+        from karmadactl.controllers import clusters
+
+        env: Env = ctx.obj
+        _only_clusters("label", resource)
+        to_set, remove = clusters.parse_label_changes(labels, "label")
+        with env.store() as store:
+            _, changed, missing = clusters.label(store, name, to_set, remove, overwrite=overwrite,
+                                                 dry_run=dry_run)
+        for key in missing:
+            env.out(f'label "{key}" not found.')
+        verb = "not labeled"
+        if changed:     # kubectl's words (staging/src/k8s.io/kubectl/pkg/cmd/label/label.go)
+            verb = "unlabeled" if not to_set and not overwrite else "labeled"
+        env.out(f"cluster/{name} {verb}{' (dry run)' if dry_run else ''}")
 
     @app.command(help="Remove a member cluster and what karmadactl put in it.")
     def unjoin(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME"),
@@ -82,15 +117,20 @@ def register(app: typer.Typer) -> None:
               dry_run: bool = typer.Option(False, "--dry-run")) -> None:
         from karmadactl.apis.cluster import TaintChange
         from karmadactl.controllers import clusters
-        from karmadactl.errors import UsageError
 
         env: Env = ctx.obj
-        if resource not in ("cluster", "clusters", "cluster.cluster.karmada.io"):
-            raise UsageError(f"taint: only clusters can be tainted, not {resource!r}")
+        _only_clusters("taint", resource)
         changes = [TaintChange.parse(t) for t in taints]
         with env.store() as store:
-            _, changed = clusters.taint(store, name, changes, overwrite=overwrite, dry_run=dry_run)
-        env.out(f"cluster/{name} {'tainted' if changed else 'unchanged'}{' (dry run)' if dry_run else ''}")
+            _, verb = clusters.taint(store, name, changes, overwrite=overwrite, dry_run=dry_run)
+        env.out(f"cluster/{name} {verb}{' (dry run)' if dry_run else ''}")
+
+
+def _only_clusters(command: str, resource: str) -> None:
+    from karmadactl.errors import UsageError
+
+    if resource not in ("cluster", "clusters", "cluster.cluster.karmada.io"):
+        raise UsageError(f"{command}: only clusters can be changed here, not {resource!r}")
 
 
 def _cordon(env: Env, name: str, on: bool, dry_run: bool) -> None:

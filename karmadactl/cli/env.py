@@ -41,7 +41,10 @@ class Env:
         """Open the store (created on first use). Imported here: SQLAlchemy is heavy."""
         from karmadactl.store import Store
 
-        return Store.open(self.store_url)
+        store = Store.open(self.store_url)
+        for warning in store.warnings:
+            self.err(f"warning: {warning}")
+        return store
 
     def out(self, text: str = "") -> None:
         self.stdout.write(text + "\n")

@@ -36,6 +36,7 @@ def register(app: typer.Typer) -> None:
     def init(ctx: typer.Context) -> None:
         env: Env = ctx.obj
         with env.store() as store:
+            store.check_writable()
             env.out(f"store ready: {store.url_for_display}")
 
     @app.command(help="Print a shell completion script (bash, zsh or fish).")

@@ -20,6 +20,13 @@ def check_format(output: str) -> str:
     return output
 
 
+def check_output(output: str, supported: tuple[str, ...], command: str) -> str:
+    """An -o value the command prints, or a usage error listing the ones it does."""
+    if output not in supported:
+        raise UsageError(f"{command}: --output {output!r} is not supported here (one of {', '.join(supported)})")
+    return output
+
+
 @dataclass(frozen=True)
 class Columns:
     headers: tuple[str, ...]

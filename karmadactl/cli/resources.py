@@ -79,6 +79,7 @@ def register(app: typer.Typer) -> None:
         from karmadactl.controllers import reconcile, templates
 
         env: Env = ctx.obj
+        _check_output(output, ("table", "wide", "json", "yaml", "name") if dry_run else ("json", "yaml", "name"), "apply")
         manifests = files.load(filename, recursive=recursive, stdin=env.stdin)
         with env.store() as store:
             with store.read() as tx:
@@ -123,6 +124,7 @@ def register(app: typer.Typer) -> None:
         from karmadactl.errors import NotFound, UsageError
 
         env: Env = ctx.obj
+        _check_files(filename, recursive, "delete", other=bool(kind or names))
         with env.store() as store:
             with store.read() as tx:
                 extra = kinds.crd_kinds(templates.crds(tx))
@@ -169,6 +171,7 @@ def register(app: typer.Typer) -> None:
         from karmadactl.errors import UsageError
 
         env: Env = ctx.obj
+        _check_files(filename, recursive, "plan")
         check_format(output)
         manifests = files.load(filename, recursive=recursive, stdin=env.stdin) if filename else []
         if offline:
@@ -208,6 +211,7 @@ def register(app: typer.Typer) -> None:
         from karmadactl.controllers.propagate import policy_for
 
         env: Env = ctx.obj
+        _check_output(output, ("yaml", "json"), "propagate")
         with env.store() as store:
             info, obj_name, ns = _template_ref(store, target, namespace, must_exist=not dry_run)
             policy_obj = policy_for(info, obj_name, ns, clusters=cluster, selector=cluster_selector,
@@ -235,6 +239,7 @@ def register(app: typer.Typer) -> None:
         from karmadactl.controllers.propagate import override_for
 
         env: Env = ctx.obj
+        _check_output(output, ("yaml", "json"), "override")
         with env.store() as store:
             info, obj_name, ns = _template_ref(store, target, namespace, must_exist=not dry_run)
             annotations = parse_key_values(annotation, "--annotation", values_are_labels=False)
@@ -259,6 +264,7 @@ def register(app: typer.Typer) -> None:
         from karmadactl.cli.output import write_list
 
         env: Env = ctx.obj
+        _check_output(output, ("yaml", "json"), "promote")
         with env.store() as store:
             info, obj_name, ns = _template_ref(store, f"{kind}/{name}", namespace, must_exist=False)
             objs = promoting.promote(store, info, obj_name, ns, cluster, with_dependencies=dependencies)
@@ -286,6 +292,9 @@ def register(app: typer.Typer) -> None:
 
         env: Env = ctx.obj
         with env.store() as store:
+            if cluster:     # an unknown name is an error, not an empty pass
+                from karmadactl.controllers.clusters import list_clusters
+                list_clusters(store, cluster)
             refresh_status(store, only_clusters=set(cluster) or None)    # APIs of CRDs pushed since, capacity
             plans, report = run_with_progress(env, store, live_check=True, only_clusters=set(cluster) or None)
             if prune:
@@ -294,6 +303,22 @@ def register(app: typer.Typer) -> None:
                 for line in prune_orphans(store, only_clusters=set(cluster) or None):
                     env.out(line)
         return report_pass(env, plans, report)
+
+
+def _check_files(filename: list[str], recursive: bool, command: str, other: bool = False) -> None:
+    """Flags that would otherwise be ignored: -R without -f; -f together with KIND NAME."""
+    from karmadactl.errors import UsageError
+
+    if recursive and not filename:
+        raise UsageError(f"{command}: -R walks the directories given with -f, and no -f was given")
+    if filename and other:
+        raise UsageError(f"{command}: give -f FILE or KIND NAME, not both")
+
+
+def _check_output(output: str, supported: tuple[str, ...], command: str) -> None:
+    if output:
+        from karmadactl.cli.output import check_output
+        check_output(output, supported, command)
 
 
 def _checked(store, obj: dict, source: str) -> dict:

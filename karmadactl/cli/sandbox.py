@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-
-
 import typer
 
 from karmadactl.cli.env import Env
@@ -39,9 +37,10 @@ def register(app: typer.Typer) -> None:
         with env.store() as store:
             for index, info in enumerate(infos, start=1):
                 region, zone = _topology(index)
+                properties = clusters.Properties(provider="sandbox", region=region, zones=[zone],
+                                                 labels={"sandbox.karmadactl.io/member": "true"})
                 result = clusters.join(store, info.name, kubeconfig=str(info.kubeconfig), context=None,
-                                       provider="sandbox", region=region, zones=[zone],
-                                       labels={"sandbox.karmadactl.io/member": "true"})
+                                       properties=properties)
                 env.out(f"{info.name} running at {info.url}; cluster/{info.name} {result.action}")
 
     @sandbox.command(help="Stop the sandbox members (and unjoin them).")
@@ -86,10 +85,11 @@ def register(app: typer.Typer) -> None:
                output: str = typer.Option("table", "-o", "--output", help="table|json|yaml")) -> None:
         from dataclasses import asdict
 
-        from karmadactl.cli.output import print_table, to_json, to_yaml
+        from karmadactl.cli.output import check_output, print_table, to_json, to_yaml
         from karmadactl.sandbox import manager
 
         env: Env = ctx.obj
+        check_output(output, ("table", "json", "yaml"), "sandbox status")
         infos = manager.status()
         if output in ("json", "yaml"):
             data = [{k: str(v) if v is not None and not isinstance(v, (bool, int)) else v

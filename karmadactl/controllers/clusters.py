@@ -63,13 +63,76 @@ def list_clusters(store, names: list[str] | None = None,
     return clusters
 
 
-def join(store, name: str, *, kubeconfig: str | None, context: str | None, provider: str = "",
-         region: str = "", zones: list[str] | None = None, labels: dict[str, str] | None = None,
-         embed: bool = False, dry_run: bool = False) -> JoinResult:
-    """Register a Push cluster: reach it, read its status, store the Cluster."""
+@dataclass(frozen=True)
+class Properties:
+    """What a `join` or `label` says about a cluster; None (or empty) leaves that property as it is."""
+
+    provider: str | None = None
+    region: str | None = None
+    zones: list[str] | None = None               # replaces the list; [] clears it
+    labels: dict[str, str] = field(default_factory=dict)     # set (a join overwrites)
+    remove_labels: list[str] = field(default_factory=list)   # `key-`
+    embed: bool | None = None                    # None: keep how the credentials are held
+
+    def apply_to(self, cluster: Cluster) -> None:
+        if self.provider is not None:
+            cluster.provider = self.provider
+        if self.region is not None:
+            cluster.region = self.region
+        if self.zones is not None:
+            cluster.zones = list(self.zones)
+        cluster.labels = {**{k: v for k, v in cluster.labels.items() if k not in self.remove_labels},
+                          **self.labels}
+
+
+def parse_label_changes(specs: list[str], flag: str) -> tuple[dict[str, str], list[str]]:
+    """kubectl's label arguments: `key=value` sets, `key-` removes; a key may not do both."""
+    from karmadactl.apis.meta import check_label_key, check_label_value
+
+    labels: dict[str, str] = {}
+    remove: list[str] = []
+    for spec in specs:
+        key, sep, value = spec.partition("=")
+        if sep:
+            check_label_key(key, f"{flag} {spec!r}")
+            check_label_value(value, f"{flag} {spec!r}")
+            labels[key] = value
+        elif spec.endswith("-") and len(spec) > 1:
+            check_label_key(spec[:-1], f"{flag} {spec!r}")
+            remove.append(spec[:-1])
+        else:
+            raise InvalidInput(f"{flag} {spec!r}: expected key=value, or key- to remove the label")
+    both = sorted(set(labels) & set(remove))
+    if both:
+        raise InvalidInput(f"{flag}: label {both[0]!r} cannot be both set and removed")
+    return labels, remove
+
+
+def edit_labels(current: dict[str, str], labels: dict[str, str], remove: list[str], *,
+                overwrite: bool, cluster: str) -> tuple[dict[str, str], list[str]]:
+    """kubectl label's rules, pure: (new labels, removed keys that were not there)."""
+    if not overwrite:
+        taken = sorted(k for k in labels if k in current)
+        if taken:
+            raise InvalidInput(f"cluster {cluster}: label '{taken[0]}' already has a value "
+                               f"({current[taken[0]]}), and --overwrite is false")
+    missing = [k for k in remove if k not in current]
+    new = {k: v for k, v in current.items() if k not in remove}
+    new.update(labels)
+    return new, missing
+
+
+def join(store, name: str, *, kubeconfig: str | None, context: str | None,
+         properties: Properties | None = None, dry_run: bool = False) -> JoinResult:
+    """Register a Push cluster: reach it, read its status, store the Cluster.
+
+    Joining a cluster again refreshes its endpoint, credentials reference and
+    status; provider, region, zones, labels and taints change only where
+    `properties` names them."""
     from karmadactl.members.kubeconfig import load_kubeconfig
     from karmadactl.members.status import collect_status
 
+    properties = properties or Properties()
     check_name(name)
     config = load_kubeconfig(kubeconfig, context)
     with store.read() as tx:
@@ -88,9 +151,9 @@ def join(store, name: str, *, kubeconfig: str | None, context: str | None, provi
         _check_unique_id(tx, name, cluster_id)
         current = tx.get(GROUP_KIND, name)
         desired = Cluster.from_dict(current) if current else Cluster(name=name)
+        embed = desired.embedded if properties.embed is None else properties.embed
         desired.api_endpoint = config.server
-        desired.provider, desired.region, desired.zones = provider, region, list(zones or [])
-        desired.labels = dict(labels or {})
+        properties.apply_to(desired)
         desired.embedded = embed
         desired.kubeconfig = "" if embed else config.source
         desired.context = "" if embed else config.context
@@ -110,6 +173,24 @@ def join(store, name: str, *, kubeconfig: str | None, context: str | None, provi
         tx.add_event(kind="Cluster", name=name, reason="Joined" if current is None else "Updated",
                      message=f"cluster {name} {action} (endpoint {config.server})")
     return JoinResult(Cluster.from_dict(stored), action)
+
+
+def label(store, name: str, labels: dict[str, str], remove: list[str], *, overwrite: bool = False,
+          dry_run: bool = False) -> tuple[Cluster, bool, list[str]]:
+    """kubectl label on a cluster: returns (cluster, changed, removed keys it did not have)."""
+    missing: list[str] = []
+
+    def change(cluster: Cluster) -> bool:
+        new, gone = edit_labels(cluster.labels, labels, remove, overwrite=overwrite, cluster=name)
+        missing[:] = gone
+        if new == cluster.labels:
+            return False
+        cluster.labels = new
+        return True
+    text = ", ".join([f"{k}={v}" for k, v in labels.items()] + [f"{k}-" for k in remove])
+    cluster, changed = _mutate(store, name, change, reason="Labeled", message=f"labels changed: {text}",
+                               dry_run=dry_run)
+    return cluster, changed, missing
 
 
 def _same(stored: dict, desired: dict) -> bool:
@@ -158,26 +239,45 @@ def _mutate(store, name: str, change: Callable[[Cluster], bool], *, reason: str,
         if obj is None:
             raise NotFound(f'cluster "{name}" not found')
         cluster = Cluster.from_dict(obj)
-        if not change(cluster) or dry_run:
-            return cluster, False
+        changed = change(cluster)
+        if not changed or dry_run:
+            return cluster, changed
         stored = Cluster.from_dict(tx.update(cluster.to_dict()))
         tx.add_event(kind="Cluster", name=name, reason=reason, message=message)
         return stored, True
 
 
 def taint(store, name: str, changes: list[TaintChange], *, overwrite: bool = False,
-          dry_run: bool = False) -> tuple[Cluster, bool]:
+          dry_run: bool = False) -> tuple[Cluster, str]:
+    """kubectl taint on a cluster; returns (cluster, what kubectl would print: tainted, untainted,
+    modified, or unchanged)."""
+    verb = ["unchanged"]
+
     def change(cluster: Cluster) -> bool:
         new = apply_taint_changes(cluster.taints, changes, overwrite=overwrite, now=meta.now(),
                                   cluster=name)
         if [t.to_dict() for t in new] == [t.to_dict() for t in cluster.taints]:
             return False
+        verb[0] = taint_verb(cluster.taints, new, overwrite=overwrite)
         cluster.taints = new
         return True
     text = ", ".join(f"{c.key}{':' + c.effect if c.effect else ''}{'-' if c.remove else ''}"
                      for c in changes)
-    return _mutate(store, name, change, reason="Tainted", message=f"taints changed: {text}",
-                   dry_run=dry_run)
+    cluster, _ = _mutate(store, name, change, reason="Tainted", message=f"taints changed: {text}",
+                         dry_run=dry_run)
+    return cluster, verb[0]
+
+
+def taint_verb(before: list[Taint], after: list[Taint], *, overwrite: bool) -> str:
+    """kubectl's word for a change of taints (staging/src/k8s.io/kubectl/pkg/cmd/taint/utils.go,
+    reorganizeTaints): modified when taints were both added and removed, or with --overwrite;
+    tainted when only added; untainted otherwise."""
+    old = {(t.key, t.effect) for t in before}
+    new = {(t.key, t.effect) for t in after}
+    added, removed = bool(new - old), bool(old - new)
+    if (added and removed) or overwrite:
+        return "modified"
+    return "tainted" if added else "untainted"
 
 
 def cordon(store, name: str, *, on: bool, dry_run: bool = False) -> tuple[Cluster, bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from contextlib import contextmanager, nullcontext
@@ -45,24 +46,28 @@ class Store:
         self._target = target
         self.url_for_display: str = target.display
         self.path: Path | None = target.path
+        self.warnings: list[str] = []   # for the user: e.g. permissions that were tightened
 
     @classmethod
     def open(cls, url: str | None = None, *, create: bool = True) -> "Store":
         """Open (creating if allowed) the store and bring its schema up to date.
 
         url None means --store / KARMADACTL_STORE / $KARMADA_HOME/karmada.db.
+        Only that last default has its directory created; an existing SQLite
+        file must be a writable SQLite database (it is made private if it is not).
         """
+        explicit = url is not None or bool(os.environ.get("KARMADACTL_STORE"))
         target = engines.parse(paths.store_url(url))
         private = target.path is not None
+        warnings: list[str] = []
         if private:
-            if not create and not target.path.exists():
-                raise StoreError(f"no karmadactl store at {target.display}")
-            try:
-                with engines.private_umask():
-                    engines.prepare_file(target.path)
-            except OSError as e:
-                raise StoreError(f"cannot create store {target.display}: {e.strerror}") from None
+            if not target.path.exists():
+                if not create:
+                    raise StoreError(f"no karmadactl store at {target.display}")
+                cls._create_file(target, explicit=explicit)
+            warnings = engines.check_file(target.path, target.display)
         store = cls(engines.make_engine(target), target)
+        store.warnings = warnings
         try:
             with engines.private_umask() if private else nullcontext():
                 store._migrate(create)
@@ -70,6 +75,25 @@ class Store:
             store.close()
             raise
         return store
+
+    @classmethod
+    def _create_file(cls, target: engines.Target, *, explicit: bool) -> None:
+        """Build a new SQLite store beside its final name and link it into place whole, so no
+        process ever sees a half-made (empty) store file, and an empty file is always an error."""
+        engines.prepare_directory(target.path, explicit=explicit, display=target.display)
+        with engines.private_umask():
+            tmp = engines.temporary_file(target.path)
+            try:
+                scratch = engines.Target(target.url.set(database=str(tmp)), target.display, tmp)
+                store = cls(engines.make_engine(scratch), scratch)
+                try:
+                    store._migrate(True)
+                finally:
+                    store.close()
+            except BaseException:
+                engines.discard_file(tmp)
+                raise
+            engines.publish_file(tmp, target.path)
 
     def __repr__(self) -> str:
         return f"Store({self.url_for_display!r})"
@@ -100,6 +124,11 @@ class Store:
             if conn.dialect.name == "postgresql":  # serialize concurrent first opens
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
             migrations.upgrade(conn)
+
+    def check_writable(self) -> None:
+        """Take the write lock once: a store on a read-only medium fails here, not at the first change."""
+        with self.write():
+            pass
 
     # -- transactions ----------------------------------------------------
 

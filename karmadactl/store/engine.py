@@ -1,6 +1,7 @@
 """Turning a store URL into a configured SQLAlchemy engine.
 
-SQLite gets: a private file (0600 in a 0700 directory), WAL journal, a busy
+SQLite gets: a private file (0600 in a 0700 directory) that is built aside and
+appears only complete, checks that an existing file is a usable store, WAL journal, a busy
 timeout, foreign keys, and transactions whose BEGIN we emit ourselves so that a
 write transaction can take the write lock up front (BEGIN IMMEDIATE). That is
 the recipe from SQLAlchemy's SQLite dialect documentation: the pysqlite driver
@@ -10,6 +11,8 @@ is put in autocommit mode and the "begin" event emits BEGIN.
 from __future__ import annotations
 
 import os
+import secrets
+import stat
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,28 +70,102 @@ def _is_file_db(u: URL) -> bool:
     return not db.startswith("file:")  # uri=true forms: left to the user
 
 
-def prepare_file(path: Path) -> bool:
-    """Create the SQLite file 0600 (its directory 0700) if missing.
+SQLITE_HEADER = b"SQLite format 3\x00"
+SIDE_FILES = ("-wal", "-shm")
 
-    Returns True if the file already existed. The file is created here, not
-    by SQLite, so it is never readable by others, even for an instant.
+
+def prepare_directory(path: Path, *, explicit: bool, display: str) -> None:
+    """The directory of a new SQLite store: made (0700) only for the default location.
+
+    A store named explicitly (--store, KARMADACTL_STORE) whose directory is
+    missing is an error: a typo must not scatter databases over the disk.
     """
-    existed = path.exists()
-    if existed:
-        return True
     parent = path.parent
-    if not parent.exists():
-        parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # others may race us
-        os.chmod(parent, 0o700)  # mkdir's mode is filtered by the umask
-    elif parent.resolve() == paths.home().resolve():
-        os.chmod(parent, 0o700)
+    if parent.is_dir():
+        if parent.resolve() == paths.home().resolve():
+            os.chmod(parent, 0o700)
+        return
+    default = path == parse(paths.default_store_url()).path
+    if (explicit and not default) or parent.exists():
+        what = "is not a directory" if parent.exists() else "does not exist"
+        raise StoreError(f"cannot create store {display}: directory {parent} {what}")
+    parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # others may race us
+    os.chmod(parent, 0o700)  # mkdir's mode is filtered by the umask
+
+
+def check_file(path: Path, display: str) -> list[str]:
+    """Refuse an existing SQLite store that cannot be a usable karmadactl store; make it private.
+
+    Returns the warnings to show (permissions tightened). A file that is
+    empty, not SQLite, or read-only is a one-line error naming the file, before
+    SQLite sees it (SQLite would silently turn an empty file into a new
+    database and open a read-only one for reading only).
+    """
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race; fine
-        return True
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise StoreError(f"store {display} is not a file")
+        if info.st_size == 0:
+            raise StoreError(f"store {display} is an empty file, not a karmadactl store "
+                             "(remove it to start afresh)")
+        with open(path, "rb") as f:
+            header = f.read(len(SQLITE_HEADER))
+    except OSError as e:
+        raise StoreError(f"cannot open store {display}: {e.strerror}") from None
+    if header != SQLITE_HEADER:
+        raise StoreError(f"store {display} is not a karmadactl store (not an SQLite database; "
+                         "corrupt or another kind of file)")
+    mode = stat.S_IMODE(info.st_mode)
+    if not mode & stat.S_IWUSR or not os.access(path, os.W_OK):
+        raise StoreError(f"store {display} is read-only (mode {mode:o}); karmadactl needs to write to it")
+    if not os.access(path.parent, os.W_OK):
+        raise StoreError(f"store {display} is in a read-only directory; SQLite needs to create files "
+                         "beside it")
+    warnings = []
+    for file in (path, *(path.with_name(path.name + side) for side in SIDE_FILES)):
+        try:
+            file_mode = stat.S_IMODE(file.stat().st_mode)
+            if file_mode & 0o077:
+                os.chmod(file, file_mode & 0o700)
+                warnings.append(f"store file {file} was readable by others (mode {oct(file_mode)[2:]}); "
+                                f"made it private (mode {oct(file_mode & 0o700)[2:]})")
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise StoreError(f"store {display} is readable by others and cannot be made private: "
+                             f"{e.strerror}") from None
+    return warnings
+
+
+def temporary_file(path: Path) -> Path:
+    """An empty private file beside the store, where a new store is built before it appears."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as e:
+        raise StoreError(f"cannot create store {path}: {e.strerror}") from None
     os.close(fd)
-    os.chmod(path, 0o600)
-    return False
+    return tmp
+
+
+def publish_file(tmp: Path, path: Path) -> None:
+    """Put a fully built store in place, unless another process got there first."""
+    try:
+        os.link(tmp, path)   # atomic, and never replaces an existing store
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise StoreError(f"cannot create store {path}: {e.strerror}") from None
+    finally:
+        discard_file(tmp)
+
+
+def discard_file(tmp: Path) -> None:
+    for leftover in (tmp, *(tmp.with_name(tmp.name + side) for side in SIDE_FILES)):
+        try:
+            leftover.unlink()
+        except FileNotFoundError:
+            pass
 
 
 @contextmanager

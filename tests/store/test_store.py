@@ -376,6 +376,10 @@ def test_sqlite_is_configured_for_concurrent_use(home: Path) -> None:
 def test_url_from_environment_and_explicit(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env_db = tmp_path / "env" / "k.db"
     monkeypatch.setenv("KARMADACTL_STORE", f"sqlite:///{env_db}")
+    with pytest.raises(StoreError, match="directory .*/env does not exist"):  # a named store's directory
+        Store.open()                                                           # is never made up
+    assert not env_db.parent.exists()
+    env_db.parent.mkdir()
     with Store.open() as s:
         assert s.path == env_db and s.url_for_display == str(env_db)
     explicit = tmp_path / "explicit.db"
@@ -389,6 +393,7 @@ def test_home_directory_in_sqlite_url_is_expanded(
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "user"))
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "user" / "team").mkdir(parents=True)
     with Store.open("sqlite:///~/team/karmada.db") as s:
         with s.write() as tx:
             tx.create(cluster("member1"))
