@@ -306,3 +306,58 @@ def test_completion_offers_the_kinds(tmp_path):
     assert len(lines) == 3
     for line in lines:
         assert {"fhpa", "federatedhpas", "federatedresourcequotas"} <= set(line.split())
+
+
+SERVICE_EXPORT_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "serviceexports.multicluster.x-k8s.io"},
+    "spec": {"group": "multicluster.x-k8s.io", "scope": "Namespaced",
+             "names": {"plural": "serviceexports", "singular": "serviceexport", "kind": "ServiceExport",
+                       "shortNames": ["svcex"]},
+             "versions": [{"name": "v1alpha1", "served": True, "storage": True,
+                           "schema": {"openAPIV3Schema": {"type": "object",
+                                                          "x-kubernetes-preserve-unknown-fields": True}}}]}}
+
+
+def test_on_members_only_the_service_export_template_arrives(store, members, member_client):
+    """What the README promises on a member: a ServiceExport claimed by a policy is pushed as an ordinary
+    template; a FederatedResourceQuota with a static assignment and a FederatedHPA change nothing there."""
+    from kubernetes import client as k8s
+    from kubernetes.client.exceptions import ApiException
+
+    member1 = members[0]
+    api = member_client(member1)
+    crds = k8s.ApiextensionsV1Api(api)
+    try:
+        crds.create_custom_resource_definition(SERVICE_EXPORT_CRD)
+    except ApiException as e:
+        if e.status != 409:
+            raise
+    ns = "kinds-h8"
+    export = {**EXPORT, "metadata": {"name": "web", "namespace": ns}}
+    quota = {**FRQ, "metadata": {"name": "team", "namespace": ns}}
+    fhpa = {**FHPA, "metadata": {"name": "web", "namespace": ns}}
+    policy = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
+              "metadata": {"name": "exports", "namespace": ns},
+              "spec": {"resourceSelectors": [{"apiVersion": "multicluster.x-k8s.io/v1alpha1",
+                                              "kind": "ServiceExport"}],
+                       "placement": {"clusterAffinity": {"clusterNames": ["member1"]}}}}
+    path = write(store, "mcs.yaml", export, policy, quota, fhpa)
+    try:
+        code, _, err = karmadactl("join", member1.name, "--kubeconfig", str(member1.kubeconfig_path))
+        assert code == 0, err
+        code, out, err = karmadactl("apply", "-f", path)
+        assert code == 0, err
+        assert "member1: 1 created" in out
+        assert "warning: ServiceExport is stored but karmadactl does not act on it yet" in err
+
+        pushed = k8s.CustomObjectsApi(api).get_namespaced_custom_object(
+            "multicluster.x-k8s.io", "v1alpha1", ns, "serviceexports", "web")
+        assert pushed["metadata"]["labels"]["karmada.io/managed"] == "true"
+        assert k8s.CoreV1Api(api).list_namespaced_resource_quota(ns).items == []
+        code, out, _ = karmadactl("get", "svcex", "web", "-n", ns, "--scope", "members")
+        assert code == 0 and rows(out)[1][:2] == ["web", "member1"]
+    finally:
+        karmadactl("delete", "-f", path, "--ignore-not-found")
+        karmadactl("unjoin", member1.name, "--force")
+        crds.delete_custom_resource_definition(SERVICE_EXPORT_CRD["metadata"]["name"])
