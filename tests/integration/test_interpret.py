@@ -234,3 +234,37 @@ def test_an_operation_reads_one_object_as_karmada_rule_args_do():
     assert result.returncode == 2 and "not both" in result.stderr
     result = run_cli("interpret", "-f", POOL, "--operation", "InterpretHealth")
     assert result.returncode == 2 and "--desired-file or --observed-file" in result.stderr
+
+
+@pytest.mark.usefixtures("home")
+def test_revise_replica_without_desired_replica_revises_to_zero():
+    """Karmada's `--desired-replica` is an int32 flag defaulting to 0 (interpret.go NewCmdInterpret)."""
+    out = interpret("-f", POOL, "--operation", "ReviseReplica", "--desired-file", DESIRED)
+    assert out["revised"]["spec"]["replicas"] == 0
+
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "thirdparty.py"
+
+
+def test_bench_thirdparty_compares_interpret_with_test_data(tmp_path):
+    """bench/thirdparty.py walks <group>/<version>/<Kind>/customizations.yaml + testdata/ as Karmada's
+    repository lays them out (thirdparty_test.go) and counts the cases whose output matches."""
+    import subprocess
+    import sys
+
+    kind_dir = tmp_path / "apps.example.io" / "v1alpha1" / "ReplicaPool"
+    (kind_dir / "testdata").mkdir(parents=True)
+    (kind_dir / "customizations.yaml").write_text(Path(POOL).read_text())
+    desired = yaml.safe_load(Path(DESIRED).read_text())
+    cases = [
+        {"name": "right", "operation": "InterpretReplica", "desiredObj": desired, "output": {"replica": 4}},
+        {"name": "wrong", "operation": "InterpretReplica", "desiredObj": desired, "output": {"replica": 5}},
+        {"name": "healthy", "operation": "InterpretHealth", "observedObj": yaml.safe_load(
+            Path(OBSERVED).read_text()), "output": {"healthy": True}},
+    ]
+    (kind_dir / "testdata" / "cases-test.yaml").write_text(yaml.safe_dump_all(cases))
+    (kind_dir / "testdata" / "plain-input.yaml").write_text(yaml.safe_dump(desired))   # no operation: skipped
+    done = subprocess.run([sys.executable, str(BENCH), str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
+    assert "FAIL apps.example.io/v1alpha1/ReplicaPool InterpretReplica 'wrong': replica differ" in done.stdout
+    assert done.stdout.strip().endswith("2 of 3 operations pass")

@@ -24,6 +24,13 @@ def test_objects_reach_lua_with_one_based_arrays():
                 obj, results=4) == [80, 443, 2, False]
 
 
+def test_json_nulls_vanish_on_the_way_in():
+    """luavm/lua.go decodeValue + gopher-lua table.go Append: a null field is an absent key, a null list
+    element is skipped and the later ones move up."""
+    obj = {"gone": None, "list": ["a", None, "b"]}
+    assert call("return a.gone == nil, #a.list, a.list[2]", obj, results=3) == [True, 2, "b"]
+
+
 def test_tables_come_back_as_lists_and_sorted_objects():
     assert call("return {z = 1, a = {'x', 'y'}, m = {k = true}}") == {"a": ["x", "y"], "m": {"k": True}, "z": 1}
     assert list(call("return {z = 1, a = 2}")) == ["a", "z"]
