@@ -3,6 +3,7 @@ from the member clusters (--scope members|all), printed as kubectl prints them."
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import List, Optional
 
@@ -274,14 +275,35 @@ def _work_row(obj: dict) -> list[str]:
             _condition(obj, "Applied"), _created(obj)]
 
 
+_JSON_PATH_STEP = re.compile(r"""\.([^.\[]+)|\[(\d+)\]|\[\*\]|\[\?\(@\.([\w.-]+)\s*==\s*["']([^"']*)["']\)\]""")
+
+
 def _json_path(obj: dict, path: str):
-    """The value at a simple JSONPath (`.spec.scaleTargetRef.kind`), or None."""
-    value = obj
-    for key in path.strip(".").split("."):
-        if not isinstance(value, dict):
+    """The first value a printer column's JSONPath finds, or None. The forms CRDs use are understood:
+    `.spec.scaleTargetRef.kind`, `.spec.ports[0].port`, `.status.conditions[?(@.type=="Ready")].status`,
+    `.items[*].name`; anything else finds nothing."""
+    path = path.strip().removeprefix("{").removesuffix("}")
+    steps, at = [], 0
+    while at < len(path):
+        match = _JSON_PATH_STEP.match(path, at)
+        if match is None:
             return None
-        value = value.get(key)
-    return value
+        steps.append(match)
+        at = match.end()
+    values = [obj]
+    for step in steps:
+        key, index, field, wanted = step.groups()
+        found = []
+        for value in values:
+            if key is not None and isinstance(value, dict) and key in value:
+                found.append(value[key])
+            elif index is not None and isinstance(value, list) and int(index) < len(value):
+                found.append(value[int(index)])
+            elif key is None and index is None and isinstance(value, list):
+                found.extend(item for item in value if field is None or (
+                    isinstance(item, dict) and str(_json_path(item, "." + field)) == wanted))
+        values = found
+    return values[0] if values else None
 
 
 def _printer_cell(value, type_: str) -> str:
@@ -382,9 +404,32 @@ COLUMNS: dict[str, tuple[Columns, Columns | None]] = {
 }
 
 
-def columns_for(kind: str, *, namespaced_rows: bool) -> tuple[Columns, Columns | None]:
-    """The table and wide columns kubectl prints for a kind; NAMESPACE first with -A."""
-    table, wide = COLUMNS.get(kind, (GENERIC_COLUMNS, None))
+def crd_columns(crds: list[dict], group: str, kind: str, version: str) -> tuple[Columns, Columns | None] | None:
+    """What kubectl prints for a CRD's kind: NAME and the additionalPrinterColumns of that version (headers
+    upper-cased; priority above 0 only with -o wide), or NAME and AGE when it declares none. None when no
+    CRD defines the kind."""
+    for crd in crds:
+        spec = crd.get("spec") if isinstance(crd.get("spec"), dict) else {}
+        names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+        if spec.get("group") != group or names.get("kind") != kind:
+            continue
+        versions = [v for v in spec.get("versions") or [] if isinstance(v, dict) and v.get("name") == version]
+        declared = [(str(c["name"]).upper(), str(c["jsonPath"]), str(c.get("type") or "string"),
+                     c.get("priority") or 0)
+                    for c in (versions[0].get("additionalPrinterColumns") or [] if versions else [])
+                    if isinstance(c, dict) and c.get("name") and c.get("jsonPath")]
+        if not declared:
+            return GENERIC_COLUMNS, None
+        table = printer_columns(*[(h, p, t) for h, p, t, priority in declared if not priority])
+        wide = printer_columns(*[(h, p, t) for h, p, t, _ in declared])
+        return table, wide if len(wide.headers) > len(table.headers) else None
+    return None
+
+
+def columns_for(kind: str, *, namespaced_rows: bool, crd: tuple[Columns, Columns | None] | None = None
+                ) -> tuple[Columns, Columns | None]:
+    """The table and wide columns kubectl prints for a kind (a CRD's own when given); NAMESPACE first with -A."""
+    table, wide = crd or COLUMNS.get(kind, (GENERIC_COLUMNS, None))
     if namespaced_rows:
         table, wide = _with_namespace(table), _with_namespace(wide) if wide else None
     return table, wide
@@ -517,6 +562,7 @@ def register(app: typer.Typer) -> None:
                                                    help="Members to read, a,b (default: all joined)")) -> int:
         from karmadactl.cli.output import check_format, print_objects
         from karmadactl.controllers.discovery import lookup
+        from karmadactl.controllers.templates import crds
         from karmadactl.errors import NotFound, UsageError
 
         env: Env = ctx.obj
@@ -536,7 +582,8 @@ def register(app: typer.Typer) -> None:
                     raise UsageError(f'get: the server doesn\'t have a resource type "{kind}"')
                 ns = None if (all_namespaces or not info.namespaced) else namespace
                 found = tx.list(info.group_kind, namespace=ns, selector=match) if scope != "members" else []
-            table, wide = columns_for(info.kind, namespaced_rows=all_namespaces and info.namespaced)
+                crd = crd_columns(crds(tx), info.group, info.kind, info.api_version.rpartition("/")[2])
+            table, wide = columns_for(info.kind, namespaced_rows=all_namespaces and info.namespaced, crd=crd)
             if scope == "karmada":
                 if clusters:
                     raise UsageError("--clusters needs --scope members or all")

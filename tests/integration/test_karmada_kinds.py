@@ -361,3 +361,33 @@ def test_on_members_only_the_service_export_template_arrives(store, members, mem
         karmadactl("delete", "-f", path, "--ignore-not-found")
         karmadactl("unjoin", member1.name, "--force")
         crds.delete_custom_resource_definition(SERVICE_EXPORT_CRD["metadata"]["name"])
+
+
+def test_a_crd_in_the_store_prints_its_own_columns(store):
+    """kubectl prints a custom resource with its CRD's additionalPrinterColumns (upper-cased; priority above 0
+    only with -o wide), and NAME, AGE when the CRD declares none."""
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "gateways.net.example.com"},
+           "spec": {"group": "net.example.com", "scope": "Namespaced",
+                    "names": {"plural": "gateways", "singular": "gateway", "kind": "Gateway", "shortNames": ["gw"]},
+                    "versions": [{"name": "v1", "served": True, "storage": True,
+                                  "schema": {"openAPIV3Schema": {"type": "object",
+                                                                 "x-kubernetes-preserve-unknown-fields": True}},
+                                  "additionalPrinterColumns": [
+                                      {"name": "Class", "type": "string", "jsonPath": ".spec.className"},
+                                      {"name": "Http", "type": "integer",
+                                       "jsonPath": '.spec.listeners[?(@.name=="http")].port'},
+                                      {"name": "Hosts", "type": "string", "jsonPath": ".spec.hosts", "priority": 1},
+                                      {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]}]}}
+    gateway = {"apiVersion": "net.example.com/v1", "kind": "Gateway", "metadata": {"name": "edge", "namespace": "shop"},
+               "spec": {"className": "public", "hosts": ["a.example.com", "b.example.com"],
+                        "listeners": [{"name": "https", "port": 443}, {"name": "http", "port": 80}]}}
+    code, _, err = karmadactl("apply", "-f", write(store, "gw.yaml", crd, gateway))
+    assert code == 0, err
+    _, out, _ = karmadactl("get", "gw", "-n", "shop")
+    header, row = rows(out)
+    assert header == ["NAME", "CLASS", "HTTP", "AGE"] and row[:3] == ["edge", "public", "80"]
+    _, out, _ = karmadactl("get", "gateways", "-n", "shop", "-o", "wide")
+    header, row = rows(out)
+    assert header == ["NAME", "CLASS", "HTTP", "HOSTS", "AGE"]
+    assert row[3] == '["a.example.com","b.example.com"]'
