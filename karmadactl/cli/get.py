@@ -551,7 +551,8 @@ when none did."""
 def register(app: typer.Typer) -> None:
     @app.command(help=HELP)
     def get(ctx: typer.Context,
-            kind: str = typer.Argument(..., metavar="KIND", help="clusters, pp, cpp, rb, crb, works, deploy, cm, fhpa, mcs, ..."),
+            kind: str = typer.Argument(..., metavar="KIND",
+                                       help="clusters, pp, cpp, rb, crb, works, deploy, cm, fhpa, mcs, ..."),
             names: List[str] = typer.Argument(None, metavar="NAME...", help="Names (all when omitted)"),
             namespace: str = typer.Option("default", "-n", "--namespace"),
             all_namespaces: bool = typer.Option(False, "-A", "--all-namespaces"),

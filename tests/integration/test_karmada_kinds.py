@@ -9,7 +9,7 @@ names and columns are those of Karmada's kubebuilder markers:
   pkg/apis/autoscaling/v1alpha1/cronfederatedhpa_types.go  shortName=cronfhpa, REFERENCE-KIND/NAME, AGE
   pkg/apis/policy/v1alpha1/federatedresourcequota_types.go no shortName; OVERALL, OVERALL_USED
   pkg/apis/networking/v1alpha1/service_types.go            shortName=mcs, no printcolumn
-  pkg/apis/networking/v1alpha1/ingress_types.go            shortName=mci (CRD networking.karmada.io_multiclusteringresses.yaml)
+  charts/karmada/_crds/bases/networking/networking.karmada.io_multiclusteringresses.yaml  shortName mci
   pkg/apis/apps/v1alpha1/workloadrebalancer_types.go       scope=Cluster, no shortName
   pkg/apis/config/v1alpha1/resourceinterpreterwebhook_types.go  scope=Cluster, no shortName
   pkg/apis/remedy/v1alpha1/remedy_types.go                 scope=Cluster
