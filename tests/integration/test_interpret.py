@@ -268,3 +268,15 @@ def test_bench_thirdparty_compares_interpret_with_test_data(tmp_path):
     assert done.returncode == 1, done.stderr
     assert "FAIL apps.example.io/v1alpha1/ReplicaPool InterpretReplica 'wrong': replica differ" in done.stdout
     assert done.stdout.strip().endswith("2 of 3 operations pass")
+
+
+@pytest.mark.usefixtures("home")
+def test_a_lua_error_names_the_operation_and_the_line(tmp_path):
+    custom = yaml.safe_load(Path(POOL).read_text())
+    custom["spec"]["customizations"]["replicaResource"]["luaScript"] = (
+        "function GetReplicas(o)\n  local t = {a = {b = 1},\n    c = 2}\n  return o.spec.nothing.here\nend\n")
+    path = tmp_path / "custom.yaml"
+    path.write_text(yaml.safe_dump(custom))
+    result = run_cli("interpret", "-f", str(path), "--operation", "InterpretReplica", "--desired-file", DESIRED)
+    assert result.returncode == 1
+    assert "InterpretReplica: customization:4: attempt to index a nil value (field 'nothing')" in result.stderr
