@@ -200,6 +200,13 @@ def test_status_items_reach_lua_as_karmada_marshals_them():
     assert resolve.lua_aggregate_status(nil_items, DEPLOYMENT, None)["status"] == {"none": True}
 
 
+def test_tostring_prints_numbers_as_lua_5_1_does():
+    """gopher-lua value.go LNumber.String: an integral number prints without ".0" (Lua 5.4 would print
+    "3.0"), others in Go's shortest form."""
+    assert call("return tostring(a / 2), tostring(1 / 3), tostring(0.5), tostring(a)", 6, results=4) == [
+        "3", "0.3333333333333333", "0.5", "6"]
+
+
 def test_sparse_and_mixed_tables_are_clear_errors():
     with pytest.raises(InterpreterError, match="sparse array"):
         call("return {[1] = 'a', [3] = 'b'}")
