@@ -16,9 +16,10 @@ def register(app: typer.Typer) -> None:
              name: str = typer.Argument(..., help="Cluster name in karmadactl", metavar="NAME"),
              kubeconfig: Optional[str] = typer.Option(
                  None, "--kubeconfig", "--cluster-kubeconfig",
-                 help="Member kubeconfig [default: $KUBECONFIG, then ~/.kube/config]"),
+                 help="Member kubeconfig [default: the one it was joined with; for a new cluster "
+                      "$KUBECONFIG, then ~/.kube/config]"),
              context: Optional[str] = typer.Option(None, "--context", "--cluster-context",
-                                                   help="Context in the kubeconfig"),
+                                                   help="Context in the kubeconfig [default: the one it was joined with, else the current one]"),
              provider: Optional[str] = typer.Option(None, "--provider",
                                                     help="Cloud provider ('' clears it) [default: kept]"),
              region: Optional[str] = typer.Option(None, "--region", help="Region ('' clears it) [default: kept]"),

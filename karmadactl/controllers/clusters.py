@@ -134,9 +134,15 @@ def join(store, name: str, *, kubeconfig: str | None, context: str | None,
 
     properties = properties or Properties()
     check_name(name)
-    config = load_kubeconfig(kubeconfig, context)
     with store.read() as tx:
         previous = tx.get(GROUP_KIND, name)
+    if previous is not None:        # the kubeconfig reference too is kept unless given
+        known = Cluster.from_dict(previous)
+        if kubeconfig is None and known.kubeconfig:
+            kubeconfig = known.kubeconfig
+        if context is None and known.context and kubeconfig == known.kubeconfig:
+            context = known.context
+    config = load_kubeconfig(kubeconfig, context)
     client = config.client(name=name)
     try:
         health, message = client.health()

@@ -63,6 +63,10 @@ def test_joining_again_without_flags_keeps_every_property_and_changes_nothing(ho
                                  {"env": "prod", "tier": "gold"}, [("dedicated", "gpu", "NoSchedule")])
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
 
+    code, out, _ = cli("join", "member3")            # the kubeconfig and context it was joined with
+    assert (code, out.strip()) == (0, "cluster/member3 unchanged")
+    assert cluster("member3")["metadata"]["annotations"]["karmadactl.io/kubeconfig"] == str(m3.kubeconfig_path)
+
 
 def test_each_property_changes_only_when_a_flag_names_it_and_can_be_cleared(home, members):
     m2 = members[1]
