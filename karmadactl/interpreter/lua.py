@@ -11,7 +11,9 @@ when a customization is used. Each call gets a fresh, sandboxed interpreter:
   `require` only knows "kube";
 - one second per call (Karmada's limit), enforced by an instruction-count hook
   installed before `debug` is taken away; pcall cannot swallow the time-out;
-- a memory ceiling for the interpreter.
+- a memory ceiling for the interpreter;
+- Lua 5.1 manners where scripts notice them: `tostring` prints integral
+  numbers without ".0", `unpack`, `table.getn`, `table.maxn`, `string.gfind`.
 
 Objects cross as Karmada converts them (luavm/lua.go decodeValue, lua_convert.go
 ConvertLuaResultInto): maps become tables, lists 1-based arrays (JSON nulls
