@@ -112,7 +112,8 @@ def test_an_aggregate_built_with_pairs_has_the_same_order_on_every_run():
 
 
 def test_table_constructors_are_rewritten_on_the_same_lines():
-    script = ('local function f(x) return x end function F(o)\n  local t = {\n    a = 1, -- {not a table}\n    b = "}",\n'
+    script = ('local function f(x) return x end function F(o)\n  local t = {\n'
+              '    a = 1, -- {not a table}\n    b = "}",\n'
               '    c = [[{]],\n    d = f{1},\n  }\n  error("line 8")\nend\n')
     assert lua._track_source(script).count("\n") == script.count("\n")
     with pytest.raises(InterpreterError, match="customization:8: line 8"):
