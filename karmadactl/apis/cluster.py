@@ -124,7 +124,9 @@ class Cluster:
     metadata: dict = field(default_factory=dict)   # uid, resourceVersion, creationTimestamp, ...
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Cluster":
+    def from_dict(cls, d: dict, source: str = "") -> "Cluster":
+        """A Cluster from its object; a wrong shape is an InvalidInput naming `source` and the field."""
+        check_shape(d, source)
         meta = copy.deepcopy(d.get("metadata") or {})
         spec = d.get("spec") or {}
         annotations = meta.get("annotations") or {}
@@ -201,3 +203,85 @@ class Cluster:
         """'True', 'False' or 'Unknown', as the READY column shows it."""
         c = self.condition("Ready")
         return c.get("status", "Unknown") if c else "Unknown"
+
+
+# -- shape ------------------------------------------------------------------------------------
+# What the scheduler and the status readers rely on, checked once where a Cluster
+# is read (a file of `plan --offline`, or the store), so later code can trust it.
+
+_STRINGS = "a string"
+
+
+def check_shape(d: dict, source: str = "") -> None:
+    """Types of the fields karmadactl reads from a Cluster object; raises InvalidInput naming the field."""
+    from karmadactl.apis.quantity import parse_quantity
+
+    meta = d.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    where = source or f"Cluster {name if isinstance(name, str) else '?'}"
+
+    def fail(path: str, expected: str) -> None:
+        raise InvalidInput(f"{where}: {path}: expected {expected}")
+
+    def mapping(value, path: str) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            fail(path, "a mapping")
+        return value
+
+    def sequence(value, path: str) -> list:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            fail(path, "a list")
+        return value
+
+    def text(value, path: str) -> None:
+        if value is not None and not isinstance(value, str):
+            fail(path, _STRINGS)
+
+    meta = mapping(meta, "metadata")
+    if not isinstance(meta.get("name"), str) or not meta.get("name"):
+        fail("metadata.name", "a non-empty string")
+    for key in ("labels", "annotations"):
+        for k, v in mapping(meta.get(key), f"metadata.{key}").items():
+            text(v, f"metadata.{key}.{k}")
+    spec = mapping(d.get("spec"), "spec")
+    for key in ("apiEndpoint", "provider", "region", "id", "syncMode"):
+        text(spec.get(key), f"spec.{key}")
+    for i, zone in enumerate(sequence(spec.get("zones"), "spec.zones")):
+        text(zone, f"spec.zones[{i}]")
+    mapping(spec.get("secretRef"), "spec.secretRef")
+    for i, taint in enumerate(sequence(spec.get("taints"), "spec.taints")):
+        path = f"spec.taints[{i}]"
+        taint = mapping(taint, path)
+        if not isinstance(taint.get("key"), str) or not taint.get("key"):
+            fail(f"{path}.key", "a non-empty string")
+        if taint.get("effect") not in EFFECTS:
+            fail(f"{path}.effect", f"one of {', '.join(EFFECTS)}")
+        text(taint.get("value"), f"{path}.value")
+        text(taint.get("timeAdded"), f"{path}.timeAdded")
+    status = mapping(d.get("status"), "status")
+    text(status.get("kubernetesVersion"), "status.kubernetesVersion")
+    for i, condition in enumerate(sequence(status.get("conditions"), "status.conditions")):
+        condition = mapping(condition, f"status.conditions[{i}]")
+        for key in ("type", "status", "reason", "message", "lastTransitionTime"):
+            text(condition.get(key), f"status.conditions[{i}].{key}")
+    for i, group in enumerate(sequence(status.get("apiEnablements"), "status.apiEnablements")):
+        group = mapping(group, f"status.apiEnablements[{i}]")
+        text(group.get("groupVersion"), f"status.apiEnablements[{i}].groupVersion")
+        for j, resource in enumerate(sequence(group.get("resources"), f"status.apiEnablements[{i}].resources")):
+            resource = mapping(resource, f"status.apiEnablements[{i}].resources[{j}]")
+            for key in ("name", "kind"):
+                text(resource.get(key), f"status.apiEnablements[{i}].resources[{j}].{key}")
+    for key, value in mapping(status.get("nodeSummary"), "status.nodeSummary").items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            fail(f"status.nodeSummary.{key}", "an integer")
+    summary = mapping(status.get("resourceSummary"), "status.resourceSummary")
+    for part in ("allocatable", "allocated", "allocating"):
+        for resource, quantity in mapping(summary.get(part), f"status.resourceSummary.{part}").items():
+            try:
+                parse_quantity(quantity)
+            except InvalidInput as e:
+                raise InvalidInput(f"{where}: status.resourceSummary.{part}.{resource}: {e}") from None

@@ -139,16 +139,27 @@ def unserved(obj: dict, extra: list[Kind] = ()) -> str | None:
     return f'no kind "{obj.get("kind")}" is known in version "{obj.get("apiVersion")}"'
 
 
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def crd_kinds(crds: list[dict]) -> list[Kind]:
     """The kinds CustomResourceDefinitions define (their storage version, or the first served)."""
     kinds = []
     for crd in crds:
-        spec = crd.get("spec") or {}
-        names = spec.get("names") or {}
-        versions = spec.get("versions") or []
-        version = next((v["name"] for v in versions if v.get("storage")),
+        spec = _mapping(crd.get("spec"))
+        names = _mapping(spec.get("names"))
+        # a CRD of an odd shape (validation set to ignore) defines nothing rather than failing
+        listed = spec.get("versions") if isinstance(spec.get("versions"), list) else []
+        versions = [v for v in listed if isinstance(v, dict) and isinstance(v.get("name"), str) and v["name"]]
+        version = next((v["name"] for v in versions if v.get("storage") is True),
                        versions[0]["name"] if versions else "v1")
-        if names.get("kind") and spec.get("group"):
+        short_names = names.get("shortNames") if isinstance(names.get("shortNames"), list) else []
+        names = {**names, "shortNames": [n for n in short_names if isinstance(n, str)]}
+        if not isinstance(names.get("plural"), str):
+            names["plural"] = ""
+        if isinstance(names.get("kind"), str) and names["kind"] and isinstance(spec.get("group"), str) \
+                and spec["group"]:
             kinds.append(Kind(f"{spec['group']}/{version}", names["kind"], names.get("plural", ""),
                               spec.get("scope", "Namespaced") == "Namespaced",
                               tuple(names.get("shortNames") or ())))

@@ -25,28 +25,44 @@ _QUANTITY = re.compile(r"^([+-]?)(\d+\.?\d*|\.\d+)((?:[eE][+-]?\d+)|[A-Za-z]*)$"
 
 # -- quantities -----------------------------------------------------------------------------
 
+MAX_EXPONENT = 1000      # "1e999999999" would take forever to compute exactly; kube's own limit is lower
+
+
 def parse_quantity(text: str | int | float) -> Fraction:
     """A Kubernetes quantity ("500m", "1.5Gi", "2e3", "4") as an exact number."""
-    value, _ = _parse(text)
+    value, _ = _parse(_hashable(text))
     return value
 
 
 def quantity_format(text: str | int | float) -> str:
     """BinarySI, DecimalSI or DecimalExponent: the format kube keeps for a quantity."""
-    return _parse(text)[1]
+    return _parse(_hashable(text))[1]
+
+
+def _hashable(text):
+    if isinstance(text, bool) or not isinstance(text, (str, int, float)):
+        raise InvalidInput(f"quantity {_short(text)}: expected a number or a string such as 500m or 1Gi")
+    return text
+
+
+def _short(value) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
 @functools.lru_cache(maxsize=4096)
 def _parse(text: str | int | float) -> tuple[Fraction, str]:
-    if isinstance(text, bool):
-        raise InvalidInput(f"quantity {text!r}: not a number")
+    if isinstance(text, float) and not math.isfinite(text):
+        raise InvalidInput(f"quantity {text!r}: not a finite number")
     if isinstance(text, (int, float)):
         return Fraction(str(text)), DECIMAL_SI
-    match = _QUANTITY.match(str(text).strip())
+    match = _QUANTITY.match(text.strip())
     if not match:
-        raise InvalidInput(f"quantity {text!r}: expected a number with an optional suffix "
+        raise InvalidInput(f"quantity {_short(text)}: expected a number with an optional suffix "
                            f"(m, k, M, G, Ki, Mi, Gi ...)")
     sign, number, suffix = match.groups()
+    if suffix[:1] in ("e", "E") and abs(int(suffix[1:])) > MAX_EXPONENT:
+        raise InvalidInput(f"quantity {_short(text)}: exponent out of range")
     value = Fraction(number)
     if suffix in _BINARY:
         value, fmt = value * 1024 ** _BINARY[suffix], BINARY_SI

@@ -21,6 +21,9 @@ class Env:
     verbose: int = 0
     no_color: bool = False
 
+    def __post_init__(self) -> None:
+        self.stdout, self.stderr = SafeText.around(self.stdout), SafeText.around(self.stderr)
+
     @property
     def stdout_tty(self) -> bool:
         return _isatty(self.stdout)
@@ -59,6 +62,32 @@ class Env:
         stream = self.stderr if stderr else self.stdout
         return Console(file=stream, no_color=not self.color, highlight=False,
                        force_terminal=_isatty(stream) and not self.no_color)
+
+
+class SafeText:
+    """A text stream that never fails on what it is given to write.
+
+    Text from users can hold what the stream's encoding cannot say (lone
+    surrogates from undecodable bytes, or characters beyond ASCII on a C
+    locale): it is written with backslash escapes instead of raising.
+    """
+
+    def __init__(self, stream: IO[str]):
+        self._stream = stream
+
+    @classmethod
+    def around(cls, stream: IO[str]) -> IO[str]:
+        return stream if isinstance(stream, cls) else cls(stream)  # type: ignore[return-value]
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except UnicodeEncodeError:
+            encoding = getattr(self._stream, "encoding", None) or "utf-8"
+            return self._stream.write(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 def _isatty(stream) -> bool:

@@ -8,6 +8,7 @@ every later error can say where the problem is.
 from __future__ import annotations
 
 import json
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,14 @@ class Manifest:
     obj: dict
 
 
+# Input limits: what no manifest needs and what would let one input exhaust the
+# machine. The object-size rules of Kubernetes (1 MiB of ConfigMap data, 1.5 MiB
+# per object) are checked later, per object; these bound the reading itself.
+MAX_INPUT_BYTES = 32 * 1024 * 1024     # one file, or stdin
+MAX_DEPTH = 100                        # nested mappings and sequences in one document
+MAX_ALIAS_NODES = 100_000              # nodes that YAML aliases may add to a stream by repetition
+
+
 def _loader():
     import yaml
 
@@ -37,7 +46,126 @@ def _files(path: str, recursive: bool) -> list[Path]:
         return sorted(f for f in found if f.is_file() and f.suffix in EXTENSIONS)
     if not p.exists():
         raise InvalidInput(f"{path}: no such file or directory")
+    mode = p.stat().st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        raise InvalidInput(f"{path}: not a regular file (give a file, a directory or '-' for stdin)")
     return [p]
+
+
+def _too_big(name: str) -> InvalidInput:
+    size = (f"{MAX_INPUT_BYTES // 1048576} MiB" if MAX_INPUT_BYTES % 1048576 == 0
+            else f"{MAX_INPUT_BYTES} bytes")
+    return InvalidInput(f"{name}: larger than {size}; split it into several files")
+
+
+def read_bytes(stream: IO[bytes], name: str) -> bytes:
+    """At most MAX_INPUT_BYTES of a stream (a file, a pipe, stdin); more is an error, not a hang."""
+    data = stream.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise _too_big(name)
+    return data
+
+
+def read_stdin(stdin: IO[str]) -> str:
+    """stdin as text: its bytes when it has them (decoded strictly), else what the text stream gives."""
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is not None:
+        return decode(read_bytes(buffer, "<stdin>"), "<stdin>")
+    text = stdin.read(MAX_INPUT_BYTES + 1)
+    if len(text) > MAX_INPUT_BYTES:
+        raise _too_big("<stdin>")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:       # a stream decoded with surrogateescape: the bytes were not UTF-8
+        raise InvalidInput(f"<stdin>: not UTF-8 text (invalid byte at character {e.start})") from None
+    return text
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8 (a byte-order mark allowed), as Kubernetes reads manifests; anything else is a clear error."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InvalidInput(f"{name}: not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start})") from None
+
+
+def _check_events(text: str, name: str) -> None:
+    """Nesting depth and alias expansion, counted on the parser's events before anything is built.
+
+    Composing a node tree is recursive and aliases multiply what later code walks,
+    so a few hundred bytes could exhaust the stack or the memory: refused here.
+    """
+    import yaml
+
+    depth = 0
+    added = 0                      # nodes that aliases add by repeating what their anchor holds
+    nodes = 0                      # nodes of the document with every alias expanded
+    open_anchors: list[tuple[str | None, int]] = []    # (anchor, nodes when it began) of open collections
+    size: dict[str, int] = {}      # anchor -> its nodes, aliases expanded
+    for event in yaml.parse(text, Loader=_loader()):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InvalidInput(f"{name}{_line(event)}: nested deeper than {MAX_DEPTH} levels")
+            if event.anchor is not None:
+                size.pop(event.anchor, None)
+            open_anchors.append((event.anchor, nodes))
+            nodes += 1
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+            anchor, began = open_anchors.pop()
+            if anchor is not None:
+                size[anchor] = nodes - began
+        elif isinstance(event, yaml.ScalarEvent):
+            nodes += 1
+            if event.anchor is not None:
+                size[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in size and any(a == event.anchor for a, _ in open_anchors):
+                raise InvalidInput(f"{name}{_line(event)}: alias *{event.anchor} refers to itself")
+            nodes += size.get(event.anchor, 1)     # an undefined alias: the loader says so below
+            added += size.get(event.anchor, 1) - 1
+            if added > MAX_ALIAS_NODES:
+                raise InvalidInput(f"{name}{_line(event)}: YAML aliases expand to more than "
+                                   f"{MAX_ALIAS_NODES} nodes")
+        elif isinstance(event, yaml.DocumentEndEvent):
+            size.clear()
+
+
+def _line(event) -> str:
+    return f" (line {event.start_mark.line + 1})" if event.start_mark else ""
+
+
+def _check_tree(doc, name: str) -> None:
+    """Nesting depth (JSON has no events to count), string keys, and text that is valid Unicode."""
+    stack = [(doc, 1, "")]
+    while stack:
+        node, depth, path = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidInput(f"{name}: nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    raise InvalidInput(f"{name}: {path + ': ' if path else ''}key {str(key)[:40]!r} is not a string")
+                _check_text(key, name, path)
+                if isinstance(value, (dict, list)):
+                    stack.append((value, depth + 1, f"{path}.{key}" if path else key))
+                elif isinstance(value, str):
+                    _check_text(value, name, f"{path}.{key}" if path else key)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                if isinstance(value, (dict, list)):
+                    stack.append((value, depth + 1, f"{path}[{i}]"))
+                elif isinstance(value, str):
+                    _check_text(value, name, f"{path}[{i}]")
+
+
+def _check_text(text: str, name: str, path: str) -> None:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(f"{name}: {path + ': ' if path else ''}not valid Unicode (a lone surrogate)") from None
 
 
 def parse_stream(text: str, name: str) -> list[Manifest]:
@@ -52,8 +180,11 @@ def parse_stream(text: str, name: str) -> list[Manifest]:
             documents = data if isinstance(data, list) else [data]
         except json.JSONDecodeError:
             documents = []  # maybe YAML flow style: fall through
+        except RecursionError:
+            raise InvalidInput(f"{name}: nested deeper than {MAX_DEPTH} levels") from None
     if not documents:
         try:
+            _check_events(text, name)
             documents = [d for d in yaml.load_all(text, Loader=_loader())]
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
@@ -66,6 +197,7 @@ def parse_stream(text: str, name: str) -> list[Manifest]:
         source = name if len(real) == 1 else f"{name} (document {index})"
         if not isinstance(doc, dict):
             raise InvalidInput(f"{source}: expected a Kubernetes object (a mapping), got {type(doc).__name__}")
+        _check_tree(doc, source)
         if doc.get("kind") == "List" or (str(doc.get("kind", "")).endswith("List") and "items" in doc):
             items = doc.get("items") or []
             if not isinstance(items, list):
@@ -107,15 +239,16 @@ def load(paths: list[str], *, recursive: bool = False, stdin: IO[str] | None = N
     out: list[Manifest] = []
     for path in paths:
         if path == "-":
-            out.extend(parse_stream((stdin or sys.stdin).read(), "<stdin>"))
+            out.extend(parse_stream(read_stdin(stdin or sys.stdin), "<stdin>"))
             continue
         files = _files(path, recursive)
         if not files:
             raise InvalidInput(f"{path}: no .yaml, .yml or .json files in this directory")
         for f in files:
             try:
-                text = f.read_text()
-            except (OSError, UnicodeDecodeError) as e:
-                raise InvalidInput(f"{f}: cannot read: {getattr(e, 'strerror', None) or e}") from None
-            out.extend(parse_stream(text, str(f)))
+                with f.open("rb") as stream:
+                    data = read_bytes(stream, str(f))
+            except OSError as e:
+                raise InvalidInput(f"{f}: cannot read: {e.strerror or e}") from None
+            out.extend(parse_stream(decode(data, str(f)), str(f)))
     return out

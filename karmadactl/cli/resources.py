@@ -90,8 +90,9 @@ def register(app: typer.Typer) -> None:
                 with store.read() as tx:
                     snapshot = reconcile.load_snapshot(tx)
                 _overlay(snapshot, objs)
-                print_plan(env, reconcile.plan(snapshot, now()), output or "table")
-                return
+                plans = reconcile.plan(snapshot, now())
+                print_plan(env, plans, output or "table")
+                return report_failed(env, plans)
             with store.write() as tx:
                 applied = templates.store_objects(tx, objs)
             plans, report = run_with_progress(env, store)
@@ -178,8 +179,9 @@ def register(app: typer.Typer) -> None:
             if not manifests:
                 raise UsageError("plan --offline needs -f with the templates, policies and Clusters")
             snapshot = offline_snapshot(manifests, validate=mode_of(validate), warn=env.err)
-            print_plan(env, reconcile.plan(snapshot, ""), output)
-            return
+            plans = reconcile.plan(snapshot, "")
+            print_plan(env, plans, output)
+            return report_failed(env, plans)
         from karmadactl.controllers import templates
 
         with env.store() as store:
@@ -188,7 +190,9 @@ def register(app: typer.Typer) -> None:
                         if manifests else [])
                 snapshot = reconcile.load_snapshot(tx)
         _overlay(snapshot, objs)
-        print_plan(env, reconcile.plan(snapshot, now()), output)
+        plans = reconcile.plan(snapshot, now())
+        print_plan(env, plans, output)
+        return report_failed(env, plans)
 
     @app.command(help="Write a PropagationPolicy for one template from flags, then reconcile.")
     def propagate(ctx: typer.Context,
@@ -396,10 +400,11 @@ def report_pass(env: Env, plans, report, quiet: bool = False) -> int:
     for p in plans:
         if p.error:
             meta = p.template["metadata"]
-            env.err(f"warning: {p.template['kind']} {meta.get('namespace', '') + '/' if meta.get('namespace') else ''}"
+            env.err(f"{'error' if p.unprocessable else 'warning'}: {p.template['kind']} "
+                    f"{meta.get('namespace', '') + '/' if meta.get('namespace') else ''}"
                     f"{meta['name']} not scheduled: {p.error}")
     if report is None:
-        return 0
+        return 1 if any(p.unprocessable for p in plans) else 0
     per_cluster: dict[str, Counter] = {}
     for o in report.outcomes:
         per_cluster.setdefault(o.cluster, Counter())[o.action] += 1
@@ -411,7 +416,15 @@ def report_pass(env: Env, plans, report, quiet: bool = False) -> int:
         for cluster in sorted(per_cluster):
             counts = per_cluster[cluster]
             env.out(f"{cluster}: " + ", ".join(f"{n} {a}" for a, n in sorted(counts.items())))
-    return int(report.exit_code)
+    return max(int(report.exit_code), 1 if any(p.unprocessable for p in plans) else 0)
+
+
+def report_failed(env: Env, plans) -> int:
+    """Objects the pipeline could not process: one error line each on stderr, and exit code 1."""
+    for p in plans:
+        if p.unprocessable:
+            env.err(f"error: {p.error}")
+    return 1 if any(p.unprocessable for p in plans) else 0
 
 
 def _overlay(snapshot, objs: list[dict]) -> None:
@@ -452,7 +465,7 @@ def offline_snapshot(manifests, validate: str = "strict", warn=None):
     for m in manifests:
         obj, group = m.obj, m.obj["apiVersion"].rpartition("/")[0]
         if group == "cluster.karmada.io" and obj["kind"] == "Cluster":
-            snapshot.clusters.append(Cluster.from_dict(obj))
+            snapshot.clusters.append(Cluster.from_dict(obj, source=m.source))
         elif group == "work.karmada.io" and obj["kind"] in reconcile.BINDING_KINDS:
             snapshot.bindings.append(obj)
         else:

@@ -20,6 +20,7 @@ from karmadactl.controllers import detector
 from karmadactl.controllers.binding import Overrides, build_works
 from karmadactl.errors import KarmadaError
 from karmadactl.interpreter.customization import GROUP_KIND as CUSTOMIZATION_GK
+from karmadactl.interpreter._fields import SHAPE_ERRORS, describe
 from karmadactl.interpreter.customization import parse_all
 
 POLICY_KINDS = ("PropagationPolicy", "ClusterPropagationPolicy")
@@ -57,6 +58,7 @@ class BindingPlan:
     previous: dict | None
     works: list[dict] = field(default_factory=list)
     error: str = ""               # a scheduling failure, as the Scheduled condition says it
+    unprocessable: bool = False   # the error is the object's own: the pipeline cannot process it
     attached: bool = False        # a dependency's binding, created for the workloads that need it
     override_changes: dict[str, list[str]] = field(default_factory=dict)   # cluster -> changes
     override_errors: dict[str, str] = field(default_factory=dict)          # cluster -> error
@@ -192,49 +194,10 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
     # pass sees every binding at once) the template order
     claims.sort(key=lambda claim: claim[0])
     for _, template, key, previous, policy in claims:
-        if policy is None:
-            # an attached binding (a dependency's) goes unless _attach_dependencies finds it still needed
-            attached = previous is not None and previous["spec"].get("requiredBy") \
-                and detector.claimed_policy(previous) is None
-            kept = _release(previous) if previous is not None and not attached else None
-            plans.append(BindingPlan(template, None, kept, previous))
-            continue
-        waiting = _waiting_for(template, policy, previous, snapshot, classes)
-        if waiting:        # Karmada's detector retries later; the binding, if any, stays as it is
-            plans.append(BindingPlan(template, policy, previous, previous, [], waiting))
-            continue
-        placement = policy.placement
         try:
-            if detector.lazy_deferred(template, policy, previous):
-                binding = json.loads(json.dumps(previous))
-                binding["metadata"].setdefault("annotations", {}).setdefault(
-                    detector.TEMPLATE_DIGEST, detector.template_digest(template))
-                placement = Placement.from_dict(binding["spec"].get("placement"), validate=False)
-            else:
-                binding = detector.build_binding(template, policy, previous, snapshot.customizations,
-                                                 detector.schedule_priority(policy, classes))
-        except KarmadaError as e:      # a customization's script failed: this binding waits, the rest go on
-            plans.append(BindingPlan(template, policy, previous, previous, [], f"interpreter: {e}"))
-            continue
-        if previous is None:   # deterministic identity, so offline plans repeat byte for byte
-            label = ("clusterresourcebinding.karmada.io/permanent-id" if key[0] == "ClusterResourceBinding"
-                     else "resourcebinding.karmada.io/permanent-id")
-            binding["metadata"].setdefault("labels", {})[label] = str(
-                uuid.uuid5(uuid.NAMESPACE_URL, f"karmadactl:{'/'.join(key)}"))
-        run, fresh = needs_schedule(binding, previous, cluster_names)
-        elsewhere = detector.scheduled_elsewhere(binding)
-        if elsewhere:      # another scheduler's binding: Karmada's default-scheduler never touches it
-            run = False
-        error = schedule_binding(binding, snapshot.clusters, policy, now, fresh, memo, placement) if run else ""
-        # the scheduler has seen this spec, whether or not it had anything to change
-        binding.setdefault("status", {})["schedulerObservedGeneration"] = _generation_after(binding, previous)
-        if elsewhere:
-            error = detector.left_to_scheduler_message(elsewhere)
-        elif not run:
-            scheduled = next((c for c in binding.get("status", {}).get("conditions") or []
-                              if c["type"] == "Scheduled"), {})
-            error = "" if scheduled.get("status") == "True" else scheduled.get("message", "")
-        plans.append(BindingPlan(template, policy, binding, previous, [], error))
+            plans.append(_plan_one(snapshot, template, key, previous, policy, classes, cluster_names, now, memo))
+        except (KarmadaError, *SHAPE_ERRORS) as e:    # this object waits with its error; the rest go on
+            plans.append(_unprocessable(template, policy, previous, e))
     _attach_dependencies(plans, previous_by_key, snapshot.customizations)
     overrides = Overrides(clusters={c.name: c for c in snapshot.clusters},
                           cluster_policies=[o for o in snapshot.overrides if o.is_cluster_scoped],
@@ -243,11 +206,71 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
         if p.binding is not None and (p.policy is not None or p.attached):
             try:
                 rendered = build_works(p.template, p.binding, overrides, snapshot.customizations)
-            except KarmadaError as e:
-                p.error = f"interpreter: {e}"
+            except (KarmadaError, *SHAPE_ERRORS) as e:
+                p.error = p.error if p.unprocessable else _failure(p.template, e)
+                p.unprocessable = True
                 continue
             p.works, p.override_changes, p.override_errors = rendered.works, rendered.changes, rendered.errors
     return plans
+
+
+def _failure(template: dict, e: BaseException) -> str:
+    """What a binding says when its template cannot be processed (a script failed, a field is malformed)."""
+    if isinstance(e, KarmadaError):
+        return f"interpreter: {e}"
+    return f"interpreter: cannot process {describe(template)}: {type(e).__name__}: {str(e)[:200]}"
+
+
+def _unprocessable(template: dict, policy, previous: dict | None, e: BaseException) -> BindingPlan:
+    """The binding stays as it was (none if there was none) and carries the error."""
+    return BindingPlan(template, policy, previous, previous, [], _failure(template, e), unprocessable=True)
+
+
+def failed(plans: list[BindingPlan]) -> list[BindingPlan]:
+    """The plans whose objects could not be processed: the command's exit code says so."""
+    return [p for p in plans if p.unprocessable]
+
+
+def _plan_one(snapshot: Snapshot, template: dict, key: tuple, previous: dict | None, policy,
+              classes: dict, cluster_names: set[str], now: str, memo: dict) -> BindingPlan:
+    """The desired binding of one template under its claiming policy (or its release)."""
+    if policy is None:
+        # an attached binding (a dependency's) goes unless _attach_dependencies finds it still needed
+        attached = previous is not None and previous["spec"].get("requiredBy") \
+            and detector.claimed_policy(previous) is None
+        kept = _release(previous) if previous is not None and not attached else None
+        return BindingPlan(template, None, kept, previous)
+    waiting = _waiting_for(template, policy, previous, snapshot, classes)
+    if waiting:        # Karmada's detector retries later; the binding, if any, stays as it is
+        return BindingPlan(template, policy, previous, previous, [], waiting)
+    placement = policy.placement
+    if detector.lazy_deferred(template, policy, previous):
+        binding = json.loads(json.dumps(previous))
+        binding["metadata"].setdefault("annotations", {}).setdefault(
+            detector.TEMPLATE_DIGEST, detector.template_digest(template))
+        placement = Placement.from_dict(binding["spec"].get("placement"), validate=False)
+    else:        # a customization's script that fails, a malformed field: raised, this binding waits
+        binding = detector.build_binding(template, policy, previous, snapshot.customizations,
+                                         detector.schedule_priority(policy, classes))
+    if previous is None:   # deterministic identity, so offline plans repeat byte for byte
+        label = ("clusterresourcebinding.karmada.io/permanent-id" if key[0] == "ClusterResourceBinding"
+                 else "resourcebinding.karmada.io/permanent-id")
+        binding["metadata"].setdefault("labels", {})[label] = str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"karmadactl:{'/'.join(key)}"))
+    run, fresh = needs_schedule(binding, previous, cluster_names)
+    elsewhere = detector.scheduled_elsewhere(binding)
+    if elsewhere:      # another scheduler's binding: Karmada's default-scheduler never touches it
+        run = False
+    error = schedule_binding(binding, snapshot.clusters, policy, now, fresh, memo, placement) if run else ""
+    # the scheduler has seen this spec, whether or not it had anything to change
+    binding.setdefault("status", {})["schedulerObservedGeneration"] = _generation_after(binding, previous)
+    if elsewhere:
+        error = detector.left_to_scheduler_message(elsewhere)
+    elif not run:
+        scheduled = next((c for c in binding.get("status", {}).get("conditions") or []
+                          if c["type"] == "Scheduled"), {})
+        error = "" if scheduled.get("status") == "True" else scheduled.get("message", "")
+    return BindingPlan(template, policy, binding, previous, [], error)
 
 
 def _template_key(obj: dict) -> tuple[str, str, str, str]:
@@ -271,7 +294,12 @@ def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict, custom
         if p.policy is None or not spec.get("propagateDeps") or p.binding["kind"] != "ResourceBinding":
             continue
         found = []
-        for dep in get_dependencies(p.template, customizations):
+        try:
+            dependencies = get_dependencies(p.template, customizations)
+        except (KarmadaError, *SHAPE_ERRORS) as e:     # this workload waits with its error; the rest go on
+            p.error, p.unprocessable = _failure(p.template, e), True
+            continue
+        for dep in dependencies:
             key = (dep["apiVersion"], dep["kind"], dep.get("namespace", ""), dep.get("name", ""))
             if key in by_template and key != _template_key(p.template):
                 found.append(dep)

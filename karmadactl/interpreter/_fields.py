@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
+from karmadactl.errors import InvalidInput
+
 APPS = "apps/v1"
 BATCH = "batch/v1"
 CORE = "v1"
@@ -70,3 +74,52 @@ def condition(conditions, type_: str) -> dict | None:
         if isinstance(item, dict) and item.get("type") == type_:
             return item
     return None
+
+
+# -- malformed objects ----------------------------------------------------------------------
+# Karmada's native interpreter first converts an object into its typed Go struct
+# (helper.ConvertToTypedObject) and fails the operation when a field has the
+# wrong type. The readers here take plain dicts; a field of the wrong shape
+# surfaces as one of these Python errors, turned into the same per-object error.
+
+SHAPE_ERRORS = (AttributeError, TypeError, KeyError, ValueError, IndexError, ArithmeticError, RecursionError)
+
+
+class MalformedObject(InvalidInput):
+    """An object whose fields have shapes its kind's interpreter cannot read."""
+
+
+def describe(obj) -> str:
+    """`Deployment default/nginx`, as far as the object says it."""
+    if not isinstance(obj, dict):
+        return "object"
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    kind = obj.get("kind") if isinstance(obj.get("kind"), str) else "object"
+    name = meta.get("name") if isinstance(meta.get("name"), str) else "?"
+    namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else ""
+    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+
+
+def guarded(operation: str):
+    """Run a built-in interpreter operation; a malformed object becomes MalformedObject naming it."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run(obj, *args, **kwargs):
+            try:
+                return fn(obj, *args, **kwargs)
+            except MalformedObject:
+                raise
+            except InvalidInput as e:        # a quantity that is not one, ...
+                raise MalformedObject(f"{operation}: {describe(obj)}: {e}") from None
+            except SHAPE_ERRORS as e:
+                raise MalformedObject(f"{operation}: failed to convert {describe(obj)} from its fields: "
+                                      f"{_reason(e)}") from None
+        return run
+    return wrap
+
+
+def _reason(e: BaseException) -> str:
+    if isinstance(e, RecursionError):
+        return "nested too deeply"
+    text = str(e) or type(e).__name__
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from karmadactl.apis.meta import now as meta_now
 from karmadactl.interpreter._fields import (CRONJOB, DAEMONSET, DEPLOYMENT, HPA, INGRESS, JOB,
                                             PDB, POD, PV, PVC, REPLICASET, SERVICE, STATEFULSET,
-                                            as_int, generation, kind_key, spec)
+                                            as_int, generation, kind_key, spec, guarded)
 from karmadactl.interpreter.status import workload_counters
 
 _POD_PHASES = ("Failed", "Pending", "Running", "Succeeded")
@@ -265,6 +265,7 @@ def has_aggregate_status(template: dict) -> bool:
     return key in _SIMPLE or key in _WORKLOADS or key == JOB
 
 
+@guarded("AggregateStatus")
 def aggregate_status(template: dict, items: list[dict], *, now: str | None = None) -> dict | None:
     """The template's new .status from its clusters' reflected statuses; None for kinds
     without AggregateStatus. `now` (RFC 3339) stamps new Job conditions."""

@@ -54,6 +54,8 @@ class Customization:
         if not isinstance(spec, dict):
             raise InvalidInput(f"{where}: spec: required")
         target = spec.get("target") or {}
+        if not isinstance(target, dict):
+            raise InvalidInput(f"{where}: spec.target: expected a mapping")
         for key in ("apiVersion", "kind"):
             if not isinstance(target.get(key), str) or not target.get(key):
                 raise InvalidInput(f"{where}: spec.target.{key}: required")

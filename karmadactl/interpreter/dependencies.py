@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from karmadactl.interpreter._fields import (CRONJOB, DAEMONSET, DEPLOYMENT, INGRESS, JOB, POD,
-                                            REPLICASET, STATEFULSET, kind_key, metadata, spec)
+                                            REPLICASET, STATEFULSET, kind_key, metadata, spec, guarded)
 
 _POD_TEMPLATE_KINDS = (DEPLOYMENT, REPLICASET, STATEFULSET, DAEMONSET, JOB)
 _SERVICE_IMPORT_GROUP = "multicluster.x-k8s.io/"
@@ -110,6 +110,7 @@ def _unique_sorted(refs: list[dict]) -> list[dict]:
                                                   json.dumps(r, sort_keys=True)))
 
 
+@guarded("InterpretDependency")
 def get_dependencies(obj: dict) -> list[dict]:
     """The objects a template depends on: [{"apiVersion", "kind", "namespace", "name"}, ...],
     unique and sorted by (apiVersion, kind, namespace, name); [] for kinds without any."""

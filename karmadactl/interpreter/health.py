@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from karmadactl.interpreter._fields import (DAEMONSET, DEPLOYMENT, INGRESS, PDB, POD, PVC,
                                             REPLICASET, SERVICE, STATEFULSET, as_int, condition,
-                                            generation, kind_key, spec, status)
+                                            generation, kind_key, spec, status, guarded)
 from karmadactl.interpreter.status import HEALTHY, UNHEALTHY
 
 
@@ -83,6 +83,7 @@ def has_health_rule(obj: dict) -> bool:
     return kind_key(obj) in _RULES
 
 
+@guarded("InterpretHealth")
 def interpret_health(obj: dict) -> str:
     """"Healthy" or "Unhealthy" for a member object; "Healthy" for kinds without a rule."""
     rule = _RULES.get(kind_key(obj))

@@ -15,7 +15,7 @@ import math
 from fractions import Fraction
 
 from karmadactl.apis.quantity import BINARY_SI, DECIMAL_SI, format_quantity, pod_requests
-from karmadactl.interpreter._fields import as_int
+from karmadactl.interpreter._fields import as_int, guarded
 
 _SCALED = {("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("apps/v1", "ReplicaSet")}
 _JOB = ("batch/v1", "Job")
@@ -117,6 +117,7 @@ def replica_requirements(pod_spec: dict, namespace: str = "") -> dict | None:
 
 # -- the interpreter operations -------------------------------------------------------------
 
+@guarded("InterpretReplica")
 def interpret_replicas(obj: dict) -> tuple[int, dict | None]:
     """(replicas, replicaRequirements) of a template; (0, None) for kinds that are not workloads."""
     pod_spec = _pod_spec(obj)
@@ -134,6 +135,7 @@ def interpret_replicas(obj: dict) -> tuple[int, dict | None]:
     return replicas, replica_requirements(pod_spec, namespace)
 
 
+@guarded("ReviseReplica")
 def revise_replicas(obj: dict, replicas: int) -> dict:
     """A copy of the template with one member's share of replicas written in.
 

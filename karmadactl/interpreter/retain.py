@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 
 from karmadactl.interpreter._fields import (DEPLOYMENT, JOB, POD, PV, PVC, SECRET, SERVICE,
-                                            SERVICE_ACCOUNT, as_int, kind_key)
+                                            SERVICE_ACCOUNT, as_int, kind_key, guarded)
 
 MANAGED_LABELS_ANNOTATION = "resourcetemplate.karmada.io/managed-labels"
 MANAGED_ANNOTATIONS_ANNOTATION = "resourcetemplate.karmada.io/managed-annotations"
@@ -39,6 +39,7 @@ def _merge_member_keys(desired: dict[str, str] | None, observed: dict[str, str] 
     return merged
 
 
+@guarded("Retain")
 def retain_metadata(desired: dict, observed: dict) -> dict:
     """A copy of `desired` whose labels and annotations keep what the member added."""
     result = copy.deepcopy(desired)
@@ -154,6 +155,7 @@ _KIND_RETAIN = {
 }
 
 
+@guarded("Retain")
 def retain(desired: dict, observed: dict) -> dict:
     """The object to write to a member: `desired` plus what the member owns in `observed`."""
     result = retain_metadata(desired, observed)

@@ -14,7 +14,7 @@ import copy
 
 from karmadactl.interpreter._fields import (DAEMONSET, DEPLOYMENT, HPA, JOB, PDB, REPLICASET,
                                             SERVICE, STATEFULSET, as_int, generation,
-                                            kind_key, spec, template_generation)
+                                            kind_key, spec, template_generation, guarded)
 
 HEALTHY = "Healthy"
 UNHEALTHY = "Unhealthy"
@@ -43,6 +43,7 @@ def workload_counters(key: tuple[str, str]) -> tuple[str, ...]:
     return _WORKLOAD_COUNTERS.get(key, ())
 
 
+@guarded("InterpretStatus")
 def reflect_status(obj: dict) -> dict | None:
     """The status of a member object as Karmada records it in Work.status.manifestStatuses.
 
