@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List
+from typing import List, Optional
 
 import typer
 
@@ -15,7 +15,8 @@ def register(app: typer.Typer) -> None:
     def rebalance(ctx: typer.Context,
                   targets: List[str] = typer.Argument(None, metavar="KIND/NAME...",
                                                       help="Templates to reschedule"),
-                  namespace: str = typer.Option("default", "-n", "--namespace"),
+                  namespace: Optional[str] = typer.Option(None, "-n", "--namespace",
+                                                          help="Namespace of KIND/NAME [default: default]"),
                   all_: bool = typer.Option(False, "--all", help="Every Divided workload")) -> int:
         from karmadactl.apis.meta import now
         from karmadactl.cli.resources import _template_ref, report_pass, run_with_progress
@@ -25,12 +26,14 @@ def register(app: typer.Typer) -> None:
         env: Env = ctx.obj
         if bool(targets) == all_:
             raise UsageError("rebalance: give KIND/NAME... or --all")
+        if all_ and namespace is not None:
+            raise UsageError("rebalance: --all takes every namespace; -n goes with KIND/NAME")
         with env.store() as store:
             refs = None
             if targets:
                 refs = []
                 for target in targets:
-                    info, name, ns = _template_ref(store, target, namespace, must_exist=True)
+                    info, name, ns = _template_ref(store, target, namespace or "default", must_exist=True)
                     refs.append((info.kind, ns, name))
             for line in trigger(store, refs, now()):
                 env.out(line)

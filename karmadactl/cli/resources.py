@@ -115,7 +115,8 @@ def register(app: typer.Typer) -> None:
                names: List[str] = typer.Argument(None, metavar="NAME..."),
                filename: List[str] = typer.Option([], "-f", "--filename", help=FILES_HELP),
                recursive: bool = typer.Option(False, "-R", "--recursive"),
-               namespace: str = typer.Option("default", "-n", "--namespace"),
+               namespace: Optional[str] = typer.Option(None, "-n", "--namespace",
+                                                       help="Namespace of KIND NAME [default: default]"),
                ignore_not_found: bool = typer.Option(False, "--ignore-not-found"),
                validate: str = typer.Option("strict", "--validate", help="Accepted as kubectl's; delete -f "
                                             "checks only apiVersion, kind, name and namespace")) -> None:
@@ -125,7 +126,7 @@ def register(app: typer.Typer) -> None:
         from karmadactl.errors import NotFound, UsageError
 
         env: Env = ctx.obj
-        _check_files(filename, recursive, "delete", other=bool(kind or names))
+        _check_files(filename, recursive, "delete", other=bool(kind or names), namespace=namespace)
         with env.store() as store:
             with store.read() as tx:
                 extra = kinds.crd_kinds(templates.crds(tx))
@@ -140,7 +141,7 @@ def register(app: typer.Typer) -> None:
                     raise UsageError(f'delete: the server doesn\'t have a resource type "{kind}"')
                 if info.group_kind == "Cluster.cluster.karmada.io":
                     raise UsageError("delete: clusters leave with `karmadactl unjoin NAME`")
-                refs = [(info.group_kind, namespace if info.namespaced else "", n) for n in names]
+                refs = [(info.group_kind, (namespace or "default") if info.namespaced else "", n) for n in names]
             else:
                 raise UsageError("delete: give -f FILE or KIND NAME")
             deleted = []
@@ -309,14 +310,17 @@ def register(app: typer.Typer) -> None:
         return report_pass(env, plans, report)
 
 
-def _check_files(filename: list[str], recursive: bool, command: str, other: bool = False) -> None:
-    """Flags that would otherwise be ignored: -R without -f; -f together with KIND NAME."""
+def _check_files(filename: list[str], recursive: bool, command: str, other: bool = False,
+                 namespace: str | None = None) -> None:
+    """Flags that would otherwise be ignored: -R without -f; -f together with KIND NAME or -n."""
     from karmadactl.errors import UsageError
 
     if recursive and not filename:
         raise UsageError(f"{command}: -R walks the directories given with -f, and no -f was given")
     if filename and other:
         raise UsageError(f"{command}: give -f FILE or KIND NAME, not both")
+    if filename and namespace is not None:
+        raise UsageError(f"{command}: -n goes with KIND NAME; with -f each object's own namespace counts")
 
 
 def _check_output(output: str, supported: tuple[str, ...], command: str) -> None:

@@ -181,7 +181,8 @@ def test_flags_that_would_be_ignored_are_usage_errors(home, joined, manifest):
     db = home / "karmada.db"
     assert cli("apply", "-f", manifest)[0] == 0
     before = dump(db)
-    for argv in (("plan", "-R"), ("delete", "-R", "cm", "web"), ("delete", "-f", manifest, "cm", "web")):
+    for argv in (("plan", "-R"), ("delete", "-R", "cm", "web"), ("delete", "-f", manifest, "cm", "web"),
+                 ("delete", "-f", manifest, "-n", "other"), ("rebalance", "--all", "-n", "other")):
         code, out, err = cli(*argv)
         assert (code, out) == (2, "") and one_line_error(err), (argv, err)
     assert dump(db) == before
