@@ -133,7 +133,7 @@ def size_problems(obj: dict) -> list[Problem]:
                     total += _decoded_length(v) if encoded else len(v.encode())     # values only, as Kubernetes
         if total > DATA_MAX:
             out.append(Problem(fields[0], f"{kind} data may not be more than {DATA_MAX} bytes in total, got {total}"))
-    size = _json_size(obj)
+    size = 0 if out else _json_size(obj)              # data too large says it already
     if size > OBJECT_MAX:
         out.append(Problem("", f"the object is {size} bytes; kube-apiserver accepts at most {OBJECT_MAX}"))
     return out
