@@ -174,22 +174,25 @@ def schedule_binding(binding: dict, clusters: list[Cluster], policy: Propagation
 def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
     """The desired binding of every propagatable template; pure and deterministic."""
     previous_by_key = {(b["kind"], b["metadata"].get("namespace", ""), b["metadata"]["name"]): b
-                       for b in snapshot.bindings}
+                       for b in snapshot.bindings if isinstance(b["metadata"].get("namespace", ""), str)}
     cluster_names = {c.name for c in snapshot.clusters}
     memo: dict = {}      # filter results shared by bindings of the same policy
     plans = []
     classes = detector.priority_classes(snapshot.templates)
     claims = []
     for template in snapshot.templates:
-        if not detector.propagatable(template):
-            continue
-        meta = template["metadata"]
-        key = binding_key(template["kind"], meta.get("namespace", ""),
-                          detector.binding_name(meta["name"], template["kind"]))
-        previous = previous_by_key.get(key)
-        policy = detector.select_policy(template, snapshot.policies,
-                                        detector.claimed_policy(previous) if previous else None)
-        claims.append((_queue_order(template, policy, previous, classes), template, key, previous, policy))
+        try:
+            if not detector.propagatable(template):
+                continue
+            meta = template["metadata"]
+            key = binding_key(template["kind"], meta.get("namespace", ""),
+                              detector.binding_name(meta["name"], template["kind"]))
+            previous = previous_by_key.get(key)
+            policy = detector.select_policy(template, snapshot.policies,
+                                            detector.claimed_policy(previous) if previous else None)
+            claims.append((_queue_order(template, policy, previous, classes), template, key, previous, policy))
+        except (KarmadaError, *SHAPE_ERRORS) as e:    # a stored object of an odd shape: its error, not the pass's
+            plans.append(_unprocessable(template, None, None, e))
     # Karmada's scheduling queue: higher spec.schedulePriority first, then (for karmadactl, whose
     # pass sees every binding at once) the template order
     claims.sort(key=lambda claim: claim[0])
@@ -275,7 +278,7 @@ def _plan_one(snapshot: Snapshot, template: dict, key: tuple, previous: dict | N
 
 def _template_key(obj: dict) -> tuple[str, str, str, str]:
     meta = obj["metadata"]
-    return (obj["apiVersion"], obj["kind"], meta.get("namespace", ""), meta["name"])
+    return (obj["apiVersion"], obj["kind"], str(meta.get("namespace") or ""), meta["name"])
 
 
 def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict, customizations=()) -> None:

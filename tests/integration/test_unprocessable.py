@@ -1,0 +1,61 @@
+"""A stored object the pipeline cannot process is an error on its own binding: the other objects
+are still pushed to the members, and later commands still work.
+
+As Karmada: the native interpreter fails the object whose fields do not convert
+to its typed struct (pkg/resourceinterpreter/default/native/replica.go,
+deployReplica returns helper.ConvertToTypedObject's error), and the detector
+goes on with the other templates.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import yaml
+
+from tests.conftest import run_cli
+
+
+@pytest.fixture
+def member1(home, members):
+    m = members[0]
+    assert run_cli("join", m.name, "--kubeconfig", str(m.kubeconfig_path)).returncode == 0
+    return m
+
+
+def test_a_malformed_deployment_waits_while_its_configmap_reaches_the_member(member1, member_client, tmp_path):
+    from kubernetes import client as k8s
+    from kubernetes.client.exceptions import ApiException
+
+    ns = f"unprocessable-{uuid.uuid4().hex[:6]}"
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": ns},
+                  "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": [1]}}
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": ns},
+              "data": {"mode": "fast"}}
+    policy = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
+              "metadata": {"name": "all", "namespace": ns},
+              "spec": {"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment"},
+                                             {"apiVersion": "v1", "kind": "ConfigMap"}],
+                       "placement": {"clusterAffinity": {"clusterNames": [member1.name]}}}}
+    path = tmp_path / "app.yaml"
+    path.write_text(yaml.safe_dump_all([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+                                        deployment, config, policy]))
+
+    result = run_cli("apply", "--validate=ignore", "-f", str(path))
+    assert result.returncode == 1, result.stderr
+    assert "internal error" not in result.stderr
+    assert f"error: Deployment {ns}/web not scheduled: interpreter: " in result.stderr
+
+    api = member_client(member1)
+    assert k8s.CoreV1Api(api).read_namespaced_config_map("settings", ns).data == {"mode": "fast"}
+    with pytest.raises(ApiException) as missing:
+        k8s.AppsV1Api(api).read_namespaced_deployment("web", ns)
+    assert missing.value.status == 404
+
+    again = run_cli("sync")
+    assert again.returncode == 1 and "internal error" not in again.stderr
+    assert f"Deployment {ns}/web" in again.stderr
+
+    assert run_cli("delete", "deploy", "web", "-n", ns).returncode == 0
+    assert run_cli("sync").returncode == 0
