@@ -341,11 +341,109 @@ def image_value_problem(component: str, operator: str, value: Any) -> str:
     return ""
 
 
+# ---------------------------------------------------------------- cron schedules
+# The standard five-field grammar that Kubernetes' CronJob validation parses with robfig/cron
+# (ParseStandard: minute, hour, day of month, month, day of week, or a @descriptor), also used by
+# Karmada's CronFederatedHPA rules.
+
+_CRON_FIELDS = (("minute", 0, 59, ()), ("hour", 0, 23, ()), ("day of month", 1, 31, ()),
+                ("month", 1, 12, ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV",
+                                  "DEC")),
+                ("day of week", 0, 6, ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")))
+_CRON_DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+_EVERY = re.compile(r"^@every (\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
+
+
+def cron_problem(schedule: Any) -> str:
+    """What is wrong with a cron schedule ("" when nothing)."""
+    if not isinstance(schedule, str):
+        return ""                                        # the schema says it
+    text = schedule.strip()
+    if text.startswith(("TZ=", "CRON_TZ=")):
+        return "cannot use TZ or CRON_TZ in schedule, use the timeZone field instead"
+    if text in _CRON_DESCRIPTORS or _EVERY.match(text):
+        return ""
+    fields = text.split()
+    if len(fields) != 5:
+        return f'invalid schedule "{schedule[:60]}": expected 5 fields (minute hour day-of-month month day-of-week), ' \
+               f"got {len(fields)}"
+    for field, (what, low, high, words) in zip(fields, _CRON_FIELDS):
+        for part in field.split(","):
+            if not _cron_part_ok(part, low, high, words, what.startswith("day")):
+                return f'invalid schedule "{schedule[:60]}": bad {what} "{part}"'
+    return ""
+
+
+def _cron_part_ok(part: str, low: int, high: int, words: tuple[str, ...], question_ok: bool) -> bool:
+    span, slash, step = part.partition("/")
+    if slash and not (step.isdigit() and int(step) > 0):
+        return False
+    if span in ("*",) or (span == "?" and question_ok):
+        return True
+
+    def value(text: str) -> int | None:
+        if text.upper() in words:
+            return words.index(text.upper()) + low
+        return int(text) if text.isdigit() and low <= int(text) <= high else None
+    first, dash, last = span.partition("-")
+    start, end = value(first), value(last) if dash else None
+    if start is None or (dash and (end is None or end < start)):
+        return False
+    return True
+
+
+_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+
+
+def _cluster_taint_policy_problems(spec: dict, out: list[Problem]) -> None:
+    """ClusterTaintPolicy: taints (at least one) with a key and a known effect, no duplicate key and effect
+    (Karmada: pkg/apis/policy/v1alpha1/clustertaint_types.go, pkg/webhook/clustertaintpolicy/validating.go)."""
+    taints = spec.get("taints")
+    if not isinstance(taints, list) or not taints:
+        out.append(Problem("spec.taints", "required: at least one taint"))
+        return
+    seen = set()
+    for i, taint in enumerate(taints):
+        path = f"spec.taints[{i}]"
+        if not isinstance(taint, dict):
+            out.append(Problem(path, f"must be of type object, got {type_name(taint)}"))
+            continue
+        key, effect = taint.get("key"), taint.get("effect")
+        if not isinstance(key, str) or not key:
+            out.append(Problem(f"{path}.key", "required"))
+        elif names.qualified_name(key):
+            out.append(Problem(f"{path}.key", names.qualified_name(key)))
+        if effect not in _EFFECTS:
+            out.append(Problem(f"{path}.effect", "required" if effect in (None, "") else
+                               f"unsupported value {effect!r}: supported values: " + ", ".join(_EFFECTS)))
+        if (key, effect) in seen:
+            out.append(Problem(path, f"duplicate taint with the same key ({key}) and effect ({effect})"))
+        seen.add((key, effect))
+
+
+def kubernetes_problems(obj: dict) -> list[Problem]:
+    """What kube-apiserver checks beyond the schema, for the fields karmadactl checks: CronJob schedules."""
+    if obj["apiVersion"].startswith("batch/") and obj["kind"] == "CronJob":
+        why = cron_problem(_at(obj, "spec.schedule"))
+        if why:
+            return [Problem("spec.schedule", why)]
+    return []
+
+
 def karmada_problems(obj: dict) -> list[Problem]:
     group = obj["apiVersion"].rpartition("/")[0]
     if not group.endswith("karmada.io"):
-        return []
+        return kubernetes_problems(obj)
     out: list[Problem] = []
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    if obj["kind"] == "ClusterTaintPolicy" and group == "policy.karmada.io":
+        _cluster_taint_policy_problems(spec, out)
+    if obj["kind"] == "CronFederatedHPA" and group == "autoscaling.karmada.io":
+        rules = spec.get("rules")
+        for i, rule in enumerate(rules if isinstance(rules, list) else []):
+            why = cron_problem(rule.get("schedule")) if isinstance(rule, dict) else ""
+            if why:
+                out.append(Problem(f"spec.rules[{i}].schedule", why))
     for path in _INT32_FIELDS.get(obj["kind"], ()):
         value = _at(obj, path)
         if isinstance(value, int) and not isinstance(value, bool) and not INT32[0] <= value <= INT32[1]:

@@ -276,3 +276,35 @@ def test_validate_accepts_kubectls_spellings():
         ["strict", "warn", "ignore", "strict", "ignore"]
     with pytest.raises(UsageError):
         mode_of("sometimes")
+
+
+# ---------------------------------------------------------------- cron schedules and cluster taints
+
+@pytest.mark.parametrize("schedule,ok", [("*/5 * * * *", True), ("0 0 * * MON-FRI", True), ("@hourly", True),
+                                         ("@every 1h30m", True), ("0 0 ? * SUN", True), ("61 * * * *", False),
+                                         ("* * *", False), ("TZ=UTC 0 * * * *", False), ("5-1 * * * *", False),
+                                         ("*/0 * * * *", False)])
+def test_cronjob_schedules_follow_the_five_field_grammar(schedule, ok):
+    # Kubernetes: pkg/apis/batch/validation/validation.go validateScheduleFormat (robfig/cron ParseStandard)
+    cronjob = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c"},
+               "spec": {"schedule": schedule, "jobTemplate": {"spec": {"template": {"spec": {
+                   "containers": [{"name": "c", "image": "busybox"}], "restartPolicy": "Never"}}}}}}
+    assert ("spec.schedule" not in problems(cronjob)[0]) is ok
+
+
+def test_a_cron_federated_hpa_rule_schedule_is_checked():
+    hpa = {"apiVersion": "autoscaling.karmada.io/v1alpha1", "kind": "CronFederatedHPA", "metadata": {"name": "h"},
+           "spec": {"rules": [{"name": "up", "schedule": "0 8 * * *"}, {"name": "down", "schedule": "0 25 * * *"}]}}
+    assert problems(hpa)[0] == {"spec.rules[1].schedule": 'invalid schedule "0 25 * * *": bad hour "25"'}
+
+
+def test_a_cluster_taint_policy_needs_keys_known_effects_and_no_duplicates():
+    # Karmada: pkg/apis/policy/v1alpha1/clustertaint_types.go (taints MinItems=1, key and effect required),
+    # pkg/webhook/clustertaintpolicy/validating.go (no two taints with the same key and effect)
+    policy = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "ClusterTaintPolicy", "metadata": {"name": "t"},
+              "spec": {"taints": [{"key": "k", "effect": "NoSchedule"}, {"key": "k", "value": "v", "effect": ""},
+                                  {"key": "k", "effect": "NoSchedule"}]}}
+    assert problems(policy)[0] == {"spec.taints[1].effect": "required",
+                                   "spec.taints[2]": "duplicate taint with the same key (k) and effect (NoSchedule)"}
+    policy["spec"]["taints"] = []
+    assert problems(policy)[0] == {"spec.taints": "required: at least one taint"}
