@@ -69,6 +69,11 @@ def test_a_bad_name_a_numeric_namespace_and_a_bad_label_are_each_named():
     assert "metadata.labels.app" in errors
 
 
+def test_a_namespace_must_be_a_dns_label():
+    errors, _ = problems(mutated(("metadata", "namespace"), "team.a"))
+    assert "RFC 1123 label" in errors["metadata.namespace"]
+
+
 def test_a_300_character_name_is_too_long():
     errors, _ = problems(mutated(("metadata", "name"), "a" * 300))
     assert errors == {"metadata.name": "must be no more than 253 characters"}
@@ -185,6 +190,7 @@ CRD = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinitio
                         "spec": {"type": "object", "required": ["size"], "properties": {
                             "size": {"type": "integer", "minimum": 1, "maximum": 10},
                             "tier": {"type": "string", "enum": ["gold", "silver"]},
+                            "code": {"type": "string", "pattern": "^[A-Z]{3}$"},
                             "port": {"x-kubernetes-int-or-string": True},
                             "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
                             "tags": {"type": "object", "additionalProperties": {"type": "string"}}}},
@@ -196,9 +202,10 @@ BACKEND = {"apiVersion": "example.io/v1", "kind": "Backend", "metadata": {"name"
 def test_a_custom_resource_is_checked_against_its_crd_schema():
     assert problems(BACKEND, [CRD]) == ({}, {})
     bad = copy.deepcopy(BACKEND)
-    bad["spec"].update(size=11, tier="bronze", port=1.5, tags={"a": 1}, sizee=1)
+    bad["spec"].update(size=11, tier="bronze", port=1.5, tags={"a": 1}, sizee=1, code="abc")
     errors, _ = problems(bad, [CRD])
     assert errors == {"spec.size": "must be less than or equal to 10",
+                      "spec.code": '"abc" does not match the pattern ^[A-Z]{3}$',
                       "spec.tier": 'unsupported value "bronze": supported values: "gold", "silver"',
                       "spec.port": "must be of type integer or string, got number",
                       "spec.tags.a": "must be of type string, got integer",
