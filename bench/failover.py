@@ -326,7 +326,7 @@ def log_marks(text: str, wall_start: datetime) -> list[str]:
 
     marks: dict[str, list[float]] = {}
     wanted = {f"cluster {FAILED} is not ready": "Ready=False published",
-              f"cluster {FAILED}: taint cluster.karmada.io/unreachable:NoExecute added": "NoExecute taint added",
+              f"cluster {FAILED}: taint cluster.karmada.io/not-ready:NoExecute added": "NoExecute taint added",
               f"evicted from {FAILED}": "evictions",
               "push to": "failed pushes",
               "pass failed": "failed passes"}
