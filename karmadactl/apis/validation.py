@@ -194,6 +194,8 @@ def builtin_check(api_version: str, kind: str) -> Check | None:
         return None
     group, _, version = api_version.rpartition("/")
     stem = f"{kind.lower()}-{group.split('.')[0]}-{version}" if group else f"{kind.lower()}-{version}"
+    if not all(c.isascii() and (c.isalnum() or c in "-.") for c in stem) or len(stem) > 200:
+        return None    # not a name any schema file has (and never a path elsewhere)
     path = root / f"{stem}.json"
     if not path.is_file():
         return None

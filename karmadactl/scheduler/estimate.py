@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Callable
 
 from karmadactl.apis.quantity import parse_quantity
+from karmadactl.errors import InvalidInput
 from karmadactl.scheduler.types import MAX_INT32
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,10 +74,27 @@ def free_capacity(cluster: "Cluster") -> FreeCapacity | None:
     return free
 
 
+def _request(requirements: dict | None) -> tuple | None:
+    """A binding's replicaRequirements.resourceRequest as a hashable key; a wrong shape (a customization
+    may return anything) is an InvalidInput naming the field, the binding's error."""
+    if requirements is None:
+        return None
+    if not isinstance(requirements, dict):
+        raise InvalidInput("replicaRequirements: expected a mapping")
+    resources = requirements.get("resourceRequest") or {}
+    if not isinstance(resources, dict):
+        raise InvalidInput("replicaRequirements.resourceRequest: expected a mapping of quantities")
+    for name, quantity in resources.items():
+        try:
+            parse_quantity(quantity)
+        except InvalidInput as e:
+            raise InvalidInput(f"replicaRequirements.resourceRequest.{name}: {e}") from None
+    return tuple(resources.items())
+
+
 def general_estimate(cluster: "Cluster", requirements: dict | None) -> int:
     """Karmada's general estimator for one cluster (0 when the cluster reports no resources)."""
-    request = None if requirements is None else tuple((requirements.get("resourceRequest") or {}).items())
-    return _estimate(cluster, request)
+    return _estimate(cluster, _request(requirements))
 
 
 _REQUEST_IDS: dict[tuple, int] = {}
@@ -121,7 +139,7 @@ def replica_estimator(requirements: dict | None, replicas: int) -> Callable[["Cl
     """estimate_replicas for one binding over many clusters, the request read once."""
     if replicas == 0:
         return lambda cluster: MAX_INT32
-    request = None if requirements is None else tuple((requirements.get("resourceRequest") or {}).items())
+    request = _request(requirements)
     request_id = None if request is None else _REQUEST_IDS.setdefault(request, len(_REQUEST_IDS))
 
     def estimate(cluster: "Cluster") -> int:

@@ -141,7 +141,8 @@ def _crd() -> dict:
                      "names": {"kind": "Backend", "plural": "backends", "singular": "backend",
                                "shortNames": ["be"], "listKind": "BackendList"},
                      "versions": [{"name": "v1", "served": True, "storage": True,
-                                   "schema": {"openAPIV3Schema": {"type": "object"}}}]}}
+                                   "schema": {"openAPIV3Schema": {"type": "object",
+                                                                    "x-kubernetes-preserve-unknown-fields": True}}}]}}
 
 
 def built_corpus() -> list[dict]:
@@ -439,7 +440,7 @@ class Harness:
         if outcome.code not in (0, 1, 2, 3):
             found.append(f"exit code {outcome.code}")
         if "internal error" in outcome.stderr or "Traceback" in outcome.stderr:
-            found.append(outcome.stderr.strip().splitlines()[-1])
+            found.append(outcome.stderr.strip().splitlines()[-1][:200])
         if case.command != "apply" or outcome.code != 0:
             if store_rows(db) != before:
                 found.append(f"the store changed (exit code {outcome.code})")
@@ -453,4 +454,4 @@ class Harness:
         argv, stdin = argv_for(case, self.input)
         db = self.empty_db if case.command == "apply" else self.cluster_db
         outcome = run_cli_in_process(["--store", f"sqlite:///{db}", "-v", *argv], stdin)
-        return "\n".join(line for line in outcome.stderr.splitlines()[-12:] if not line.startswith("INFO"))
+        return "\n".join(line[:300] for line in outcome.stderr.splitlines()[-12:] if not line.startswith("INFO"))

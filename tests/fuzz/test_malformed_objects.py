@@ -141,3 +141,31 @@ def test_a_stored_object_that_cannot_be_processed_never_stops_a_later_command(ho
 
     assert run_cli_in_process([*store, "delete", "deploy", "app"]).code == 0
     assert run_cli_in_process([*store, "plan"]).code == 0
+
+
+@pytest.mark.parametrize("returned, field", [
+    ('{resourceRequest = "x"}', "replicaRequirements.resourceRequest: expected a mapping"),
+    ("{resourceRequest = {cpu = {1}}}", "replicaRequirements.resourceRequest.cpu: quantity [1]"),
+    ('{resourceRequest = {memory = "lots"}}', "replicaRequirements.resourceRequest.memory: quantity 'lots'"),
+])
+def test_requirements_of_a_wrong_shape_from_a_customization_are_that_bindings_error(home, tmp_path, returned, field):
+    crd = CORPUS[("CustomResourceDefinition", "backends.example.io")]
+    backend = CORPUS[("Backend", "b")]
+    customization = {"apiVersion": "config.karmada.io/v1alpha1", "kind": "ResourceInterpreterCustomization",
+                     "metadata": {"name": "backends"},
+                     "spec": {"target": {"apiVersion": "example.io/v1", "kind": "Backend"},
+                              "customizations": {"replicaResource": {"luaScript":
+                                  f"function GetReplicas(obj)\n  return 2, {returned}\nend\n"}}}}
+    divided = copy.deepcopy(POLICY)
+    divided["spec"]["resourceSelectors"] = [{"apiVersion": "example.io/v1", "kind": "Backend"},
+                                           {"apiVersion": "v1", "kind": "ConfigMap"}]
+    divided["spec"]["placement"]["replicaScheduling"] = {"replicaSchedulingType": "Divided",
+                                                         "replicaDivisionPreference": "Aggregated"}
+    serves_all = copy.deepcopy(CLUSTER)
+    del serves_all["status"]["apiEnablements"]           # a Cluster that lists no APIs serves every one
+    outcome = plan_offline(tmp_path, [crd, customization, backend, CONFIGMAP, divided, serves_all])
+    assert outcome.code == 1, outcome
+    assert "internal error" not in outcome.stderr and field in outcome.stderr
+    assert outcome.stderr.strip().splitlines()[0].startswith("error: interpreter: ")
+    rows = {line.split()[1]: line for line in outcome.stdout.splitlines()[1:] if line.strip()}
+    assert rows["nginx-config"].split()[5:7] == ["member1", "True"]
