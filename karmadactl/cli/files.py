@@ -212,24 +212,30 @@ def parse_stream(text: str, name: str) -> list[Manifest]:
 
 
 def check_object(m: Manifest) -> None:
-    """What every Kubernetes object needs: apiVersion, kind, metadata.name."""
+    """What every Kubernetes object needs: apiVersion, kind, metadata.name; all of an object's problems at once.
+
+    The rest (name rules, labels, schemas) is validated by apis/validation.py before anything is stored."""
     obj = m.obj
     if not isinstance(obj, dict):
         raise InvalidInput(f"{m.source}: expected a Kubernetes object (a mapping)")
-    for key in ("apiVersion", "kind"):
-        if not isinstance(obj.get(key), str) or not obj.get(key):
-            raise InvalidInput(f"{m.source}: {key}: required")
+    problems = [f"{key}: required" if obj.get(key) in (None, "") else f"{key}: must be a string"
+                for key in ("apiVersion", "kind") if not isinstance(obj.get(key), str) or not obj.get(key)]
+    kind = obj["kind"] if isinstance(obj.get("kind"), str) and obj.get("kind") else "object"
     metadata = obj.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
     if not isinstance(metadata, dict):
-        raise InvalidInput(f"{m.source}: {obj['kind']}: metadata: required")
-    name = metadata.get("name")
-    if not isinstance(name, str) or not name:
-        raise InvalidInput(f"{m.source}: {obj['kind']}: metadata.name: required")
-    for key in ("labels", "annotations"):
-        value = metadata.get(key)
-        if value is not None and (not isinstance(value, dict)
-                                  or not all(isinstance(v, str) for v in value.values())):
-            raise InvalidInput(f"{m.source}: {obj['kind']} {name}: metadata.{key}: expected a map of strings")
+        problems.append("metadata: required" if metadata is None else "metadata: must be a mapping")
+    elif not isinstance(name, str) or not name:
+        problems.append("metadata.name: required" if name in (None, "") else "metadata.name: must be a string")
+    else:
+        for key in ("labels", "annotations"):
+            value = metadata.get(key)
+            if value is not None and (not isinstance(value, dict)
+                                      or not all(isinstance(v, str) for v in value.values())):
+                problems.append(f"metadata.{key}: expected a map of strings")
+    if problems:
+        who = f"{kind} {name}" if isinstance(name, str) and name else kind
+        raise InvalidInput("\n".join(f"{m.source}: {who}: {p}" for p in problems))
 
 
 def load(paths: list[str], *, recursive: bool = False, stdin: IO[str] | None = None) -> list[Manifest]:
