@@ -162,24 +162,40 @@ def _binding_lines(binding: dict | None) -> list[str]:
         ("Clusters", clusters)], indent=2)
 
 
-def _work_lines(works: list[dict]) -> list[str]:
+def _work_lines(works: list[dict], binding: dict | None = None, unanswered: dict[str, str] | None = None
+                ) -> list[str]:
+    """One row per Work. A Work whose member did not answer now shows Applied and Health Unknown with
+    what was last known; a Work not Applied is never Healthy (Karmada's aggregated status item says
+    Unknown then, pkg/util/helper/workstatus.go); a Work on a cluster the binding left is named as
+    left over (deleted once its member answers)."""
     from karmadactl.controllers.execution import cluster_of, manifest_of
+    from karmadactl.interpreter.status import existing_clusters
 
     if not works:
         return ["Works:  <none>"]
+    existing = existing_clusters(binding) if binding is not None else None
     rows = []
     for work in sorted(works, key=cluster_of):
-        applied = _condition(work, "Applied") or _condition(work, "Dispatching")
+        cluster = cluster_of(work)
+        condition = _condition(work, "Applied") or _condition(work, "Dispatching") or {}
         statuses = (work.get("status") or {}).get("manifestStatuses") or [{}]
         replicas = (manifest_of(work).get("spec") or {}).get("replicas")
-        rows.append([cluster_of(work), work["metadata"]["name"], "-" if replicas is None else str(replicas),
-                     (applied or {}).get("status", "Unknown") if (applied or {}).get("type") != "Dispatching"
-                     else "Suspended", statuses[0].get("health") or "Unknown", (applied or {}).get("message", "")])
+        suspended = condition.get("type") == "Dispatching"
+        applied = "Suspended" if suspended else condition.get("status", "Unknown")
+        health = (statuses[0].get("health") or "Unknown") if applied == "True" else "Unknown"
+        notes = [condition.get("message", "")] if condition.get("message") else []
+        if cluster in (unanswered or {}):
+            notes = [f"stale: {cluster} does not answer (last known: Applied={applied}, {health})"]
+            applied = health = "Unknown"
+        if existing is not None and cluster not in existing:
+            notes.insert(0, f"left over: {cluster} left the binding")
+        rows.append([cluster, work["metadata"]["name"], "-" if replicas is None else str(replicas),
+                     applied, health, "; ".join(notes)])
     return ["Works:", *_table(["Cluster", "Work", "Replicas", "Applied", "Health", "Message"], rows)]
 
 
 def describe_text(obj: dict, *, binding: dict | None, works: list[dict], events: list[dict], template: bool,
-                  now: datetime) -> str:
+                  now: datetime, unanswered: dict[str, str] | None = None) -> str:
     """kubectl-describe-like text: the object, then (for templates) policy, binding, Works, status, events."""
     md = obj["metadata"]
     created = md.get("creationTimestamp") or ""
@@ -195,7 +211,7 @@ def describe_text(obj: dict, *, binding: dict | None, works: list[dict], events:
     lines = _fields(head)
     if template:
         lines += _binding_lines(binding)
-        lines += _work_lines(works)
+        lines += _work_lines(works, binding, unanswered)
     else:       # spec, or what a kind has instead (a webhook configuration's webhooks, say)
         for key, value in obj.items():
             if key not in ("apiVersion", "kind", "metadata", "status") and value not in (None, {}, []):
@@ -309,7 +325,7 @@ def register(app: typer.Typer) -> None:
         if kinds.not_acted_on(info):
             env.err(f"warning: {kinds.not_acted_on(info)}")
         env.stdout.write(describe_text(obj, binding=binding, works=works, events=events, template=template,
-                                       now=datetime.now(timezone.utc)))
+                                       now=datetime.now(timezone.utc), unanswered=failures))
         return ExitCode.OK
 
     @app.command(help=EVENTS_HELP)

@@ -142,7 +142,10 @@ def evict(binding: dict, cluster: str, *, reason: str, producer: str, now: datet
     """The binding with `cluster` moved from spec.clusters to a gracefulEvictionTask.
 
     Unchanged when `cluster` is not a target; when a task for it exists already the
-    cluster only leaves spec.clusters (as Karmada's GracefulEvictCluster).
+    cluster only leaves spec.clusters (as Karmada's GracefulEvictCluster). The spec
+    changed, so metadata.generation goes up as the store will number it: the scheduler
+    has not seen this spec yet, and `settle_tasks` waits for it to (the status of the
+    remaining targets predates the re-division).
     """
     result = copy.deepcopy(binding)
     spec = result.setdefault("spec", {})
@@ -151,6 +154,9 @@ def evict(binding: dict, cluster: str, *, reason: str, producer: str, now: datet
     if target is None:
         return result
     spec["clusters"] = [t for t in targets if t is not target]
+    metadata = result.get("metadata") or {}
+    if "generation" in metadata:
+        metadata["generation"] += 1
     if cluster in _evicting(binding):
         return result
     mode = purge_mode or _mode(((spec.get("failover") or {}).get("cluster") or {}).get("purgeMode"))
@@ -191,10 +197,9 @@ def all_targets_healthy(binding: dict) -> bool:
 
 
 def task_deadline(task: dict, default_timeout: timedelta) -> datetime | None:
-    """When a Gracefully task times out (None for other tasks or without creationTimestamp)."""
-    if task.get("suppressDeletion") is not None or _mode(task.get("purgeMode")) != GRACEFULLY:
-        return None
-    if not task.get("creationTimestamp"):
+    """When a task times out: creationTimestamp + gracePeriodSeconds (else `default_timeout`).
+    None for a task kept or dropped by suppressDeletion (purgeMode Never), or without creationTimestamp."""
+    if task.get("suppressDeletion") is not None or not task.get("creationTimestamp"):
         return None
     seconds = task.get("gracePeriodSeconds")
     timeout = timedelta(seconds=seconds) if seconds is not None else default_timeout
@@ -202,13 +207,15 @@ def task_deadline(task: dict, default_timeout: timedelta) -> datetime | None:
 
 
 def settle_tasks(binding: dict, now: datetime, default_timeout: timedelta) -> dict:
-    """The binding without the eviction tasks that are done.
+    """The binding without the eviction tasks that are done, as Karmada's graceful eviction
+    controller decides (pkg/controllers/gracefuleviction/evictiontask.go, assessEvictionTasks).
 
     suppressDeletion true (purgeMode Never) keeps a task, false drops it (the user
-    confirmed); Directly is dropped at once (its copy is deleted first by the caller);
-    Gracefully is dropped when its grace period (else `default_timeout`) has elapsed,
-    or when the binding is scheduled and every target reports Healthy. A task without
-    creationTimestamp gets `now`.
+    confirmed). Any other task, whatever its purgeMode, is dropped when its grace
+    period (else `default_timeout`) has elapsed, or when the binding is scheduled and
+    every target reports Healthy. A Directly task's old copy is deleted at once by the
+    reconcile pass, but the task stays until then: while it exists the scheduler keeps
+    the workload off that cluster. A task without creationTimestamp gets `now`.
     """
     result = copy.deepcopy(binding)
     spec = result.get("spec") or {}
@@ -221,12 +228,6 @@ def settle_tasks(binding: dict, now: datetime, default_timeout: timedelta) -> di
         if suppress is not None:
             if suppress:
                 kept.append(task)
-            continue
-        mode = _mode(task.get("purgeMode"))
-        if mode == DIRECTLY:
-            continue
-        if mode != GRACEFULLY:
-            kept.append(task)
             continue
         if not task.get("creationTimestamp"):
             kept.append(dict(task, creationTimestamp=timestamp(now)))
@@ -243,7 +244,7 @@ def settle_tasks(binding: dict, now: datetime, default_timeout: timedelta) -> di
 
 
 def next_settle_time(binding: dict, default_timeout: timedelta) -> datetime | None:
-    """The earliest timeout among the binding's Gracefully tasks (for the loop's sleep)."""
+    """The earliest timeout among the binding's eviction tasks (for the loop's sleep)."""
     deadlines = [task_deadline(task, default_timeout)
                  for task in _spec(binding).get("gracefulEvictionTasks") or []]
     return min((d for d in deadlines if d is not None), default=None)

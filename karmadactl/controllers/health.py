@@ -11,15 +11,17 @@ Pure: functions take a Cluster and `now` and return a new Cluster or a taint lis
   Ready), plus karmadactl's failover NoExecute taints (on by default in
   `watch`), or, when ClusterTaintPolicies exist, the taint policy controller.
 
-Ready -> taint key (the same for NoSchedule and for failover's NoExecute):
-  True                                  -> none (both removed)
-  False, reason ClusterNotReachable     -> cluster.karmada.io/unreachable
-  Unknown (any reason)                  -> cluster.karmada.io/unreachable
-  False, any other reason               -> cluster.karmada.io/not-ready
-  no Ready condition yet                -> not-ready NoSchedule only
-Karmada maps only Unknown to unreachable; karmadactl's Push probes report a
-member that does not answer as False/ClusterNotReachable, so that reason is
-treated as unreachable too.
+Ready -> taint key (the same for NoSchedule and for failover's NoExecute), as Karmada's
+cluster controller decides it (pkg/controllers/cluster/cluster_controller.go,
+taintClusterByCondition):
+  True                       -> none (both removed)
+  False (any reason)         -> cluster.karmada.io/not-ready   (unreachable removed)
+  Unknown (any reason)       -> cluster.karmada.io/unreachable (not-ready removed)
+  no Ready condition yet     -> not-ready NoSchedule only
+A member that does not answer a Push probe is Ready=False with reason
+ClusterNotReachable, so it gets the not-ready taints; Unknown means the status
+was not refreshed within a grace period, which Karmada only publishes for Pull
+clusters.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ from karmadactl.apis.meta import micro_time, rfc3339
 from karmadactl.members.status import conditions, ready_condition
 
 PENDING_ANNOTATION = "karmadactl.io/health-pending"
-REASON_NOT_REACHABLE = "ClusterNotReachable"
 NO_SCHEDULE = "NoSchedule"
 NO_EXECUTE = "NoExecute"
 _MANAGED_KEYS = (TAINT_NOT_READY, TAINT_UNREACHABLE)
@@ -126,9 +127,9 @@ def unhealthy_key(cluster: Cluster) -> str | None:
     status = ready.get("status")
     if status == "True":
         return None
-    if status == "False" and ready.get("reason") != REASON_NOT_REACHABLE:
-        return TAINT_NOT_READY
-    return TAINT_UNREACHABLE
+    if status == "Unknown":
+        return TAINT_UNREACHABLE
+    return TAINT_NOT_READY
 
 
 def desired_taints(cluster: Cluster, now: datetime, *, failover: bool,

@@ -98,7 +98,10 @@ def aggregate(store, now: str = "") -> None:
             for binding in tx.list(gk):
                 key = (gk, binding["metadata"].get("namespace", ""), binding["metadata"]["name"])
                 items = []
+                existing = native.existing_clusters(binding)
                 for work in sorted(works_by_binding.get(key, []), key=cluster_of):
+                    if cluster_of(work) not in existing:
+                        continue      # left over, deleted once its member answers (Karmada skips deleting Works)
                     applied, message = _applied(work)
                     statuses = (work.get("status") or {}).get("manifestStatuses") or [None]
                     items.append(native.aggregated_item(cluster_of(work), applied, message, statuses[0]))

@@ -306,8 +306,8 @@ class Watcher:
             gone = ({t["fromCluster"] for t in updated["spec"].get("gracefulEvictionTasks") or []}
                     - {t["fromCluster"] for t in settled["spec"].get("gracefulEvictionTasks") or []})
             self._event(tx, meta["name"], "Normal", "EvictionDone",
-                        f"{binding['kind']} {ref}: old copy on {','.join(sorted(gone))} can go "
-                        "(new copies healthy or grace period over)",
+                        f"{binding['kind']} {ref}: eviction from {','.join(sorted(gone))} is over, an old copy "
+                        "left there goes (new copies healthy or grace period over)",
                         kind=binding["kind"], namespace=meta.get("namespace", ""))
         updated = settled
         if self.options.rebalance_on_recovery:
@@ -326,6 +326,11 @@ class Watcher:
         scheduling = (binding["spec"].get("placement") or {}).get("replicaScheduling") or {}
         affinities = (binding["spec"].get("placement") or {}).get("clusterAffinities")
         if not recovered or (scheduling.get("replicaSchedulingType") != "Divided" and not affinities):
+            return binding
+        if (binding.get("status") or {}).get("lastScheduledTime", "") >= rfc3339(now):
+            # Times have whole seconds and the scheduler divides afresh only when rescheduleTriggeredAt
+            # is after lastScheduledTime: a trigger in the second of the last schedule (the eviction's,
+            # when the cluster came back quickly) would be ignored for good. Wait for the next second.
             return binding
         updated = json.loads(json.dumps(binding))
         updated["spec"]["rescheduleTriggeredAt"] = rfc3339(now)

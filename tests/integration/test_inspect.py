@@ -173,3 +173,25 @@ def test_events_filter_by_object_and_age(world):
     assert len(old) == 2 and old[1][0].endswith("y") and old[1][1:4] == ["Normal", "Joined", "Cluster/member1"]
     bad = run_cli("events", "--since", "soon")
     assert bad.returncode == 2 and "--since" in bad.stderr
+
+
+def test_describe_never_shows_a_work_healthy_that_is_not_applied(world, tmp_path):
+    # a Work whose Applied is not True has health Unknown in Karmada's aggregated status item
+    # (pkg/util/helper/workstatus.go assembleWorkStatus), whatever the member's object looks like: here
+    # member1 already has a "handmade" Deployment karmadactl does not manage, so the push is refused
+    clash = json.loads(json.dumps(DEPLOYMENT))
+    clash["metadata"]["name"] = "handmade"
+    policy = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
+              "metadata": {"name": "handmade", "namespace": NS},
+              "spec": {"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "handmade"}],
+                       "placement": {"clusterAffinity": {"clusterNames": ["member1"]}}}}
+    path = tmp_path / "clash.yaml"
+    path.write_text(yaml.safe_dump_all([clash, policy]))
+    try:
+        assert run_cli("apply", "-f", str(path)).returncode != 0
+        text = ok("describe", "deploy", "handmade", "-n", NS).stdout
+    finally:
+        ok("delete", "-f", str(path))
+    row = next(line for line in text.splitlines() if line.startswith("  member1"))
+    assert row.split()[3:5] == ["False", "Unknown"]
+    assert "already exists in the cluster member1" in row

@@ -177,7 +177,12 @@ def task_kept(b: dict, now: datetime) -> bool:
     ("before-timeout", {"purgeMode": "Gracefully"}, {"m2": "Unhealthy"}, True, 3, 599, True),
     ("grace-period", {"purgeMode": "Gracefully", "gracePeriodSeconds": 30}, {}, True, 3, 30, False),
     ("long-grace", {"purgeMode": "Gracefully", "gracePeriodSeconds": 3600}, {}, True, 3, 600, True),
-    ("directly", {"purgeMode": "Directly"}, {}, True, 3, 0, False),
+    # purgeMode is not looked at (evictiontask.go assessSingleTask): a Directly task stays, and keeps
+    # the scheduler away from its cluster, until the new copies are healthy or the timeout passes
+    ("directly", {"purgeMode": "Directly"}, {}, True, 3, 0, True),
+    ("directly-waiting", {"purgeMode": "Directly"}, {"m2": "Unhealthy"}, True, 3, 599, True),
+    ("directly-healthy", {"purgeMode": "Directly"}, {"m2": "Healthy"}, True, 3, 1, False),
+    ("directly-timeout", {"purgeMode": "Directly"}, {"m2": "Unhealthy"}, True, 3, 600, False),
     ("never", {"purgeMode": "Never", "suppressDeletion": True}, {"m2": "Healthy"}, True, 3, 10**6, True),
     ("never-confirmed", {"purgeMode": "Never", "suppressDeletion": False}, {}, True, 3, 1, False),
 ])
@@ -188,6 +193,22 @@ def test_settle_tasks(name, task, health, scheduled, observed, now, kept):
     assert b == before
 
 
+@pytest.mark.parametrize("mode", ["Gracefully", "Directly"])
+def test_a_task_is_not_settled_before_the_scheduler_saw_the_eviction(mode):
+    # the aggregatedStatus of the remaining targets predates the re-division: Karmada drops a task on
+    # health only once schedulerObservedGeneration == generation (pkg/controllers/gracefuleviction/
+    # rb_graceful_eviction_controller.go), and the eviction itself bumped the generation
+    b = binding({"m1": 2, "m2": 2})
+    b["status"] = {"conditions": [{"type": "Scheduled", "status": "True"}], "schedulerObservedGeneration": 3,
+                   "aggregatedStatus": [{"clusterName": c, "applied": True, "health": "Healthy"}
+                                        for c in ("m1", "m2")]}
+    out = evict(b, "m1", reason=REASON_APPLICATION_FAILURE, producer="p", now=T0, purge_mode=mode)
+    assert out["metadata"]["generation"] == 4
+    assert task_kept(out, at(1)) is True
+    out["status"]["schedulerObservedGeneration"] = 4        # scheduled again, new copies reported healthy
+    assert task_kept(out, at(2)) is False
+
+
 def test_graceful_task_waits_while_there_is_no_other_cluster():
     b = with_task({"purgeMode": "Gracefully"})
     b["spec"]["clusters"] = []          # nowhere to fail over to: keep the old copy until the timeout
@@ -196,11 +217,11 @@ def test_graceful_task_waits_while_there_is_no_other_cluster():
 
 
 def test_settle_keeps_other_tasks_and_stamps_new_ones():
-    b = with_task({"purgeMode": "Directly"})
-    b["spec"]["gracefulEvictionTasks"].append({"fromCluster": "m3", "purgeMode": "Gracefully"})
+    b = with_task({"purgeMode": "Never", "suppressDeletion": False})
+    b["spec"]["gracefulEvictionTasks"].append({"fromCluster": "m3", "purgeMode": "Directly"})
     out = settle_tasks(b, at(5), TEN_MINUTES)
     assert out["spec"]["gracefulEvictionTasks"] == [
-        {"fromCluster": "m3", "purgeMode": "Gracefully", "creationTimestamp": stamp(5)}]
+        {"fromCluster": "m3", "purgeMode": "Directly", "creationTimestamp": stamp(5)}]
 
 
 def test_next_settle_time():
@@ -208,6 +229,9 @@ def test_next_settle_time():
     b["spec"]["gracefulEvictionTasks"].append(
         {"fromCluster": "m3", "purgeMode": "Never", "suppressDeletion": True, "creationTimestamp": T0S})
     assert next_settle_time(b, TEN_MINUTES) == at(120)
+    b["spec"]["gracefulEvictionTasks"].append(
+        {"fromCluster": "m4", "purgeMode": "Directly", "creationTimestamp": stamp(-600 + 60)})
+    assert next_settle_time(b, TEN_MINUTES) == at(60)        # a Directly task times out too
     assert next_settle_time(binding(), TEN_MINUTES) is None
 
 

@@ -121,6 +121,9 @@ NR_NS, UR_NS = f"{TAINT_NOT_READY}:NoSchedule", f"{TAINT_UNREACHABLE}:NoSchedule
 NR_NE, UR_NE = f"{TAINT_NOT_READY}:NoExecute", f"{TAINT_UNREACHABLE}:NoExecute"
 
 
+# Karmada's rule (pkg/controllers/cluster/cluster_controller.go, taintClusterByCondition): Ready=False,
+# whatever its reason, adds cluster.karmada.io/not-ready and removes unreachable; Ready=Unknown does the
+# reverse; Ready=True removes both. A Push member that refuses connections is False/ClusterNotReachable.
 @pytest.mark.parametrize("status, reason, failover, expected", [
     (None, "", False, {NR_NS}),
     (None, "", True, {NR_NS}),                      # no NoExecute before Ready is ever published
@@ -129,13 +132,19 @@ NR_NE, UR_NE = f"{TAINT_NOT_READY}:NoExecute", f"{TAINT_UNREACHABLE}:NoExecute"
     ("False", "ClusterNotReady", False, {NR_NS}),
     ("False", "ClusterNotReady", True, {NR_NS, NR_NE}),
     ("False", "StatusCollectionFailed", True, {NR_NS, NR_NE}),
-    ("False", "ClusterNotReachable", False, {UR_NS}),
-    ("False", "ClusterNotReachable", True, {UR_NS, UR_NE}),
+    ("False", "ClusterNotReachable", False, {NR_NS}),
+    ("False", "ClusterNotReachable", True, {NR_NS, NR_NE}),
     ("Unknown", "ClusterStatusUnknown", False, {UR_NS}),
     ("Unknown", "ClusterStatusUnknown", True, {UR_NS, UR_NE}),
 ])
 def test_taints_follow_ready(status, reason, failover, expected):
     assert keys(desired_taints(with_ready(status, reason), T0, failover=failover)) == expected
+
+
+def test_a_member_that_does_not_answer_gets_the_not_ready_taints():
+    cluster = run(Cluster(name="m1"), [(0, "Ready"), (10, "Unreachable"), (40, "Unreachable")])
+    assert ready(cluster) == ("False", "ClusterNotReachable")
+    assert keys(desired_taints(cluster, at(40), failover=True)) == {NR_NS, NR_NE}
 
 
 def test_recovery_removes_health_taints_and_keeps_user_taints():
@@ -147,9 +156,12 @@ def test_recovery_removes_health_taints_and_keeps_user_taints():
 
 def test_switch_between_not_ready_and_unreachable_replaces_the_taints():
     old = [Taint(TAINT_NOT_READY, "NoSchedule", "", T0S), Taint(TAINT_NOT_READY, "NoExecute", "", T0S)]
-    taints = desired_taints(with_ready("False", "ClusterNotReachable", old), at(60), failover=True)
+    taints = desired_taints(with_ready("Unknown", "ClusterStatusUnknown", old), at(60), failover=True)
     assert keys(taints) == {UR_NS, UR_NE}
     assert {t.time_added for t in taints} == {"2026-11-25T15:51:00Z"}
+    back = desired_taints(with_ready("False", "ClusterNotReachable", taints), at(120), failover=True)
+    assert keys(back) == {NR_NS, NR_NE}
+    assert {t.time_added for t in back} == {"2026-11-25T15:52:00Z"}
 
 
 def test_existing_taints_keep_their_time_added():
