@@ -97,30 +97,38 @@ def _check_events(text: str, name: str) -> None:
     """
     import yaml
 
+    scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
+    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    counting = "&" in text         # without an anchor there is no alias to expand: only depth counts
     depth = 0
     added = 0                      # nodes that aliases add by repeating what their anchor holds
     nodes = 0                      # nodes of the document with every alias expanded
     open_anchors: list[tuple[str | None, int]] = []    # (anchor, nodes when it began) of open collections
     size: dict[str, int] = {}      # anchor -> its nodes, aliases expanded
     for event in yaml.parse(text, Loader=_loader()):
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+        kind = event.__class__
+        if kind is scalar:
+            if counting:
+                nodes += 1
+                if event.anchor is not None:
+                    size[event.anchor] = 1
+        elif kind in starts:
             depth += 1
             if depth > MAX_DEPTH:
                 raise InvalidInput(f"{name}{_line(event)}: nested deeper than {MAX_DEPTH} levels")
-            if event.anchor is not None:
-                size.pop(event.anchor, None)
-            open_anchors.append((event.anchor, nodes))
-            nodes += 1
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            if counting:
+                if event.anchor is not None:
+                    size.pop(event.anchor, None)
+                open_anchors.append((event.anchor, nodes))
+                nodes += 1
+        elif kind in ends:
             depth -= 1
-            anchor, began = open_anchors.pop()
-            if anchor is not None:
-                size[anchor] = nodes - began
-        elif isinstance(event, yaml.ScalarEvent):
-            nodes += 1
-            if event.anchor is not None:
-                size[event.anchor] = 1
-        elif isinstance(event, yaml.AliasEvent):
+            if counting:
+                anchor, began = open_anchors.pop()
+                if anchor is not None:
+                    size[anchor] = nodes - began
+        elif kind is alias:
             if event.anchor not in size and any(a == event.anchor for a, _ in open_anchors):
                 raise InvalidInput(f"{name}{_line(event)}: alias *{event.anchor} refers to itself")
             nodes += size.get(event.anchor, 1)     # an undefined alias: the loader says so below
@@ -128,7 +136,7 @@ def _check_events(text: str, name: str) -> None:
             if added > MAX_ALIAS_NODES:
                 raise InvalidInput(f"{name}{_line(event)}: YAML aliases expand to more than "
                                    f"{MAX_ALIAS_NODES} nodes")
-        elif isinstance(event, yaml.DocumentEndEvent):
+        elif kind is yaml.DocumentEndEvent:
             size.clear()
 
 
