@@ -162,11 +162,13 @@ class Compiler:
             for option in options:
                 found: list = []
                 option(value, path, found)
+                if not found and keyword != "allOf":
+                    return                           # one option fits: enough for anyOf and oneOf
                 results.append(found)
             if keyword == "allOf":
                 for found in results:
                     out.extend(found)
-            elif all(results):
+            elif results:
                 out.extend(min(results, key=len))
         return check
 
@@ -288,11 +290,9 @@ class Compiler:
             if not isinstance(value, dict):
                 return
             for key, v in value.items():
-                sub = known.get(key)
+                sub = known.get(key) or rest
                 if sub is not None:
-                    sub(v, join(path, key), out)
-                elif rest is not None:
-                    rest(v, join(path, key), out)
+                    sub(v, f"{path}.{key}" if path else str(key), out)
                 elif closed:
                     out.append(Problem(join(path, key), "unknown field", unknown_field=True))
             for key in required:
