@@ -200,13 +200,14 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
         try:
             plans.append(_plan_one(snapshot, template, key, previous, policy, classes, cluster_names, now, memo))
         except (KarmadaError, *SHAPE_ERRORS) as e:    # this object waits with its error; the rest go on
-            plans.append(_unprocessable(template, policy, previous, e))
+            plans.append(_unprocessable(template, policy, previous, e, now))
+    stuck = {id(p) for p in plans if p.unprocessable}    # no Works from a template that cannot be read
     _attach_dependencies(plans, previous_by_key, snapshot.customizations)
     overrides = Overrides(clusters={c.name: c for c in snapshot.clusters},
                           cluster_policies=[o for o in snapshot.overrides if o.is_cluster_scoped],
                           policies=[o for o in snapshot.overrides if not o.is_cluster_scoped])
     for p in plans:
-        if p.binding is not None and (p.policy is not None or p.attached):
+        if p.binding is not None and (p.policy is not None or p.attached) and id(p) not in stuck:
             try:
                 rendered = build_works(p.template, p.binding, overrides, snapshot.customizations)
             except (KarmadaError, *SHAPE_ERRORS) as e:
@@ -224,9 +225,20 @@ def _failure(template: dict, e: BaseException) -> str:
     return f"interpreter: cannot process {describe(template)}: {type(e).__name__}: {str(e)[:200]}"
 
 
-def _unprocessable(template: dict, policy, previous: dict | None, e: BaseException) -> BindingPlan:
-    """The binding stays as it was (none if there was none) and carries the error."""
-    return BindingPlan(template, policy, previous, previous, [], _failure(template, e), unprocessable=True)
+UNPROCESSABLE = "TemplateUnprocessable"      # karmadactl's reason: Karmada only logs and emits an event
+
+
+def _unprocessable(template: dict, policy, previous: dict | None, e: BaseException, now: str = "") -> BindingPlan:
+    """A binding that exists keeps its clusters and says why it is stuck in its Scheduled condition
+    (so `get rb` and `describe` show it); a template without one gets none, as Karmada's detector
+    creates no binding for a template its interpreter cannot read."""
+    error = _failure(template, e)
+    binding = previous
+    if previous is not None:
+        binding = json.loads(json.dumps(previous))
+        _set_condition(binding.setdefault("status", {}), _condition("Scheduled", "False", UNPROCESSABLE,
+                                                                     error, now))
+    return BindingPlan(template, policy, binding, previous, [], error, unprocessable=True)
 
 
 def failed(plans: list[BindingPlan]) -> list[BindingPlan]:

@@ -59,3 +59,40 @@ def test_a_malformed_deployment_waits_while_its_configmap_reaches_the_member(mem
 
     assert run_cli("delete", "deploy", "web", "-n", ns).returncode == 0
     assert run_cli("sync").returncode == 0
+
+
+def test_a_deployment_that_breaks_keeps_its_clusters_and_says_why_on_its_binding(member1, member_client, tmp_path):
+    from kubernetes import client as k8s
+
+    ns = f"breaks-{uuid.uuid4().hex[:6]}"
+    good = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": ns},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}},
+                                  "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}}
+    policy = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
+              "metadata": {"name": "web", "namespace": ns},
+              "spec": {"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}],
+                       "placement": {"clusterAffinity": {"clusterNames": [member1.name]}}}}
+    path = tmp_path / "web.yaml"
+    path.write_text(yaml.safe_dump_all([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+                                        good, policy]))
+    assert run_cli("apply", "-f", str(path)).returncode == 0
+
+    broken = {**good, "spec": {**good["spec"], "template": {"spec": {"containers": "x"}}}}
+    path.write_text(yaml.safe_dump(broken))
+    result = run_cli("apply", "--validate=ignore", "-f", str(path))
+    assert result.returncode == 1 and "internal error" not in result.stderr, result.stderr
+
+    binding = yaml.safe_load(run_cli("get", "rb", "web-deployment", "-n", ns, "-o", "yaml").stdout)
+    scheduled = next(c for c in binding["status"]["conditions"] if c["type"] == "Scheduled")
+    assert scheduled["status"] == "False" and scheduled["reason"] == "TemplateUnprocessable"
+    assert "Deployment " + ns + "/web" in scheduled["message"]
+    assert [c["name"] for c in binding["spec"]["clusters"]] == [member1.name]
+    assert "TemplateUnprocessable" in run_cli("describe", "deploy", "web", "-n", ns).stdout
+    live = k8s.AppsV1Api(member_client(member1)).read_namespaced_deployment("web", ns)
+    assert live.spec.template.spec.containers[0].image == "nginx:1.27"    # the last good copy stays
+
+    path.write_text(yaml.safe_dump(good))
+    assert run_cli("apply", "-f", str(path)).returncode == 0
+    binding = yaml.safe_load(run_cli("get", "rb", "web-deployment", "-n", ns, "-o", "yaml").stdout)
+    assert next(c for c in binding["status"]["conditions"] if c["type"] == "Scheduled")["status"] == "True"
