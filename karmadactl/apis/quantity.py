@@ -61,17 +61,17 @@ def _parse(text: str | int | float) -> tuple[Fraction, str]:
         raise InvalidInput(f"quantity {_short(text)}: expected a number with an optional suffix "
                            f"(m, k, M, G, Ki, Mi, Gi ...)")
     sign, number, suffix = match.groups()
-    if suffix[:1] in ("e", "E") and abs(int(suffix[1:])) > MAX_EXPONENT:
-        raise InvalidInput(f"quantity {_short(text)}: exponent out of range")
     value = Fraction(number)
     if suffix in _BINARY:
         value, fmt = value * 1024 ** _BINARY[suffix], BINARY_SI
     elif suffix in _DECIMAL:
         value, fmt = value * Fraction(10) ** _DECIMAL[suffix], DECIMAL_SI
-    elif suffix[:1] in ("e", "E"):
+    elif suffix[:1] in ("e", "E") and suffix[1:].lstrip("+-").isdigit():
+        if abs(int(suffix[1:])) > MAX_EXPONENT:
+            raise InvalidInput(f"quantity {_short(text)}: exponent out of range")
         value, fmt = value * Fraction(10) ** int(suffix[1:]), DECIMAL_EXPONENT
     else:
-        raise InvalidInput(f"quantity {text!r}: unknown suffix {suffix!r}")
+        raise InvalidInput(f"quantity {_short(text)}: unknown suffix {suffix!r}")
     return (-value if sign == "-" else value), fmt
 
 
