@@ -147,6 +147,12 @@ class Store:
         with self._transaction(write=True) as conn:
             yield Tx(conn, writable=True)
 
+    def lock(self, name: str, cancelled: Callable[[], bool] = lambda: False):
+        """An inter-process lock held for a with-block (store/locks.py), e.g. one pusher per member."""
+        from karmadactl.store.locks import held
+
+        return held(self._engine, self.path, name, cancelled)
+
     def transact(self, fn: Callable[[Tx], T], *, attempts: int = TRANSACT_ATTEMPTS) -> T:
         """Run fn in a write transaction, re-running all of it if the
         database was busy or the transaction could not be serialized."""

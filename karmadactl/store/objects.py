@@ -80,11 +80,39 @@ def _expected_version(obj: dict, what: str) -> int:
         raise InvalidInput(f"{what} has an invalid metadata.resourceVersion {rv!r}") from None
 
 
+class StaleWrite(Conflict):
+    """A compare-and-swap lost to another writer: re-reading and trying again will do
+    (unlike a Conflict with a precondition the user gave)."""
+
+
 def _conflict(what: str, actual: int | str, expected: int | str) -> Conflict:
-    return Conflict(
+    return StaleWrite(
         f"{what} was modified by someone else (resourceVersion {actual}, expected {expected}); "
         "re-read and try again"
     )
+
+
+RETRY_ATTEMPTS = 10
+
+
+def retrying(store, fn: Callable[["Tx"], Any], attempts: int = RETRY_ATTEMPTS) -> Any:
+    """Run fn in a write transaction; when it loses a race (a compare-and-swap or a create beaten by
+    another writer, a busy or deadlocked database), run all of it again on a fresh read, after a
+    short random pause so that the racers fall out of step. The last failure is raised."""
+    import random
+    import time
+
+    from karmadactl.store.database import StoreBusy
+
+    for attempt in range(attempts):
+        try:
+            with store.write() as tx:
+                return fn(tx)
+        except (StaleWrite, AlreadyExists, StoreBusy):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class Tx:
@@ -210,7 +238,7 @@ class Tx:
             raise _conflict(what, row.resource_version, expected)
         given_uid = obj["metadata"].get("uid")
         if given_uid and given_uid != row.uid:
-            raise Conflict(f"{what} was deleted and created again since it was read; re-read and try again")
+            raise StaleWrite(f"{what} was deleted and created again since it was read; re-read and try again")
         stored = _decode(row.body, row.resource_version)
         body = copy.deepcopy(obj)
         meta = body["metadata"]
