@@ -1,15 +1,18 @@
 """Works -> member clusters: Karmada's execution controller, pushing with server-side apply.
 
-One pass takes the Works the plan wants and the Works stored from earlier
-pushes, and for every member cluster in parallel (a bounded number of
-workers per member and overall, each client paced by its token bucket):
-creates the namespaces that pushed objects need, applies every Work whose
-manifest changed since its last successful push (or, with `live_check`,
-whose member object drifted from it), and removes the member objects of Works
-nobody wants any more. A member that fails never blocks the others. The
-Works, with their Applied condition and the member object's reflected status
-and health, are then stored in one transaction; a Work is only marked pushed
-once the member accepted it, so a pass cut short is repaired by the next.
+A pass first stores the Works the plan wants (store_desired, in the reconcile
+transaction): new and changed ones, each keeping its `pushed-hash` annotation
+(the manifest its member last received), and the Works nobody wants marked for
+deletion. Then `execute`, for every member cluster in parallel (a bounded
+number of workers per member and overall, each client paced by its token
+bucket), under that member's lock: creates the namespaces that pushed objects
+need, applies every Work whose manifest differs from its pushed-hash (or, with
+`live_check`, whose member object drifted from it), removes the member objects
+of the Works being deleted, and records each result as it comes (Applied
+condition, pushed-hash, the member object's reflected status and health). A
+member that fails never blocks the others. A pass cut short anywhere, by an
+error, SIGINT or kill -9, leaves the store saying what is desired and what
+each member holds; the next pass pushes the difference.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -136,104 +140,225 @@ def binding_of(work: dict) -> tuple[str, str, str] | None:
     return None
 
 
-def execute(store, desired: list[dict], *, keep_bindings: set[tuple[str, str, str]] = frozenset(),
-            keep_works: set[tuple[str, str]] = frozenset(), now: str,
-            live_check: bool = False, only_clusters: set[str] | None = None,
-            progress: Callable[[int, int], None] | None = None) -> Report:
-    """Push the desired Works, remove the unwanted ones, store the result.
+def is_deleting(work: dict) -> bool:
+    """A Work nobody wants any more whose member object is still to be removed (as Kubernetes marks an
+    object waiting for its finalizer); it leaves the store once the member no longer holds its object."""
+    return bool(work["metadata"].get("deletionTimestamp"))
+
+
+def is_pushed(work: dict) -> bool:
+    """True when the member last received exactly this Work's manifest."""
+    return (work["metadata"].get("annotations") or {}).get(PUSHED_HASH) == manifest_hash(work)
+
+
+PENDING_REASON = "Pending"
+
+
+def _pending_condition(now: str) -> dict:
+    return {"type": "Applied", "status": "Unknown", "reason": PENDING_REASON,
+            "message": "Manifest not pushed yet: the member holds an earlier copy or none",
+            **({"lastTransitionTime": now} if now else {})}
+
+
+def _with_condition(status: dict, condition: dict) -> None:
+    """Set one condition (Applied or Dispatching replace each other); an unchanged status keeps its
+    lastTransitionTime, as Kubernetes' meta.SetStatusCondition does."""
+    old = next((c for c in status.get("conditions") or [] if c["type"] == condition["type"]), None)
+    if old is not None and old.get("status") == condition["status"] and "lastTransitionTime" in old:
+        condition = {**condition, "lastTransitionTime": old["lastTransitionTime"]}
+    others = [c for c in status.get("conditions") or [] if c["type"] not in ("Applied", "Dispatching")]
+    status["conditions"] = sorted([*others, condition], key=lambda c: c["type"])
+
+
+def _desired_body(work: dict, current: dict | None, now: str) -> dict:
+    """The Work to store before pushing: the plan's content over what the store knows of the member
+    (pushed-hash, status, server fields); an Applied condition that no longer holds says Pending."""
+    body = json.loads(json.dumps(work))
+    meta = body["metadata"]
+    status: dict = {}
+    if current is not None:
+        for server_field in ("uid", "creationTimestamp", "generation", "resourceVersion"):
+            if server_field in current["metadata"]:
+                meta[server_field] = current["metadata"][server_field]
+        pushed = (current["metadata"].get("annotations") or {}).get(PUSHED_HASH)
+        if pushed:
+            meta.setdefault("annotations", {})[PUSHED_HASH] = pushed
+        status = json.loads(json.dumps(current.get("status") or {}))
+    if not is_pushed(body) and not body["spec"].get("suspendDispatching"):
+        applied = next((c for c in status.get("conditions") or [] if c["type"] == "Applied"), None)
+        if applied is None or applied.get("status") == "True":
+            _with_condition(status, _pending_condition(now))
+    body.pop("status", None)
+    if status:
+        body["status"] = status
+    return body
+
+
+def store_desired(tx, desired: list[dict], *, keep_bindings: set[tuple[str, str, str]] = frozenset(),
+                  keep_works: set[tuple[str, str]] = frozenset(), now: str) -> None:
+    """Before any push, in the caller's write transaction: the Works the plan wants, created or
+    updated (each keeps what the store knows was last pushed), and the Works nobody wants marked
+    for deletion. A pass cut short at any later point leaves a store that says what is desired
+    and, through each Work's pushed-hash, what reached its member.
 
     keep_bindings: bindings whose stored Works stay as they are although no
     longer desired (the binding lost its policy: Karmada never touches member
     objects then). keep_works: stored Works (namespace, name) to leave in place, such as
     the old copy of a graceful eviction.
     """
-    from karmadactl.controllers.clusters import client_for
+    stored = {_key(w): w for w in tx.list(WORK_GK)}
+    wanted = {_key(w): w for w in desired}
+    created = []
+    for key in sorted(wanted):
+        listed = stored.get(key)
+        if listed is None:
+            created.append(_desired_body(wanted[key], None, now))
+        elif _desired_body(wanted[key], listed, now) != listed:
+            current = tx.get(WORK_GK, key[1], key[0])      # re-read (and, on PostgreSQL, lock) it
+            if current is None:
+                created.append(_desired_body(wanted[key], None, now))
+            else:
+                tx.update(_desired_body(wanted[key], current, now))
+    tx.create_many(created)
+    for key in sorted(stored):
+        work = stored[key]
+        if key in wanted or key in keep_works or is_deleting(work) or binding_of(work) in keep_bindings:
+            continue
+        current = tx.get(WORK_GK, key[1], key[0])
+        if current is not None and not is_deleting(current):
+            current["metadata"]["deletionTimestamp"] = now or "1970-01-01T00:00:00Z"
+            tx.update(current)
+
+
+def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str] | None = None,
+            progress: Callable[[int, int], None] | None = None) -> Report:
+    """Push the stored Works that their members lack, remove the member objects of Works being deleted.
+
+    Each member is pushed by one process at a time (a store lock per member,
+    held while its Works are pushed and recorded): the pushed-hash a Work
+    carries is then what its member last received, whoever pushed it. Every
+    result is recorded as it comes, a few per transaction. On an interrupt
+    (SIGINT) the requests in flight finish and are recorded, nothing more is
+    sent, and the KeyboardInterrupt goes on.
+    """
+    from karmadactl.store.locks import Cancelled
 
     with store.read() as tx:
-        stored = {_key(w): w for w in tx.list(WORK_GK)}
+        works = tx.list(WORK_GK)
         clusters = {c["metadata"]["name"]: Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)}
         customizations = load_customizations(tx)
-    wanted = {_key(w): w for w in desired}
-    jobs: dict[str, tuple[list[dict], list[dict]]] = {}
-    for key, work in wanted.items():
-        previous = stored.get(key)
-        fresh = (previous is None or live_check or _needs_push(work, previous))
-        if fresh:
-            jobs.setdefault(cluster_of(work), ([], []))[0].append(work)
-    for key, work in stored.items():
-        if key not in wanted and key not in keep_works and binding_of(work) not in keep_bindings:
-            jobs.setdefault(cluster_of(work), ([], []))[1].append(work)
-    if only_clusters is not None:
-        jobs = {c: j for c, j in jobs.items() if c in only_clusters}
+    todo: dict[str, int] = {}
+    for work in works:
+        name = cluster_of(work)
+        if (only_clusters is None or name in only_clusters) and \
+                (live_check or is_deleting(work) or _needs_push(work)):
+            todo[name] = todo.get(name, 0) + 1
 
     report = Report()
-    total = sum(len(a) + len(b) for a, b in jobs.values())
+    stopping = threading.Event()
+    guard = threading.Lock()
     done = [0]
 
-    def tick() -> None:
-        done[0] += 1
-        if progress:
-            progress(done[0], total)
+    def tick(count: int) -> None:
+        with guard:
+            done[0] += count
+            if progress:
+                progress(done[0], max(done[0], sum(todo.values())))
 
-    def run_cluster(name: str) -> tuple[list[Outcome], str | None, int]:
-        pushes, removals = jobs[name]
-        cluster = clusters.get(name)
-        if cluster is None:       # the cluster left: nothing to reach, forget its Works
-            return [Outcome(name, w, "deleted", "cluster no longer joined") for w in removals] + \
-                   [Outcome(name, w, "failed", f"cluster {name} is not joined") for w in pushes], None, 0
+    def run_cluster(name: str) -> None:
+        recorder = Recorder(store, name, now, tick)
         try:
-            client = client_for(store, cluster)
-        except KarmadaError as e:
-            return [], str(e), 0
-        try:
-            return _push_cluster(client, cluster, pushes, removals, live_check, tick, customizations), None, \
-                sum(v for k, v in client.requests.items() if k != "GET")
-        except KarmadaError as e:   # the member stopped answering: the rest waits for the next pass
-            return [], str(e), sum(v for k, v in client.requests.items() if k != "GET")
-        finally:
-            client.close()
+            with store.lock(f"push:{name}", cancelled=stopping.is_set):
+                _run_member(store, name, clusters.get(name), recorder, live_check, customizations, stopping)
+        except Cancelled:
+            pass
+        with guard:
+            report.outcomes.extend(recorder.outcomes)
+            report.writes += recorder.writes
+            if recorder.failure:
+                report.unreachable[name] = recorder.failure
 
-    with ThreadPoolExecutor(max_workers=max(1, min(CLUSTERS_AT_ONCE, len(jobs)))) as pool:
-        for name, (outcomes, failure, writes) in zip(jobs, pool.map(run_cluster, list(jobs))):
-            report.outcomes.extend(outcomes)
-            report.writes += writes
-            if failure:
-                report.unreachable[name] = failure
-    _record(store, report, wanted, stored, now)
+    pool = ThreadPoolExecutor(max_workers=max(1, min(CLUSTERS_AT_ONCE, len(todo))))
+    try:
+        for future in [pool.submit(run_cluster, name) for name in sorted(todo)]:
+            future.result()
+    except BaseException:        # SIGINT (or a bug): stop sending, let the members' threads record
+        stopping.set()
+        raise
+    finally:
+        pool.shutdown(wait=True)
     return report
 
 
-def _needs_push(work: dict, previous: dict) -> bool:
+def _run_member(store, name: str, cluster: Cluster | None, recorder: "Recorder", live_check: bool,
+                customizations, stopping: threading.Event) -> None:
+    """One member, under its lock: read its Works afresh, push and remove, recording as it goes."""
+    from karmadactl.controllers.binding import execution_namespace
+    from karmadactl.controllers.clusters import client_for
+
+    with store.read() as tx:
+        works = tx.list(WORK_GK, namespace=execution_namespace(name))
+    pushes = [w for w in works if not is_deleting(w) and (live_check or _needs_push(w))]
+    removals = [w for w in works if is_deleting(w)]
+    if not pushes and not removals:
+        return
+    if cluster is None:       # the cluster left: nothing to reach, forget its Works
+        recorder.record([Outcome(name, w, "deleted", "cluster no longer joined") for w in removals] +
+                        [Outcome(name, w, "failed", f"cluster {name} is not joined") for w in pushes])
+        return
+    try:
+        client = client_for(store, cluster)
+    except KarmadaError as e:
+        recorder.unreachable(pushes, str(e))
+        return
+    try:
+        _push_cluster(client, cluster, pushes, removals, live_check, recorder.record, customizations, stopping)
+    except KarmadaError as e:   # the member stopped answering: the rest waits for the next pass
+        recorder.unreachable(pushes, str(e))
+    finally:
+        recorder.writes += sum(v for k, v in client.requests.items() if k != "GET")
+        client.close()
+
+
+def _needs_push(work: dict) -> bool:
     if (work["metadata"].get("annotations") or {}).get(OVERRIDE_ERROR):
         return True      # reported on every pass until the override is fixed
-    pushed = (previous["metadata"].get("annotations") or {}).get(PUSHED_HASH)
-    return pushed != manifest_hash(work)
+    return not is_pushed(work)
 
 
 def _push_cluster(client, cluster: Cluster, pushes: list[dict], removals: list[dict], live_check: bool,
-                  tick: Callable[[], None], customizations=()) -> list[Outcome]:
-    """Everything for one member: namespaces first, then objects in dependency order, then removals."""
-    outcomes: list[Outcome] = []
+                  record: Callable[[list[Outcome]], None], customizations=(),
+                  stopping: threading.Event | None = None) -> None:
+    """Everything for one member: namespaces first, then objects in dependency order, then removals.
+
+    Results go to `record` as they come: whatever finished while the last batch was being
+    recorded is recorded next, in one transaction.
+    """
+    stopping = stopping or threading.Event()
     ordered = sorted(pushes, key=lambda w: _order(manifest_of(w)))
     first = [w for w in ordered if manifest_of(w)["kind"] in CLUSTER_LEVEL_FIRST]
     rest = [w for w in ordered if manifest_of(w)["kind"] not in CLUSTER_LEVEL_FIRST]
     namespaces = {manifest_of(w)["metadata"].get("namespace") for w in rest} - {None, "", "default"}
     namespaces -= {manifest_of(w)["metadata"]["name"] for w in first if manifest_of(w)["kind"] == "Namespace"}
     for ns in sorted(namespaces):
+        if stopping.is_set():
+            return
         _ensure_namespace(client, ns)
     live = LiveObjects(client, cluster)
     for work in first:
-        outcomes.append(_push(client, cluster, work, live_check, live, customizations))
-        tick()
-    live.prefetch([manifest_of(w) for w in rest])
+        if stopping.is_set():
+            return
+        record([_push(client, cluster, work, live_check, live, customizations)])
+    if rest and not stopping.is_set():
+        live.prefetch([manifest_of(w) for w in rest])
     with ThreadPoolExecutor(max_workers=WORKERS_PER_MEMBER) as pool:
-        for outcome in pool.map(lambda w: _push(client, cluster, w, live_check, live, customizations), rest):
-            outcomes.append(outcome)
-            tick()
-    for work in removals:
-        outcomes.append(_remove(client, cluster, work))
-        tick()
-    return outcomes
+        for step, works in ((lambda w: _push(client, cluster, w, live_check, live, customizations), rest),
+                            (lambda w: _remove(client, cluster, w), removals)):
+            running = {pool.submit(lambda w=w, step=step: None if stopping.is_set() else step(w))
+                       for w in works}
+            while running:
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                record([f.result() for f in finished if f.result() is not None])
 
 
 class LiveObjects:
@@ -427,57 +552,68 @@ def _applied_condition(outcome: Outcome) -> dict:
             "message": f"Failed to apply all manifests (0/1): {outcome.message}"}
 
 
-def _record(store, report: Report, wanted: dict, stored: dict, now: str) -> None:
-    """One transaction: desired Works with their status, removed Works gone, events."""
-    outcomes = {(o.cluster, _key(o.work)): o for o in report.outcomes}
-    created: list[dict] = []
-    with store.write() as tx:
-        for key, work in wanted.items():
-            cluster = cluster_of(work)
-            if cluster in report.unreachable and key in stored:
-                continue          # nothing known about it this time: keep the last record
-            outcome = outcomes.get((cluster, key))
-            previous = stored.get(key)
-            body = json.loads(json.dumps(work))
-            annotations = body["metadata"].setdefault("annotations", {})
-            prev_annotations = (previous or {}).get("metadata", {}).get("annotations") or {}
-            status = dict((previous or {}).get("status") or {})
-            if outcome is not None:
-                if outcome.ok and outcome.action != "suspended":
-                    annotations[PUSHED_HASH] = manifest_hash(work)
-                elif PUSHED_HASH in prev_annotations:
-                    annotations[PUSHED_HASH] = prev_annotations[PUSHED_HASH]
-                if "manifestStatuses" in (work.get("status") or {}):
-                    status["manifestStatuses"] = work["status"]["manifestStatuses"]
-                condition = _applied_condition(outcome)
-                if now:
-                    condition["lastTransitionTime"] = now
-                others = [c for c in status.get("conditions") or []
-                          if c["type"] not in ("Applied", "Dispatching")]
-                status["conditions"] = sorted([*others, condition], key=lambda c: c["type"])
-            elif cluster in report.unreachable:
-                status["conditions"] = [{"type": "Applied", "status": "False", "reason": "AppliedFailed",
-                                         "message": report.unreachable[cluster],
-                                         **({"lastTransitionTime": now} if now else {})}]
-            elif PUSHED_HASH in prev_annotations:
-                annotations[PUSHED_HASH] = prev_annotations[PUSHED_HASH]
-            if status:
-                body["status"] = status
-            if previous is None:
-                created.append(body)
-            else:
-                body["metadata"]["resourceVersion"] = previous["metadata"]["resourceVersion"]
-                for server_field in ("uid", "creationTimestamp", "generation"):
-                    if server_field in previous["metadata"]:
-                        body["metadata"][server_field] = previous["metadata"][server_field]
-                if body != previous:
-                    tx.update(body)
-        tx.create_many(created)
+class Recorder:
+    """Stores the outcomes of one member's pushes as they come, each batch in one transaction.
+
+    A push that succeeded sets the Work's pushed-hash to the manifest that was
+    sent (the member's lock makes it what the member holds); a Work whose
+    member object is gone leaves the store. Each batch re-reads the Works it
+    records, so a Work changed meanwhile by another pass keeps its new content.
+    """
+
+    def __init__(self, store, cluster: str, now: str, tick: Callable[[int], None] = lambda n: None):
+        self.store, self.cluster, self.now, self.tick = store, cluster, now, tick
+        self.outcomes: list[Outcome] = []
+        self.failure: str | None = None
+        self.writes = 0
+
+    def record(self, outcomes: list[Outcome]) -> None:
+        if not outcomes:
+            return
+        from karmadactl.store.objects import retrying
+
+        retrying(self.store, lambda tx: self._write(tx, outcomes))
+        self.outcomes.extend(outcomes)
+        self.tick(len(outcomes))
+
+    def unreachable(self, pushes: list[dict], why: str) -> None:
+        """The member did not answer: Works it has not taken say so (the others keep their record)."""
+        from karmadactl.store.objects import retrying
+
+        self.failure = why
+        answered = {_key(o.work) for o in self.outcomes}
+        left = [w for w in pushes if _key(w) not in answered]
+
+        def write(tx) -> None:
+            for work in sorted(left, key=_key):
+                current = tx.get(WORK_GK, work["metadata"]["name"], work["metadata"]["namespace"])
+                if current is None or is_pushed(current):
+                    continue
+                status = json.loads(json.dumps(current.get("status") or {}))
+                _with_condition(status, {"type": "Applied", "status": "False", "reason": "AppliedFailed",
+                                         "message": why, **({"lastTransitionTime": self.now} if self.now else {})})
+                current["status"] = status
+                tx.update(current)
+            tx.add_event(kind="Cluster", name=self.cluster, type="Warning", reason="PushFailed", message=why)
+
+        retrying(self.store, write)
+
+    def _write(self, tx, outcomes: list[Outcome]) -> None:
         events = []
-        for o in report.outcomes:
-            key = _key(o.work)
-            if key not in wanted and o.action in ("deleted", "preserved") and tx.get(WORK_GK, key[1], key[0]):
-                tx.delete(WORK_GK, key[1], key[0])
+        for o in sorted(outcomes, key=lambda o: _key(o.work)):
+            ns, name = _key(o.work)
+            current = tx.get(WORK_GK, name, ns)
+            if current is not None:
+                if is_deleting(o.work) and o.action in ("deleted", "preserved"):
+                    if is_deleting(current):
+                        tx.delete(WORK_GK, name, ns)
+                    else:             # wanted again meanwhile: the member no longer holds it
+                        (current["metadata"].get("annotations") or {}).pop(PUSHED_HASH, None)
+                        tx.update(current)
+                elif not is_deleting(o.work):
+                    marked = _marked(current, o, self.now)
+                    if marked != current:
+                        tx.update(marked)
             if o.action != "unchanged":
                 manifest = manifest_of(o.work)
                 events.append({"kind": manifest["kind"], "name": manifest["metadata"]["name"],
@@ -485,5 +621,21 @@ def _record(store, report: Report, wanted: dict, stored: dict, now: str) -> None
                                "type": "Normal" if o.ok else "Warning", "reason": EVENT_REASONS.get(o.action, o.action),
                                "message": f"{o.cluster}: {o.action}{': ' + o.message if o.message else ''}"})
         tx.add_events(events)
-        for cluster, why in report.unreachable.items():
-            tx.add_event(kind="Cluster", name=cluster, type="Warning", reason="PushFailed", message=why)
+
+
+def _marked(current: dict, outcome: Outcome, now: str) -> dict:
+    """The stored Work with one push's outcome: pushed-hash, Applied (or Dispatching), member status."""
+    body = json.loads(json.dumps(current))
+    sent = manifest_hash(outcome.work)
+    if outcome.ok and outcome.action != "suspended":
+        body["metadata"].setdefault("annotations", {})[PUSHED_HASH] = sent
+    status = body.setdefault("status", {})
+    if "manifestStatuses" in (outcome.work.get("status") or {}):
+        status["manifestStatuses"] = outcome.work["status"]["manifestStatuses"]
+    condition = _applied_condition(outcome)
+    if now:
+        condition["lastTransitionTime"] = now
+    if outcome.ok and outcome.action != "suspended" and manifest_hash(body) != sent:
+        condition = _pending_condition(now)       # the desired manifest changed while this one was sent
+    _with_condition(status, condition)
+    return body

@@ -414,46 +414,50 @@ def load_snapshot(tx) -> Snapshot:
     return snap
 
 
-def reconcile(store, now: str, attempts: int = 8) -> list[BindingPlan]:
-    """Plan from the store and write what changed (bindings), in one transaction.
+def reconcile(store, now: str) -> list[BindingPlan]:
+    """Plan from the store and write what changed, bindings and their Works, in one transaction.
 
-    Another process (a watch, a second apply) may change or create a binding
-    between the read and the write: the compare-and-swap (or the create) then
-    fails and the pass starts over from a fresh read, after a short random
-    pause so that processes racing each other fall out of step.
+    The Works are stored before anything is pushed (execution.store_desired):
+    an interrupted pass leaves the store saying what is desired. Another
+    process (a watch, a second apply) may change or create an object between
+    the read and the write: the compare-and-swap (or the create) then fails
+    and the pass starts over from a fresh read (store.objects.retrying).
     """
-    import random
-    import time
+    from karmadactl.store.objects import retrying
 
-    from karmadactl.errors import AlreadyExists, Conflict
-
-    for attempt in range(attempts):
-        try:
-            return _reconcile_once(store, now)
-        except (Conflict, AlreadyExists):
-            if attempt == attempts - 1:
-                raise
-            time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))
-    raise AssertionError("unreachable")  # pragma: no cover
+    return retrying(store, lambda tx: _reconcile_once(tx, now))
 
 
-def _reconcile_once(store, now: str) -> list[BindingPlan]:
-    with store.write() as tx:
-        tx.serialize("reconcile")      # passes run one at a time: each plans from what the last one wrote
-        snapshot = load_snapshot(tx)
-        plans = plan(snapshot, now)
-        wanted = {_key(p.binding) for p in plans if p.binding is not None}
-        new = [p for p in plans if p.binding is not None and p.previous is None]
-        for p, stored in zip(new, tx.create_many([p.binding for p in new])):
-            p.binding = stored
-        for p in plans:
-            if p.binding is not None and p.previous is not None and p.changed:
-                p.binding["metadata"]["resourceVersion"] = p.previous["metadata"]["resourceVersion"]
-                p.binding = tx.update(p.binding)
-        for b in snapshot.bindings:   # bindings of deleted templates go, as Karmada's GC does
-            if _key(b) not in wanted:
-                tx.delete(_gk(b), b["metadata"]["name"], b["metadata"].get("namespace", ""))
+def _reconcile_once(tx, now: str) -> list[BindingPlan]:
+    from karmadactl.controllers import execution
+
+    tx.serialize("reconcile")      # passes run one at a time: each plans from what the last one wrote
+    snapshot = load_snapshot(tx)
+    plans = plan(snapshot, now)
+    wanted = {_key(p.binding) for p in plans if p.binding is not None}
+    new = [p for p in plans if p.binding is not None and p.previous is None]
+    for p, stored in zip(new, tx.create_many([p.binding for p in new])):
+        p.binding = stored
+    for p in plans:
+        if p.binding is not None and p.previous is not None and p.changed:
+            p.binding["metadata"]["resourceVersion"] = p.previous["metadata"]["resourceVersion"]
+            p.binding = tx.update(p.binding)
+    for b in snapshot.bindings:   # bindings of deleted templates go, as Karmada's GC does
+        if _key(b) not in wanted:
+            tx.delete(_gk(b), b["metadata"]["name"], b["metadata"].get("namespace", ""))
+    execution.store_desired(tx, [w for p in plans for w in p.works], keep_bindings=_kept_bindings(plans),
+                            keep_works=_evicted_but_kept(plans), now=now)
     return plans
+
+
+def _kept_bindings(plans: list[BindingPlan]) -> set[tuple[str, str, str]]:
+    """Bindings whose stored Works stay as they are: released by their policy (Karmada never touches
+    member objects then), or still naming clusters but without Works this pass (an interpreter error,
+    a claim waiting for an override): those wait for the next pass."""
+    return {(_gk(p.binding), p.binding["metadata"].get("namespace", ""), p.binding["metadata"]["name"])
+            for p in plans if p.binding is not None and (
+                (p.policy is None and not p.attached)
+                or (not p.works and (p.binding.get("spec") or {}).get("clusters")))}
 
 
 def _gk(obj: dict) -> str:
@@ -482,7 +486,8 @@ def _evicted_but_kept(plans: list[BindingPlan]) -> set[tuple[str, str]]:
 
 def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
              only_clusters: set[str] | None = None, progress=None):
-    """The whole pass every entry point drives: bindings, then Works pushed, then status folded back.
+    """The whole pass every entry point drives: bindings and Works stored, then pushed, then status
+    folded back.
 
     Returns (plans, execution report or None when not pushing).
     """
@@ -491,10 +496,7 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
     plans = reconcile(store, now)
     if not push:
         return plans, None
-    desired = [w for p in plans for w in p.works]
-    keep = {(_gk(p.binding), p.binding["metadata"].get("namespace", ""), p.binding["metadata"]["name"])
-            for p in plans if p.policy is None and not p.attached and p.binding is not None}
-    report = execution.execute(store, desired, keep_bindings=keep, keep_works=_evicted_but_kept(plans),
-                               now=now, live_check=live_check, only_clusters=only_clusters, progress=progress)
+    report = execution.execute(store, now=now, live_check=live_check, only_clusters=only_clusters,
+                               progress=progress)
     status.aggregate(store, now)
     return plans, report

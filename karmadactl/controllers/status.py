@@ -60,19 +60,22 @@ def refresh(store, *, clusters: set[str] | None = None) -> dict[str, str]:
             client.close()
         return updated, None
 
-    failures: dict[str, str] = {}
+    from karmadactl.store.objects import retrying
+
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(by_cluster)))) as pool:
         results = list(pool.map(read, list(by_cluster)))
-    with store.write() as tx:
-        for name, (updated, failure) in zip(by_cluster, results):
-            if failure:
-                failures[name] = failure
+    failures = {name: failure for name, (_, failure) in zip(by_cluster, results) if failure}
+
+    def write(tx) -> None:       # each Work re-read (and locked) before it is written
+        for updated, _ in results:
             for work in updated:
                 current = tx.get(WORK_GK, work["metadata"]["name"], work["metadata"]["namespace"])
                 if current is None:
                     continue
                 current.setdefault("status", {})["manifestStatuses"] = work["status"]["manifestStatuses"]
                 tx.update(current)
+
+    retrying(store, write)
     return failures
 
 
@@ -85,48 +88,55 @@ def _applied(work: dict) -> tuple[bool, str]:
 
 def aggregate(store, now: str = "") -> None:
     """Fold Works into their bindings and templates (one transaction)."""
+    from karmadactl.store.objects import retrying
+
+    retrying(store, lambda tx: _aggregate(tx, now))
+
+
+def _aggregate(tx, now: str) -> None:
     from karmadactl.interpreter import native
 
-    with store.write() as tx:
-        customizations = load_customizations(tx)
-        works_by_binding: dict[tuple[str, str, str], list[dict]] = {}
-        for work in tx.list(WORK_GK):
-            key = binding_of(work)
-            if key:
-                works_by_binding.setdefault(key, []).append(work)
-        for gk in kinds.BINDINGS:
-            for binding in tx.list(gk):
-                key = (gk, binding["metadata"].get("namespace", ""), binding["metadata"]["name"])
-                items = []
-                existing = native.existing_clusters(binding)
-                for work in sorted(works_by_binding.get(key, []), key=cluster_of):
-                    if cluster_of(work) not in existing:
-                        continue      # left over, deleted once its member answers (Karmada skips deleting Works)
-                    applied, message = _applied(work)
-                    statuses = (work.get("status") or {}).get("manifestStatuses") or [None]
-                    items.append(native.aggregated_item(cluster_of(work), applied, message, statuses[0]))
-                status = json.loads(json.dumps(binding.get("status") or {}))
-                if items:
-                    status["aggregatedStatus"] = items
-                else:
-                    status.pop("aggregatedStatus", None)
-                full = native.fully_applied(binding, items)
-                condition = {"type": "FullyApplied", "status": "True" if full else "False",
-                             "reason": "FullyAppliedSuccess" if full else "FullyAppliedFailed",
-                             "message": ("All works have been successfully applied" if full else
-                                         "Failed to apply all works, see status.aggregatedStatus for details")}
-                old = next((c for c in status.get("conditions") or [] if c["type"] == "FullyApplied"), None)
-                if old and old.get("status") == condition["status"]:
-                    condition["lastTransitionTime"] = old.get("lastTransitionTime", now)
-                elif now:
-                    condition["lastTransitionTime"] = now
-                status["conditions"] = sorted(
-                    [c for c in status.get("conditions") or [] if c["type"] != "FullyApplied"] + [condition],
-                    key=lambda c: c["type"])
-                if status != (binding.get("status") or {}):
-                    binding["status"] = status
-                    binding = tx.update(binding)
-                _aggregate_template(tx, binding, items, customizations)
+    tx.serialize("reconcile")      # bindings change under the reconcile pass's lock,
+    tx.serialize("templates")      # templates under store_objects': no lost race, no deadlock
+    customizations = load_customizations(tx)
+    works_by_binding: dict[tuple[str, str, str], list[dict]] = {}
+    for work in tx.list(WORK_GK):
+        key = binding_of(work)
+        if key:
+            works_by_binding.setdefault(key, []).append(work)
+    for gk in kinds.BINDINGS:
+        for binding in tx.list(gk):
+            key = (gk, binding["metadata"].get("namespace", ""), binding["metadata"]["name"])
+            items = []
+            existing = native.existing_clusters(binding)
+            for work in sorted(works_by_binding.get(key, []), key=cluster_of):
+                if cluster_of(work) not in existing:
+                    continue      # left over, deleted once its member answers (Karmada skips deleting Works)
+                applied, message = _applied(work)
+                statuses = (work.get("status") or {}).get("manifestStatuses") or [None]
+                items.append(native.aggregated_item(cluster_of(work), applied, message, statuses[0]))
+            status = json.loads(json.dumps(binding.get("status") or {}))
+            if items:
+                status["aggregatedStatus"] = items
+            else:
+                status.pop("aggregatedStatus", None)
+            full = native.fully_applied(binding, items)
+            condition = {"type": "FullyApplied", "status": "True" if full else "False",
+                         "reason": "FullyAppliedSuccess" if full else "FullyAppliedFailed",
+                         "message": ("All works have been successfully applied" if full else
+                                     "Failed to apply all works, see status.aggregatedStatus for details")}
+            old = next((c for c in status.get("conditions") or [] if c["type"] == "FullyApplied"), None)
+            if old and old.get("status") == condition["status"]:
+                condition["lastTransitionTime"] = old.get("lastTransitionTime", now)
+            elif now:
+                condition["lastTransitionTime"] = now
+            status["conditions"] = sorted(
+                [c for c in status.get("conditions") or [] if c["type"] != "FullyApplied"] + [condition],
+                key=lambda c: c["type"])
+            if status != (binding.get("status") or {}):
+                binding["status"] = status
+                binding = tx.update(binding)
+            _aggregate_template(tx, binding, items, customizations)
 
 
 def _aggregate_template(tx, binding: dict, items: list[dict], customizations) -> None:

@@ -133,7 +133,10 @@ def _key(obj: dict) -> tuple[str, str, str]:
 
 
 def store_objects(tx, objs: list[dict]) -> list[Applied]:
-    """Create or replace each object in the caller's write transaction."""
+    """Create or replace each object in the caller's write transaction; the last writer wins, as
+    with kubectl apply. Writers of templates take turns (on PostgreSQL; a SQLite writer holds the
+    whole store), so a concurrent apply of the same object never fails, whatever it writes."""
+    tx.serialize("templates")
     results = []
     for obj in objs:
         obj = copy.deepcopy(obj)
@@ -160,6 +163,7 @@ def store_objects(tx, objs: list[dict]) -> list[Applied]:
 def delete_objects(tx, refs: list[tuple[str, str, str]]) -> list[dict]:
     """Delete (group_kind, namespace, name) objects; NotFound names the first missing one."""
     deleted = []
+    tx.serialize("templates")      # as store_objects does
     for gk, ns, name in refs:
         if tx.get(gk, name, ns) is None:
             raise NotFound(f'{gk.split(".")[0].lower()} "{name}" not found'
