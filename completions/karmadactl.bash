@@ -10,11 +10,12 @@ _karmadactl() {
   for ((i=1; i<COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "${path:+$path }$word" in
-      "apply"|"completion"|"cordon"|"delete"|"describe"|"events"|"export"|"get"|"init"|"interpret"|"join"|"label"|"override"|"plan"|"promote"|"propagate"|"rebalance"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"sync"|"taint"|"uncordon"|"unjoin"|"version"|"watch") path="${path:+$path }$word" ;;
+      "annotate"|"apply"|"completion"|"cordon"|"delete"|"describe"|"events"|"export"|"get"|"init"|"interpret"|"join"|"label"|"override"|"plan"|"promote"|"propagate"|"rebalance"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox recover"|"sandbox status"|"sandbox up"|"sync"|"taint"|"uncordon"|"unjoin"|"version"|"watch") path="${path:+$path }$word" ;;
     esac
   done
   case "$path" in
-    "") words="apply completion cordon delete describe events export get init interpret join label override plan promote propagate rebalance sandbox sync taint uncordon unjoin version watch --help --no-color --store --verbose -v" ;;
+    "") words="annotate apply completion cordon delete describe events export get init interpret join label override plan promote propagate rebalance sandbox sync taint uncordon unjoin version watch --help --no-color --store --verbose -v" ;;
+    "annotate") words="--dry-run --help --overwrite" ;;
     "apply") words="--dry-run --filename --help --output --recursive --validate -R -f -o" ;;
     "completion") words="--help" ;;
     "cordon") words="--dry-run --help" ;;

@@ -8,14 +8,17 @@ function __karmadactl_path
     end
     string join ' ' $path
 end
-set -g __karmadactl_commands 'apply' 'completion' 'cordon' 'delete' 'describe' 'events' 'export' 'get' 'init' 'interpret' 'join' 'label' 'override' 'plan' 'promote' 'propagate' 'rebalance' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'uncordon' 'unjoin' 'version' 'watch'
+set -g __karmadactl_commands 'annotate' 'apply' 'completion' 'cordon' 'delete' 'describe' 'events' 'export' 'get' 'init' 'interpret' 'join' 'label' 'override' 'plan' 'promote' 'propagate' 'rebalance' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'uncordon' 'unjoin' 'version' 'watch'
 complete -c karmadactl -f
-complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "apply completion cordon delete describe events export get init interpret join label override plan promote propagate rebalance sandbox sync taint uncordon unjoin version watch"
+complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "annotate apply completion cordon delete describe events export get init interpret join label override plan promote propagate rebalance sandbox sync taint uncordon unjoin version watch"
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l no-color
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l store
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l verbose
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -s v
+complete -c karmadactl -n "test (__karmadactl_path) = 'annotate'" -l dry-run
+complete -c karmadactl -n "test (__karmadactl_path) = 'annotate'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'annotate'" -l overwrite
 complete -c karmadactl -n "test (__karmadactl_path) = 'apply'" -l dry-run
 complete -c karmadactl -n "test (__karmadactl_path) = 'apply'" -l filename
 complete -c karmadactl -n "test (__karmadactl_path) = 'apply'" -l help

@@ -20,7 +20,8 @@ HELP = "Karmada's multi-cluster propagation, without a control plane."
 # Which module registers each command; a command line names one, and only that
 # module is loaded (typer builds converters for every registered parameter).
 COMMANDS = {"version": "misc", "init": "misc", "join": "clusters", "unjoin": "clusters",
-            "cordon": "clusters", "uncordon": "clusters", "taint": "clusters", "label": "clusters", "get": "get",
+            "cordon": "clusters", "uncordon": "clusters", "taint": "clusters", "get": "get",
+            "label": "clusters", "annotate": "clusters",
             "sandbox": "sandbox", "apply": "resources", "delete": "resources", "plan": "resources",
             "propagate": "resources", "sync": "resources", "override": "resources", "promote": "resources",
             "describe": "inspect", "events": "inspect", "watch": "watch",

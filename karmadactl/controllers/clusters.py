@@ -13,8 +13,8 @@ from typing import Callable
 
 from karmadactl.apis import meta
 from karmadactl.apis.kinds import WORK
-from karmadactl.apis.cluster import (GROUP_KIND, TAINT_UNSCHEDULABLE, Cluster, Taint, TaintChange,
-                                     apply_taint_changes)
+from karmadactl.apis.cluster import (ANNOTATION_CONTEXT, ANNOTATION_KUBECONFIG, GROUP_KIND,
+                                     TAINT_UNSCHEDULABLE, Cluster, Taint, TaintChange, apply_taint_changes)
 from karmadactl.errors import AlreadyExists, InvalidInput, KarmadaError, NotFound, Unreachable
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,9 @@ class Properties:
                           **self.labels}
 
 
-def parse_label_changes(specs: list[str], flag: str) -> tuple[dict[str, str], list[str]]:
-    """kubectl's label arguments: `key=value` sets, `key-` removes; a key may not do both."""
+def parse_label_changes(specs: list[str], flag: str, what: str = "label") -> tuple[dict[str, str], list[str]]:
+    """kubectl's label (or annotate) arguments: `key=value` sets, `key-` removes; a key may not do both.
+    Label values are checked as label values; annotation values may be any text."""
     from karmadactl.apis.meta import check_label_key, check_label_value
 
     labels: dict[str, str] = {}
@@ -95,16 +96,17 @@ def parse_label_changes(specs: list[str], flag: str) -> tuple[dict[str, str], li
         key, sep, value = spec.partition("=")
         if sep:
             check_label_key(key, f"{flag} {spec!r}")
-            check_label_value(value, f"{flag} {spec!r}")
+            if what == "label":
+                check_label_value(value, f"{flag} {spec!r}")
             labels[key] = value
         elif spec.endswith("-") and len(spec) > 1:
             check_label_key(spec[:-1], f"{flag} {spec!r}")
             remove.append(spec[:-1])
         else:
-            raise InvalidInput(f"{flag} {spec!r}: expected key=value, or key- to remove the label")
+            raise InvalidInput(f"{flag} {spec!r}: expected key=value, or key- to remove the {what}")
     both = sorted(set(labels) & set(remove))
     if both:
-        raise InvalidInput(f"{flag}: label {both[0]!r} cannot be both set and removed")
+        raise InvalidInput(f"{flag}: {what} {both[0]!r} cannot be both set and removed")
     return labels, remove
 
 
@@ -120,6 +122,30 @@ def edit_labels(current: dict[str, str], labels: dict[str, str], remove: list[st
     new = {k: v for k, v in current.items() if k not in remove}
     new.update(labels)
     return new, missing
+
+
+def annotate(store, name: str, annotations: dict[str, str], remove: list[str], *, overwrite: bool = False,
+             dry_run: bool = False) -> tuple[Cluster, bool]:
+    """kubectl annotate on a cluster. The annotations that record the kubeconfig reference belong
+    to `join`. Without --overwrite a different value is refused, as kubectl's annotate does."""
+    reserved = sorted({*annotations, *remove} & {ANNOTATION_KUBECONFIG, ANNOTATION_CONTEXT})
+    if reserved:
+        raise InvalidInput(f"cluster {name}: annotation {reserved[0]!r} is set by join (--kubeconfig, --context)")
+
+    def change(cluster: Cluster) -> bool:
+        current = dict(cluster.metadata.get("annotations") or {})
+        taken = sorted(k for k, v in annotations.items() if k in current and current[k] != v)
+        if taken and not overwrite:
+            raise InvalidInput(f"cluster {name}: --overwrite is false but annotation '{taken[0]}' already "
+                               f"has a value ({current[taken[0]]})")
+        new = {**{k: v for k, v in current.items() if k not in remove}, **annotations}
+        if new == current:
+            return False
+        cluster.metadata["annotations"] = new
+        return True
+    text = ", ".join([f"{k}" for k in annotations] + [f"{k}-" for k in remove])
+    return _mutate(store, name, change, reason="Annotated", message=f"annotations changed: {text}",
+                   dry_run=dry_run)
 
 
 def join(store, name: str, *, kubeconfig: str | None, context: str | None,

@@ -133,6 +133,26 @@ def test_label_clusters_as_kubectl_label_does(home, members):
     assert store_dump() == before
 
 
+def test_annotate_clusters_as_kubectl_annotate_does_and_a_rejoin_keeps_them(home, members):
+    join(members[0])
+    assert ok("annotate", "clusters", "member1", "owner=team a", "ticket=1") == "cluster/member1 annotated\n"
+    assert ok("annotate", "clusters", "member1", "owner=team a") == "cluster/member1 annotated\n"   # same value
+
+    before = store_dump()
+    code, out, err = cli("annotate", "clusters", "member1", "owner=team b")
+    assert (code, out) == (1, "") and err == ("error: cluster member1: --overwrite is false but annotation "
+                                              "'owner' already has a value (team a)\n")
+    code, _, err = cli("annotate", "clusters", "member1", "karmadactl.io/kubeconfig=/tmp/x")
+    assert code == 1 and "set by join" in err and err.count("\n") == 1
+    assert store_dump() == before
+
+    ok("annotate", "clusters", "member1", "owner=team b", "--overwrite", "ticket-")
+    assert join(members[0])[1].strip() == "cluster/member1 unchanged"
+    annotations = cluster("member1")["metadata"]["annotations"]
+    assert annotations["owner"] == "team b" and "ticket" not in annotations
+    assert annotations["karmadactl.io/kubeconfig"] == str(members[0].kubeconfig_path)
+
+
 def test_taint_words_and_an_empty_effect_is_an_error(home, members):
     join(members[0])
     assert ok("taint", "clusters", "member1", "k=v:NoSchedule") == "cluster/member1 tainted\n"
