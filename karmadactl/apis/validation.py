@@ -415,12 +415,12 @@ def _cluster_taint_policy_problems(spec: dict, out: list[Problem]) -> None:
             out.append(Problem(f"{path}.key", "required"))
         elif names.qualified_name(key):
             out.append(Problem(f"{path}.key", names.qualified_name(key)))
-        if effect not in _EFFECTS:
+        if not isinstance(effect, str) or effect not in _EFFECTS:
             out.append(Problem(f"{path}.effect", "required" if effect in (None, "") else
                                f"unsupported value {effect!r}: supported values: " + ", ".join(_EFFECTS)))
-        if (key, effect) in seen:
+        if (str(key), str(effect)) in seen:
             out.append(Problem(path, f"duplicate taint with the same key ({key}) and effect ({effect})"))
-        seen.add((key, effect))
+        seen.add((str(key), str(effect)))
 
 
 def kubernetes_problems(obj: dict) -> list[Problem]:

@@ -315,3 +315,51 @@ def test_a_cluster_taint_policy_needs_keys_known_effects_and_no_duplicates():
                                    "spec.taints[2]": "duplicate taint with the same key (k) and effect (NoSchedule)"}
     policy["spec"]["taints"] = []
     assert problems(policy)[0] == {"spec.taints": "required: at least one taint"}
+
+
+# ---------------------------------------------------------------- odd input never breaks the checks
+
+def _json_values():
+    from hypothesis import strategies as st
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2 ** 70, max_value=2 ** 70),
+                        st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8))
+    return st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                         st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+                        max_leaves=8)
+
+
+def _paths(obj, prefix=()):
+    yield prefix
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _paths(v, (*prefix, i))
+
+
+OVERRIDE = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "OverridePolicy", "metadata": {"name": "o"},
+            "spec": {"overrideRules": [{"overriders": {"imageOverrider": [
+                {"component": "Tag", "operator": "replace", "value": "1.0"}]}}]}}
+TAINTS = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "ClusterTaintPolicy", "metadata": {"name": "t"},
+          "spec": {"taints": [{"key": "k", "effect": "NoSchedule"}]}}
+
+
+def test_any_value_anywhere_gives_problems_never_an_exception():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    bases = [DEPLOYMENT, BACKEND, CRD, OVERRIDE, TAINTS]
+    targets = [(b, p) for b in bases for p in _paths(b) if p[:1] not in ((), ("apiVersion",), ("kind",))]
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(st.sampled_from(targets), _json_values())
+    def run(target, value):
+        base, path = target
+        obj = mutated(path, value, base)
+        crd = obj if base is CRD else CRD
+        errors, warnings = problems(BACKEND if base is CRD else obj, [crd])
+        assert all(isinstance(m, str) for m in (*errors.values(), *warnings.values()))
+
+    run()
