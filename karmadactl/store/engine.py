@@ -75,18 +75,19 @@ SIDE_FILES = ("-wal", "-shm")
 
 
 def prepare_directory(path: Path, *, explicit: bool, display: str) -> None:
-    """The directory of a new SQLite store: made (0700) only for the default location.
+    """The directory of a new SQLite store: only $KARMADA_HOME is ever made (0700).
 
-    A store named explicitly (--store, KARMADACTL_STORE) whose directory is
-    missing is an error: a typo must not scatter databases over the disk.
+    A store named explicitly (--store, KARMADACTL_STORE) elsewhere whose
+    directory is missing is an error: a typo must not scatter databases over
+    the disk.
     """
     parent = path.parent
     if parent.is_dir():
         if parent.resolve() == paths.home().resolve():
             os.chmod(parent, 0o700)
         return
-    default = path == parse(paths.default_store_url()).path
-    if (explicit and not default) or parent.exists():
+    own_home = parent.absolute() == paths.home().absolute()   # karmadactl makes its own home
+    if (explicit and not own_home) or parent.exists():
         what = "is not a directory" if parent.exists() else "does not exist"
         raise StoreError(f"cannot create store {display}: directory {parent} {what}")
     parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # others may race us

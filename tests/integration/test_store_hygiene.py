@@ -77,6 +77,9 @@ def test_a_named_store_whose_directory_is_missing_is_an_error(home, tmp_path, mo
     assert code == 0 and out == f"store ready: {home / 'karmada.db'}\n"
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
     assert stat.S_IMODE((home / "karmada.db").stat().st_mode) == 0o600
+    os.remove(home / "karmada.db")
+    os.rmdir(home)                                         # $KARMADA_HOME is karmadactl's own: made
+    assert cli("--store", f"sqlite:///{home / 'team.db'}", "init")[0] == 0    # for any store in it
 
 
 def test_a_store_readable_by_others_is_made_private_with_a_warning(home, tmp_path):
