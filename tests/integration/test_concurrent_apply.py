@@ -1,10 +1,11 @@
-"""Concurrent `apply` runs on the same objects, through the CLI, pushing to sandbox members (issue 11).
+"""Concurrent `apply`, `sync` and `delete` runs, through the CLI, pushing to sandbox members (issue 11).
 
 8 processes each run `karmadactl apply` 25 times (KARMADACTL_TEST_SAME_APPLIES scales it) on one
-Deployment, one ConfigMap and their PropagationPolicy, every time with other content. Every run
-must exit 0 (no "modified by someone else"), the templates must end as one of the writes, whole,
-and the members must hold exactly what the store's Works say they were pushed, with no `sync`
-afterwards. On both backends: a SQLite file and PostgreSQL (tests/pg.py).
+Deployment, one ConfigMap and their PropagationPolicy, every time with other content; halfway
+each runs a `sync`, and at the end it deletes a ConfigMap of its own that its first apply
+created. Every run must exit 0 (no "modified by someone else"), the templates must end as one of
+the writes, whole, and the members must hold exactly what the store's Works say they were
+pushed, with no `sync` afterwards. On both backends: a SQLite file and PostgreSQL (tests/pg.py).
 
 Last writer wins for the templates, as `kubectl apply` without a resourceVersion does: the
 server replaces the object (kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/registry/
@@ -43,7 +44,8 @@ def replicas_for(writer: int, round_: int) -> int:
 
 
 def documents(ns: str, writer: int, round_: int) -> list[dict]:
-    """One write: its mark (writer-round) is in every object, and the Deployment's replicas follow it."""
+    """One write: its mark (writer-round) is in every object, and the Deployment's replicas follow it.
+    The writer's first also creates a ConfigMap of its own, which it deletes at the end."""
     mark = f"{writer}-{round_}"
     deployment = {
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": ns},
@@ -51,31 +53,42 @@ def documents(ns: str, writer: int, round_: int) -> list[dict]:
                  "template": {"metadata": {"labels": {"app": "web"}, "annotations": {"example.com/write": mark}},
                               "spec": {"containers": [{"name": "web", "image": "nginx:1.27",
                                                        "env": [{"name": "WRITE", "value": mark}]}]}}}}
-    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": ns},
+    config = {"apiVersion": "v1", "kind": "ConfigMap",
+              "metadata": {"name": "settings", "namespace": ns, "labels": {"app": "web"}},
               "data": {"writer": str(writer), "round": str(round_)}}
+    own = [{"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": f"own-{writer}", "namespace": ns, "labels": {"app": "web"}},
+            "data": {"writer": str(writer)}}] if round_ == 0 else []
     policy = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
               "metadata": {"name": "web", "namespace": ns},
               "spec": {"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
-                                             {"apiVersion": "v1", "kind": "ConfigMap", "name": "settings"}],
+                                             {"apiVersion": "v1", "kind": "ConfigMap",
+                                              "labelSelector": {"matchLabels": {"app": "web"}}}],
                        "placement": {"clusterAffinity": {"clusterNames": list(MEMBERS)}}}}
-    return [config, deployment, policy]
+    return [config, *own, deployment, policy]
 
 
 def worker(url: str, ns: str, folder: str, writer: int, barrier, results) -> None:  # noqa: ANN001
-    """One process: APPLIES runs of the CLI's own entry point, each with a fresh Env; reports their exits."""
+    """One process: runs of the CLI's own entry point, each with a fresh Env; reports their exits."""
     try:
         from karmadactl.cli.app import run
         from karmadactl.cli.env import Env
 
         barrier.wait(timeout=60)
         runs = []
+
+        def cli(*args: str) -> None:
+            env = Env(stdout=io.StringIO(), stderr=io.StringIO(), stdin=io.StringIO())
+            runs.append((run(["--store", url, *args], env), " ".join(args) + ": " + env.stderr.getvalue()))
+
         for round_ in range(APPLIES):
             path = os.path.join(folder, f"w{writer}-{round_}.yaml")
             with open(path, "w") as f:
                 yaml.safe_dump_all(documents(ns, writer, round_), f)
-            env = Env(stdout=io.StringIO(), stderr=io.StringIO(), stdin=io.StringIO())
-            code = run(["--store", url, "apply", "-f", path], env)
-            runs.append((code, env.stderr.getvalue()))
+            cli("apply", "-f", path)
+            if round_ == APPLIES // 2:
+                cli("sync")
+        cli("delete", "configmap", f"own-{writer}", "-n", ns)
         results.put((writer, True, runs))
     except BaseException:
         results.put((writer, False, traceback.format_exc()))
@@ -116,7 +129,7 @@ def test_eight_processes_applying_the_same_objects_all_succeed_and_members_match
 
     runs = run_writers(backend, ns, tmp_path)
 
-    assert len(runs) == PROCESSES * APPLIES
+    assert len(runs) == PROCESSES * (APPLIES + 2)
     failed = [(code, err) for code, err in runs if code != 0]
     assert failed == [], failed[:3]
     assert not any("modified by someone else" in err for _, err in runs)
@@ -125,9 +138,11 @@ def test_eight_processes_applying_the_same_objects_all_succeed_and_members_match
     with Store.open(backend) as store:
         with store.read() as tx:
             config = tx.get("ConfigMap", "settings", ns)
+            own = [c for c in tx.list("ConfigMap", ns) if c["metadata"]["name"].startswith("own-")]
             deployment = tx.get("Deployment.apps", "web", ns)
             works = [w for w in tx.list("Work.work.karmada.io")
                      if manifest_of(w)["metadata"].get("namespace") == ns]
+    assert own == []
     writer, round_ = int(config["data"]["writer"]), int(config["data"]["round"])
     assert (writer, round_) in writes and set(config["data"]) == {"writer", "round"}
     mark = deployment["spec"]["template"]["metadata"]["annotations"]["example.com/write"]
@@ -158,6 +173,8 @@ def test_eight_processes_applying_the_same_objects_all_succeed_and_members_match
         if manifest["kind"] == "ConfigMap":
             live = k8s.CoreV1Api(api).read_namespaced_config_map("settings", ns)
             assert live.data == manifest["data"]
+            names = {c.metadata.name for c in k8s.CoreV1Api(api).list_namespaced_config_map(ns).items}
+            assert names == {"settings"}                         # every own-N deleted there too
         else:
             live = k8s.AppsV1Api(api).read_namespaced_deployment("web", ns)
             assert live.spec.replicas == manifest["spec"]["replicas"]

@@ -34,7 +34,16 @@ LATENCY = 0.3           # seconds per request to member1: 4 in flight, about 2 s
 
 
 @pytest.fixture
-def joined(home, members):
+def backend(request, home, monkeypatch) -> str:
+    """The store every command here uses: the SQLite file in $KARMADA_HOME, or PostgreSQL (tests/pg.py)."""
+    name = getattr(request, "param", "sqlite")
+    if name == "postgres":
+        monkeypatch.setenv("KARMADACTL_STORE", request.getfixturevalue("postgres_store"))
+    return name
+
+
+@pytest.fixture
+def joined(backend, members):
     for m in members[:2]:
         result = run_cli("join", m.name, "--kubeconfig", str(m.kubeconfig_path))
         assert result.returncode == 0, result.stderr
@@ -132,14 +141,15 @@ def check_store_tells_the_truth(ns: str, member_client, members, exact: bool, be
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.parametrize("sig, point, converge", [
-    pytest.param(signal.SIGINT, "midway", "sync", id="SIGINT-midway-then-sync"),
-    pytest.param(signal.SIGKILL, "stored", "sync", id="SIGKILL-before-the-push-then-sync"),
-    pytest.param(signal.SIGKILL, "midway", "apply", id="SIGKILL-midway-update-then-apply"),
-    pytest.param(signal.SIGINT, "late", "apply", id="SIGINT-late-update-then-apply"),
-])
+@pytest.mark.parametrize("sig, point, converge, backend", [
+    pytest.param(signal.SIGINT, "midway", "sync", "sqlite", id="SIGINT-midway-then-sync"),
+    pytest.param(signal.SIGKILL, "stored", "sync", "sqlite", id="SIGKILL-before-the-push-then-sync"),
+    pytest.param(signal.SIGKILL, "midway", "apply", "sqlite", id="SIGKILL-midway-update-then-apply"),
+    pytest.param(signal.SIGINT, "late", "apply", "sqlite", id="SIGINT-late-update-then-apply"),
+    pytest.param(signal.SIGKILL, "midway", "sync", "postgres", id="postgres-SIGKILL-midway-then-sync"),
+], indirect=["backend"])
 def test_an_interrupted_apply_leaves_a_truthful_store_and_the_next_pass_converges(
-        joined, member_client, tmp_path, sig, point, converge):
+        joined, member_client, tmp_path, home, sig, point, converge, backend):
     from karmadactl.controllers.execution import is_pushed
 
     fast, slow = joined[1], joined[0]
@@ -182,6 +192,8 @@ def test_an_interrupted_apply_leaves_a_truthful_store_and_the_next_pass_converge
     assert all(is_pushed(w) for w in stored_works(ns))
     quiet = run_cli("apply", "-f", str(path))
     assert quiet.returncode == 0 and "member" not in quiet.stdout    # converged: nothing left to send
+    if backend == "sqlite":                  # the members' push locks: private, beside the store file
+        assert (home / "karmada.db-locks").stat().st_mode & 0o777 == 0o700
 
 
 @pytest.mark.timeout(240)
