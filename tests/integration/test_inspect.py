@@ -195,3 +195,23 @@ def test_describe_never_shows_a_work_healthy_that_is_not_applied(world, tmp_path
     row = next(line for line in text.splitlines() if line.startswith("  member1"))
     assert row.split()[3:5] == ["False", "Unknown"]
     assert "already exists in the cluster member1" in row
+
+
+def test_describe_shows_the_works_of_a_member_that_does_not_answer_as_stale(world, members):
+    # Karmada's work-status controller only stops for a cluster that is not ready
+    # (pkg/controllers/status/work_status_controller.go Reconcile): its last reflected status still
+    # counts in the template's status while the workload is placed there; describe says it is stale
+    members[1].fail()
+    try:
+        result = run_cli("describe", "deploy", "web", "-n", NS)
+    finally:
+        members[1].recover()
+    assert result.returncode == 0, result.stderr
+    assert "member2" in result.stderr and "not refreshed" in result.stderr
+    lines = result.stdout.splitlines()
+    rows = {line.split()[0]: line for line in lines if line.startswith("  member")}
+    assert rows["member2"].split()[2:5] == ["2", "Unknown", "Unknown"]
+    assert "stale: member2 does not answer (last known: Applied=True, Healthy)" in rows["member2"]
+    assert rows["member3"].split()[2:5] == ["1", "True", "Healthy"]
+    status = lines[lines.index("Status:") + 1: lines.index("Events:")]
+    assert any(line.split() == ["Replicas:", "6"] for line in status)
