@@ -224,6 +224,7 @@ def register(app: typer.Typer) -> None:
                                     weights=weight, dynamic=dynamic_weight, aggregated=aggregated,
                                     policy_name=name, priority=priority)
             policy_obj = _checked(store, policy_obj, "propagate")
+            _check_clusters(store, cluster, dry_run)
             return _write_policy(env, store, policy_obj, dry_run, output)
 
     @app.command(help="Write an OverridePolicy for one template and some clusters from flags, then reconcile.")
@@ -252,6 +253,7 @@ def register(app: typer.Typer) -> None:
                                       image_tag=image_tag, labels=parse_key_values(label, "--label"),
                                       annotations=annotations, patch=patch, policy_name=name)
             policy_obj = _checked(store, policy_obj, "override")
+            _check_clusters(store, cluster, dry_run)
             return _write_policy(env, store, policy_obj, dry_run, output)
 
     @app.command(help="Adopt an object already running in one member: store it as a template with a policy.")
@@ -321,6 +323,14 @@ def _check_files(filename: list[str], recursive: bool, command: str, other: bool
         raise UsageError(f"{command}: give -f FILE or KIND NAME, not both")
     if filename and namespace is not None:
         raise UsageError(f"{command}: -n goes with KIND NAME; with -f each object's own namespace counts")
+
+
+def _check_clusters(store, names: list[str], dry_run: bool) -> None:
+    """-C of propagate and override names joined clusters (a printed --dry-run policy may name any)."""
+    if names and not dry_run:
+        from karmadactl.controllers.clusters import list_clusters
+
+        list_clusters(store, names)
 
 
 def _check_output(output: str, supported: tuple[str, ...], command: str) -> None:

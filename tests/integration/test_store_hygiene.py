@@ -150,12 +150,18 @@ def joined(home, members):
 
 def test_an_unknown_cluster_is_an_error_naming_it(home, joined, manifest):
     db = home / "karmada.db"
+    assert cli("apply", "-f", manifest)[0] == 0
     before = dump(db)
     for argv in (("sync", "-C", "nosuch"), ("sync", "-C", "member1", "-C", "nosuch", "--prune"),
                  ("get", "cm", "--scope", "members", "-C", "member1,nosuch"),
-                 ("promote", "cm", "web", "-C", "nosuch")):
+                 ("promote", "cm", "web", "-C", "nosuch"),
+                 ("propagate", "cm/web", "-C", "member1", "-C", "nosuch"),
+                 ("override", "cm/web", "-C", "nosuch", "--label", "a=b")):
         code, out, err = cli(*argv)
         assert (code, out) == (1, "") and one_line_error(err) and '"nosuch"' in err, (argv, err)
+    assert dump(db) == before
+    code, out, _ = cli("propagate", "cm/web", "-C", "nosuch", "--dry-run", "-o", "yaml")   # printed, for
+    assert code == 0 and "nosuch" in out                                                  # elsewhere
     assert dump(db) == before
 
 
