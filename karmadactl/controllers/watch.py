@@ -302,9 +302,9 @@ class Watcher:
             else:
                 (updated["metadata"].get("annotations") or {}).pop(UNHEALTHY_SINCE, None)
         settled = eviction.settle_tasks(updated, now, self.options.eviction_timeout)
-        if len(settled["spec"].get("gracefulEvictionTasks") or []) < len(updated["spec"].get("gracefulEvictionTasks") or []):
-            gone = ({t["fromCluster"] for t in updated["spec"].get("gracefulEvictionTasks") or []}
-                    - {t["fromCluster"] for t in settled["spec"].get("gracefulEvictionTasks") or []})
+        gone = ({t["fromCluster"] for t in updated["spec"].get("gracefulEvictionTasks") or []}
+                - {t["fromCluster"] for t in settled["spec"].get("gracefulEvictionTasks") or []})
+        if gone:
             self._event(tx, meta["name"], "Normal", "EvictionDone",
                         f"{binding['kind']} {ref}: eviction from {','.join(sorted(gone))} is over, an old copy "
                         "left there goes (new copies healthy or grace period over)",
