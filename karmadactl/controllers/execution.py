@@ -29,7 +29,7 @@ from karmadactl.apis import kinds
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
 from karmadactl.controllers.binding import CONFLICT_ANNOTATION, MANAGED_LABEL, OVERRIDE_ERROR
-from karmadactl.errors import ExitCode, KarmadaError
+from karmadactl.errors import ExitCode, KarmadaError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -313,6 +313,8 @@ def _run_member(store, name: str, cluster: Cluster | None, recorder: "Recorder",
         return
     try:
         _push_cluster(client, cluster, pushes, removals, live_check, recorder.record, customizations, stopping)
+    except StoreError:          # recording failed: the store's error, not the member's
+        raise
     except KarmadaError as e:   # the member stopped answering: the rest waits for the next pass
         recorder.unreachable(pushes, str(e))
     finally:
