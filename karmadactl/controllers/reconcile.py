@@ -20,7 +20,7 @@ from karmadactl.controllers import detector
 from karmadactl.controllers.binding import Overrides, build_works
 from karmadactl.errors import KarmadaError
 from karmadactl.interpreter.customization import GROUP_KIND as CUSTOMIZATION_GK
-from karmadactl.interpreter._fields import SHAPE_ERRORS, describe
+from karmadactl.interpreter._fields import SHAPE_ERRORS, describe, shape_reason
 from karmadactl.interpreter.customization import parse_all
 
 POLICY_KINDS = ("PropagationPolicy", "ClusterPropagationPolicy")
@@ -222,7 +222,7 @@ def _failure(template: dict, e: BaseException) -> str:
     """What a binding says when its template cannot be processed (a script failed, a field is malformed)."""
     if isinstance(e, KarmadaError):
         return f"interpreter: {e}"
-    return f"interpreter: cannot process {describe(template)}: {type(e).__name__}: {str(e)[:200]}"
+    return f"interpreter: cannot process {describe(template)}: {shape_reason(e)}"
 
 
 UNPROCESSABLE = "TemplateUnprocessable"      # karmadactl's reason: Karmada only logs and emits an event

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 from karmadactl.errors import InvalidInput
 
@@ -113,13 +114,26 @@ def guarded(operation: str):
                 raise MalformedObject(f"{operation}: {describe(obj)}: {e}") from None
             except SHAPE_ERRORS as e:
                 raise MalformedObject(f"{operation}: failed to convert {describe(obj)} from its fields: "
-                                      f"{_reason(e)}") from None
+                                      f"{shape_reason(e)}") from None
         return run
     return wrap
 
 
-def _reason(e: BaseException) -> str:
+_PYTHON_TYPES = {"str": "a string", "int": "a number", "float": "a number", "bool": "a boolean",
+                 "list": "a list", "dict": "a mapping", "NoneType": "null"}
+_WANTED = [(re.compile(r"'(\w+)' object has no attribute '(get|items|keys|values|setdefault|pop)'"), "a mapping"),
+           (re.compile(r"'(\w+)' object has no attribute '(append|extend|index)'"), "a list"),
+           (re.compile(r"'(\w+)' object is not (iterable|subscriptable)"), "a list or a mapping"),
+           (re.compile(r"^(string) indices must be integers"), "a mapping")]
+
+
+def shape_reason(e: BaseException) -> str:
+    """The Python error in the words of the object: what was found where something else was expected."""
     if isinstance(e, RecursionError):
         return "nested too deeply"
     text = str(e) or type(e).__name__
+    for pattern, wanted in _WANTED:
+        found = pattern.search(text)
+        if found:
+            return f"{_PYTHON_TYPES.get(found.group(1), found.group(1))} where {wanted} was expected"
     return text if len(text) <= 120 else text[:117] + "..."

@@ -73,6 +73,16 @@ def test_a_malformed_workload_is_an_error_on_its_own_binding(home, tmp_path, nam
     assert "False: interpreter:" in rows["app"]
 
 
+@pytest.mark.parametrize("name, found", [("spec: 5", "a number where a mapping was expected"),
+                                         ("containers: x", "a string where a mapping was expected"),
+                                         ("envFrom of lists", "a list where a mapping was expected")])
+def test_the_error_says_what_was_found_where(home, tmp_path, name, found):
+    path, value = MALFORMED[name]
+    outcome = plan_offline(tmp_path, [changed(DEPLOYMENT, path, value), CONFIGMAP, POLICY, CLUSTER],
+                           "--validate=ignore")
+    assert outcome.stderr.strip().endswith(f"failed to convert Deployment default/app from its fields: {found}")
+
+
 def test_the_same_workload_well_formed_is_planned(home, tmp_path):
     """The counterpart of the test above: the errors come from the malformed fields."""
     outcome = plan_offline(tmp_path, [DEPLOYMENT, CONFIGMAP, POLICY, CLUSTER])
