@@ -183,8 +183,8 @@ def api(member_client):
 
 
 def workload(ns: str) -> list[dict]:
-    """A Deployment and a Service for the clusters labelled env=prod, and an override that labels
-    their copies on clusters labelled tier=gold."""
+    """A Deployment and a Service for the clusters labelled env=prod outside region "retired", and an
+    override that labels their copies on clusters labelled tier=gold."""
     labels = {"app": "web"}
     selected = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
                 {"apiVersion": "v1", "kind": "Service", "name": "web"}]
@@ -199,7 +199,10 @@ def workload(ns: str) -> list[dict]:
         {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
          "metadata": {"name": "web", "namespace": ns},
          "spec": {"resourceSelectors": selected,
-                  "placement": {"clusterAffinity": {"labelSelector": {"matchLabels": {"env": "prod"}}}}}},
+                  "placement": {"clusterAffinity": {
+                      "labelSelector": {"matchLabels": {"env": "prod"}},
+                      "fieldSelector": {"matchExpressions": [
+                          {"key": "region", "operator": "NotIn", "values": ["retired"]}]}}}}},
         {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "OverridePolicy",
          "metadata": {"name": "gold", "namespace": ns},
          "spec": {"resourceSelectors": selected,
@@ -238,7 +241,7 @@ def gold_label(api, member, ns: str) -> str | None:
     return (api(member)[1].read_namespaced_deployment("web", ns).metadata.labels or {}).get("tier")
 
 
-def test_plan_sync_and_watch_agree_after_a_rejoin_and_a_label_change(home, members, api, tmp_path):
+def test_plan_sync_and_watch_agree_after_a_rejoin_a_label_change_and_a_region_change(home, members, api, tmp_path):
     ns = f"rejoin-{uuid.uuid4().hex[:6]}"
     for m in members:
         join(m, "-l", "env=prod", *(["-l", "tier=gold"] if m.name == "member3" else []))
@@ -269,3 +272,13 @@ def test_plan_sync_and_watch_agree_after_a_rejoin_and_a_label_change(home, membe
     assert code == 0, err
     assert live(api, members, ns) == planned(ns)
     assert gold_label(api, members[2], ns) == "gold"
+
+    # a region change through join: member1 leaves, in plan and after sync; and comes back
+    assert join(members[0], "--region", "retired")[1].strip() == "cluster/member1 updated"
+    assert planned(ns) == {"Deployment": {"member2", "member3"}, "Service": {"member2", "member3"}}
+    ok("sync")
+    assert live(api, members, ns) == planned(ns)
+    join(members[0], "--region", "")
+    assert planned(ns) == {"Deployment": everywhere, "Service": everywhere}
+    ok("sync")
+    assert live(api, members, ns) == planned(ns)
