@@ -7,20 +7,40 @@ from karmadactl.apis.kinds import BINDINGS
 from karmadactl.apis.meta import SERVER_SET_METADATA
 
 
+def _chosen(binding: dict, refs: list[tuple[str, str, str]] | None) -> bool:
+    resource = binding["spec"].get("resource") or {}
+    if refs is not None:
+        return (resource.get("kind"), resource.get("namespace", ""), resource.get("name")) in refs
+    scheduling = (binding["spec"].get("placement") or {}).get("replicaScheduling") or {}
+    return scheduling.get("replicaSchedulingType") == "Divided"
+
+
+def _after_last_schedule(store, refs, now: str) -> str:
+    """A trigger time later than every chosen binding's lastScheduledTime. Times have whole seconds and
+    the scheduler divides afresh only when rescheduleTriggeredAt is after lastScheduledTime, so a
+    rebalance asked for in the second of the last schedule would be ignored: wait for the next second."""
+    import time
+
+    from karmadactl.apis.meta import now as clock
+
+    with store.read() as tx:
+        last = max(((b.get("status") or {}).get("lastScheduledTime", "") for gk in BINDINGS for b in tx.list(gk)
+                    if _chosen(b, refs)), default="")
+    while last >= now:
+        time.sleep(1 - time.time() % 1 + 0.01)
+        now = clock()
+    return now
+
 
 def trigger(store, refs: list[tuple[str, str, str]] | None, now: str) -> list[str]:
     """Set spec.rescheduleTriggeredAt on the bindings of the given templates (kind, namespace, name), or of
     every Divided workload; the next pass divides their replicas afresh."""
     lines = []
+    now = _after_last_schedule(store, refs, now)
     with store.write() as tx:
         for gk in BINDINGS:
             for binding in tx.list(gk):
-                resource = binding["spec"].get("resource") or {}
-                key = (resource.get("kind"), resource.get("namespace", ""), resource.get("name"))
-                scheduling = (binding["spec"].get("placement") or {}).get("replicaScheduling") or {}
-                if refs is not None and key not in refs:
-                    continue
-                if refs is None and scheduling.get("replicaSchedulingType") != "Divided":
+                if not _chosen(binding, refs):
                     continue
                 binding["spec"]["rescheduleTriggeredAt"] = now
                 tx.update(binding)
