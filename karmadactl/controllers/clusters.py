@@ -162,13 +162,16 @@ def join(store, name: str, *, kubeconfig: str | None, context: str | None,
     check_name(name)
     with store.read() as tx:
         previous = tx.get(GROUP_KIND, name)
-    if previous is not None:        # the kubeconfig reference too is kept unless given
+    config = None
+    if previous is not None:        # where its credentials come from is kept too, unless given
         known = Cluster.from_dict(previous)
+        if known.embedded and kubeconfig is None and context is None:
+            config = _embedded_config(store, known)
         if kubeconfig is None and known.kubeconfig:
             kubeconfig = known.kubeconfig
         if context is None and known.context and kubeconfig == known.kubeconfig:
             context = known.context
-    config = load_kubeconfig(kubeconfig, context)
+    config = config or load_kubeconfig(kubeconfig, context)
     client = config.client(name=name)
     try:
         health, message = client.health()
@@ -251,16 +254,22 @@ def _check_unique_id(tx, name: str, cluster_id: str) -> None:
 
 def client_for(store, cluster: Cluster):
     """A MemberClient for a stored cluster, from its kubeconfig reference or embedded credentials."""
-    from karmadactl.members.kubeconfig import Kubeconfig, load_kubeconfig
+    from karmadactl.members.kubeconfig import load_kubeconfig
 
     if cluster.embedded:
-        with store.read() as tx:
-            secret = tx.get_secret(cluster.name)
-        if not secret:
-            raise NotFound(f"cluster {cluster.name}: its embedded credentials are missing from the store; "
-                           "join it again")
-        return Kubeconfig.from_dict(secret, source=f"store secret {cluster.name}").client(name=cluster.name)
+        return _embedded_config(store, cluster).client(name=cluster.name)
     return load_kubeconfig(cluster.kubeconfig or None, cluster.context or None).client(name=cluster.name)
+
+
+def _embedded_config(store, cluster: Cluster):
+    from karmadactl.members.kubeconfig import Kubeconfig
+
+    with store.read() as tx:
+        secret = tx.get_secret(cluster.name)
+    if not secret:
+        raise NotFound(f"cluster {cluster.name}: its embedded credentials are missing from the store; "
+                       "join it again with --kubeconfig")
+    return Kubeconfig.from_dict(secret, source=f"store secret {cluster.name}")
 
 
 def _mutate(store, name: str, change: Callable[[Cluster], bool], *, reason: str, message: str,

@@ -97,6 +97,8 @@ def test_credentials_stay_embedded_across_a_join_without_the_flag(home, members)
     code, out, _ = join(m1)
     assert (code, out.strip()) == (0, "cluster/member1 unchanged")
     assert "secretRef" in cluster("member1")["spec"]
+    code, out, _ = cli("join", "member1")              # no kubeconfig at all: the credentials it holds
+    assert (code, out.strip()) == (0, "cluster/member1 unchanged")
     join(m1, "--no-embed-credentials")
     c = cluster("member1")
     assert "secretRef" not in c["spec"]
