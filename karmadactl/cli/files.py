@@ -255,7 +255,10 @@ def load(paths: list[str], *, recursive: bool = False, stdin: IO[str] | None = N
         if path == "-":
             out.extend(parse_stream(read_stdin(stdin or sys.stdin), "<stdin>"))
             continue
-        files = _files(path, recursive)
+        try:
+            files = _files(path, recursive)
+        except OSError as e:       # a name too long, a folder that cannot be listed
+            raise InvalidInput(f"{path[:200]}: cannot read: {e.strerror or e}") from None
         if not files:
             raise InvalidInput(f"{path}: no .yaml, .yml or .json files in this directory")
         for f in files:

@@ -194,3 +194,7 @@ def test_aliases_may_add_up_to_100000_nodes(aliases, accepted):
     else:
         with pytest.raises(files.InvalidInput, match="aliases expand to more than 100000 nodes"):
             files.parse_stream(text, "a.yaml")
+
+
+def test_a_name_too_long_for_the_file_system_is_a_clear_error(store):
+    assert "cannot read: File name too long" in refused(store, "a" * 5000)
