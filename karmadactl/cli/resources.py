@@ -86,13 +86,14 @@ def register(app: typer.Typer) -> None:
                 objs = templates.prepare(manifests, templates.crds(tx), validate=mode_of(validate), warn=env.err)
             for warning in kinds.not_acted_on_warnings(objs):
                 env.err(f"warning: {warning}")
+            with store.read() as tx:
+                snapshot = reconcile.load_snapshot(tx)
+            _overlay(snapshot, objs)
             if dry_run:
-                with store.read() as tx:
-                    snapshot = reconcile.load_snapshot(tx)
-                _overlay(snapshot, objs)
                 plans = reconcile.plan(snapshot, now())
                 print_plan(env, plans, output or "table")
                 return report_failed(env, plans)
+            reconcile.refuse_unprocessable(snapshot, objs, manifests, now())    # all or nothing
             with store.write() as tx:
                 applied = templates.store_objects(tx, objs)
             plans, report = run_with_progress(env, store)

@@ -241,6 +241,50 @@ def _unprocessable(template: dict, policy, previous: dict | None, e: BaseExcepti
     return BindingPlan(template, policy, binding, previous, [], error, unprocessable=True)
 
 
+def refuse_unprocessable(snapshot: Snapshot, objs: list[dict], manifests=(), now: str = "") -> None:
+    """All or nothing at the door: an `apply` stores nothing when the pipeline cannot process what
+    it brings: its own templates (a field of the wrong shape let in by --validate=ignore), or the
+    stored ones its policies would claim or its customizations would interpret (a script that
+    fails on them). `snapshot` already holds `objs`; only the templates concerned are planned."""
+    from karmadactl.errors import InvalidInput
+
+    gk = CUSTOMIZATION_GK.split(".", 1)
+    customizations = parse_all(o for o in objs if o.get("kind") == gk[0]
+                               and o.get("apiVersion", "").startswith(gk[1] + "/"))
+    names = {c.name for c in customizations}
+    customizations = sorted([*[c for c in snapshot.customizations if c.name not in names], *customizations],
+                            key=lambda c: c.name)
+    policies = {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"])
+                for o in objs if o.get("kind") in POLICY_KINDS}
+    wanted = {_template_key(o) for o in objs if is_template(o)}
+
+    def concerned(template: dict) -> bool:
+        if _template_key(template) in wanted or any(c.targets(template) for c in customizations
+                                                    if c.name in names):
+            return True
+        if not policies or not detector.propagatable(template):
+            return False
+        policy = detector.select_policy(template, snapshot.policies)
+        return policy is not None and (policy.kind, policy.namespace, policy.name) in policies
+
+    templates = []
+    for template in snapshot.templates:
+        try:
+            if concerned(template):
+                templates.append(template)
+        except (KarmadaError, *SHAPE_ERRORS):
+            templates.append(template)           # plan says what is wrong with it
+    if not templates:
+        return
+    trial = Snapshot(templates=templates, policies=snapshot.policies, clusters=snapshot.clusters,
+                     bindings=snapshot.bindings, overrides=snapshot.overrides, customizations=customizations)
+    sources = {(m.obj.get("kind"), m.obj["metadata"].get("name")): m.source for m in manifests}
+    problems = [f"{sources.get((p.template['kind'], p.template['metadata']['name']), '')}: {p.error}".lstrip(": ")
+                for p in failed(plan(trial, now))]
+    if problems:
+        raise InvalidInput("\n".join(problems))
+
+
 def failed(plans: list[BindingPlan]) -> list[BindingPlan]:
     """The plans whose objects could not be processed: the command's exit code says so."""
     return [p for p in plans if p.unprocessable]

@@ -127,22 +127,60 @@ def test_a_crd_with_odd_versions_does_not_break_this_or_a_later_command(home, tm
     assert run_cli_in_process([*store, "get", "cm", "nginx-config"]).code == 0
 
 
+def break_in_store(db, gk: str, name: str, namespace: str, path: tuple, value) -> None:
+    """Make a stored object malformed, as one stored before the checks at the door existed would be."""
+    from karmadactl.store import Store
+
+    with Store.open(f"sqlite:///{db}") as store, store.write() as tx:
+        tx.update(changed(tx.get(gk, name, namespace), path, value))
+
+
+def test_apply_stores_nothing_when_its_own_template_cannot_be_processed(home, tmp_path):
+    """All or nothing: --validate=ignore skips the schema, not the pipeline's own reading."""
+    db = tmp_path / "store.db"
+    store = ["--store", f"sqlite:///{db}"]
+    assert run_cli_in_process([*store, "init"]).code == 0
+    before = store_rows(db)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump_all([changed(DEPLOYMENT, ("spec", "template"), [1]), CONFIGMAP, POLICY]))
+    outcome = run_cli_in_process([*store, "apply", "--validate=ignore", "-f", str(broken)])
+    assert outcome.code == 1, outcome
+    assert outcome.stderr.strip() == (f"error: {broken} (document 1): interpreter: InterpretReplica: failed to "
+                                      "convert Deployment default/app from its fields: a list where a mapping "
+                                      "was expected")
+    assert store_rows(db) == before
+
+
+def test_apply_stores_nothing_when_its_policy_would_claim_a_stored_template_it_cannot_process(home, tmp_path):
+    db = tmp_path / "store.db"
+    store = ["--store", f"sqlite:///{db}"]
+    unclaimed = tmp_path / "deploy.yaml"        # no policy claims it: nothing interprets it yet
+    unclaimed.write_text(yaml.safe_dump(changed(DEPLOYMENT, ("spec", "template"), [1])))
+    assert run_cli_in_process([*store, "apply", "--validate=ignore", "-f", str(unclaimed)]).code == 0
+    before = store_rows(db)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump(POLICY))
+    outcome = run_cli_in_process([*store, "apply", "-f", str(policy)])
+    assert outcome.code == 1 and "Deployment default/app from its fields" in outcome.stderr, outcome
+    assert store_rows(db) == before
+
+
 def test_a_stored_object_that_cannot_be_processed_never_stops_a_later_command(home, tmp_path):
     db = tmp_path / "store.db"
     store = ["--store", f"sqlite:///{db}"]
-    broken = tmp_path / "broken.yaml"
-    broken.write_text(yaml.safe_dump_all([changed(DEPLOYMENT, ("spec", "template"), [1]), POLICY]))
-    outcome = run_cli_in_process([*store, "apply", "--validate=ignore", "-f", str(broken)])
-    assert outcome.code == 1 and "internal error" not in outcome.stderr, outcome
-    assert "error: Deployment default/app not scheduled: interpreter: " in outcome.stderr
+    first = tmp_path / "app.yaml"
+    first.write_text(yaml.safe_dump_all([DEPLOYMENT, POLICY]))
+    assert run_cli_in_process([*store, "apply", "-f", str(first)]).code == 0
+    break_in_store(db, "Deployment.apps", "app", "default", ("spec", "template"), [1])
 
     later = tmp_path / "cm.yaml"
     later.write_text(yaml.safe_dump(CONFIGMAP))
     outcome = run_cli_in_process([*store, "apply", "-f", str(later)])
     assert "configmap/nginx-config created" in outcome.stdout      # stored, and planned like any other
-    assert outcome.code == 1 and "Deployment default/app" in outcome.stderr   # the broken one still says so
+    assert outcome.code == 1 and "internal error" not in outcome.stderr, outcome  # the broken one says so
+    assert "error: Deployment default/app not scheduled: interpreter: " in outcome.stderr
     listed = run_cli_in_process([*store, "get", "rb", "-o", "name"])
-    assert "nginx-config-configmap" in listed.stdout and "app-deployment" not in listed.stdout
+    assert "nginx-config-configmap" in listed.stdout and "app-deployment" in listed.stdout
 
     before = store_rows(db)
     outcome = run_cli_in_process([*store, "plan"])

@@ -17,6 +17,16 @@ import yaml
 from tests.conftest import run_cli
 
 
+def break_in_store(gk: str, name: str, namespace: str, **spec) -> None:
+    """Make a stored template malformed, as one stored before the checks at the door existed would be."""
+    from karmadactl.store import Store
+
+    with Store.open(None) as store, store.write() as tx:
+        obj = tx.get(gk, name, namespace)
+        obj["spec"].update(spec)
+        tx.update(obj)
+
+
 @pytest.fixture
 def member1(home, members):
     m = members[0]
@@ -24,7 +34,7 @@ def member1(home, members):
     return m
 
 
-def test_a_malformed_deployment_waits_while_its_configmap_reaches_the_member(member1, member_client, tmp_path):
+def test_a_malformed_deployment_waits_while_a_configmap_reaches_the_member(member1, member_client, tmp_path):
     from kubernetes import client as k8s
     from kubernetes.client.exceptions import ApiException
 
@@ -41,17 +51,27 @@ def test_a_malformed_deployment_waits_while_its_configmap_reaches_the_member(mem
     path = tmp_path / "app.yaml"
     path.write_text(yaml.safe_dump_all([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
                                         deployment, config, policy]))
+    refused = run_cli("apply", "--validate=ignore", "-f", str(path))     # at the door: nothing stored
+    assert refused.returncode == 1 and f"Deployment {ns}/web from its fields" in refused.stderr
+    assert run_cli("get", "cm", "settings", "-n", ns).returncode == 1
 
-    result = run_cli("apply", "--validate=ignore", "-f", str(path))
+    # stored as it was before the door checked it (an older karmadactl, a hand-edited store)
+    good = {**deployment, "spec": {**deployment["spec"], "template": {"metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}}
+    path.write_text(yaml.safe_dump_all([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+                                        good, policy]))
+    assert run_cli("apply", "-f", str(path)).returncode == 0
+    break_in_store("Deployment.apps", "web", ns, template=[1])
+    path.write_text(yaml.safe_dump(config))
+    result = run_cli("apply", "-f", str(path))
     assert result.returncode == 1, result.stderr
     assert "internal error" not in result.stderr
     assert f"error: Deployment {ns}/web not scheduled: interpreter: " in result.stderr
 
     api = member_client(member1)
     assert k8s.CoreV1Api(api).read_namespaced_config_map("settings", ns).data == {"mode": "fast"}
-    with pytest.raises(ApiException) as missing:
-        k8s.AppsV1Api(api).read_namespaced_deployment("web", ns)
-    assert missing.value.status == 404
+    live = k8s.AppsV1Api(api).read_namespaced_deployment("web", ns)      # the last good copy stays
+    assert live.spec.template.spec.containers[0].image == "nginx:1.27"
 
     again = run_cli("sync")
     assert again.returncode == 1 and "internal error" not in again.stderr
@@ -59,6 +79,9 @@ def test_a_malformed_deployment_waits_while_its_configmap_reaches_the_member(mem
 
     assert run_cli("delete", "deploy", "web", "-n", ns).returncode == 0
     assert run_cli("sync").returncode == 0
+    with pytest.raises(ApiException) as gone:
+        k8s.AppsV1Api(api).read_namespaced_deployment("web", ns)
+    assert gone.value.status == 404
 
 
 def test_a_deployment_that_breaks_keeps_its_clusters_and_says_why_on_its_binding(member1, member_client, tmp_path):
@@ -80,7 +103,10 @@ def test_a_deployment_that_breaks_keeps_its_clusters_and_says_why_on_its_binding
 
     broken = {**good, "spec": {**good["spec"], "template": {"spec": {"containers": "x"}}}}
     path.write_text(yaml.safe_dump(broken))
-    result = run_cli("apply", "--validate=ignore", "-f", str(path))
+    refused = run_cli("apply", "--validate=ignore", "-f", str(path))     # at the door: nothing stored
+    assert refused.returncode == 1 and "internal error" not in refused.stderr, refused.stderr
+    break_in_store("Deployment.apps", "web", ns, template={"spec": {"containers": "x"}})
+    result = run_cli("sync")
     assert result.returncode == 1 and "internal error" not in result.stderr, result.stderr
 
     binding = yaml.safe_load(run_cli("get", "rb", "web-deployment", "-n", ns, "-o", "yaml").stdout)
