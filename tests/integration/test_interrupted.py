@@ -68,6 +68,13 @@ def write(tmp_path, ns: str, version: str):
     return path
 
 
+def is_pushed(work: dict) -> bool:
+    """What the README promises: the pushed-hash annotation names the manifest the member last took."""
+    from karmadactl.controllers.execution import PUSHED_HASH, manifest_hash
+
+    return (work["metadata"].get("annotations") or {}).get(PUSHED_HASH) == manifest_hash(work)
+
+
 def stored_works(ns: str) -> list[dict]:
     from karmadactl.controllers.execution import manifest_of
     from karmadactl.store import Store
@@ -119,7 +126,7 @@ def wait_for_point(point: str, ns: str, member_client, slow, version: str) -> No
 def check_store_tells_the_truth(ns: str, member_client, members, exact: bool, before: str | None) -> list[dict]:
     """Every desired Work is stored; one marked pushed is on its member as stored; one not marked holds
     the earlier copy (or none). After SIGINT (exact) the marks are exactly what the members hold."""
-    from karmadactl.controllers.execution import is_pushed, manifest_of
+    from karmadactl.controllers.execution import manifest_of
 
     works = stored_works(ns)
     assert len(works) == 2 * COUNT                                   # what is desired: all of it
@@ -150,8 +157,6 @@ def check_store_tells_the_truth(ns: str, member_client, members, exact: bool, be
 ], indirect=["backend"])
 def test_an_interrupted_apply_leaves_a_truthful_store_and_the_next_pass_converges(
         joined, member_client, tmp_path, home, sig, point, converge, backend):
-    from karmadactl.controllers.execution import is_pushed
-
     fast, slow = joined[1], joined[0]
     ns = f"i-{uuid.uuid4().hex[:8]}"
     before = None
