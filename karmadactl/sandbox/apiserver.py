@@ -18,7 +18,7 @@ from aiohttp import web
 from karmadactl.sandbox import handlers, patch, simulate
 from karmadactl.sandbox.handlers import Target, respond
 from karmadactl.sandbox.objects import StatusError, status_body
-from karmadactl.sandbox.resources import NODES, ResourceType
+from karmadactl.sandbox.resources import CRD_GROUP_RESOURCE, NODES, ResourceType
 from karmadactl.sandbox.writes import Cluster, now
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,12 @@ class ApiServer:
             return registry.api_versions(self.address)
         if parts[:2] == ["openapi", "v3"]:
             rest = "/".join(parts[2:])
-            return registry.openapi_group_version(rest) if rest else registry.openapi_root()
+            if not rest:
+                return registry.openapi_root()
+            from karmadactl.sandbox import openapi   # the schemas load on the first request
+
+            return openapi.group_version_document(registry, rest,
+                                                  self.cluster.store.list(CRD_GROUP_RESOURCE))
         if parts == ["apis"]:
             return registry.api_group_list()
         if len(parts) == 2 and parts[0] == "api":
