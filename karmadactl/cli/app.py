@@ -25,6 +25,7 @@ COMMANDS = {"version": "misc", "init": "misc", "join": "clusters", "unjoin": "cl
             "sandbox": "sandbox", "apply": "resources", "delete": "resources", "plan": "resources",
             "propagate": "resources", "sync": "resources", "override": "resources", "promote": "resources",
             "describe": "inspect", "events": "inspect", "watch": "watch",
+            "top": "top",
             "rebalance": "extras", "export": "extras", "interpret": "interpret"}
 GLOBAL_OPTIONS_WITH_VALUE = {"--store"}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import List, Optional
+
 import typer
 
 from karmadactl.cli.env import Env
@@ -13,8 +15,15 @@ def _topology(index: int) -> tuple[str, str]:
     return region, f"{region}-zone-{index}"
 
 
+LOAD_HELP = """Simulate load: each pod of a workload uses --cpu/--memory in metrics.k8s.io.
+
+The value is per pod (spread over its containers), in every running member that has the workload
+(or only --member); node usage follows (the sum of its pods plus a small base). --reset returns the
+pods to their idle usage."""
+
+
 def register(app: typer.Typer) -> None:
-    sandbox = typer.Typer(help="Local sandbox member clusters: up, down, fail, recover, status.",
+    sandbox = typer.Typer(help="Local sandbox member clusters: up, down, fail, recover, load, status.",
                           no_args_is_help=True)
     app.add_typer(sandbox, name="sandbox")
 
@@ -24,12 +33,23 @@ def register(app: typer.Typer) -> None:
            join: bool = typer.Option(True, "--join/--no-join", help="Join them to the store"),
            tls: bool = typer.Option(True, "--tls/--no-tls",
                                     help="Serve https with a self-signed CA in the kubeconfig (kubectl "
-                                         "sends tokens only over https)")) -> None:
+                                         "sends tokens only over https)"),
+           no_metrics: List[str] = typer.Option([], "--no-metrics", metavar="NAME",
+                                                help="A member without the metrics.k8s.io API "
+                                                     "(repeat, or a,b)")) -> None:
         from karmadactl.controllers import clusters
+        from karmadactl.errors import UsageError
         from karmadactl.sandbox import manager
 
         env: Env = ctx.obj
+        without = [n for item in no_metrics for n in item.split(",") if n]
+        unknown = sorted(set(without) - {f"member{i}" for i in range(1, members + 1)})
+        if unknown:
+            raise UsageError(f"--no-metrics {unknown[0]}: not one of member1..member{members}")
         infos = manager.up(members, tls=tls)
+        for info in infos:     # running members too: the flag says what the member serves now
+            if info.name in without:
+                manager.set_metrics(info.name, False)
         if not join:
             for info in infos:
                 env.out(f"{info.name} running at {info.url} (kubeconfig {info.kubeconfig})")
@@ -79,6 +99,48 @@ def register(app: typer.Typer) -> None:
 
         manager.recover(name)
         ctx.obj.out(f"{name} recovered")
+
+    @sandbox.command(help=LOAD_HELP)
+    def load(ctx: typer.Context,
+             workload: str = typer.Argument(..., metavar="TYPE/NAME", help="deploy/nginx, sts/db, ..."),
+             cpu: Optional[str] = typer.Option(None, "--cpu", help="CPU of each pod, e.g. 400m"),
+             memory: Optional[str] = typer.Option(None, "--memory", help="Memory of each pod, e.g. 200Mi"),
+             namespace: str = typer.Option("default", "-n", "--namespace"),
+             member: Optional[str] = typer.Option(None, "--member", help="Only this member (default: all)"),
+             reset: bool = typer.Option(False, "--reset", help="Back to the idle usage")) -> int:
+        from karmadactl.errors import ExitCode, InvalidInput, NotFound, UsageError
+        from karmadactl.sandbox import manager
+        from karmadactl.sandbox.metrics import parse_load
+
+        env: Env = ctx.obj
+        kind, _, name = workload.partition("/")
+        if not kind or not name or "/" in name:
+            raise UsageError(f"sandbox load {workload!r}: expected TYPE/NAME, e.g. deploy/nginx")
+        if reset == (cpu is not None or memory is not None):
+            raise UsageError("sandbox load: give --cpu and/or --memory, or --reset")
+        try:
+            parse_load(cpu, memory)
+        except ValueError as e:
+            raise InvalidInput(f"sandbox load: --{e}") from None
+        targets = [member] if member else [i.name for i in manager.status() if i.running and not i.failed]
+        if not targets:
+            raise NotFound("no sandbox member is running; start them with `karmadactl sandbox up`")
+        done, missing = [], []
+        for target in targets:
+            try:
+                result = manager.set_load(target, kind, namespace, name, cpu=cpu, memory=memory,
+                                          reset=reset)
+            except NotFound as e:
+                missing.append(str(e))
+                continue
+            done.append(target)
+            what = "reset" if reset else "load set: " + ", ".join(
+                f"{k} {v}" for k, v in (("cpu", cpu), ("memory", memory)) if v is not None) + " per pod"
+            env.out(f"{target}: {result['resource']}/{name} {what} ({result['pods']} running pods)")
+        if not done:
+            raise NotFound(missing[0] if len(missing) == 1 else
+                           f'{kind}/{name} not found in namespace "{namespace}" in any running member')
+        return ExitCode.OK
 
     @sandbox.command(help="Show the sandbox members.")
     def status(ctx: typer.Context,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from karmadactl.sandbox import handlers, patch, simulate
+from karmadactl.sandbox import handlers, metrics, patch, simulate
 from karmadactl.sandbox.handlers import Target, respond
 from karmadactl.sandbox.objects import StatusError, status_body
 from karmadactl.sandbox.resources import CRD_GROUP_RESOURCE, NODES, ResourceType
@@ -82,6 +82,8 @@ class ApiServer:
         self.cluster = Cluster()
         self.cluster.seed(nodes or [])
         self.cluster.on_write.append(self._schedule_settle)
+        self.metrics_enabled = True                 # serve metrics.k8s.io (see metrics.py)
+        self.loads: dict = {}                       # simulated load per workload (metrics.py)
 
     # application ---------------------------------------------------------------------------
 
@@ -140,6 +142,8 @@ class ApiServer:
         if request.method == "GET":
             discovery = self.discovery(path)
             if discovery is not None:
+        if path == metrics.PREFIX or path.startswith(metrics.PREFIX + "/"):
+            return await metrics.serve(self, request, path)
                 return respond(discovery)
         target = self.resolve(path)
         if target is None:
@@ -161,7 +165,10 @@ class ApiServer:
             return openapi.group_version_document(registry, rest,
                                                   self.cluster.store.list(CRD_GROUP_RESOURCE))
         if parts == ["apis"]:
-            return registry.api_group_list()
+            groups = registry.api_group_list()
+            if self.metrics_enabled:
+                groups["groups"].append(metrics.api_group())
+            return groups
         if len(parts) == 2 and parts[0] == "api":
             return registry.api_resource_list("", parts[1])
         if len(parts) == 2 and parts[0] == "apis":

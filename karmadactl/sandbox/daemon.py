@@ -9,6 +9,8 @@ control API on the unix socket DIR/NAME.sock, which `karmadactl sandbox`
     POST /recover                listen again on the same port
     POST /inject                 {"latency", "error_status", "error_count"}
     POST /unhealthy              {"kind", "namespace", "name", "unhealthy"}
+    POST /load                   {"kind", "namespace", "name", "cpu", "memory", "reset"}
+    POST /metrics                {"enabled"}: serve metrics.k8s.io or not
     POST /shutdown               stop the daemon (as SIGTERM does)
 
 The member's token lives in DIR/NAME.token (0600) so a restarted daemon keeps
@@ -106,6 +108,27 @@ class Daemon:
                 return _bad_request(f"missing fields: {', '.join(missing)}")
             self.member.set_unhealthy(body["kind"], body.get("namespace") or "", body["name"],
                                       unhealthy=bool(body.get("unhealthy", True)))
+            return web.json_response(self.status())
+
+        @routes.post("/load")
+        async def post_load(request):
+            body = await _json_body(request)
+            missing = [k for k in ("kind", "name") if not body.get(k)]
+            if missing:
+                return _bad_request(f"missing fields: {', '.join(missing)}")
+            try:
+                done = self.member.set_load(body["kind"], body.get("namespace") or "default",
+                                            body["name"], cpu=body.get("cpu"),
+                                            memory=body.get("memory"),
+                                            reset=bool(body.get("reset")))
+            except LookupError as exc:
+                return web.json_response({"error": str(exc.args[0])}, status=404)
+            return web.json_response(done)
+
+        @routes.post("/metrics")
+        async def post_metrics(request):
+            body = await _json_body(request)
+            self.member.set_metrics(bool(body.get("enabled", True)))
             return web.json_response(self.status())
 
         @routes.post("/shutdown")

@@ -144,6 +144,25 @@ def set_unhealthy(name: str, kind: str, namespace: str, name_: str, unhealthy: b
     return _control(_state_dir(state_dir), name, "POST", "/unhealthy", body)
 
 
+def set_load(name: str, kind: str, namespace: str, workload: str, *, cpu: str | None = None,
+             memory: str | None = None, reset: bool = False,
+             state_dir: Path | None = None) -> dict:
+    """Set the simulated per-pod load of a workload in a member ({"kind", "resource", "pods"}).
+
+    NotFound when the member has no such workload."""
+    body = {"kind": kind, "namespace": namespace, "name": workload, "cpu": cpu, "memory": memory,
+            "reset": reset}
+    try:
+        return _control(_state_dir(state_dir), name, "POST", "/load", body)
+    except _Missing as exc:
+        raise NotFound(str(exc)) from None
+
+
+def set_metrics(name: str, enabled: bool, state_dir: Path | None = None) -> dict:
+    """Serve metrics.k8s.io in a member, or not (the group then answers 404)."""
+    return _control(_state_dir(state_dir), name, "POST", "/metrics", {"enabled": enabled})
+
+
 def status(state_dir: Path | None = None) -> list[MemberInfo]:
     """Every member known in the state directory, running or not."""
     state = _state_dir(state_dir)
@@ -362,6 +381,10 @@ def _signal(pid: int | None, sig: int) -> None:
 # --- control socket ---------------------------------------------------------
 
 
+class _Missing(KarmadaError):
+    """The daemon has no such object (404 from its control API)."""
+
+
 class _UnixConnection(http.client.HTTPConnection):
     def __init__(self, path: Path, timeout: float):
         super().__init__("localhost", timeout=timeout)
@@ -401,6 +424,8 @@ def _control(state: Path, name: str, method: str, path: str, body: dict | None =
         answer = json.loads(text) if text else {}
     except ValueError:
         answer = {"error": text[:200]}
+    if resp.status == 404 and path == "/load":
+        raise _Missing(f"sandbox member {name}: {answer.get('error') or resp.reason}")
     if resp.status >= 400:
         raise KarmadaError(f"sandbox member {name}: {answer.get('error') or resp.reason}")
     return answer

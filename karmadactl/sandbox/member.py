@@ -29,9 +29,10 @@ class Member:
     def __init__(self, name: str, *, port: int = 0, token: str | None = None, nodes: int = 3,
                  node_cpu: str = "8", node_memory: str = "32Gi", node_pods: str = "110",
                  kubernetes_version: str = "v1.31.0", settle_delay: float = 0.05,
-                 tls: bool = False):
+                 tls: bool = False, metrics: bool = True):
         self.name = name
         self.tls = tls
+        self._metrics = metrics                         # serve metrics.k8s.io
         self._cert_pem = b""                            # self-signed certificate when tls
         self._ssl = None
         self.port = port
@@ -63,6 +64,7 @@ class Member:
                                kubernetes_version=self.kubernetes_version)
             self._api = ApiServer(self.name, self.token, kubernetes_version=self.kubernetes_version,
                                   nodes=nodes, settle_delay=self._settle_delay)
+            self._api.metrics_enabled = self._metrics
         return self._api
 
     # kubeconfig ----------------------------------------------------------------------------
@@ -248,6 +250,20 @@ class Member:
     def set_unhealthy(self, kind: str, namespace: str, name: str, unhealthy: bool = True) -> None:
         """Simulate a workload whose pods never become ready (or make it healthy again)."""
         self._call(lambda: self.api.set_unhealthy(kind, namespace, name, unhealthy))
+
+    def set_metrics(self, enabled: bool) -> None:
+        """Serve metrics.k8s.io or not (when not: 404 for the group, absent from /apis)."""
+        self._metrics = enabled
+        self._call(lambda: setattr(self.api, "metrics_enabled", enabled))
+
+    def set_load(self, kind: str, namespace: str, name: str, *, cpu: str | None = None,
+                 memory: str | None = None, reset: bool = False) -> dict:
+        """Each pod of a workload uses `cpu`/`memory` (quantities) in metrics.k8s.io; `reset`
+        returns it to idle. LookupError when the member has no such workload."""
+        from karmadactl.sandbox import metrics
+
+        load = None if reset else metrics.parse_load(cpu, memory)
+        return self._call(lambda: metrics.set_load(self.api, kind, namespace, name, load))
 
 
 def self_signed_certificate(name: str) -> tuple[bytes, bytes]:

@@ -1,0 +1,70 @@
+"""A member's resource metrics API (metrics.k8s.io/v1beta1, served by metrics-server).
+
+As kubectl top does, the API counts as available only when discovery (/apis)
+lists the metrics.k8s.io group with version v1beta1.
+"""
+
+from __future__ import annotations
+
+from karmadactl.errors import KarmadaError
+from karmadactl.members.client import MemberClient, ObjectNotFound
+
+GROUP = "metrics.k8s.io"
+VERSION = "v1beta1"
+BASE = f"/apis/{GROUP}/{VERSION}"
+
+
+class MetricsUnavailable(KarmadaError):
+    """The member does not serve metrics.k8s.io/v1beta1 (no metrics-server)."""
+
+
+def check_available(client: MemberClient) -> None:
+    groups = client._request("GET", "/apis", what="GET /apis").json() or {}
+    for group in groups.get("groups") or []:
+        if group.get("name") == GROUP and any(v.get("version") == VERSION
+                                              for v in group.get("versions") or []):
+            return
+    raise MetricsUnavailable(f"cluster {client.name}: metrics API not available")
+
+
+def _query(selector: str | None) -> dict:
+    return {"labelSelector": selector} if selector else {}
+
+
+def pod_metrics(client: MemberClient, namespace: str | None, name: str | None = None,
+                selector: str | None = None) -> list[dict]:
+    """PodMetrics of one namespace (None: all); with `name` the one pod ([] when the member
+    has no such pod or no metrics for it)."""
+    check_available(client)
+    scope = f"/namespaces/{namespace}" if namespace else ""
+    if name is not None:
+        try:
+            return [client._request("GET", f"{BASE}{scope}/pods/{name}",
+                                    what=f"get podmetrics {namespace}/{name}").json()]
+        except ObjectNotFound:
+            return []
+    doc = client._request("GET", f"{BASE}{scope}/pods", _query(selector),
+                          what="list podmetrics").json() or {}
+    return list(doc.get("items") or [])
+
+
+def node_metrics(client: MemberClient, name: str | None = None, selector: str | None = None
+                 ) -> tuple[list[dict], dict[str, dict]]:
+    """(NodeMetrics, node name -> status.allocatable) of one node or all (selected) nodes."""
+    check_available(client)
+    if name is not None:
+        try:
+            found = [client._request("GET", f"{BASE}/nodes/{name}",
+                                     what=f"get nodemetrics {name}").json()]
+        except ObjectNotFound:
+            return [], {}
+        node = client.get("v1", "nodes", name)
+        nodes = [node] if node else []
+    else:
+        doc = client._request("GET", f"{BASE}/nodes", _query(selector),
+                              what="list nodemetrics").json() or {}
+        found = list(doc.get("items") or [])
+        nodes = client.list("v1", "nodes", label_selector=selector)
+    allocatable = {n["metadata"]["name"]: (n.get("status") or {}).get("allocatable") or {}
+                   for n in nodes}
+    return found, allocatable
