@@ -21,7 +21,7 @@ HELP = "Karmada's multi-cluster propagation, without a control plane."
 # module is loaded (typer builds converters for every registered parameter).
 COMMANDS = {"version": "misc", "init": "misc", "join": "clusters", "unjoin": "clusters",
             "cordon": "clusters", "uncordon": "clusters", "taint": "clusters", "get": "get",
-            "label": "clusters", "annotate": "clusters",
+            "label": "edit", "annotate": "edit", "patch": "edit", "edit": "edit",
             "sandbox": "sandbox", "apply": "resources", "delete": "resources", "plan": "resources",
             "propagate": "resources", "sync": "resources", "override": "resources", "promote": "resources",
             "describe": "inspect", "events": "inspect", "watch": "watch",

@@ -1,4 +1,4 @@
-"""join, unjoin, cordon, uncordon, taint, label, annotate."""
+"""join, unjoin, cordon, uncordon, taint (label and annotate of clusters: cli/edit.py)."""
 
 from __future__ import annotations
 
@@ -53,49 +53,6 @@ def register(app: typer.Typer) -> None:
         else:
             suffix = " (dry run)" if dry_run else ""
             env.out(f"cluster/{name} {result.action}{suffix}")
-
-    @app.command(help="Set or remove cluster labels as kubectl label does: label clusters NAME key=value... "
-                      "key-... [--overwrite]")
-    def label(ctx: typer.Context,
-              resource: str = typer.Argument(..., help="clusters", metavar="RESOURCE"),
-              name: str = typer.Argument(..., help="Cluster name", metavar="NAME"),
-              labels: List[str] = typer.Argument(..., help="key=value to set, key- to remove",
-                                                 metavar="LABEL..."),
-              overwrite: bool = typer.Option(False, "--overwrite", help="Change the value of an existing label"),
-              dry_run: bool = typer.Option(False, "--dry-run")) -> None:
-        from karmadactl.controllers import clusters
-
-        env: Env = ctx.obj
-        _only_clusters("label", resource)
-        to_set, remove = clusters.parse_label_changes(labels, "label")
-        with env.store() as store:
-            _, changed, missing = clusters.label(store, name, to_set, remove, overwrite=overwrite,
-                                                 dry_run=dry_run)
-        for key in missing:
-            env.out(f'label "{key}" not found.')
-        verb = "not labeled"
-        if changed:     # kubectl's words (staging/src/k8s.io/kubectl/pkg/cmd/label/label.go)
-            verb = "unlabeled" if not to_set and not overwrite else "labeled"
-        env.out(f"cluster/{name} {verb}{' (dry run)' if dry_run else ''}")
-
-    @app.command(help="Set or remove cluster annotations as kubectl annotate does: annotate clusters NAME "
-                      "key=value... key-... [--overwrite]")
-    def annotate(ctx: typer.Context,
-                 resource: str = typer.Argument(..., help="clusters", metavar="RESOURCE"),
-                 name: str = typer.Argument(..., help="Cluster name", metavar="NAME"),
-                 annotations: List[str] = typer.Argument(..., help="key=value to set, key- to remove",
-                                                         metavar="ANNOTATION..."),
-                 overwrite: bool = typer.Option(False, "--overwrite",
-                                                help="Change the value of an existing annotation"),
-                 dry_run: bool = typer.Option(False, "--dry-run")) -> None:
-        from karmadactl.controllers import clusters
-
-        env: Env = ctx.obj
-        _only_clusters("annotate", resource)
-        to_set, remove = clusters.parse_label_changes(annotations, "annotate", what="annotation")
-        with env.store() as store:
-            clusters.annotate(store, name, to_set, remove, overwrite=overwrite, dry_run=dry_run)
-        env.out(f"cluster/{name} annotated{' (dry run)' if dry_run else ''}")   # kubectl's one word
 
     @app.command(help="Remove a member cluster and what karmadactl put in it.")
     def unjoin(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME"),

@@ -123,7 +123,8 @@ def test_label_clusters_as_kubectl_label_does(home, members):
     assert cluster("member1")["metadata"]["labels"] == {"env": "prod"}
 
     before = store_dump()
-    for argv, code_wanted in ((("label", "nodes", "member1", "a=b"), 2),
+    for argv, code_wanted in ((("label", "widgets", "member1", "a=b"), 2),    # no such kind
+                              (("label", "nodes", "member1", "a=b"), 1),      # any stored kind: none stored
                               (("label", "clusters", "ghost", "a=b"), 1),
                               (("label", "clusters", "member1", "bad key=1"), 1),
                               (("label", "clusters", "member1", "a=b", "a-"), 1),
@@ -261,9 +262,11 @@ def test_plan_sync_and_watch_agree_after_a_rejoin_a_label_change_and_a_region_ch
     assert gold_label(api, members[2], ns) == "gold"       # the override still applies
 
     # a label change: member3 leaves the placement, in plan and in the members alike
-    assert ok("label", "clusters", "member3", "env-") == "cluster/member3 unlabeled\n"
+    # (label runs the pass itself: member3's copies are deleted at once)
+    assert ok("label", "clusters", "member3", "env-") == "cluster/member3 unlabeled\nmember3: 2 deleted\n"
     two = {"member1", "member2"}
     assert planned(ns) == {"Deployment": two, "Service": two}
+    assert live(api, members, ns) == planned(ns)
     ok("sync")
     assert live(api, members, ns) == planned(ns)
 

@@ -1,0 +1,287 @@
+"""label, annotate, patch, edit: change one stored object in place, then run the usual pass."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from karmadactl.cli.env import Env
+
+EDIT_HEADER = ("# Edit the object below and save it to store it. Lines beginning with '#' are ignored;\n"
+               "# an empty file cancels the edit. When the result is not valid, this file opens again\n"
+               "# with the errors at the top.\n#\n")
+CANCELLED = "Edit cancelled, no changes made."
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(help="Set or remove labels of templates, policies or clusters, as kubectl label does: "
+                      "label KIND NAME... key=value... key-... [--overwrite] (or KIND/NAME)")
+    def label(ctx: typer.Context,
+              resource: str = typer.Argument(..., help="deploy, pp, clusters, ... (or KIND/NAME)",
+                                             metavar="KIND"),
+              args: List[str] = typer.Argument(..., help="names, then key=value to set and key- to remove",
+                                               metavar="NAME... LABEL..."),
+              namespace: Optional[str] = typer.Option(None, "-n", "--namespace",
+                                                      help="Namespace of the objects [default: default]"),
+              overwrite: bool = typer.Option(False, "--overwrite", help="Change the value of an existing label"),
+              dry_run: bool = typer.Option(False, "--dry-run", help="Show the result; store nothing"),
+              output: str = typer.Option("", "-o", "--output", help="yaml|json|name: print the objects")) -> int:
+        return _relabel(ctx.obj, "labels", resource, args, namespace, overwrite, dry_run, output)
+
+    @app.command(help="Set or remove annotations of templates, policies or clusters, as kubectl annotate "
+                      "does: annotate KIND NAME... key=value... key-... [--overwrite]")
+    def annotate(ctx: typer.Context,
+                 resource: str = typer.Argument(..., help="deploy, pp, clusters, ... (or KIND/NAME)",
+                                                metavar="KIND"),
+                 args: List[str] = typer.Argument(..., help="names, then key=value to set and key- to remove",
+                                                  metavar="NAME... ANNOTATION..."),
+                 namespace: Optional[str] = typer.Option(None, "-n", "--namespace",
+                                                         help="Namespace of the objects [default: default]"),
+                 overwrite: bool = typer.Option(False, "--overwrite",
+                                                help="Change the value of an existing annotation"),
+                 dry_run: bool = typer.Option(False, "--dry-run", help="Show the result; store nothing"),
+                 output: str = typer.Option("", "-o", "--output", help="yaml|json|name: print the objects")) -> int:
+        return _relabel(ctx.obj, "annotations", resource, args, namespace, overwrite, dry_run, output)
+
+    @app.command(help="Change a stored template or policy with a patch, as kubectl patch does: "
+                      "patch KIND NAME (-p PATCH | --patch-file F) [--type strategic|merge|json]")
+    def patch(ctx: typer.Context,
+              resource: str = typer.Argument(..., help="deploy, pp, ... (or KIND/NAME)", metavar="KIND"),
+              name: Optional[str] = typer.Argument(None, metavar="NAME"),
+              patch_text: Optional[str] = typer.Option(None, "-p", "--patch", help="The patch, JSON or YAML"),
+              patch_file: Optional[str] = typer.Option(None, "--patch-file", help="A file holding the patch"),
+              patch_type: str = typer.Option("strategic", "--type", help="strategic|merge|json"),
+              namespace: Optional[str] = typer.Option(None, "-n", "--namespace",
+                                                      help="Namespace of the object [default: default]"),
+              dry_run: bool = typer.Option(False, "--dry-run", help="Show the result; store nothing"),
+              output: str = typer.Option("", "-o", "--output", help="yaml|json|name: print the object")) -> int:
+        from karmadactl.controllers import edit
+        from karmadactl.errors import UsageError
+
+        env: Env = ctx.obj
+        _check(output)
+        if (patch_text is None) == (patch_file is None):
+            raise UsageError("patch: give the patch with -p PATCH or --patch-file FILE (one of them)")
+        if patch_file is not None:
+            text, source = _read_patch(patch_file, env), patch_file
+        else:
+            text, source = patch_text, "--patch"
+        doc = edit.parse_patch(text, patch_type, source)
+        with env.store() as store:
+            ref = _one(store, "patch", resource, name, namespace)
+            result = edit.change(store, ref, edit.patcher(doc, patch_type, source), source=source,
+                                 reason="Patched", dry_run=dry_run)
+            word = "patched" if result.changed else "patched (no change)"
+            return _done(env, store, [(ref.reference, result)], word, dry_run, output)
+
+    @app.command(help="Edit a stored template or policy in $KUBE_EDITOR or $EDITOR (else vi), as kubectl "
+                      "edit does: validated like apply, reopened with the errors when it is not valid")
+    def edit(ctx: typer.Context,
+             resource: str = typer.Argument(..., help="deploy, pp, ... (or KIND/NAME)", metavar="KIND"),
+             name: Optional[str] = typer.Argument(None, metavar="NAME"),
+             namespace: Optional[str] = typer.Option(None, "-n", "--namespace",
+                                                     help="Namespace of the object [default: default]"),
+             output: str = typer.Option("yaml", "-o", "--output", help="yaml|json: how to show the object")) -> int:
+        from karmadactl.cli.output import check_output
+        from karmadactl.controllers import edit as editing
+
+        env: Env = ctx.obj
+        check_output(output, ("yaml", "json"), "edit")
+        editor = _editor(env)
+        with env.store() as store:
+            ref = _one(store, "edit", resource, name, namespace)
+            _refuse_cluster(ref, "edit")
+            original = editing.read(store, ref)
+            result = _edit_loop(env, store, ref, original, editor, output)
+            if result is None:
+                env.out(CANCELLED)
+                return 0
+            return _done(env, store, [(ref.reference, result)], "edited", False, "")
+
+
+def _relabel(env: Env, field: str, resource: str, args: list[str], namespace: str | None, overwrite: bool,
+             dry_run: bool, output: str) -> int:
+    from karmadactl.controllers import clusters, edit
+    from karmadactl.errors import InvalidInput
+
+    command, what = ("label", "label") if field == "labels" else ("annotate", "annotation")
+    _check(output)
+    names = [a for a in args if "=" not in a and not (a.endswith("-") and len(a) > 1)]
+    specs = [a for a in args if a not in names]
+    if "/" in resource:
+        names, resource = [resource, *names], ""
+    if not specs:
+        raise InvalidInput(f"{command}: at least one {what} update is required (key=value or key-)")
+    if not names:
+        raise InvalidInput(f"{command}: give the name of the object to {command}")
+    to_set, remove = clusters.parse_label_changes(specs, command, what=what)
+    results = []
+    with env.store() as store:
+        refs = edit.resolve(store, resource, names, namespace)
+        for ref in refs:
+            missing: list[str] = []
+            if ref.is_cluster:      # clusters keep their own rules (join's annotations are reserved)
+                if field == "labels":
+                    cluster, changed, missing = clusters.label(store, ref.name, to_set, remove,
+                                                               overwrite=overwrite, dry_run=dry_run)
+                else:
+                    cluster, changed = clusters.annotate(store, ref.name, to_set, remove, overwrite=overwrite,
+                                                         dry_run=dry_run)
+                result = edit.Result(cluster.to_dict(), changed)
+                shown = f"cluster/{ref.name}"
+            else:
+                change = edit.relabel(to_set, remove, overwrite=overwrite, field=field, missing=missing)
+                result = edit.change(store, ref, change, source=f"{command} {' '.join(specs)}",
+                                     reason="Labeled" if field == "labels" else "Annotated", dry_run=dry_run)
+                shown = ref.reference
+            for key in missing:
+                if field == "labels":
+                    env.out(f'label "{key}" not found.')
+            results.append((shown, result))
+        if field == "annotations":       # kubectl's one word
+            word = "annotated"
+        elif any(r.changed for _, r in results):    # kubectl's words (kubectl/pkg/cmd/label/label.go)
+            word = "unlabeled" if not to_set and not overwrite else "labeled"
+        else:
+            word = "not labeled"
+        return _done(env, store, results, word, dry_run, output)
+
+
+def _done(env: Env, store, results, word: str, dry_run: bool, output: str) -> int:
+    """Print what changed (or the objects), then run the pass when something was stored."""
+    from karmadactl.cli.resources import report_pass, run_with_progress
+
+    if output in ("yaml", "json"):
+        from karmadactl.cli.output import write_list
+
+        if len(results) == 1:
+            from karmadactl.cli.output import to_json, to_yaml
+
+            obj = results[0][1].obj
+            env.stdout.write(to_yaml(obj) if output == "yaml" else to_json(obj) + "\n")
+        else:
+            write_list(env.stdout, [r.obj for _, r in results], output)
+    else:
+        for shown, _ in results:
+            env.out(shown if output == "name" else f"{shown} {word}{' (dry run)' if dry_run else ''}")
+    if dry_run or not any(r.changed for _, r in results):
+        return 0
+    plans, report = run_with_progress(env, store)
+    return report_pass(env, plans, report, quiet=bool(output))
+
+
+def _read_patch(path: str, env: Env) -> str:
+    from karmadactl.cli import files
+    from karmadactl.errors import InvalidInput
+
+    if path == "-":
+        return files.read_stdin(env.stdin)
+    try:
+        with open(path, "rb") as stream:
+            return files.decode(files.read_bytes(stream, path), path)
+    except OSError as e:
+        raise InvalidInput(f"{path[:200]}: cannot read: {e.strerror or e}") from None
+
+
+def _check(output: str) -> None:
+    if output:
+        from karmadactl.cli.output import check_output
+
+        check_output(output, ("yaml", "json", "name"), "this command")
+
+
+def _one(store, command: str, resource: str, name: str | None, namespace: str | None):
+    from karmadactl.controllers import edit
+    from karmadactl.errors import UsageError
+
+    words = [resource] if name is None and "/" in resource else [name] if name else []
+    if not words:
+        raise UsageError(f"{command}: give KIND NAME or KIND/NAME")
+    ref = edit.resolve(store, "" if name is None else resource, words, namespace)[0]
+    _refuse_cluster(ref, command)
+    return ref
+
+
+def _refuse_cluster(ref, command: str) -> None:
+    from karmadactl.errors import UsageError
+
+    if ref.is_cluster:
+        raise UsageError(f"{command}: clusters change through join, label, annotate and taint, not {command}")
+
+
+def _editor(env: Env) -> list[str]:
+    """$KUBE_EDITOR, then $EDITOR, then vi on a terminal; as a command line split like a shell's."""
+    import os
+    import shlex
+
+    from karmadactl.errors import UsageError
+
+    chosen = os.environ.get("KUBE_EDITOR") or os.environ.get("EDITOR")
+    if not chosen:
+        if not env.stdin_tty:
+            raise UsageError("edit: no editor: set KUBE_EDITOR or EDITOR (vi is used only on a terminal)")
+        chosen = "vi"
+    return shlex.split(chosen)
+
+
+def _render(obj: dict, output: str) -> str:
+    from karmadactl.cli.output import to_json, to_yaml
+
+    return to_yaml(obj) if output == "yaml" else to_json(obj) + "\n"
+
+
+def _strip_comments(text: str) -> str:
+    return "".join(line for line in text.splitlines(keepends=True) if not line.lstrip().startswith("#"))
+
+
+def _edit_loop(env: Env, store, ref, original: dict, editor: list[str], output: str):
+    """Open the editor until the result is valid and stored (a Result), unchanged or empty (None).
+    A result that fails again exactly as before ends the edit with its errors."""
+    import os
+    import subprocess
+    import tempfile
+
+    import yaml
+
+    from karmadactl.controllers import edit
+    from karmadactl.errors import InvalidInput
+
+    text = _render(original, output)
+    buffer, failed = EDIT_HEADER + text, None
+    folder = tempfile.mkdtemp(prefix="karmadactl-edit-")
+    path = os.path.join(folder, f"{ref.info.kind.lower()}-{ref.name}.{output}")
+    try:
+        while True:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(buffer)
+            try:
+                code = subprocess.run([*editor, path]).returncode
+            except OSError as e:
+                raise InvalidInput(f"edit: cannot run the editor {editor[0]!r}: {e.strerror}") from None
+            if code != 0:
+                raise InvalidInput(f"edit: the editor {editor[0]!r} exited with {code}; nothing was stored")
+            with open(path, encoding="utf-8") as f:
+                body = _strip_comments(f.read())
+            if not body.strip() or body == text:
+                return None
+            if failed is not None and body == failed[0]:
+                raise InvalidInput(f"edit: {failed[1]} (the edit was not saved)")
+            try:
+                try:
+                    edited = yaml.safe_load(body)
+                except yaml.YAMLError as e:
+                    raise InvalidInput(f"{path}: not valid {output.upper()}: "
+                                       f"{' '.join(str(e).split())}") from None
+                if not isinstance(edited, dict):
+                    raise InvalidInput(f"{path}: the edited object is not a mapping")
+                change = edit.replay(original, edited)
+                return edit.change(store, ref, change, source=f"edit {ref.reference}", reason="Edited")
+            except InvalidInput as e:
+                failed = (body, str(e).replace("\n", "; "))
+                errors = "".join(f"# * {line}\n" for line in str(e).splitlines())
+                buffer = f"# The edit was not stored:\n{errors}#\n" + EDIT_HEADER + body
+    finally:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
