@@ -19,7 +19,7 @@ from karmadactl.sandbox import handlers, metrics, patch, simulate
 from karmadactl.sandbox.handlers import Target, respond
 from karmadactl.sandbox.objects import StatusError, status_body
 from karmadactl.sandbox.resources import CRD_GROUP_RESOURCE, NODES, ResourceType
-from karmadactl.sandbox.writes import Cluster, now
+from karmadactl.sandbox.writes import Cluster, now, view
 
 log = logging.getLogger(__name__)
 PUBLIC_PATHS = frozenset({"/version", "/healthz", "/readyz", "/livez"})
@@ -82,6 +82,9 @@ class ApiServer:
         self.cluster = Cluster()
         self.cluster.seed(nodes or [])
         self.cluster.on_write.append(self._schedule_settle)
+        from karmadactl.sandbox.pods import PodController
+        self.pods = PodController(self.cluster, lambda *key: key in self.unhealthy, now)
+        self.cluster.on_remove.append(lambda rt, removed: self.pods.collect(removed))
         self.metrics_enabled = True                 # serve metrics.k8s.io (see metrics.py)
         self.loads: dict = {}                       # simulated load per workload (metrics.py)
 
@@ -139,11 +142,11 @@ class ApiServer:
             return web.Response(text="ok", content_type="text/plain")
         if path == "/version":
             return respond(version_info(self.kubernetes_version))
+        if path == metrics.PREFIX or path.startswith(metrics.PREFIX + "/"):
+            return await metrics.serve(self, request, path)
         if request.method == "GET":
             discovery = self.discovery(path)
             if discovery is not None:
-        if path == metrics.PREFIX or path.startswith(metrics.PREFIX + "/"):
-            return await metrics.serve(self, request, path)
                 return respond(discovery)
         target = self.resolve(path)
         if target is None:
@@ -198,7 +201,7 @@ class ApiServer:
         name = rest[1] if len(rest) >= 2 else None
         sub = rest[2] if len(rest) == 3 else ""
         if (sub == "status" and not rt.status) or (sub == "scale" and not rt.scale) or \
-                sub not in ("", "status", "scale"):
+                sub not in ("", "status", "scale", *handlers.connect_subresources(rt)):
             return None
         return Target(rt, namespace, name, sub)
 
@@ -221,13 +224,13 @@ class ApiServer:
         if obj is None or obj["metadata"]["resourceVersion"] != rv:
             return
         status = simulate.workload_status(
-            obj, unhealthy=(rt.kind, namespace, name) in self.unhealthy,
+            obj, unhealthy=self.pods.unhealthy(view(rt, obj)),
             node_count=len(self.cluster.store.list(NODES)), now=now(),
             kubernetes_version=self.kubernetes_version)
-        if status is None or status == obj.get("status"):
-            return
-        new = dict(obj, status=status)
-        self.cluster.update(rt, obj, new, manager=SIMULATION_MANAGER, sub="status")
+        if status is not None and status != obj.get("status"):
+            obj = self.cluster.update(rt, obj, dict(obj, status=status),
+                                      manager=SIMULATION_MANAGER, sub="status")
+        self.pods.reconcile(view(rt, obj))            # pods (and ReplicaSets) follow
 
     def set_unhealthy(self, kind: str, namespace: str, name: str, unhealthy: bool = True) -> None:
         """Mark a workload's pods (not) ready and re-run its simulation now."""

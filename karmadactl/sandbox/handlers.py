@@ -362,6 +362,21 @@ async def patch_scale(cluster: Cluster, request: web.Request, t: Target) -> web.
     return await _write_scale(cluster, request, t, old, scale)
 
 
+# connect subresources (exec, attach: sandbox/exec.py) ----------------------------------------
+
+CONNECT: dict[tuple[str, str], frozenset[str]] = {("", "pods"): frozenset({"log"})}
+
+
+def connect_subresources(rt: ResourceType) -> frozenset[str]:
+    return CONNECT.get(rt.group_resource, frozenset())
+
+
+async def _pod_log(cluster: Cluster, request: web.Request, t: Target) -> web.StreamResponse:
+    from karmadactl.sandbox import logs
+
+    return await logs.get_log(cluster, request, t)
+
+
 # dispatch -----------------------------------------------------------------------------------
 
 ROUTES: dict[tuple[str, bool, str], Handler] = {
@@ -378,6 +393,7 @@ ROUTES: dict[tuple[str, bool, str], Handler] = {
     ("GET", True, "scale"): get_scale,
     ("PUT", True, "scale"): replace_scale,
     ("PATCH", True, "scale"): patch_scale,
+    ("GET", True, "log"): _pod_log,
 }
 
 

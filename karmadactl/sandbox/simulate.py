@@ -263,6 +263,16 @@ def _template_hash(template: Any) -> str:
     return "".join(chars)
 
 
+def pod_name_suffix(seed: str, index: int) -> str:
+    """A stable 5-character suffix for the `index`-th pod name generated from `seed`."""
+    number = int.from_bytes(hashlib.sha256(f"{seed}/{index}".encode()).digest()[:8], "big")
+    chars = []
+    for _ in range(5):
+        number, position = divmod(number, len(_SAFE_ALPHABET))
+        chars.append(_SAFE_ALPHABET[position])
+    return "".join(chars)
+
+
 def _scaled(value: Any, total: int, round_up: bool) -> int:
     """An int-or-percent field (maxSurge/maxUnavailable) against `total`."""
     if isinstance(value, str) and value.endswith("%"):

@@ -201,6 +201,7 @@ class Cluster:
         self.store = ObjectStore()
         self.registry = Registry()
         self.on_write: list[WriteHook] = []
+        self.on_remove: list[Callable[[ResourceType, dict], None]] = []    # (type, removed)
         self._next_ip = 10                       # 10.96.0.10 onwards for Service clusterIPs
         self._next_node_port = 30000
 
@@ -461,6 +462,8 @@ class Cluster:
                 meta = obj["metadata"]
                 self.store.remove(gr, meta.get("namespace", ""), meta["name"])
             self.refresh_crds()
+        for hook in self.on_remove:
+            hook(rt, removed)
         return removed
 
     # hooks ---------------------------------------------------------------------------------
