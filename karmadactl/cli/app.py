@@ -24,7 +24,7 @@ COMMANDS = {"version": "misc", "init": "misc", "join": "clusters", "unjoin": "cl
             "label": "edit", "annotate": "edit", "patch": "edit", "edit": "edit",
             "sandbox": "sandbox", "apply": "resources", "delete": "resources", "plan": "resources",
             "propagate": "resources", "sync": "resources", "override": "resources", "promote": "resources",
-            "describe": "inspect", "events": "inspect", "watch": "watch",
+            "describe": "inspect", "events": "inspect", "watch": "watch", "exec": "exec",
             "top": "top",
             "rebalance": "extras", "export": "extras", "interpret": "interpret"}
 GLOBAL_OPTIONS_WITH_VALUE = {"--store"}

@@ -364,11 +364,18 @@ async def patch_scale(cluster: Cluster, request: web.Request, t: Target) -> web.
 
 # connect subresources (exec, attach: sandbox/exec.py) ----------------------------------------
 
-CONNECT: dict[tuple[str, str], frozenset[str]] = {("", "pods"): frozenset({"log"})}
+CONNECT: dict[tuple[str, str], frozenset[str]] = {("", "pods"): frozenset({"exec", "attach",
+                                                                              "log"})}
 
 
 def connect_subresources(rt: ResourceType) -> frozenset[str]:
     return CONNECT.get(rt.group_resource, frozenset())
+
+
+async def connect(cluster: Cluster, request: web.Request, t: Target) -> web.StreamResponse:
+    from karmadactl.sandbox import exec as execution
+
+    return await execution.serve(cluster, request, t)
 
 
 async def _pod_log(cluster: Cluster, request: web.Request, t: Target) -> web.StreamResponse:
@@ -393,6 +400,10 @@ ROUTES: dict[tuple[str, bool, str], Handler] = {
     ("GET", True, "scale"): get_scale,
     ("PUT", True, "scale"): replace_scale,
     ("PATCH", True, "scale"): patch_scale,
+    ("GET", True, "exec"): connect,
+    ("POST", True, "exec"): connect,
+    ("GET", True, "attach"): connect,
+    ("POST", True, "attach"): connect,
     ("GET", True, "log"): _pod_log,
 }
 
