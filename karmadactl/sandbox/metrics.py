@@ -248,7 +248,7 @@ async def serve(server, request, path: str):
             found = [m for m in measured_pods(cluster, server.loads, namespace,
                                               lambda o: o["metadata"]["name"] == name)]
             if not found:
-                raise not_found(GROUP, "pods", f"{namespace}/{name}")
+                raise not_found(GROUP, "podmetrics", f"{namespace}/{name}")
             return respond(found[0])
         items = measured_pods(cluster, server.loads, namespace, match)
         return respond({"kind": "PodMetricsList", "apiVersion": GROUP_VERSION,
