@@ -275,8 +275,11 @@ def _edit_loop(env: Env, store, ref, original: dict, editor: list[str], output: 
                                        f"{' '.join(str(e).split())}") from None
                 if not isinstance(edited, dict):
                     raise InvalidInput(f"{path}: the edited object is not a mapping")
-                change = edit.replay(original, edited)
-                return edit.change(store, ref, change, source=f"edit {ref.reference}", reason="Edited")
+                if edited == original:
+                    return None
+                result = edit.change(store, ref, edit.replay(original, edited), source=f"edit {ref.reference}",
+                                     reason="Edited")
+                return result if result.changed else None     # e.g. only status or server fields edited
             except InvalidInput as e:
                 failed = (body, str(e).replace("\n", "; "))
                 errors = "".join(f"# * {line}\n" for line in str(e).splitlines())

@@ -90,11 +90,12 @@ def _not_found(ref: Ref) -> str:
 
 def edit_mapping(current: dict[str, str], to_set: dict[str, str], remove: list[str], *, overwrite: bool,
                  what: str, who: str) -> tuple[dict[str, str], list[str]]:
-    """kubectl label/annotate on one map: (the new map, removed keys that were not there). A key
-    that already has a different value needs --overwrite (validateNoOverwrites in
-    staging/src/k8s.io/kubectl/pkg/cmd/label/label.go)."""
+    """kubectl label/annotate on one map: (the new map, removed keys that were not there). Without
+    --overwrite, kubectl label refuses a key that has a value, even the same one (validateNoOverwrites
+    in staging/src/k8s.io/kubectl/pkg/cmd/label/label.go); annotate only a different value, as
+    karmadactl's `annotate clusters` does."""
     if not overwrite:
-        taken = sorted(k for k, v in to_set.items() if k in current and current[k] != v)
+        taken = sorted(k for k, v in to_set.items() if k in current and (what == "label" or current[k] != v))
         if taken:
             raise InvalidInput(f"{who}: {what} '{taken[0]}' already has a value ({current[taken[0]]}), "
                                "and --overwrite is false")
