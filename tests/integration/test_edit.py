@@ -8,6 +8,8 @@ A bad change leaves the store and the members exactly as they were.
 from __future__ import annotations
 
 import json
+import os
+import sys
 import stat
 import uuid
 
@@ -115,6 +117,7 @@ def test_label_a_template_as_kubectl_label_does_and_the_members_follow(setup, me
     assert ok("annotate", "deploy", "web", "owner=team a", "-n", ns).startswith("deployment.apps/web annotated\n")
     assert stored("deploy", "web", "-n", ns)["metadata"]["annotations"] == {"owner": "team a"}
     assert live(apps, members[0], ns).metadata.annotations["owner"] == "team a"
+    assert ok("annotate", "deploy", "web", "owner=team a", "-n", ns).startswith("deployment.apps/web annotated")
 
     before = everything()
     for argv, code in ((("label", "widgets", "web", "a=b"), 2),          # no such kind
@@ -178,6 +181,13 @@ def test_patch_types_as_kubectl_patch_applies_them(setup, members, apps, tmp_pat
     assert container == {"name": "web", "image": "nginx:1.26", "env": [{"name": "MODE", "value": "a"}]}
     for m in members[:2]:
         assert live(apps, m, ns).spec.template.spec.containers[0].image == "nginx:1.26"
+    # env merges by name too; the patch from stdin (--patch-file -), in YAML
+    result = run_in_process("patch", "deploy", "web", "-n", ns, "--patch-file", "-", input=(
+        "spec:\n  template:\n    spec:\n      containers:\n      - name: web\n        env:\n"
+        "        - {name: LEVEL, value: '2'}\n"))
+    assert result.returncode == 0, result.stderr
+    env = stored("deploy", "web", "-n", ns)["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert env == [{"name": "MODE", "value": "a"}, {"name": "LEVEL", "value": "2"}]
 
     # merge (RFC 7386): a list is replaced whole, null deletes
     patch_file = tmp_path / "patch.yaml"
@@ -202,6 +212,8 @@ def test_patch_types_as_kubectl_patch_applies_them(setup, members, apps, tmp_pat
     for argv, code, says in (
             (("--type", "merge", "-p", '{"spec":{"replicas":"many"}}'), 1, "spec.replicas: must be of type integer"),
             (("--type", "merge", "-p", '{"metadata":{"name":"other"}}'), 1, "metadata.name: cannot be changed"),
+            (("--type", "merge", "-p", '{"metadata":{"namespace":"x"}}'), 1, "metadata.namespace: cannot be"),
+            (("--type", "merge", "-p", '{"kind":"StatefulSet"}'), 1, "kind: cannot be changed"),
             (("--type", "json", "-p", '[{"op":"remove","path":"/spec/nothere"}]'), 1, "--patch"),
             (("--type", "json", "-p", '{"spec":{}}'), 1, "a json patch is a list of operations"),
             (("-p", "{not: [json"), 1, "--patch: not JSON or YAML"),
@@ -211,6 +223,8 @@ def test_patch_types_as_kubectl_patch_applies_them(setup, members, apps, tmp_pat
         result = run_in_process("patch", "deploy", "web", "-n", ns, *argv)
         assert result.returncode == code and result.stdout == "", (argv, result.stderr)
         assert says in result.stderr and result.stderr.count("\n") == 1, (argv, result.stderr)
+    result = run_in_process("patch", "clusters", "member1", "-p", '{"metadata":{"labels":{"a":"b"}}}')
+    assert result.returncode == 2 and "clusters change through join, label, annotate and taint" in result.stderr
     assert everything() == before
     assert live(apps, members[0], ns).spec.replicas == 3
 
@@ -294,3 +308,29 @@ def test_edit_without_an_editor_or_with_a_failing_one(setup, tmp_path):
     result = run_in_process("edit", "clusters", "member1", env={"KUBE_EDITOR": "true"})
     assert result.returncode == 2 and "clusters change through" in result.stderr
     assert everything() == before
+
+
+def test_without_an_editor_set_a_terminal_gets_vi(setup, tmp_path):
+    ns = setup
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "vi").write_text('#!/bin/sh\nsed -i "s/replicas: 2/replicas: 7/" "$1"\n')
+    (folder / "vi").chmod(0o755)
+    path = f"{folder}:{os.environ['PATH']}"
+    result = run_in_process("edit", "deploy", "web", "-n", ns, stdin_tty=True,
+                            env={"KUBE_EDITOR": None, "EDITOR": None, "PATH": path})
+    assert result.returncode == 0 and result.stdout.startswith("deployment.apps/web edited\n"), result.stderr
+    assert stored("deploy", "web", "-n", ns)["spec"]["replicas"] == 7
+
+
+def test_what_another_writer_changed_while_the_editor_was_open_is_kept(setup, tmp_path):
+    ns = setup
+    home = os.environ["KARMADA_HOME"]
+    # the editor first lets another karmadactl (a process of its own) label the object, then edits it
+    script = editor(tmp_path, f'KARMADA_HOME={home} {sys.executable} -m karmadactl label deploy web '
+                              f'other=1 -n {ns} >/dev/null\nsed -i "s/image: nginx:1.25/image: nginx:1.29/" "$1"')
+    out = ok("edit", "deploy", "web", "-n", ns, env={"KUBE_EDITOR": script})
+    assert out.startswith("deployment.apps/web edited\n")
+    obj = stored("deploy", "web", "-n", ns)
+    assert obj["metadata"]["labels"]["other"] == "1"                  # the other writer's change stays
+    assert obj["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.29"
