@@ -26,7 +26,7 @@ COMMANDS = {"version": "misc", "init": "misc", "join": "clusters", "unjoin": "cl
             "propagate": "resources", "sync": "resources", "override": "resources", "promote": "resources",
             "describe": "inspect", "events": "inspect", "watch": "watch", "exec": "exec",
             "top": "top",
-            "rebalance": "extras", "export": "extras", "interpret": "interpret"}
+            "rebalance": "extras", "export": "extras", "interpret": "interpret", "logs": "logs"}
 GLOBAL_OPTIONS_WITH_VALUE = {"--store"}
 
 

@@ -1,0 +1,326 @@
+"""`karmadactl logs`: containers' logs from the member clusters, as `kubectl logs` shows them.
+
+Sources are (cluster, pod, container). Without -C, a workload (TYPE/NAME) is
+looked for in the clusters its binding schedules it to, a pod name or a
+selector in every joined cluster. Several sources are prefixed
+`[cluster/pod/container]`; with -f they are followed at once, one thread each,
+and lines are printed whole as they arrive. A member that cannot be read is
+named on stderr and the others go on (exit 3).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import List, Optional
+
+import typer
+
+from karmadactl.cli.env import Env
+from karmadactl.errors import ExitCode
+
+HELP = "Print the logs of a container in a member cluster (kubectl logs, across members)."
+
+# TYPE of TYPE/NAME -> (apiVersion, plural, kind)
+WORKLOADS = {
+    "pod": ("v1", "pods", "Pod"),
+    "deployment": ("apps/v1", "deployments", "Deployment"),
+    "replicaset": ("apps/v1", "replicasets", "ReplicaSet"),
+    "statefulset": ("apps/v1", "statefulsets", "StatefulSet"),
+    "daemonset": ("apps/v1", "daemonsets", "DaemonSet"),
+    "job": ("batch/v1", "jobs", "Job"),
+}
+ALIASES = {"po": "pod", "pods": "pod", "deploy": "deployment", "deployments": "deployment",
+           "rs": "replicaset", "replicasets": "replicaset", "sts": "statefulset",
+           "statefulsets": "statefulset", "ds": "daemonset", "daemonsets": "daemonset",
+           "jobs": "job"}
+DEFAULT_MAX_LOG_REQUESTS = 5          # kubectl's default
+
+
+@dataclass(frozen=True)
+class Source:
+    cluster: str
+    pod: str
+    container: str
+
+    @property
+    def prefix(self) -> str:
+        return f"[{self.cluster}/{self.pod}/{self.container}] "
+
+
+# --- pure helpers -------------------------------------------------------------------------------
+
+def parse_target(target: str | None) -> tuple[str, str] | None:
+    """("pod"|"deployment"|..., NAME) from POD or TYPE/NAME; None when absent."""
+    from karmadactl.errors import UsageError
+
+    if not target:
+        return None
+    kind, slash, name = target.partition("/")
+    if not slash:
+        return "pod", target
+    kind = ALIASES.get(kind.lower(), kind.lower()).split(".")[0]
+    if kind not in WORKLOADS or not name:
+        raise UsageError(f"logs {target}: expected POD or TYPE/NAME with TYPE one of "
+                         f"{', '.join(sorted(WORKLOADS))} (or their short names)")
+    return kind, name
+
+
+def selector_of(workload: dict) -> str:
+    """A workload's spec.selector as a label selector string."""
+    selector = (workload.get("spec") or {}).get("selector") or {}
+    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    for expr in selector.get("matchExpressions") or []:
+        op, key, values = expr.get("operator"), expr.get("key"), expr.get("values") or []
+        if op == "In":
+            parts.append(f"{key} in ({','.join(values)})")
+        elif op == "NotIn":
+            parts.append(f"{key} notin ({','.join(values)})")
+        elif op == "Exists":
+            parts.append(key)
+        elif op == "DoesNotExist":
+            parts.append(f"!{key}")
+    return ",".join(parts)
+
+
+def logging_order(pod: dict) -> tuple:
+    """kubectl's preference for the one pod it shows: scheduled, running, ready, older."""
+    status = pod.get("status") or {}
+    phase_rank = {"Running": 0, "Unknown": 1, "Pending": 2}.get(status.get("phase", ""), 3)
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                for c in status.get("conditions") or [])
+    return (not (pod.get("spec") or {}).get("nodeName"), phase_rank, not ready,
+            pod["metadata"].get("creationTimestamp", ""), pod["metadata"]["name"])
+
+
+def containers_of(pod: dict, container: str | None, all_containers: bool) -> list[str]:
+    """The containers to read; raises like kubectl when one must be named."""
+    from karmadactl.errors import InvalidInput
+
+    spec = pod.get("spec") or {}
+    names = [c.get("name", "") for c in spec.get("containers") or []]
+    inits = [c.get("name", "") for c in spec.get("initContainers") or []]
+    name = pod["metadata"]["name"]
+    if all_containers:
+        return inits + names
+    if container:
+        if container not in names and container not in inits:
+            raise InvalidInput(f"container {container} is not valid for pod {name}")
+        return [container]
+    if len(names) != 1:
+        message = f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]"
+        if inits:
+            message += f" or one of the init containers: [{' '.join(inits)}]"
+        raise InvalidInput(message)
+    return names
+
+
+# --- finding the sources -----------------------------------------------------------------------
+
+def _clusters_for(store, target: tuple[str, str] | None, namespace: str, names: list[str] | None):
+    """The clusters to look in: -C, else the workload's scheduled clusters, else all."""
+    from karmadactl.controllers.clusters import list_clusters
+
+    if names:
+        return list_clusters(store, names)
+    clusters = list_clusters(store)
+    if target is None or target[0] == "pod":
+        return clusters
+    from karmadactl.apis import kinds
+    from karmadactl.controllers.detector import binding_name
+
+    kind = WORKLOADS[target[0]][2]
+    with store.read() as tx:
+        binding = tx.get(kinds.BINDINGS[0], binding_name(target[1], kind), namespace)
+    if binding is None:
+        return clusters
+    scheduled = {c.get("name") for c in (binding.get("spec") or {}).get("clusters") or []}
+    return [c for c in clusters if c.name in scheduled]
+
+
+def _pods_in(client, target, namespace: str, selector: str | None, env: Env, cluster: str) -> list[dict]:
+    if target is None:
+        return client.list("v1", "pods", namespace=namespace, label_selector=selector)
+    kind, name = target
+    if kind == "pod":
+        pod = client.get("v1", "pods", name, namespace)
+        return [pod] if pod is not None else []
+    api_version, plural, _ = WORKLOADS[kind]
+    workload = client.get(api_version, plural, name, namespace)
+    if workload is None:
+        return []
+    pods = client.list("v1", "pods", namespace=namespace, label_selector=selector_of(workload) or None)
+    uid = workload["metadata"].get("uid")
+    if kind != "deployment":                 # a Deployment's pods belong to its ReplicaSets
+        pods = [p for p in pods if any(r.get("uid") == uid for r in p["metadata"].get("ownerReferences") or [])]
+    pods.sort(key=logging_order)
+    if len(pods) > 1:
+        env.err(f"Found {len(pods)} pods in cluster {cluster}, using pod/{pods[0]['metadata']['name']}")
+    return pods[:1]
+
+
+# --- the command -------------------------------------------------------------------------------
+
+def register(app: typer.Typer) -> None:
+    @app.command(help=HELP)
+    def logs(ctx: typer.Context,
+             target: Optional[str] = typer.Argument(None, metavar="POD|TYPE/NAME"),
+             clusters: Optional[str] = typer.Option(None, "-C", "--cluster", "--clusters",
+                                                    help="Members to read, a,b (default: where it runs)"),
+             container: Optional[str] = typer.Option(None, "-c", "--container"),
+             namespace: str = typer.Option("default", "-n", "--namespace"),
+             follow: bool = typer.Option(False, "-f", "--follow", help="Stream new lines"),
+             tail: int = typer.Option(-1, "--tail", help="Lines of recent log to show (-1: all; "
+                                      "10 with a selector)"),
+             since: Optional[str] = typer.Option(None, "--since", help="Only lines newer than 5s, 2m, 3h"),
+             since_time: Optional[str] = typer.Option(None, "--since-time", help="Only lines after this "
+                                                      "RFC 3339 time"),
+             previous: bool = typer.Option(False, "-p", "--previous",
+                                           help="The previous instance of the container"),
+             timestamps: bool = typer.Option(False, "--timestamps", help="Prefix RFC 3339 timestamps"),
+             all_containers: bool = typer.Option(False, "--all-containers"),
+             selector: Optional[str] = typer.Option(None, "-l", "--selector", help="Label selector"),
+             prefix: bool = typer.Option(False, "--prefix", help="Prefix lines with [cluster/pod/container] "
+                                         "(always with several sources)"),
+             limit_bytes: Optional[int] = typer.Option(None, "--limit-bytes"),
+             max_log_requests: int = typer.Option(DEFAULT_MAX_LOG_REQUESTS, "--max-log-requests",
+                                                  help="How many logs to follow at once with -l")) -> int:
+        from karmadactl.apis.meta import parse_duration
+        from karmadactl.errors import KarmadaError, NotFound, UsageError
+
+        env: Env = ctx.obj
+        if bool(target) == bool(selector):
+            raise UsageError("logs: name a POD or TYPE/NAME, or give a selector with -l (not both)")
+        if since and since_time:
+            raise UsageError("logs: at most one of `sinceTime` or `sinceSeconds` may be specified")
+        if all_containers and container:
+            raise UsageError(f"logs: --all-containers=true should not be specified with container name {container}")
+        if max_log_requests < 1:
+            raise UsageError("--max-log-requests: must be at least 1")
+        since_seconds = None
+        if since:
+            since_seconds = max(1, int(parse_duration(since, "--since").total_seconds()))
+        if since_time:
+            from datetime import datetime
+
+            try:
+                datetime.fromisoformat(since_time.replace("Z", "+00:00").replace("z", "+00:00"))
+            except ValueError:
+                raise UsageError(f"--since-time {since_time!r}: expected an RFC 3339 time") from None
+        parsed = parse_target(target)
+        if tail < -1:
+            raise UsageError("--tail: -1 (all) or a number of lines")
+        tail_lines = tail if tail >= 0 else (10 if selector else None)
+
+        with env.store() as store:
+            names = [c for c in (clusters or "").split(",") if c] or None
+            targets = _clusters_for(store, parsed, namespace, names)
+            from karmadactl.controllers.clusters import client_for
+
+            clients, failures, sources = {}, {}, []
+            for cluster in targets:
+                try:
+                    client = client_for(store, cluster)
+                    clients[cluster.name] = client
+                    pods = _pods_in(client, parsed, namespace, selector, env, cluster.name)
+                except KarmadaError as e:
+                    failures[cluster.name] = str(e)
+                    continue
+                for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
+                    for name in containers_of(pod, container, all_containers):
+                        sources.append(Source(cluster.name, pod["metadata"]["name"], name))
+        for cluster in sorted(failures):
+            env.err(f"error: {_one_line(failures[cluster], cluster)}")
+        if not sources:
+            for client in clients.values():
+                client.close()
+            if failures:
+                return ExitCode.ERROR
+            if parsed is None:
+                env.err(f"No resources found in {namespace} namespace.")
+                return ExitCode.OK
+            what = f"{parsed[0]}s" if parsed[0] == "pod" else f"{WORKLOADS[parsed[0]][1]}"
+            raise NotFound(f'{what} "{parsed[1]}" not found in namespace "{namespace}" in '
+                           + (", ".join(c.name for c in targets) if targets else "any member cluster"))
+        if follow and len(sources) > max_log_requests:
+            raise UsageError(f"you are attempting to follow {len(sources)} log streams, but maximum "
+                             f"allowed concurrency is {max_log_requests}, use --max-log-requests to "
+                             "increase the limit")
+        from karmadactl.members.logs import log_query
+
+        query = dict(follow=follow, previous=previous, timestamps=timestamps, tail=tail_lines,
+                     since_seconds=since_seconds, since_time=since_time, limit_bytes=limit_bytes)
+        show_prefix = prefix or len(sources) > 1 or len(targets) > 1   # the same shape when one fails
+        printer = _Printer(env, show_prefix)
+        try:
+            if follow:
+                _follow(clients, sources, namespace, query, printer)
+            else:
+                for source in sources:
+                    _read(clients[source.cluster], source, namespace, log_query(container=source.container, **query),
+                          printer, None)
+        finally:
+            for client in clients.values():
+                client.close()
+        for cluster, why in printer.failures:
+            env.err(f"error: {_one_line(why, cluster)}")
+        if not failures and not printer.failures:
+            return ExitCode.OK
+        answered = len(sources) > len(printer.failures)
+        return ExitCode.PARTIAL if answered else ExitCode.ERROR
+
+
+class _Printer:
+    """Writes whole lines (prefixed when asked) from any thread; remembers failures."""
+
+    def __init__(self, env: Env, prefix: bool):
+        self.env, self.prefix = env, prefix
+        self.lock = threading.Lock()
+        self.failures: list[tuple[str, str]] = []
+
+    def line(self, source: Source, raw: bytes) -> None:
+        text = raw.decode("utf-8", errors="replace")
+        with self.lock:
+            self.env.stdout.write((source.prefix if self.prefix else "") + text)
+            self.env.stdout.flush()
+
+    def fail(self, source: Source, why: str) -> None:
+        with self.lock:
+            self.failures.append((source.cluster, why))
+
+
+def _read(client, source: Source, namespace: str, query: dict, printer: _Printer,
+          stop: threading.Event | None) -> None:
+    from karmadactl.errors import KarmadaError
+    from karmadactl.members.logs import pod_log_lines
+
+    try:
+        for raw in pod_log_lines(client, namespace, source.pod, query, stop):
+            printer.line(source, raw)
+    except KarmadaError as e:
+        printer.fail(source, str(e))
+
+
+def _follow(clients, sources: list[Source], namespace: str, query: dict, printer: _Printer) -> None:
+    """One thread per source; Ctrl-C stops them all and returns."""
+    from karmadactl.members.logs import log_query
+
+    stop = threading.Event()
+    threads = [threading.Thread(target=_read, daemon=True, name=f"logs-{s.cluster}-{s.pod}-{s.container}",
+                                args=(clients[s.cluster], s, namespace, log_query(container=s.container, **query),
+                                      printer, stop))
+               for s in sources]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def _one_line(why: str, cluster: str) -> str:
+    line = why.splitlines()[0] if why else "no answer"
+    return line if line.startswith(f"cluster {cluster}") else f"cluster {cluster}: {line}"
+
