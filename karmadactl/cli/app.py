@@ -26,7 +26,8 @@ COMMANDS = {"version": "misc", "init": "misc", "join": "clusters", "unjoin": "cl
             "propagate": "resources", "sync": "resources", "override": "resources", "promote": "resources",
             "describe": "inspect", "events": "inspect", "watch": "watch", "exec": "exec",
             "top": "top",
-            "rebalance": "extras", "export": "extras", "interpret": "interpret", "logs": "logs"}
+            "rebalance": "extras", "export": "extras", "interpret": "interpret", "logs": "logs",
+            "api-resources": "explain", "explain": "explain"}
 GLOBAL_OPTIONS_WITH_VALUE = {"--store"}
 
 

@@ -10,6 +10,7 @@ from typing import List, Optional
 import typer
 
 from karmadactl.apis.meta import age, parse_time
+from karmadactl.cli import members_view
 from karmadactl.cli.env import Env
 from karmadactl.cli.output import Columns
 from karmadactl.errors import ExitCode
@@ -385,6 +386,7 @@ COLUMNS: dict[str, tuple[Columns, Columns | None]] = {
     "Secret": (Columns(("NAME", "TYPE", "DATA", "AGE"), _secret_row), None),
     "Namespace": (Columns(("NAME", "STATUS", "AGE"), _namespace_row), None),
     "Pod": (Columns(("NAME", "READY", "STATUS", "RESTARTS", "AGE"), _pod_row), None),
+    "Node": (members_view.NODE, members_view.NODE_WIDE), "Event": (members_view.EVENT, None),
     # the +kubebuilder:printcolumn markers of Karmada's pkg/apis/*/v1alpha1/*_types.go and the mcs-api
     # CRDs it ships; the kinds without any print NAME and AGE
     "FederatedHPA": (printer_columns(
@@ -451,7 +453,7 @@ def adoption(obj: dict) -> str:
 def scoped_table(columns: Columns, rows: list[tuple[str, dict]], *, with_adoption: bool
                  ) -> tuple[tuple[str, ...], list[list[str]]]:
     """Headers and cells with CLUSTER right after NAME and ADOPTION last, as Karmada's karmadactl prints."""
-    at = columns.headers.index("NAME") + 1
+    at = columns.headers.index("NAME") + 1 if "NAME" in columns.headers else 0   # events have no NAME
     headers = columns.headers[:at] + ("CLUSTER",) + columns.headers[at:] + (("ADOPTION",) if with_adoption else ())
     cells = []
     for cluster, obj in rows:
@@ -476,9 +478,9 @@ def read_members(store, clusters, info, *, namespace: str | None, selector: str 
     from karmadactl.errors import KarmadaError
 
     def read(cluster) -> tuple[list[dict], str | None]:
+        from karmadactl.members.client import ObjectNotFound
+
         plural = cluster.resource_for(info.api_version, info.kind)
-        if plural is None and cluster.status.get("apiEnablements"):
-            return [], None            # the member does not serve this kind: nothing there
         try:
             client = client_for(store, cluster)
         except KarmadaError as e:
@@ -486,6 +488,8 @@ def read_members(store, clusters, info, *, namespace: str | None, selector: str 
         try:
             return client.list(info.api_version, plural or info.plural, namespace=namespace,
                                label_selector=selector), None
+        except ObjectNotFound:
+            return [], None            # the member does not serve this kind (its CRDs may have changed)
         except KarmadaError as e:
             return [], str(e)
         finally:
@@ -579,6 +583,10 @@ def register(app: typer.Typer) -> None:
         with env.store() as store:
             with store.read() as tx:
                 info = lookup(tx, kind)
+                if info is None and scope != "karmada":    # a kind only the members serve (their discovery)
+                    from karmadactl.cli.members_view import members_kind
+
+                    info = members_kind(store, clusters, kind)
                 if info is None:
                     raise UsageError(f'get: the server doesn\'t have a resource type "{kind}"')
                 ns = None if (all_namespaces or not info.namespaced) else namespace

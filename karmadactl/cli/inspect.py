@@ -267,6 +267,38 @@ def _resolve(tx, kind: str):
     return info
 
 
+def _describe_members(env: Env, kind: str, name: str, namespace: str, clusters: str | None) -> int:
+    """describe -s members: one block per member that has the object, with that member's events."""
+    from karmadactl.cli.members_view import describe_member_object, members_kind, read_described
+    from karmadactl.controllers.clusters import list_clusters
+    from karmadactl.controllers.discovery import lookup
+    from karmadactl.errors import ExitCode, NotFound, UsageError
+
+    with env.store() as store:
+        with store.read() as tx:
+            info = lookup(tx, kind)
+        info = info or members_kind(store, clusters, kind)
+        if info is None:
+            raise UsageError(f'the server doesn\'t have a resource type "{kind}"')
+        if info.group.endswith("karmada.io"):
+            raise UsageError(f"--scope members: {info.plural} live only in the store")
+        targets = list_clusters(store, [c for c in (clusters or "").split(",") if c] or None)
+        ns = namespace if info.namespaced else None
+        found, failures, absent = read_described(store, targets, info, name, ns)
+    for cluster in sorted(failures):
+        line = failures[cluster].splitlines()[0] if failures[cluster] else "no answer"
+        env.err(f"error: {line if line.startswith(f'cluster {cluster}') else f'cluster {cluster}: {line}'}")
+    if not found and not failures:
+        plural = f"{info.plural}.{info.group}" if info.group else info.plural
+        where = f' in namespace "{ns}"' if ns else ""
+        raise NotFound(f'{plural} "{name}" not found{where} in any member cluster')
+    now = datetime.now(timezone.utc)
+    env.stdout.write("\n".join(describe_member_object(c, obj, events, now) for c, obj, events in found))
+    if not failures:
+        return ExitCode.OK
+    return ExitCode.PARTIAL if found or absent else ExitCode.ERROR
+
+
 def _works_of(tx, binding_key: tuple[str, str, str]) -> list[dict]:
     from karmadactl.controllers.execution import binding_of
 
@@ -290,14 +322,26 @@ def register(app: typer.Typer) -> None:
     def describe(ctx: typer.Context,
                  kind: str = typer.Argument(..., metavar="KIND", help="deploy, svc, cm, clusters, pp, rb, ..."),
                  name: str = typer.Argument(..., metavar="NAME"),
-                 namespace: str = typer.Option("default", "-n", "--namespace")) -> int:
+                 namespace: str = typer.Option("default", "-n", "--namespace"),
+                 scope: str = typer.Option("karmada", "-s", "--scope", "--operation-scope",
+                                           help="karmada: the store's object; members: each member's live "
+                                                "object with that member's events"),
+                 clusters: Optional[str] = typer.Option(None, "-C", "--clusters",
+                                                        help="Members to read with -s members, a,b "
+                                                             "(default: all joined)")) -> int:
         from karmadactl.apis import meta
         from karmadactl.controllers import status
         from karmadactl.controllers.detector import binding_name
         from karmadactl.controllers.execution import cluster_of
-        from karmadactl.errors import ExitCode, NotFound
+        from karmadactl.errors import ExitCode, NotFound, UsageError
 
         env: Env = ctx.obj
+        if scope not in ("karmada", "members"):
+            raise UsageError(f"--scope {scope!r}: karmada or members")
+        if clusters and scope != "members":
+            raise UsageError("--clusters needs --scope members")
+        if scope == "members":
+            return _describe_members(env, kind, name, namespace, clusters)
         with env.store() as store:
             with store.read() as tx:
                 info = _resolve(tx, kind)

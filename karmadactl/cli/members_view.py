@@ -1,0 +1,195 @@
+"""Members' objects through the store's lens: kinds only the members serve, kubectl's columns for
+nodes and events, and `describe -s members` (one block per cluster, with that member's events)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from karmadactl.apis import meta
+from karmadactl.cli.output import Columns
+
+MEMBERS_AT_ONCE = 8
+
+def age(timestamp, at: datetime | None = None) -> str:
+    """kubectl's short age of a member's Time or MicroTime (`...:05Z`, `...:05.123456Z`); <unknown> when unreadable."""
+    if not isinstance(timestamp, str) or not timestamp:
+        return "<unknown>"
+    try:
+        when = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return "<unknown>"
+    if when.tzinfo is None:
+        return "<unknown>"
+    return meta.age(when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), at=at)
+
+
+# -- kinds found through the members' discovery ----------------------------------------------
+
+
+def members_kind(store, clusters: str | None, typed: str):
+    """The Kind a user typed as the members' discovery knows it (a CRD only the members have, events,
+    controllerrevisions, ...), asking the clusters in name order until one knows it; None when none does."""
+    from karmadactl.apis.kinds import Kind
+    from karmadactl.controllers.clusters import client_for, list_clusters
+    from karmadactl.errors import KarmadaError
+    from karmadactl.members import discovery
+
+    targets = sorted(list_clusters(store, [c for c in (clusters or "").split(",") if c] or None),
+                     key=lambda c: c.name)
+    for cluster in targets:
+        try:
+            client = client_for(store, cluster)
+        except KarmadaError:
+            continue
+        try:
+            found = discovery.resolve(discovery.api_resources(client), typed)
+        except KarmadaError:
+            continue            # an unreachable member is reported when its objects are read
+        finally:
+            client.close()
+        if found is not None:
+            return Kind(found.group_version, found.kind, found.name, found.namespaced, found.short_names)
+    return None
+
+
+# -- kubectl's default columns for nodes and events ------------------------------------------
+
+
+def _node_status(obj: dict) -> str:
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    ready = next((c for c in conditions if c.get("type") == "Ready"), None)
+    text = "Unknown" if ready is None else ("Ready" if ready.get("status") == "True" else "NotReady")
+    return text + (",SchedulingDisabled" if (obj.get("spec") or {}).get("unschedulable") else "")
+
+
+def _node_roles(obj: dict) -> str:
+    labels = obj["metadata"].get("labels") or {}
+    roles = {k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/") and "/" in k}
+    if labels.get("kubernetes.io/role"):
+        roles.add(labels["kubernetes.io/role"])
+    return ",".join(sorted(r for r in roles if r)) or "<none>"
+
+
+def _node_row(obj: dict) -> list[str]:
+    info = (obj.get("status") or {}).get("nodeInfo") or {}
+    return [obj["metadata"]["name"], _node_status(obj), _node_roles(obj),
+            age(obj["metadata"].get("creationTimestamp")), info.get("kubeletVersion", "")]
+
+
+def _node_address(obj: dict, type_: str) -> str:
+    found = [a.get("address", "") for a in (obj.get("status") or {}).get("addresses") or []
+             if a.get("type") == type_]
+    return found[0] if found else "<none>"
+
+
+def _node_wide(obj: dict) -> list[str]:
+    info = (obj.get("status") or {}).get("nodeInfo") or {}
+    return [_node_address(obj, "InternalIP"), _node_address(obj, "ExternalIP"),
+            info.get("osImage") or "<unknown>", info.get("kernelVersion") or "<unknown>",
+            info.get("containerRuntimeVersion") or "<unknown>"]
+
+
+def event_last_seen(event: dict) -> str:
+    """kubectl's LAST SEEN: lastTimestamp, else eventTime, else firstTimestamp."""
+    when = event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or \
+        (event.get("metadata") or {}).get("creationTimestamp")
+    return age(when) if when else "<unknown>"
+
+
+def event_object(event: dict) -> str:
+    involved = event.get("involvedObject") or {}
+    return f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}"
+
+
+def _event_row(event: dict) -> list[str]:
+    return [event_last_seen(event), event.get("type", ""), event.get("reason", ""), event_object(event),
+            (event.get("message") or "").strip()]
+
+
+NODE = Columns(("NAME", "STATUS", "ROLES", "AGE", "VERSION"), _node_row)
+NODE_WIDE = Columns(NODE.headers + ("INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION",
+                                    "CONTAINER-RUNTIME"), lambda o: _node_row(o) + _node_wide(o))
+EVENT = Columns(("LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"), _event_row)
+
+
+# -- describe -s members ---------------------------------------------------------------------
+
+
+def event_source(event: dict) -> str:
+    source = event.get("source") or {}
+    component = source.get("component") or event.get("reportingComponent") or ""
+    host = source.get("host") or ""
+    return ", ".join(x for x in (component, host) if x)
+
+
+def event_interval(event: dict, now: datetime) -> str:
+    """kubectl describe's Age of an event: `5m`, or `3m (x4 over 10m)` for a repeated one."""
+    stamp = lambda t: t if isinstance(t, str) else ""    # noqa: E731
+    last = stamp(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp"))
+    first = stamp(event.get("firstTimestamp") or event.get("eventTime"))
+    count = int(event.get("count") or (event.get("series") or {}).get("count") or 1)
+    text = age(last, at=now) if last else "<unknown>"
+    if count > 1 and first:
+        text += f" (x{count} over {age(first, at=now)})"
+    return text
+
+
+def describe_member_object(cluster: str, obj: dict, events: list[dict], now: datetime) -> str:
+    """One cluster's block: the object as kubectl's generic describer prints it, then its events."""
+    from karmadactl.cli.inspect import _fields, _key_values, _table, nested_lines
+
+    meta = obj.get("metadata") or {}
+    pairs = [("Cluster", cluster), ("Name", meta.get("name", ""))]
+    if meta.get("namespace"):
+        pairs.append(("Namespace", meta["namespace"]))
+    pairs += [("Labels", _key_values(meta.get("labels"))), ("Annotations", _key_values(meta.get("annotations"))),
+              ("API Version", obj.get("apiVersion", "")), ("Kind", obj.get("kind", ""))]
+    lines = _fields(pairs)
+    rest = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
+    lines += nested_lines(rest)
+    ordered = sorted(events, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime")
+                                               or e.get("firstTimestamp") or ""))
+    if ordered:
+        rows = [[e.get("type", ""), e.get("reason", ""), event_interval(e, now), event_source(e),
+                 (e.get("message") or "").strip()] for e in ordered]
+        lines += ["Events:", *_table(["Type", "Reason", "Age", "From", "Message"], rows)]
+    else:
+        lines.append("Events:  <none>")
+    return "\n".join(lines) + "\n"
+
+
+def read_described(store, clusters: list, info, name: str, namespace: str | None
+                   ) -> tuple[list[tuple[str, dict, list[dict]]], dict[str, str], list[str]]:
+    """Each member's object and events, in parallel: ([(cluster, object, events)] by cluster name,
+    cluster -> why it could not be read, clusters where there is no such object)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from karmadactl.controllers.clusters import client_for
+    from karmadactl.errors import KarmadaError
+    from karmadactl.members.lens import object_with_events
+
+    def read(cluster):
+        plural = cluster.resource_for(info.api_version, info.kind) or info.plural
+        try:
+            client = client_for(store, cluster)
+        except KarmadaError as e:
+            return None, [], str(e)
+        try:
+            obj, events = object_with_events(client, info.api_version, plural, name, namespace, info.kind)
+            return obj, events, None
+        except KarmadaError as e:
+            return None, [], str(e)
+        finally:
+            client.close()
+
+    found, failures, absent = [], {}, []
+    ordered = sorted(clusters, key=lambda c: c.name)
+    with ThreadPoolExecutor(max_workers=max(1, min(MEMBERS_AT_ONCE, len(ordered)))) as pool:
+        for cluster, (obj, events, failure) in zip(ordered, pool.map(read, ordered)):
+            if failure is not None:
+                failures[cluster.name] = failure
+            elif obj is None:
+                absent.append(cluster.name)
+            else:
+                found.append((cluster.name, obj, events))
+    return found, failures, absent
