@@ -285,6 +285,10 @@ def test_sandbox_load_through_the_control_socket_and_a_member_without_metrics(ho
         assert top.returncode == 3
         assert table(top.stdout)[1:] == [["web-member1", "member1", "250m", "64Mi"]]
         assert "cluster member2: metrics API not available" in top.stderr
+        reset = run_cli("sandbox", "load", "deploy/web", "--reset", "-n", NS, "--member", "member1")
+        assert reset.stdout == "member1: deployments.apps/web reset (1 running pods)\n"
+        idle = table(run_cli("top", "pod", "-n", NS, "-C", "member1").stdout)[1]
+        assert int(idle[2][:-1]) <= 5                                        # back to 1m..5m
         missing = run_cli("sandbox", "load", "deploy/ghost", "--cpu", "1", "-n", NS,
                           "--member", "member1")
         assert missing.returncode == 1
