@@ -55,7 +55,7 @@ def parse_time(value: str) -> int:
     fraction = 0
     if "." in text:
         head, _, rest = text.partition(".")
-        digits = "".join(ch for ch in rest if ch.isdigit())
+        digits = rest[:len(rest) - len(rest.lstrip("0123456789"))]
         zone = rest[len(digits):]
         fraction = int((digits + "000000000")[:9]) if digits else 0
         text = head + zone

@@ -341,14 +341,25 @@ class PodController:
                 new["metadata"].setdefault("annotations", {})[
                     "deployment.kubernetes.io/desired-replicas"] = str(want)
                 self.cluster.update(rs_type, live, new, manager=MANAGER)
-            else:
+            else:                                   # health may have changed: pods, then status
                 self._pods(self.cluster.get(rs_type, namespace, wanted["metadata"]["name"]))
+                self._refresh_status(rs_type, self.cluster.get(rs_type, namespace,
+                                                               wanted["metadata"]["name"]))
         if before != want:
             verb = "up" if want > before else "down"
             events.append(event(deployment, "ScalingReplicaSet",
                                 f"Scaled {verb} replica set {wanted['metadata']['name']} from "
                                 f"{before} to {want}", "deployment-controller", at))
         self.record(events)
+
+    def _refresh_status(self, rt: "ResourceType", obj: dict) -> None:
+        from karmadactl.sandbox.simulate import workload_status
+
+        status = workload_status(obj, unhealthy=self.unhealthy(obj),
+                                 node_count=len(self.cluster.store.list(("", "nodes"))),
+                                 now=self.now())
+        if status is not None and status != obj.get("status"):
+            self.cluster.update(rt, obj, dict(obj, status=status), manager=MANAGER, sub="status")
 
     def _pods(self, owner: dict) -> None:
         pod_type = self._rt("", "v1", "pods")
