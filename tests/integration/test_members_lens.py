@@ -141,6 +141,11 @@ def test_api_resources_of_a_member_and_of_the_store(lens):
     assert "gadgets" not in other
     names = ok("api-resources", "-C", "lens1", "-o", "name", "--namespaced=false").stdout.split()
     assert "nodes" in names and "pods" not in names
+    wide = rows(ok("api-resources", "-C", "lens1", "-o", "wide", "--api-group", "apps").stdout)
+    assert wide[0] == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND", "VERBS", "CATEGORIES"]
+    assert len(wide) > 3 and all("apps/v1" in r for r in wide[1:])      # that group only
+    assert ["deployments", "deploy", "apps/v1", "true", "Deployment",
+            "create,delete,deletecollection,get,list,patch,update,watch", "all"] in wide
     store = rows(ok("api-resources").stdout)
     assert ["propagationpolicies", "pp", "policy.karmada.io/v1alpha1", "true", "PropagationPolicy"] in store
     assert ["configmaps", "cm", "v1", "true", "ConfigMap"] in store
@@ -174,6 +179,9 @@ def test_explain_fields_and_errors(lens):
     got = ok("explain", "deploy.spec.replicas", "-C", "lens2").stdout
     assert got.splitlines()[:5] == ["GROUP:      apps", "KIND:       Deployment", "VERSION:    v1", "",
                                     "FIELD: replicas <integer>"]
+    pinned = ok("explain", "deployments", "--api-version", "apps/v1", "-C", "lens2").stdout
+    assert pinned.startswith("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nDESCRIPTION:\n")
+    assert run_cli("explain", "deployments", "--api-version", "apps/v2", "-C", "lens2").returncode == 1
     missing = run_cli("explain", "deploy.spec.nope", "-C", "lens2")
     assert missing.returncode == 1
     assert missing.stderr.strip() == 'error: field "nope" does not exist'
