@@ -59,11 +59,19 @@ def parse_target(target: str | None) -> tuple[str, str] | None:
     kind, slash, name = target.partition("/")
     if not slash:
         return "pod", target
-    kind = ALIASES.get(kind.lower(), kind.lower()).split(".")[0]
+    kind = kind.lower().split(".")[0]
+    kind = ALIASES.get(kind, kind)
     if kind not in WORKLOADS or not name:
         raise UsageError(f"logs {target}: expected POD or TYPE/NAME with TYPE one of "
                          f"{', '.join(sorted(WORKLOADS))} (or their short names)")
     return kind, name
+
+
+def tail_for(tail: int, selector: str | None) -> int | None:
+    """tailLines to ask for: --tail, else all lines, or the last 10 with a selector (kubectl's)."""
+    if tail >= 0:
+        return tail
+    return 10 if selector else None
 
 
 def selector_of(workload: dict) -> str:
@@ -210,7 +218,7 @@ def register(app: typer.Typer) -> None:
         parsed = parse_target(target)
         if tail < -1:
             raise UsageError("--tail: -1 (all) or a number of lines")
-        tail_lines = tail if tail >= 0 else (10 if selector else None)
+        tail_lines = tail_for(tail, selector)
 
         with env.store() as store:
             names = [c for c in (clusters or "").split(",") if c] or None
