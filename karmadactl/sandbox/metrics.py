@@ -245,8 +245,8 @@ async def serve(server, request, path: str):
             pod = cluster.store.get(("", "pods"), namespace, name)
             if pod is None:
                 raise not_found("", "pods", name)
-            found = [m for m in measured_pods(cluster, server.loads, namespace,
-                                              lambda o: o["metadata"]["name"] == name)]
+            found = measured_pods(cluster, server.loads, namespace,
+                                  lambda o: o["metadata"]["name"] == name)
             if not found:
                 raise not_found(GROUP, "podmetrics", f"{namespace}/{name}")
             return respond(found[0])
@@ -255,8 +255,8 @@ async def serve(server, request, path: str):
                         "metadata": {}, "items": items})
     all_pods = measured_pods(cluster, server.loads, None)
     pods_by_node: dict[str, list[dict]] = {}
-    bound = {(p["metadata"].get("namespace", ""), p["metadata"]["name"]): (p.get("spec") or {}).get("nodeName")
-             for p in cluster.store.list(("", "pods"))}
+    bound = {(p["metadata"].get("namespace", ""), p["metadata"]["name"]):
+             (p.get("spec") or {}).get("nodeName") for p in cluster.store.list(("", "pods"))}
     for pm in all_pods:
         node_name = bound.get((pm["metadata"]["namespace"], pm["metadata"]["name"]))
         if node_name:
