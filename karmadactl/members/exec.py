@@ -112,6 +112,7 @@ def execute(client, pod: dict, container: str, command: list[str], *, stdin: IO[
     from kubernetes import client as k8s
     from kubernetes.client.exceptions import ApiException
     from kubernetes.stream import stream
+    from websocket import WebSocketException
 
     meta = pod["metadata"]
     core = k8s.CoreV1Api(client._client())
@@ -134,25 +135,41 @@ def execute(client, pod: dict, container: str, command: list[str], *, stdin: IO[
             threading.Thread(target=_pump, args=(stdin, ws), daemon=True).start()
         error = b""
         while ws.is_open():
-            ws.update(timeout=0.2)
-            for channel, sink in ((1, stdout), (2, stderr)):
-                data = ws.read_channel(channel)
-                if data:
-                    sink.write(data)
-                    sink.flush()
-            error += ws.read_channel(3) or b""
-        for channel, sink in ((1, stdout), (2, stderr)):
-            data = ws.read_channel(channel)
-            if data:
-                sink.write(data)
-                sink.flush()
-        error += ws.read_channel(3) or b""
-    except OSError as e:
-        raise _failure(client, e.strerror or type(e).__name__) from None
+            try:
+                ws.update(timeout=0.2)
+            except (OSError, WebSocketException) as e:
+                error += _drain(ws, stdout, stderr)
+                if not error:                             # no final status: the session broke
+                    raise _failure(client, getattr(e, "strerror", None) or str(e)
+                                   or type(e).__name__) from None
+                break                                     # the server ended it first: done
+            finally:
+                error += _drain(ws, stdout, stderr)
+        error += _drain(ws, stdout, stderr)
     finally:
         undo()
         ws.close()
     return exit_code(error, client.name)
+
+
+def _drain(ws, stdout: IO[bytes], stderr: IO[bytes]) -> bytes:
+    """Write what arrived on stdout and stderr; what arrived on the error channel."""
+    for channel, sink in ((1, stdout), (2, stderr)):
+        data = _take(ws, channel)
+        if data:
+            sink.write(data)
+            sink.flush()
+    return _take(ws, 3)
+
+
+def _take(ws, channel: int) -> bytes:
+    """What a channel holds (reading it may poll the socket, which may be gone by now)."""
+    from websocket import WebSocketException
+
+    try:
+        return ws.read_channel(channel) or b""
+    except (OSError, WebSocketException):
+        return b""
 
 
 def exit_code(error: bytes, cluster: str) -> int:

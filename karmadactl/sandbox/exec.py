@@ -409,6 +409,12 @@ async def serve(cluster, request: web.Request, t) -> web.StreamResponse:
                 await session.status(code)
             except Exception as exc:  # noqa: BLE001 - a bug in a command still ends the session
                 await session.status(-1, f"error executing command in container: {exc}")
+            # Stop reading first: close() then waits for the client's close reply, reading and
+            # dropping what it still sends. Closing under a pending read drops the connection at
+            # once, and input still unread makes the kernel reset it, losing the output in flight
+            # (kube-apiserver waits for the client too: apiserver/pkg/util/proxy/websocket.go).
+            receiver.cancel()
+            await asyncio.gather(receiver, return_exceptions=True)
             await ws.close()
     finally:
         for task in (command, gone, receiver):

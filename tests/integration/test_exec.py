@@ -158,3 +158,17 @@ def test_kubectl_exec_negotiates_v5_with_the_sandbox(tmp_path):
         assert "command terminated with exit code 4" in failed.stderr
     finally:
         member.stop()
+
+
+def test_it_runs_an_interactive_shell_in_a_terminal(joined):
+    from tests.cli import run_in_process
+
+    result = run_in_process("exec", "-C", "member1", "-n", NS, "-it", "web-0", "-c", "web", "--",
+                            "sh", input="echo hi\rnosuch\rexit 2\r", tty=True, stdin_tty=True)
+    assert result.returncode == 2
+    out = result.stdout
+    assert "# echo hi\r\nhi\r\n" in out and "sh: 1: nosuch: not found" in out  # one merged stream
+    assert result.stderr == ""
+    piped = run_cli("exec", "-C", "member1", "-n", NS, "-it", "web-0", "-c", "web", "--", "true",
+                    input="")
+    assert piped.returncode == 0 and "Unable to use a TTY" in piped.stderr
