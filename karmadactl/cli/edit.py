@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
                  output: str = typer.Option("", "-o", "--output", help="yaml|json|name: print the objects")) -> int:
         return _relabel(ctx.obj, "annotations", resource, args, namespace, overwrite, dry_run, output)
 
-    @app.command(help="Change a stored template or policy with a patch, as kubectl patch does: "
+    @app.command(help="Change a stored template, policy or cluster with a patch, as kubectl patch does: "
                       "patch KIND NAME (-p PATCH | --patch-file F) [--type strategic|merge|json]")
     def patch(ctx: typer.Context,
               resource: str = typer.Argument(..., help="deploy, pp, ... (or KIND/NAME)", metavar="KIND"),
@@ -73,9 +73,9 @@ def register(app: typer.Typer) -> None:
             result = edit.change(store, ref, edit.patcher(doc, patch_type, source), source=source,
                                  reason="Patched", dry_run=dry_run)
             word = "patched" if result.changed else "patched (no change)"
-            return _done(env, store, [(ref.reference, result)], word, dry_run, output)
+            return _done(env, store, [(_shown(ref), result)], word, dry_run, output)
 
-    @app.command(help="Edit a stored template or policy in $KUBE_EDITOR or $EDITOR (else vi), as kubectl "
+    @app.command(help="Edit a stored template, policy or cluster in $KUBE_EDITOR or $EDITOR (else vi), as kubectl "
                       "edit does: validated like apply, reopened with the errors when it is not valid")
     def edit(ctx: typer.Context,
              resource: str = typer.Argument(..., help="deploy, pp, ... (or KIND/NAME)", metavar="KIND"),
@@ -91,13 +91,12 @@ def register(app: typer.Typer) -> None:
         editor = _editor(env)
         with env.store() as store:
             ref = _one(store, "edit", resource, name, namespace)
-            _refuse_cluster(ref, "edit")
             original = editing.read(store, ref)
             result = _edit_loop(env, store, ref, original, editor, output)
             if result is None:
                 env.out(CANCELLED)
                 return 0
-            return _done(env, store, [(ref.reference, result)], "edited", False, "")
+            return _done(env, store, [(_shown(ref), result)], "edited", False, "")
 
 
 def _relabel(env: Env, field: str, resource: str, args: list[str], namespace: str | None, overwrite: bool,
@@ -191,6 +190,10 @@ def _check(output: str) -> None:
         check_output(output, ("yaml", "json", "name"), "this command")
 
 
+def _shown(ref) -> str:
+    return f"cluster/{ref.name}" if ref.is_cluster else ref.reference
+
+
 def _one(store, command: str, resource: str, name: str | None, namespace: str | None):
     from karmadactl.controllers import edit
     from karmadactl.errors import UsageError
@@ -198,16 +201,7 @@ def _one(store, command: str, resource: str, name: str | None, namespace: str | 
     words = [resource] if name is None and "/" in resource else [name] if name else []
     if not words:
         raise UsageError(f"{command}: give KIND NAME or KIND/NAME")
-    ref = edit.resolve(store, "" if name is None else resource, words, namespace)[0]
-    _refuse_cluster(ref, command)
-    return ref
-
-
-def _refuse_cluster(ref, command: str) -> None:
-    from karmadactl.errors import UsageError
-
-    if ref.is_cluster:
-        raise UsageError(f"{command}: clusters change through join, label, annotate and taint, not {command}")
+    return edit.resolve(store, "" if name is None else resource, words, namespace)[0]
 
 
 def _editor(env: Env) -> list[str]:

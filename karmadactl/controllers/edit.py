@@ -236,7 +236,8 @@ def change(store, ref: Ref, change_fn: Callable[[dict], dict], *, source: str, r
 
     for attempt in range(attempts):
         current = read(store, ref)
-        obj = validated(store, ref, current, change_fn, source)
+        obj = (cluster_validated(current, change_fn, ref, source) if ref.is_cluster
+               else validated(store, ref, current, change_fn, source))
         if _comparable(obj) == _comparable(current):
             return Result(current, False)
         if dry_run:
@@ -253,7 +254,11 @@ def change(store, ref: Ref, change_fn: Callable[[dict], dict], *, source: str, r
                     raise NotFound(_not_found(ref))
                 if now["metadata"]["resourceVersion"] != current["metadata"]["resourceVersion"]:
                     raise StaleWrite(f"{ref.reference} changed while it was being changed")
-                stored = templates.store_objects(tx, [obj])[0].obj
+                if ref.is_cluster:
+                    stored = tx.update({**obj, "metadata": {**obj["metadata"],
+                                                            "resourceVersion": now["metadata"]["resourceVersion"]}})
+                else:
+                    stored = templates.store_objects(tx, [obj])[0].obj
                 tx.add_event(kind=ref.info.kind, name=ref.name, namespace=ref.namespace, reason=reason,
                              message=f"{ref.reference} {reason.lower()} ({source})")
             return Result(stored, True)
@@ -261,3 +266,58 @@ def change(store, ref: Ref, change_fn: Callable[[dict], dict], *, source: str, r
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# ---- clusters -------------------------------------------------------------------------------
+
+CLUSTER_EDITABLE = {"metadata": ("labels", "annotations"), "spec": ("provider", "region", "zones", "taints")}
+
+
+def cluster_validated(current: dict, change_fn: Callable[[dict], dict], ref: Ref, source: str) -> dict:
+    """A Cluster changed by a patch or an edit: only what `join -l/--provider/--region/--zone`, `label`,
+    `annotate` and `taint` may change, checked as they check it; the rest belongs to `join`."""
+    from karmadactl.apis.cluster import ANNOTATION_CONTEXT, ANNOTATION_KUBECONFIG, EFFECTS, Cluster, Taint
+    from karmadactl.apis.meta import check_label_key, check_label_value, now
+
+    desired = change_fn(copy.deepcopy(current))
+    _check_kept(current, desired, ref)
+    who = f"{source}: Cluster {ref.name}"
+    for part, editable in CLUSTER_EDITABLE.items():
+        old, new = current.get(part) or {}, desired.get(part) or {}
+        if not isinstance(new, dict):
+            raise InvalidInput(f"{who}: {part}: expected a mapping")
+        for key in sorted(set(old) | set(new)):
+            if key in editable or (part == "metadata" and key in SERVER_SET_METADATA) or old.get(key) == new.get(key):
+                continue
+            raise InvalidInput(f"{who}: {part}.{key}: cannot be changed here (join sets it)")
+    for key in sorted(set(desired) - {"apiVersion", "kind", "metadata", "spec", "status"}):
+        raise InvalidInput(f"{who}: {key}: unknown field")
+    desired["status"] = current.get("status") or {}
+    meta = desired["metadata"]
+    annotations = meta.get("annotations") or {}
+    old_annotations = current["metadata"].get("annotations") or {}
+    for key in (ANNOTATION_KUBECONFIG, ANNOTATION_CONTEXT):
+        if annotations.get(key) != old_annotations.get(key):
+            raise InvalidInput(f"{who}: metadata.annotations.{key}: set by join (--kubeconfig, --context)")
+    cluster = Cluster.from_dict(desired, source=who)
+    for key, value in cluster.labels.items():
+        check_label_key(key, f"{who}: metadata.labels")
+        check_label_value(value, f"{who}: metadata.labels.{key}")
+    for key in annotations:
+        check_label_key(key, f"{who}: metadata.annotations")
+    taints = (desired.get("spec") or {}).get("taints") or []
+    if not isinstance(taints, list):
+        raise InvalidInput(f"{who}: spec.taints: expected a list")
+    checked = []
+    for i, taint in enumerate(taints):
+        where = f"{who}: spec.taints[{i}]"
+        if not isinstance(taint, dict) or not isinstance(taint.get("key"), str):
+            raise InvalidInput(f"{where}: expected a mapping with a key")
+        check_label_key(taint["key"], f"{where}.key")
+        check_label_value(taint.get("value") or "", f"{where}.value")
+        if taint.get("effect") not in EFFECTS:
+            raise InvalidInput(f"{where}.effect: one of {', '.join(EFFECTS)}")
+        checked.append(Taint(taint["key"], taint["effect"], taint.get("value") or "",
+                             taint.get("timeAdded") or now()))
+    cluster.taints = checked
+    return cluster.to_dict()

@@ -223,8 +223,6 @@ def test_patch_types_as_kubectl_patch_applies_them(setup, members, apps, tmp_pat
         result = run_in_process("patch", "deploy", "web", "-n", ns, *argv)
         assert result.returncode == code and result.stdout == "", (argv, result.stderr)
         assert says in result.stderr and result.stderr.count("\n") == 1, (argv, result.stderr)
-    result = run_in_process("patch", "clusters", "member1", "-p", '{"metadata":{"labels":{"a":"b"}}}')
-    assert result.returncode == 2 and "clusters change through join, label, annotate and taint" in result.stderr
     assert everything() == before
     assert live(apps, members[0], ns).spec.replicas == 3
 
@@ -305,8 +303,6 @@ def test_edit_without_an_editor_or_with_a_failing_one(setup, tmp_path):
     assert result.returncode == 1 and "exited with 3" in result.stderr
     result = run_in_process("edit", "deploy", "ghost", "-n", ns, env={"KUBE_EDITOR": "true"})
     assert result.returncode == 1 and 'deployment.apps "ghost" not found' in result.stderr
-    result = run_in_process("edit", "clusters", "member1", env={"KUBE_EDITOR": "true"})
-    assert result.returncode == 2 and "clusters change through" in result.stderr
     assert everything() == before
 
 
@@ -334,3 +330,39 @@ def test_what_another_writer_changed_while_the_editor_was_open_is_kept(setup, tm
     obj = stored("deploy", "web", "-n", ns)
     assert obj["metadata"]["labels"]["other"] == "1"                  # the other writer's change stays
     assert obj["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.29"
+
+
+def test_patch_and_edit_a_cluster_change_only_what_join_does_not_own(home, members, apps, tmp_path):
+    for m in members[:2]:
+        ok("join", m.name, "--kubeconfig", str(m.kubeconfig_path), "-l", "env-")
+    ns = f"edit-{uuid.uuid4().hex[:6]}"
+    path = tmp_path / "web.yaml"
+    path.write_text(yaml.safe_dump_all([
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}, deployment(ns),
+        policy(ns, {"clusterAffinity": {"labelSelector": {"matchLabels": {"env": "prod"}}}})]))
+    ok("apply", "-f", str(path))
+    names = lambda m: [d.metadata.name for d in apps(m).list_namespaced_deployment(ns).items]   # noqa: E731
+    assert [names(m) for m in members[:2]] == [[], []]
+
+    out = ok("patch", "clusters", "member2", "--type", "merge", "-p", '{"metadata":{"labels":{"env":"prod"}}}')
+    assert out.splitlines()[0] == "cluster/member2 patched"
+    assert [names(m) for m in members[:2]] == [[], ["web"]]          # the pass ran
+    script = editor(tmp_path, 'sed -i "s/^spec:$/spec:\\n  region: eu-west-1/" "$1"')
+    assert ok("edit", "clusters", "member2", env={"KUBE_EDITOR": script}).startswith("cluster/member2 edited\n")
+    assert stored("clusters", "member2")["spec"]["region"] == "eu-west-1"
+    ok("patch", "clusters", "member2", "-p", '{"spec":{"taints":[{"key":"k","value":"v","effect":"NoSchedule"}]}}')
+    taint = stored("clusters", "member2")["spec"]["taints"][0]
+    assert (taint["key"], taint["value"], taint["effect"], bool(taint["timeAdded"])) == ("k", "v", "NoSchedule", True)
+
+    before = everything()
+    for patch, says in (('{"spec":{"apiEndpoint":"https://elsewhere"}}', "spec.apiEndpoint: cannot be changed here"),
+                        ('{"spec":{"taints":[{"key":"k","effect":"Sometimes"}]}}', "spec.taints[0].effect: expected one of"),
+                        ('{"metadata":{"labels":{"bad key":"1"}}}', "metadata.labels"),
+                        ('{"metadata":{"annotations":{"karmadactl.io/kubeconfig":"/x"}}}', "set by join"),
+                        ('{"status":{"conditions":[]}}', None)):
+        result = run_in_process("patch", "clusters", "member2", "--type", "merge", "-p", patch)
+        if says is None:         # status is the store's: a patch of it changes nothing
+            assert result.returncode == 0 and result.stdout == "cluster/member2 patched (no change)\n"
+            continue
+        assert result.returncode == 1 and says in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert everything() == before
