@@ -10,8 +10,11 @@ from karmadactl.cli.output import Columns
 
 MEMBERS_AT_ONCE = 8
 
-def age(timestamp, at: datetime | None = None) -> str:
-    """kubectl's short age of a member's Time or MicroTime (`...:05Z`, `...:05.123456Z`); <unknown> when unreadable."""
+def since(timestamp, now: datetime | None = None) -> str:
+    """apimachinery's HumanDuration since a Time or MicroTime (`45s`, `5m30s`, `3h10m`), as kubectl prints
+    events' ages; <unknown> when unset or unreadable."""
+    from karmadactl.cli.get import human_duration
+
     if not isinstance(timestamp, str) or not timestamp:
         return "<unknown>"
     try:
@@ -20,7 +23,7 @@ def age(timestamp, at: datetime | None = None) -> str:
         return "<unknown>"
     if when.tzinfo is None:
         return "<unknown>"
-    return meta.age(when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), at=at)
+    return human_duration(int(((now or datetime.now(timezone.utc)) - when).total_seconds()))
 
 
 # -- kinds found through the members' discovery ----------------------------------------------
@@ -73,7 +76,7 @@ def _node_roles(obj: dict) -> str:
 def _node_row(obj: dict) -> list[str]:
     info = (obj.get("status") or {}).get("nodeInfo") or {}
     return [obj["metadata"]["name"], _node_status(obj), _node_roles(obj),
-            age(obj["metadata"].get("creationTimestamp")), info.get("kubeletVersion", "")]
+            meta.age(obj["metadata"].get("creationTimestamp")), info.get("kubeletVersion", "")]
 
 
 def _node_address(obj: dict, type_: str) -> str:
@@ -90,15 +93,18 @@ def _node_wide(obj: dict) -> list[str]:
 
 
 def event_last_seen(event: dict) -> str:
-    """kubectl's LAST SEEN: lastTimestamp, else eventTime, else firstTimestamp."""
-    when = event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or \
-        (event.get("metadata") or {}).get("creationTimestamp")
-    return age(when) if when else "<unknown>"
+    """kubectl get events' LAST SEEN (printEvent): a series' lastObservedTime, else lastTimestamp, else
+    the first time (firstTimestamp, else eventTime)."""
+    series = event.get("series") if isinstance(event.get("series"), dict) else {}
+    return since(series.get("lastObservedTime") or event.get("lastTimestamp") or event.get("firstTimestamp")
+                 or event.get("eventTime"))
 
 
 def event_object(event: dict) -> str:
+    """kubectl's OBJECT: kind/name in lower-case kind, the kind alone when no name is set."""
     involved = event.get("involvedObject") or {}
-    return f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}"
+    kind = str(involved.get("kind", "")).lower()
+    return f"{kind}/{involved['name']}" if involved.get("name") else kind
 
 
 def _event_row(event: dict) -> list[str]:
@@ -116,22 +122,27 @@ EVENT = Columns(("LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"), _event_row
 
 
 def event_source(event: dict) -> str:
-    source = event.get("source") or {}
-    component = source.get("component") or event.get("reportingComponent") or ""
-    host = source.get("host") or ""
-    return ", ".join(x for x in (component, host) if x)
+    """kubectl describe's From: source.component, else reportingController."""
+    return (event.get("source") or {}).get("component") or event.get("reportingController") or ""
 
 
 def event_interval(event: dict, now: datetime) -> str:
-    """kubectl describe's Age of an event: `5m`, or `3m (x4 over 10m)` for a repeated one."""
-    stamp = lambda t: t if isinstance(t, str) else ""    # noqa: E731
-    last = stamp(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp"))
-    first = stamp(event.get("firstTimestamp") or event.get("eventTime"))
-    count = int(event.get("count") or (event.get("series") or {}).get("count") or 1)
-    text = age(last, at=now) if last else "<unknown>"
-    if count > 1 and first:
-        text += f" (x{count} over {age(first, at=now)})"
-    return text
+    """kubectl describe's Age of an event: since its first time (eventTime, else firstTimestamp), or
+    `3m (x4 over 10m)` for a series or a repeated event."""
+    first = since(event.get("eventTime") or event.get("firstTimestamp"), now)
+    series = event.get("series") if isinstance(event.get("series"), dict) else None
+    if series:
+        return f"{since(series.get('lastObservedTime'), now)} (x{int(series.get('count') or 0)} over {first})"
+    if int(event.get("count") or 0) > 1:
+        return f"{since(event.get('lastTimestamp'), now)} (x{int(event['count'])} over {first})"
+    return first
+
+
+def event_order(event: dict) -> str:
+    """kubectl's SortableEvents: by a series' lastObservedTime, else lastTimestamp, else eventTime."""
+    series = event.get("series") if isinstance(event.get("series"), dict) else {}
+    when = series.get("lastObservedTime") or event.get("lastTimestamp") or event.get("eventTime") or ""
+    return str(when).replace("Z", "").ljust(26, "0")
 
 
 def describe_member_object(cluster: str, obj: dict, events: list[dict], now: datetime) -> str:
@@ -147,8 +158,7 @@ def describe_member_object(cluster: str, obj: dict, events: list[dict], now: dat
     lines = _fields(pairs)
     rest = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
     lines += nested_lines(rest)
-    ordered = sorted(events, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime")
-                                               or e.get("firstTimestamp") or ""))
+    ordered = sorted(events, key=event_order)
     if ordered:
         rows = [[e.get("type", ""), e.get("reason", ""), event_interval(e, now), event_source(e),
                  (e.get("message") or "").strip()] for e in ordered]

@@ -87,7 +87,8 @@ def test_get_pods_nodes_and_events_from_members_with_kubectls_columns(lens):
     assert nodes[0] == ["NAME", "CLUSTER", "STATUS", "ROLES", "AGE", "VERSION", "ADOPTION"]
     assert sorted(r[1] for r in nodes[1:]) == ["lens1", "lens1", "lens2"]
     assert all(r[2] == "Ready" for r in nodes[1:])
-    # events: kubectl's LAST SEEN TYPE REASON OBJECT MESSAGE (no NAME column: CLUSTER comes first)
+    # events: kubectl's LAST SEEN TYPE REASON OBJECT MESSAGE (kubernetes/kubernetes
+    # pkg/printers/internalversion/printers.go, printEvent); no NAME column, so CLUSTER comes first
     events = rows(ok("get", "events", "-s", "members").stdout)
     assert events[0][:6] == ["CLUSTER", "LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
     assert [(r[0], r[3], r[4], r[5]) for r in events[1:]] == [
@@ -116,6 +117,8 @@ def test_describe_members_prints_one_block_per_cluster_with_that_members_events(
     assert first.startswith("Cluster:      lens1\nName:         web\nNamespace:    default\n")
     assert "Labels:       app=web" in first
     assert "Image:  nginx" in first
+    # kubectl describe: lastTimestamp (x count over the first time), From = source.component
+    # (kubernetes/kubernetes staging/src/k8s.io/kubectl/pkg/describe/describe.go, DescribeEvents)
     assert re.search(r"Normal\s+Pulled\s+\S+ \(x3 over \S+\)\s+kubelet\s+image pulled on lens1", first)
     assert "lens2" not in first
     assert "image pulled on lens2" in second and "image pulled on lens1" not in second
