@@ -25,9 +25,12 @@ def register(app: typer.Typer) -> None:
               namespace: Optional[str] = typer.Option(None, "-n", "--namespace",
                                                       help="Namespace of the objects [default: default]"),
               overwrite: bool = typer.Option(False, "--overwrite", help="Change the value of an existing label"),
+              selector: Optional[str] = typer.Option(None, "-l", "--selector",
+                                                     help="Every object of KIND whose labels match, instead of names"),
+              all_: bool = typer.Option(False, "--all", help="Every object of KIND in the namespace"),
               dry_run: bool = typer.Option(False, "--dry-run", help="Show the result; store nothing"),
               output: str = typer.Option("", "-o", "--output", help="yaml|json|name: print the objects")) -> int:
-        return _relabel(ctx.obj, "labels", resource, args, namespace, overwrite, dry_run, output)
+        return _relabel(ctx.obj, "labels", resource, args, namespace, overwrite, dry_run, output, selector, all_)
 
     @app.command(help="Set or remove annotations of templates, policies or clusters, as kubectl annotate "
                       "does: annotate KIND NAME... key=value... key-... [--overwrite]")
@@ -40,9 +43,13 @@ def register(app: typer.Typer) -> None:
                                                          help="Namespace of the objects [default: default]"),
                  overwrite: bool = typer.Option(False, "--overwrite",
                                                 help="Change the value of an existing annotation"),
+                 selector: Optional[str] = typer.Option(None, "-l", "--selector",
+                                                        help="Every object of KIND whose labels match, instead of names"),
+                 all_: bool = typer.Option(False, "--all", help="Every object of KIND in the namespace"),
                  dry_run: bool = typer.Option(False, "--dry-run", help="Show the result; store nothing"),
                  output: str = typer.Option("", "-o", "--output", help="yaml|json|name: print the objects")) -> int:
-        return _relabel(ctx.obj, "annotations", resource, args, namespace, overwrite, dry_run, output)
+        return _relabel(ctx.obj, "annotations", resource, args, namespace, overwrite, dry_run, output, selector,
+                        all_)
 
     @app.command(help="Change a stored template, policy or cluster with a patch, as kubectl patch does: "
                       "patch KIND NAME (-p PATCH | --patch-file F) [--type strategic|merge|json]")
@@ -100,9 +107,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _relabel(env: Env, field: str, resource: str, args: list[str], namespace: str | None, overwrite: bool,
-             dry_run: bool, output: str) -> int:
+             dry_run: bool, output: str, selector: str | None = None, all_: bool = False) -> int:
     from karmadactl.controllers import clusters, edit
-    from karmadactl.errors import InvalidInput
+    from karmadactl.errors import InvalidInput, UsageError
 
     command, what = ("label", "label") if field == "labels" else ("annotate", "annotation")
     _check(output)
@@ -112,12 +119,19 @@ def _relabel(env: Env, field: str, resource: str, args: list[str], namespace: st
         names, resource = [resource, *names], ""
     if not specs:
         raise InvalidInput(f"{command}: at least one {what} update is required (key=value or key-)")
-    if not names:
-        raise InvalidInput(f"{command}: give the name of the object to {command}")
+    choosing = selector is not None or all_
+    if choosing and (names or (selector is not None and all_)):
+        raise UsageError(f"{command}: give names, -l SELECTOR or --all (one of them)")
+    if not names and not choosing:
+        raise InvalidInput(f"{command}: give the name of the object to {command} (or -l SELECTOR, --all)")
     to_set, remove = clusters.parse_label_changes(specs, command, what=what)
     results = []
     with env.store() as store:
-        refs = edit.resolve(store, resource, names, namespace)
+        refs = (edit.select(store, resource, namespace, selector) if choosing
+                else edit.resolve(store, resource, names, namespace))
+        if not refs:
+            env.err("No resources found")      # as kubectl says it
+            return 0
         for ref in refs:
             missing: list[str] = []
             if ref.is_cluster:      # clusters keep their own rules (join's annotations are reserved)

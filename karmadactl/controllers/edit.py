@@ -73,6 +73,23 @@ def resolve(store, kind: str, names: list[str], namespace: str | None) -> list[R
     return refs
 
 
+def select(store, kind: str, namespace: str | None, selector: str | None) -> list[Ref]:
+    """kubectl's `-l SELECTOR` or `--all` (selector None): the stored objects of a kind in one
+    namespace (every cluster-scoped one) whose labels match, by namespace and name."""
+    from karmadactl.apis.labels import parse_selector
+    from karmadactl.controllers import discovery
+
+    matches = parse_selector(selector or "")
+    with store.read() as tx:
+        info = (kinds.lookup("clusters") if kind.lower() in CLUSTER_WORDS else discovery.lookup(tx, kind))
+        if info is None:
+            raise UsageError(f'the server doesn\'t have a resource type "{kind}"')
+        ns = (namespace or "default") if info.namespaced else ""
+        objs = tx.list(info.group_kind, namespace=ns,
+                       selector=lambda o: matches((o.get("metadata") or {}).get("labels") or {}))
+    return [Ref(info, o["metadata"]["name"], ns) for o in objs]
+
+
 def read(store, ref: Ref) -> dict:
     with store.read() as tx:
         obj = tx.get(ref.info.group_kind, ref.name, ref.namespace)

@@ -366,3 +366,21 @@ def test_patch_and_edit_a_cluster_change_only_what_join_does_not_own(home, membe
             continue
         assert result.returncode == 1 and says in result.stderr and result.stderr.count("\n") == 1, result.stderr
     assert everything() == before
+
+
+def test_label_and_annotate_by_selector_or_all(setup, tmp_path):
+    ns = setup
+    path = tmp_path / "more.yaml"
+    path.write_text(yaml.safe_dump_all([
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": n, "namespace": ns, "labels": {"app": a}},
+         "data": {"k": "v"}} for n, a in (("a", "x"), ("b", "y"), ("c", "x"))]))
+    ok("apply", "-f", str(path))
+    out = ok("label", "cm", "-l", "app=x", "tier=1", "-n", ns)
+    assert out.splitlines()[:2] == ["configmap/a labeled", "configmap/c labeled"]
+    assert [c["metadata"]["labels"].get("tier") for c in stored("cm", "-n", ns)["items"]] == ["1", None, "1"]
+    out = ok("annotate", "cm", "--all", "note=n", "-n", ns)
+    assert out.splitlines()[:3] == ["configmap/a annotated", "configmap/b annotated", "configmap/c annotated"]
+    result = run_in_process("label", "cm", "-l", "app=none", "t=1", "-n", ns)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "No resources found\n")
+    result = run_in_process("label", "cm", "a", "-l", "app=x", "t=1", "-n", ns)
+    assert result.returncode == 2 and "one of them" in result.stderr
