@@ -274,7 +274,10 @@ def _edit_loop(env: Env, store, ref, original: dict, editor: list[str], output: 
             if not body.strip() or body == text:
                 return None
             if failed is not None and body == failed[0]:
-                raise InvalidInput(f"edit: {failed[1]} (the edit was not saved)")
+                kept, copy_path = tempfile.mkstemp(prefix="karmadactl-edit-", suffix=f".{output}")
+                with os.fdopen(kept, "w", encoding="utf-8") as f:
+                    f.write(body)
+                raise InvalidInput(f"edit: {failed[1]} (nothing was stored; your changes are in {copy_path})")
             try:
                 try:
                     edited = yaml.safe_load(body)

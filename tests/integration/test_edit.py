@@ -281,6 +281,9 @@ def test_an_edit_that_fails_twice_alike_ends_and_stores_nothing(setup, tmp_path)
     assert result.returncode == 1 and result.stdout == ""
     assert "spec.replicas: must be of type integer" in result.stderr and result.stderr.count("\n") == 1
     assert everything() == before
+    kept = result.stderr.rstrip().rsplit("your changes are in ", 1)[1].rstrip(")")     # as kubectl keeps them
+    assert "replicas: many" in open(kept).read()
+    os.remove(kept)
 
 
 @pytest.mark.parametrize("body", ["true", ': > "$1"', 'sed -i "s/^#.*//" "$1"'],
