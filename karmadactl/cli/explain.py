@@ -269,12 +269,14 @@ def store_resources(crd_kinds) -> list:
 
 # -- the commands ----------------------------------------------------------------------------
 
-API_RESOURCES_HELP = """Print the resource types: api-resources [-C CLUSTER] [--namespaced=true|false] [--api-group G] [-o wide|name]
+API_RESOURCES_HELP = """Print the resource types:
+api-resources [-C CLUSTER] [--namespaced=true|false] [--api-group G] [-o wide|name]
 
 With -C, what that member cluster serves (its discovery, as kubectl api-resources prints it); without,
 the kinds karmadactl's store takes: built-in templates, Karmada's kinds and the kinds of stored CRDs."""
 
-EXPLAIN_HELP = """Describe a kind's fields from a member's OpenAPI v3: explain KIND[.FIELD...] [-C CLUSTER] [--recursive]
+EXPLAIN_HELP = """Describe a kind's fields from a member's OpenAPI v3:
+explain KIND[.FIELD...] [-C CLUSTER] [--recursive] [--api-version G/V]
 
 The schema is the one the member cluster serves (/openapi/v3), printed as kubectl explain prints it.
 Without -C the first joined cluster (by name) that answers is asked."""

@@ -44,7 +44,8 @@ def test_group_version_document_marks_the_kind_schema_and_resolves_every_ref(raw
                                                               "version": "v1"}]
     assert deployment["description"].startswith("Deployment enables declarative updates")
     # a property naming another type: allOf [$ref] beside its own description, as kube-openapi writes it
-    assert deployment["properties"]["spec"]["allOf"] == [{"$ref": "#/components/schemas/io.k8s.api.apps.v1.DeploymentSpec"}]
+    assert deployment["properties"]["spec"]["allOf"] == [
+        {"$ref": "#/components/schemas/io.k8s.api.apps.v1.DeploymentSpec"}]
     assert schemas["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["replicas"]["type"] == "integer"
     refs: set[str] = set()
     for schema in schemas.values():
