@@ -4,6 +4,7 @@ from the member clusters (--scope members|all), printed as kubectl prints them."
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import List, Optional
 
@@ -516,27 +517,6 @@ def _reason(why: str, cluster: str) -> str:
     return line if line.startswith(f"cluster {cluster}") else f"cluster {cluster}: {line}"
 
 
-def _print_scoped(env: Env, rows: list[tuple[str, dict]], output: str, *, info, table: Columns,
-                  wide: Columns | None) -> None:
-    from karmadactl.cli.output import print_table, write_list
-
-    if output in ("json", "yaml"):
-        items = [{"cluster": cluster, "object": obj} for cluster, obj in rows]
-        write_list(env.stdout, items, output)
-        return
-    if output == "name":
-        for cluster, obj in rows:
-            env.out(f"{cluster}/{info.resource}/{obj['metadata']['name']}")
-        return
-    if not rows:
-        env.err("No resources found")
-        return
-    columns = wide if output == "wide" and wide else table
-    # kubectl's karmadactl shows ADOPTION for pods only in the wide view
-    headers, cells = scoped_table(columns, rows, with_adoption=info.kind != "Pod" or output == "wide")
-    print_table(env, headers, cells)
-
-
 # -- the command -----------------------------------------------------------------------------
 
 SCOPE_HELP = ("karmada: the store (templates, policies, bindings, Works); members: the live objects in "
@@ -552,85 +532,192 @@ on stderr and its rows are missing: exit 3 when others answered (or, with --scop
 when none did."""
 
 
+# kubectl's "all" category: the kinds `kubectl get all` lists (their resources' categories: ["all"])
+ALL_KINDS = ("pods", "services", "daemonsets", "deployments", "replicasets", "statefulsets",
+             "horizontalpodautoscalers", "cronjobs", "jobs")
+
+
+def kind_requests(kind: str, names: list[str]) -> list[tuple[str, list[str]]]:
+    """The kinds and names a command line asks for, in its order: `svc,cm [NAME...]` (the names in
+    each kind), `deploy/nginx svc/web` (TYPE/NAME pairs), `all` (kubectl's "all" category)."""
+    from karmadactl.errors import UsageError
+
+    if "/" in kind:
+        asked: dict[str, list[str]] = {}
+        for arg in [kind, *names]:
+            type_, sep, name = arg.partition("/")
+            if not sep or not type_ or not name:
+                raise UsageError(f"there is no need to specify a resource type as a separate argument when "
+                                 f"passing arguments in resource/name form (e.g. 'karmadactl get "
+                                 f"resource/<resource_name>' instead of 'karmadactl get resource "
+                                 f"resource/<resource_name>'): {arg!r}")
+            asked.setdefault(type_, []).append(name)
+        return list(asked.items())
+    if any("/" in n for n in names):
+        raise UsageError("there is no need to specify a resource type as a separate argument when passing "
+                         "arguments in resource/name form")
+    kinds = [k for k in kind.split(",") if k]
+    if not kinds:
+        raise UsageError(f"get: no kind in {kind!r}")
+    expanded = []
+    for k in kinds:
+        expanded.extend(ALL_KINDS if k == "all" else (k,))
+    return [(k, list(names)) for k in expanded]
+
+
 def register(app: typer.Typer) -> None:
     @app.command(help=HELP)
     def get(ctx: typer.Context,
             kind: str = typer.Argument(..., metavar="KIND",
-                                       help="clusters, pp, cpp, rb, crb, works, deploy, cm, fhpa, mcs, ..."),
+                                       help="clusters, pp, cpp, rb, crb, works, deploy, cm, fhpa, mcs, all; "
+                                            "several: svc,cm; or TYPE/NAME ..."),
             names: List[str] = typer.Argument(None, metavar="NAME...", help="Names (all when omitted)"),
             namespace: str = typer.Option("default", "-n", "--namespace"),
             all_namespaces: bool = typer.Option(False, "-A", "--all-namespaces"),
             selector: Optional[str] = typer.Option(None, "-l", "--selector", help="Label selector"),
-            output: str = typer.Option("table", "-o", "--output", help="table|wide|json|yaml|name"),
+            output: str = typer.Option("table", "-o", "--output",
+                                       help="table|wide|json|yaml|name|jsonpath=TEMPLATE|jsonpath-file=FILE|"
+                                            "custom-columns=SPEC|custom-columns-file=FILE"),
             scope: str = typer.Option("karmada", "-s", "--scope", "--operation-scope", help=SCOPE_HELP),
             clusters: Optional[str] = typer.Option(None, "-C", "--clusters",
-                                                   help="Members to read, a,b (default: all joined)")) -> int:
-        from karmadactl.cli.output import check_format, print_objects
-        from karmadactl.controllers.discovery import lookup
-        from karmadactl.controllers.templates import crds
-        from karmadactl.errors import NotFound, UsageError
+                                                   help="Members to read, a,b (default: all joined)"),
+            watch: bool = typer.Option(False, "-w", "--watch", help="After listing, print each change"),
+            watch_only: bool = typer.Option(False, "--watch-only", help="Print only the changes"),
+            show_labels: bool = typer.Option(False, "--show-labels", help="A LABELS column"),
+            label_columns: List[str] = typer.Option(None, "-L", "--label-columns",
+                                                    help="A column per label key (KEY[,KEY])"),
+            sort_by: Optional[str] = typer.Option(None, "--sort-by", help="Order by a JSONPath (.metadata.name)"),
+            no_headers: bool = typer.Option(False, "--no-headers", help="Tables without their header line"),
+            ignore_not_found: bool = typer.Option(False, "--ignore-not-found",
+                                                  help="A named object that does not exist is no error")) -> int:
+        from karmadactl.cli.printers import parse_output, print_sections, sort_key_path, split_label_columns
+        from karmadactl.errors import UsageError
 
         env: Env = ctx.obj
-        check_format(output)
+        out = parse_output(output)
+        if sort_by:
+            sort_key_path(sort_by)
         if scope not in SCOPES:
             raise UsageError(f"--scope {scope!r}: one of {', '.join(SCOPES)}")
+        if scope == "karmada" and clusters:
+            raise UsageError("--clusters needs --scope members or all")
+        requests = kind_requests(kind, list(names or []))
         match = None
         if selector is not None:
             from karmadactl.apis.labels import parse_selector
 
             matches = parse_selector(selector)
             match = lambda obj: matches(obj.get("metadata", {}).get("labels") or {})  # noqa: E731
+        query = Query(scope=scope, namespace=namespace, all_namespaces=all_namespaces, selector=selector,
+                      match=match, clusters=clusters, ignore_not_found=ignore_not_found, sort_by=sort_by,
+                      output=out.format, every_kind=kind.split(",").count("all") > 0)
+        labels = split_label_columns(label_columns)
+        printing = dict(scoped=scope != "karmada", no_headers=no_headers, show_labels=show_labels,
+                        label_columns=labels, prefix_names=len(requests) > 1 or "/" in kind)
         with env.store() as store:
-            with store.read() as tx:
-                info = lookup(tx, kind)
-                if info is None and scope != "karmada":    # a kind only the members serve (their discovery)
-                    from karmadactl.cli.members_view import members_kind
-
-                    info = members_kind(store, clusters, kind)
-                if info is None:
-                    raise UsageError(f'get: the server doesn\'t have a resource type "{kind}"')
-                ns = None if (all_namespaces or not info.namespaced) else namespace
-                found = tx.list(info.group_kind, namespace=ns, selector=match) if scope != "members" else []
-                crd = crd_columns(crds(tx), info.group, info.kind, info.api_version.rpartition("/")[2])
-            table, wide = columns_for(info.kind, namespaced_rows=all_namespaces and info.namespaced, crd=crd)
-            if scope == "karmada":
-                if clusters:
-                    raise UsageError("--clusters needs --scope members or all")
-                if names:
-                    found = _pick(found, names, info, ns)
-                print_objects(env, found, output, table=table, wide=wide, resource=info.resource,
-                              single=bool(names) and len(names) == 1)
-                return ExitCode.OK
-            if info.group.endswith("karmada.io"):
-                raise UsageError(f"--scope {scope}: {info.plural} live only in the store")
-            from karmadactl.controllers.clusters import list_clusters
-
-            targets = list_clusters(store, [c for c in (clusters or "").split(",") if c] or None)
-            members, failures, answered = read_members(store, targets, info, namespace=ns, selector=selector,
-                                                       names=names)
-        if names:
-            found = [o for o in found if o["metadata"]["name"] in names]
-        rows = [(KARMADA_ROW, o) for o in found] + members
+            sections, failures, answered, single = read_sections(store, requests, query)
         for cluster in sorted(failures):
             env.err(f"error: {_reason(failures[cluster], cluster)}")
-        if names and not rows and not failures:
-            where = f' in namespace "{ns}"' if ns else ""
-            raise NotFound(f'{_plural(info)} "{names[0]}" not found{where} in any member cluster')
-        _print_scoped(env, rows, output, info=info, table=table, wide=wide)
+        if not watch_only:
+            print_sections(env, sections, out, single=single and not (watch or watch_only),
+                           quiet=ignore_not_found and bool(names), **printing)
+        if watch or watch_only:
+            from karmadactl.cli.get_watch import follow
+
+            return follow(env, requests, query, sections, out, printing, listed=not watch_only)
         if not failures:
             return ExitCode.OK
         return ExitCode.PARTIAL if answered or scope == "all" else ExitCode.ERROR
+
+
+@dataclass
+class Query:
+    """What a get command line selects, besides the kinds and names."""
+    scope: str
+    namespace: str
+    all_namespaces: bool
+    selector: str | None
+    match: object
+    clusters: str | None
+    ignore_not_found: bool
+    sort_by: str | None
+    output: str
+    every_kind: bool = False
+
+
+def read_sections(store, requests: list[tuple[str, list[str]]], query: Query):
+    """Each requested kind's rows from the store and/or the members, sorted as asked.
+
+    Returns (sections, cluster -> why it could not be read, clusters that answered, whether one
+    object was asked for by name)."""
+    from karmadactl.cli.printers import Section, sort_by
+    from karmadactl.controllers.discovery import lookup
+    from karmadactl.controllers.templates import crds
+    from karmadactl.errors import NotFound, UsageError
+
+    sections, failures, answered = [], {}, set()
+    targets = None
+    for kind, names in requests:
+        with store.read() as tx:
+            info = lookup(tx, kind)
+            if info is None and query.scope != "karmada":    # a kind only the members serve (their discovery)
+                from karmadactl.cli.members_view import members_kind
+
+                info = members_kind(store, query.clusters, kind)
+            if info is None:
+                if query.every_kind and kind in ALL_KINDS:
+                    continue            # a kind of the "all" category nothing here serves
+                raise UsageError(f'get: the server doesn\'t have a resource type "{kind}"')
+            ns = None if (query.all_namespaces or not info.namespaced) else query.namespace
+            found = tx.list(info.group_kind, namespace=ns, selector=query.match) if query.scope != "members" else []
+            crd = crd_columns(crds(tx), info.group, info.kind, info.api_version.rpartition("/")[2])
+        table, wide = columns_for(info.kind, namespaced_rows=query.all_namespaces and info.namespaced, crd=crd)
+        columns = wide if query.output == "wide" and wide else table
+        if query.scope == "karmada":
+            if names:
+                found = _pick(found, names, info, ns, ignore_not_found=query.ignore_not_found)
+            rows = [(None, o) for o in found]
+            shape = lambda rows, columns=columns: (columns.headers, [columns.row(o) for _, o in rows])  # noqa: E731
+        else:
+            if info.group.endswith("karmada.io"):
+                raise UsageError(f"--scope {query.scope}: {info.plural} live only in the store")
+            if targets is None:
+                from karmadactl.controllers.clusters import list_clusters
+
+                targets = list_clusters(store, [c for c in (query.clusters or "").split(",") if c] or None)
+            members, missed, reached = read_members(store, targets, info, namespace=ns, selector=query.selector,
+                                                    names=names)
+            failures.update(missed)
+            answered |= reached
+            if names:
+                found = [o for o in found if o["metadata"]["name"] in names]
+            rows = [(KARMADA_ROW, o) for o in found] + members
+            if names and not rows and not missed and not query.ignore_not_found:
+                where = f' in namespace "{ns}"' if ns else ""
+                raise NotFound(f'{_plural(info)} "{names[0]}" not found{where} in any member cluster')
+            # Karmada's karmadactl shows ADOPTION for pods only in the wide view
+            adoption_column = info.kind != "Pod" or query.output == "wide"
+            shape = lambda rows, columns=columns, a=adoption_column: scoped_table(  # noqa: E731
+                columns, rows, with_adoption=a)
+        if query.sort_by:
+            rows = sort_by(rows, query.sort_by, obj=lambda row: row[1])
+        sections.append(Section(info.resource, rows, shape))
+    single = len(requests) == 1 and len(requests[0][1]) == 1 and query.scope == "karmada"
+    return sections, failures, answered, single
 
 
 def _plural(info) -> str:
     return f"{info.plural}.{info.group}" if info.group else info.plural
 
 
-def _pick(found: list[dict], names: list[str], info, ns: str | None) -> list[dict]:
+def _pick(found: list[dict], names: list[str], info, ns: str | None, *, ignore_not_found: bool = False
+          ) -> list[dict]:
     from karmadactl.errors import NotFound
 
     by_name = {o["metadata"]["name"]: o for o in found}
     missing = [n for n in names if n not in by_name]
+    if missing and ignore_not_found:
+        return [by_name[n] for n in names if n in by_name]
     if missing:
         where = f' in namespace "{ns}"' if ns else ""
         raise NotFound(f'{_plural(info)} "{missing[0]}" not found{where}')
