@@ -172,3 +172,107 @@ def test_it_runs_an_interactive_shell_in_a_terminal(joined):
     piped = run_cli("exec", "-C", "member1", "-n", NS, "-it", "web-0", "-c", "web", "--", "true",
                     input="")
     assert piped.returncode == 0 and "Unable to use a TTY" in piped.stderr
+
+
+def test_terminal_size_and_its_changes_reach_the_command(joined, members):
+    """-t: the initial size, then a SIGWINCH-like change, arrive on channel 4 as {"Width","Height"}."""
+    import io
+    import time
+
+    from karmadactl.members.exec import Terminal, execute, find_pod
+    from karmadactl.members.kubeconfig import load_kubeconfig
+
+    sizes, callbacks = [(100, 30)], []
+
+    def on_resize(callback):
+        callbacks.append(callback)
+        return lambda: callbacks.clear()
+
+    class Keyboard:
+        """Types a line, resizes the window, types more, then ends."""
+
+        def __init__(self):
+            self.steps = [b"stty size\r", "resize", b"stty size\r", b"exit\r", b""]
+
+        def read(self, n):
+            step = self.steps.pop(0)
+            if step == "resize":                    # once the first answer is out
+                deadline = time.monotonic() + 10
+                while b"30 100" not in out.getvalue() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                sizes.append((132, 50))
+                callbacks[0]()
+                step = self.steps.pop(0)
+            return step
+
+    out, err = io.BytesIO(), io.BytesIO()
+    with load_kubeconfig(str(members[0].kubeconfig_path), None).client(name="member1") as client:
+        pod = find_pod(client, "web-0", NS)
+        code = execute(client, pod, "web", ["sh"], stdin=Keyboard(), stdout=out, stderr=err,
+                       tty=True, terminal=Terminal(size=lambda: sizes[-1], on_resize=on_resize))
+    text = out.getvalue().decode()
+    assert code == 0 and err.getvalue() == b""
+    assert text.index("30 100\r\n") < text.index("50 132\r\n")
+    assert callbacks == []                          # the SIGWINCH hook is undone at the end
+
+
+def test_a_real_terminal_is_raw_sized_and_followed(joined):
+    """In a pty: raw mode (the typed line is echoed once, by the remote side), the window's size,
+    and a change of it (SIGWINCH) reach the command; the remote exit code is the exit code."""
+    import fcntl
+    import os
+    import select
+    import struct
+    import sys
+    import termios
+    import time
+
+    master, slave = os.openpty()
+
+    def window(rows: int, columns: int) -> None:
+        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+
+    def own_terminal() -> None:       # in the child: the pty becomes its controlling terminal
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    window(33, 101)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "karmadactl", "exec", "-C", "member1", "-n", NS, "-it", "web-0",
+         "-c", "web", "--", "sh"], stdin=slave, stdout=slave, stderr=slave,
+        preexec_fn=own_terminal, env={**os.environ, "KARMADA_HOME": str(joined)})
+    os.close(slave)
+    seen = b""
+
+    def read_until(wanted: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 30
+        while wanted not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    seen += os.read(master, 4096)
+                except OSError:
+                    return
+        assert wanted in seen, seen
+
+    try:
+        read_until(b"# ")
+        os.write(master, b"stty size\r")
+        read_until(b"33 101")
+        window(44, 120)
+        deadline = time.monotonic() + 30
+        while b"44 120" not in seen and time.monotonic() < deadline:   # SIGWINCH -> channel 4
+            os.write(master, b"stty size\r")
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                seen += os.read(master, 4096)
+        assert b"44 120" in seen, seen
+        os.write(master, b"exit 5\r")
+        assert process.wait(timeout=30) == 5
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+    assert b"# stty size\r\n33 101\r\n" in seen      # echoed once, remotely: raw mode
