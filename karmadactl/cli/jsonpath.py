@@ -84,7 +84,10 @@ def to_jsonpath_ng(path: str) -> str:
             out.append(("." if out else "") + _field(name))
         elif text[i] == "[":
             end = _bracket_end(text, i)
-            out.append(("$" if not out else "") + text[i:end])
+            names = _quoted_union(text[i:end])
+            bracket = ("[" + ",".join(json.dumps(n.replace("\\.", ".")) for n in names) + "]"
+                       if names else text[i:end])
+            out.append(("$" if not out else "") + bracket)
             i = end
         else:
             raise ValueError(f"unrecognized character in action: {text[i]!r}")
@@ -95,18 +98,59 @@ def to_jsonpath_ng(path: str) -> str:
 class Path:
     source: str
     compiled: object | None          # a jsonpath-ng expression, None for the current value
+    union: list["Path"] = field(default_factory=list)   # kubectl's ['a.b', 'c'] (paths, not keys)
+    rest: "Path | None" = None                          # what follows such a union
 
     def find(self, data) -> list:
-        if self.compiled is None:
-            return [data]
-        return [match.value for match in self.compiled.find(data)]
+        found = [data] if self.compiled is None else [match.value for match in self.compiled.find(data)]
+        if not self.union:
+            return found
+        # as kubectl's evalUnion: each member over every value, one member after the other
+        joined = [v for member in self.union for value in found for v in member.find(value)]
+        return joined if self.rest is None else [v for value in joined for v in self.rest.find(value)]
+
+
+_QUOTED = re.compile(r"""\s*'((?:[^'\\]|\\.)*)'\s*""")
+
+
+def _quoted_union(bracket: str) -> list[str] | None:
+    """The names of a `['a', 'b.c']` subscript (`\\.` unescaped), None for any other subscript."""
+    names, inner = [], bracket[1:-1]
+    for piece in inner.split(","):
+        match = _QUOTED.fullmatch(piece)
+        if match is None:
+            return None
+        names.append(match.group(1))
+    return names
+
+
+def _split_union(text: str) -> tuple[str, list[str], str] | None:
+    """(before, names, after) of the first quoted subscript whose names are dotted paths."""
+    i = 0
+    while i < len(text):
+        if text[i] == "[":
+            end = _bracket_end(text, i)
+            names = _quoted_union(text[i:end])
+            if names and any(re.search(r"(?<!\\)\.", n) for n in names):
+                return text[:i], names, text[end:]
+            i = end
+        else:
+            i += 1
+    return None
 
 
 def compile_path(path: str) -> Path:
     """One path, parsed now so that a bad one is refused before anything is read."""
     from jsonpath_ng.ext import parse
 
-    spelled = to_jsonpath_ng(path)
+    text = path.strip()
+    split = _split_union(text)
+    if split is not None:
+        before, names, after = split
+        head = compile_path(before) if before.strip() not in ("", "$", "@") else Path(before, None)
+        return Path(path, head.compiled, union=[compile_path("." + n) for n in names],
+                    rest=compile_path(after) if after.strip() else None)
+    spelled = to_jsonpath_ng(text)
     if not spelled:
         return Path(path, None)
     try:
@@ -135,7 +179,7 @@ def _actions(template: str) -> list[tuple[str, str]]:
             continue
         if i > start:
             pieces.append(("text", template[start:i]))
-        j, quote = i + 1, None
+        j, quote, depth = i + 1, None, 0
         while j < len(template):
             ch = template[j]
             if quote:
@@ -145,11 +189,15 @@ def _actions(template: str) -> list[tuple[str, str]]:
                     quote = None
             elif ch == '"':
                 quote = ch
-            elif ch == "}":
+            elif ch == "[":
+                depth += 1
+            elif ch == "]":
+                depth -= 1
+            elif ch == "}" and depth <= 0:
                 break
             j += 1
         if j >= len(template):
-            raise ValueError("unclosed action")
+            raise ValueError("unterminated array" if depth > 0 else "unclosed action")
         pieces.append(("action", template[i + 1:j]))
         i = start = j + 1
     if start < len(template):
