@@ -149,9 +149,18 @@ def test_an_unknown_workload_is_not_found_and_bad_flags_are_usage_errors(world):
 
 
 def test_since_keeps_only_recent_lines(world):
-    everything = ok("logs", "deploy/web", "-n", NS, "-c", "web", "-C", "member1").stdout.splitlines()
-    recent = ok("logs", "deploy/web", "-n", NS, "-c", "web", "-C", "member1", "--since", "1s").stdout.splitlines()
-    assert len(recent) < len(everything) and recent == everything[len(everything) - len(recent):]
+    def read(*flags: str) -> list[str]:
+        return ok("logs", "deploy/web", "-n", NS, "-c", "web", "-C", "member1", *flags).stdout.splitlines()
+
+    until(lambda: len(read()) >= 6)                   # a 2s window holds 1 to 4 of them
+    recent = read("--since", "2s")
+    everything = read()                                  # read after: it has every recent line
+    assert 0 < len(recent) < len(everything)
+    start = everything.index(recent[0])
+    assert everything[start:start + len(recent)] == recent and start > 0
+    assert read("--since-time", "2999-01-01T00:00:00Z") == []
+    assert read("--since-time", "2000-01-01T00:00:00.5Z")[:len(everything)] == everything
+    assert run_cli("logs", "deploy/web", "-n", NS, "--since-time", "yesterday").returncode == 2
 
 
 def test_an_unreachable_member_is_named_and_the_others_go_on(world, members):
