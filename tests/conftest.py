@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli import run_cli, run_in_process, run_process  # noqa: F401  (run_cli: in-process unless subprocess=True)
 from tests.pg import postgres_store, postgres_url  # noqa: F401  (fixtures: a PostgreSQL store)
 
 ISOLATED_VARS = ("KARMADACTL_STORE", "KUBECONFIG", "NO_COLOR")
@@ -22,14 +20,6 @@ def home(tmp_path, monkeypatch) -> Path:
     for var in ISOLATED_VARS:
         monkeypatch.delenv(var, raising=False)
     return path
-
-
-def run_cli(*args: str, env: dict | None = None, input: str | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run karmadactl as a user does: a separate process, output captured (not a terminal)."""
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "karmadactl", *args], capture_output=True, text=True,
-                          env=full_env, input=input, timeout=timeout)
 
 
 @pytest.fixture

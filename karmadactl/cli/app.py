@@ -24,7 +24,7 @@ COMMANDS = {"version": "misc", "init": "misc", "join": "clusters", "unjoin": "cl
             "label": "edit", "annotate": "edit", "patch": "edit", "edit": "edit",
             "sandbox": "sandbox", "apply": "resources", "delete": "resources", "plan": "resources",
             "propagate": "resources", "sync": "resources", "override": "resources", "promote": "resources",
-            "describe": "inspect", "events": "inspect", "watch": "watch", "exec": "exec",
+            "describe": "inspect", "events": "inspect", "watch": "watch", "exec": "exec", "attach": "exec",
             "top": "top",
             "rebalance": "extras", "export": "extras", "interpret": "interpret", "logs": "logs",
             "api-resources": "explain", "explain": "explain"}
@@ -62,9 +62,13 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
         env: Env = ctx.obj if isinstance(ctx.obj, Env) else Env()
         env.store_url, env.verbose, env.no_color = store, verbose, no_color
         ctx.obj = env
-        if verbose:
-            logging.basicConfig(stream=env.stderr, level=logging.DEBUG if verbose > 1 else logging.INFO,
-                                format="%(levelname)s %(name)s: %(message)s")
+        if verbose:  # logs on this run's stderr, removed when the command ends (run may be called again)
+            root, handler = logging.getLogger(), logging.StreamHandler(env.stderr)
+            handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+            level = root.level
+            root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+            root.addHandler(handler)
+            ctx.call_on_close(lambda: (root.removeHandler(handler), root.setLevel(level)))
 
     for name in _modules_for(argv or []):
         importlib.import_module(f"karmadactl.cli.{name}").register(app)

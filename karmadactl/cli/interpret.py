@@ -47,7 +47,7 @@ def _parse(text: str, source: str) -> list[tuple[str, dict]]:
     return found
 
 
-def _read(paths: list[str], recursive: bool = False) -> list[tuple[str, dict]]:
+def _read(paths: list[str], recursive: bool = False, stdin=None) -> list[tuple[str, dict]]:
     """Objects from files, directories or '-', read locally as Karmada's `karmadactl interpret`
     reads them: no server-side validation, so no name is needed and metadata is not checked
     (`apply` stays strict)."""
@@ -60,7 +60,7 @@ def _read(paths: list[str], recursive: bool = False) -> list[tuple[str, dict]]:
     found: list[tuple[str, dict]] = []
     for path in paths:
         if path == "-":
-            found.extend(_parse(sys.stdin.read(), "<stdin>"))
+            found.extend(_parse((stdin or sys.stdin).read(), "<stdin>"))
             continue
         files = _files(path, recursive) if Path(path).is_dir() else [Path(path)]
         for f in files:
@@ -72,12 +72,12 @@ def _read(paths: list[str], recursive: bool = False) -> list[tuple[str, dict]]:
     return found
 
 
-def _read_object(path: str | None, flag: str) -> dict | None:
+def _read_object(path: str | None, flag: str, stdin=None) -> dict | None:
     if path is None:
         return None
     from karmadactl.errors import InvalidInput
 
-    objects = _read([path])
+    objects = _read([path], stdin=stdin)
     if len(objects) != 1:
         raise InvalidInput(f"{flag} {path}: get {len(objects)} objects, expect one")
     return objects[0][1]
@@ -105,12 +105,12 @@ def _read_status_items(path: str | None) -> list | None:
     return items
 
 
-def _load_customizations(paths: list[str], recursive: bool = False):
+def _load_customizations(paths: list[str], recursive: bool = False, stdin=None):
     """The ResourceInterpreterCustomizations in the files (other objects, e.g. CRDs, are skipped)."""
     from karmadactl.errors import InvalidInput
     from karmadactl.interpreter.customization import KIND, Customization
 
-    found = [Customization.from_dict(obj, source) for source, obj in _read(paths, recursive)
+    found = [Customization.from_dict(obj, source) for source, obj in _read(paths, recursive, stdin)
              if obj.get("kind") == KIND]
     if not found:
         raise InvalidInput(f"-f {' '.join(paths)}: no {KIND} found")
@@ -198,7 +198,7 @@ def register(app: typer.Typer) -> None:
         env: Env = ctx.obj
         if output not in ("yaml", "json"):
             raise UsageError(f"--output {output!r}: interpret prints yaml or json")
-        customizations = _load_customizations(filename, recursive)
+        customizations = _load_customizations(filename, recursive, env.stdin)
         if check_only:
             return check(env, customizations)
         if not operation:
@@ -206,8 +206,8 @@ def register(app: typer.Typer) -> None:
         op = _ALIASES.get(operation.lower())
         if op is None:
             raise UsageError(f"--operation {operation!r}: one of {', '.join(_ALIASES.values())}")
-        result = execute(customizations, op, _read_object(desired_file, "--desired-file"),
-                         _read_object(observed_file, "--observed-file"), _read_status_items(status_file),
+        result = execute(customizations, op, _read_object(desired_file, "--desired-file", env.stdin),
+                         _read_object(observed_file, "--observed-file", env.stdin), _read_status_items(status_file),
                          desired_replica)
         from karmadactl.cli.output import to_json, to_yaml
 

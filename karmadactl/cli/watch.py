@@ -29,7 +29,6 @@ def register(app: typer.Typer) -> None:
               eviction_rate: float = typer.Option(10.0, "--eviction-rate", min=0.01,
                                                   help="Evictions per second (burst 100)")) -> int:
         import signal
-        import sys
         import threading
         from datetime import datetime, timezone
 
@@ -71,6 +70,6 @@ def register(app: typer.Typer) -> None:
             finally:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
-                sys.stderr.flush()
+                env.stderr.flush()
             say("stopped")
         return 0
