@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
             result = edit.change(store, ref, edit.patcher(doc, patch_type, source), source=source,
                                  reason="Patched", dry_run=dry_run)
             word = "patched" if result.changed else "patched (no change)"
-            return _done(env, store, [(_shown(ref), result)], word, dry_run, output)
+            return _done(env, store, [(_shown(ref), result, word)], dry_run, output)
 
     @app.command(help="Edit a stored template, policy or cluster in $KUBE_EDITOR or $EDITOR (else vi), as kubectl "
                       "edit does: validated like apply, reopened with the errors when it is not valid")
@@ -103,7 +103,7 @@ def register(app: typer.Typer) -> None:
             if result is None:
                 env.out(CANCELLED)
                 return 0
-            return _done(env, store, [(_shown(ref), result)], "edited", False, "")
+            return _done(env, store, [(_shown(ref), result, "edited")], False, "")
 
 
 def _relabel(env: Env, field: str, resource: str, args: list[str], namespace: str | None, overwrite: bool,
@@ -125,44 +125,50 @@ def _relabel(env: Env, field: str, resource: str, args: list[str], namespace: st
     if not names and not choosing:
         raise InvalidInput(f"{command}: give the name of the object to {command} (or -l SELECTOR, --all)")
     to_set, remove = clusters.parse_label_changes(specs, command, what=what)
-    results = []
+
+    def one(store, ref, dry: bool):
+        """(shown, result, missing keys) of one object; with dry, only checked."""
+        missing: list[str] = []
+        if ref.is_cluster:      # clusters keep their own rules (join's annotations are reserved)
+            if field == "labels":
+                cluster, changed, missing = clusters.label(store, ref.name, to_set, remove,
+                                                           overwrite=overwrite, dry_run=dry)
+            else:
+                cluster, changed = clusters.annotate(store, ref.name, to_set, remove, overwrite=overwrite,
+                                                     dry_run=dry)
+            return f"cluster/{ref.name}", edit.Result(cluster.to_dict(), changed), missing
+        change = edit.relabel(to_set, remove, overwrite=overwrite, field=field, missing=missing)
+        result = edit.change(store, ref, change, source=f"{command} {' '.join(specs)}",
+                             reason="Labeled" if field == "labels" else "Annotated", dry_run=dry)
+        return ref.reference, result, missing
+
+    def word(changed: bool) -> str:
+        if field == "annotations":       # kubectl's one word
+            return "annotated"
+        if changed:                      # kubectl's words (kubectl/pkg/cmd/label/label.go)
+            return "unlabeled" if not to_set and not overwrite else "labeled"
+        return "not labeled"
+
     with env.store() as store:
         refs = (edit.select(store, resource, namespace, selector) if choosing
                 else edit.resolve(store, resource, names, namespace))
         if not refs:
             env.err("No resources found")      # as kubectl says it
             return 0
+        if len(refs) > 1 and not dry_run:      # all or nothing: every object is checked before any is stored
+            for ref in refs:
+                one(store, ref, True)
+        results, notes = [], []
         for ref in refs:
-            missing: list[str] = []
-            if ref.is_cluster:      # clusters keep their own rules (join's annotations are reserved)
-                if field == "labels":
-                    cluster, changed, missing = clusters.label(store, ref.name, to_set, remove,
-                                                               overwrite=overwrite, dry_run=dry_run)
-                else:
-                    cluster, changed = clusters.annotate(store, ref.name, to_set, remove, overwrite=overwrite,
-                                                         dry_run=dry_run)
-                result = edit.Result(cluster.to_dict(), changed)
-                shown = f"cluster/{ref.name}"
-            else:
-                change = edit.relabel(to_set, remove, overwrite=overwrite, field=field, missing=missing)
-                result = edit.change(store, ref, change, source=f"{command} {' '.join(specs)}",
-                                     reason="Labeled" if field == "labels" else "Annotated", dry_run=dry_run)
-                shown = ref.reference
-            for key in missing:
-                if field == "labels":
-                    env.out(f'label "{key}" not found.')
-            results.append((shown, result))
-        if field == "annotations":       # kubectl's one word
-            word = "annotated"
-        elif any(r.changed for _, r in results):    # kubectl's words (kubectl/pkg/cmd/label/label.go)
-            word = "unlabeled" if not to_set and not overwrite else "labeled"
-        else:
-            word = "not labeled"
-        return _done(env, store, results, word, dry_run, output)
+            shown, result, missing = one(store, ref, dry_run)
+            notes.append([f'label "{key}" not found.' for key in missing] if field == "labels" else [])
+            results.append((shown, result, word(result.changed)))
+        return _done(env, store, results, dry_run, output, notes)
 
 
-def _done(env: Env, store, results, word: str, dry_run: bool, output: str) -> int:
-    """Print what changed (or the objects), then run the pass when something was stored."""
+def _done(env: Env, store, results, dry_run: bool, output: str, notes: list[list[str]] | None = None) -> int:
+    """Print what changed (each object's notes first) or the objects, then run the pass when
+    something was stored."""
     from karmadactl.cli.resources import report_pass, run_with_progress
 
     if output in ("yaml", "json"):
@@ -174,11 +180,13 @@ def _done(env: Env, store, results, word: str, dry_run: bool, output: str) -> in
             obj = results[0][1].obj
             env.stdout.write(to_yaml(obj) if output == "yaml" else to_json(obj) + "\n")
         else:
-            write_list(env.stdout, [r.obj for _, r in results], output)
+            write_list(env.stdout, [r.obj for _, r, _ in results], output)
     else:
-        for shown, _ in results:
+        for i, (shown, _, word) in enumerate(results):
+            for line in notes[i] if notes else ():
+                env.out(line)
             env.out(shown if output == "name" else f"{shown} {word}{' (dry run)' if dry_run else ''}")
-    if dry_run or not any(r.changed for _, r in results):
+    if dry_run or not any(r.changed for _, r, _ in results):
         return 0
     plans, report = run_with_progress(env, store)
     return report_pass(env, plans, report, quiet=bool(output))

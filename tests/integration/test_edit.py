@@ -383,6 +383,19 @@ def test_label_and_annotate_by_selector_or_all(setup, tmp_path):
     assert [c["metadata"]["labels"].get("tier") for c in stored("cm", "-n", ns)["items"]] == ["1", None, "1"]
     out = ok("annotate", "cm", "--all", "note=n", "-n", ns)
     assert out.splitlines()[:3] == ["configmap/a annotated", "configmap/b annotated", "configmap/c annotated"]
+    # several objects: each gets kubectl's word; one that cannot change and none is stored
+    assert ok("label", "cm", "a", "b", "tier=2", "--overwrite", "-n", ns).splitlines()[:2] == [
+        "configmap/a labeled", "configmap/b labeled"]
+    assert ok("label", "cm", "a", "c", "extra-", "-n", ns).splitlines() == [
+        'label "extra" not found.', "configmap/a not labeled", 'label "extra" not found.', "configmap/c not labeled"]
+    before = everything()
+    result = run_in_process("label", "cm", "--all", "app=z", "-n", ns)      # a has app: x already
+    assert result.returncode == 1 and "label 'app' already has a value (x)" in result.stderr
+    ok("label", "cm", "b", "app-", "-n", ns)
+    before = everything()
+    result = run_in_process("label", "cm", "b", "a", "app=z", "-n", ns)     # b could, a cannot: neither
+    assert result.returncode == 1 and result.stdout == ""
+    assert everything() == before
     result = run_in_process("label", "cm", "-l", "app=none", "t=1", "-n", ns)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "No resources found\n")
     result = run_in_process("label", "cm", "a", "-l", "app=x", "t=1", "-n", ns)
