@@ -386,6 +386,7 @@ class PodController:
             status = pod_status(pod, at=at, started=pod["status"].get("startTime", at),
                                 host_ip=host_ip, pod_ip=pod_ip, unhealthy=unhealthy,
                                 complete=owner["kind"] == "Job" and not unhealthy)
+            _keep_restarts(status, pod["status"])
             if _readiness(status) != _readiness(pod["status"]):
                 live = self.cluster.get(pod_type, namespace, pod["metadata"]["name"])
                 self.cluster.update(pod_type, live, dict(live, status=status), manager="kubelet",
@@ -458,6 +459,17 @@ def _pod_order(pod: dict) -> tuple:
     if index is not None and index.isdigit():
         return (0, int(index), "")
     return (1, int(pod["metadata"].get("resourceVersion") or 0), pod["metadata"]["name"])
+
+
+def _keep_restarts(status: dict, old: dict) -> None:
+    """A restart count never goes down: a container that restarted keeps its count and
+    its previous instance's state when it becomes healthy again."""
+    before = {c.get("name"): c for c in old.get("containerStatuses") or []}
+    for container in status.get("containerStatuses") or []:
+        previous = before.get(container.get("name")) or {}
+        if (previous.get("restartCount") or 0) > container["restartCount"]:
+            container["restartCount"] = previous["restartCount"]
+            container["lastState"] = previous.get("lastState") or {}
 
 
 def _readiness(status: dict) -> tuple:

@@ -146,6 +146,7 @@ def test_an_unhealthy_workload_has_unready_restarted_pods_and_its_status_agrees(
     assert "readyReplicas" not in rs["status"]
     member.set_unhealthy("Deployment", NS, "web", False)
     until(lambda: all(p["status"]["containerStatuses"][0]["ready"] for p in pods(raw, "app=web")))
+    assert all(p["status"]["containerStatuses"][0]["restartCount"] == 1 for p in pods(raw, "app=web"))
 
 
 # the log subresource ---------------------------------------------------------------------------
