@@ -400,3 +400,26 @@ def test_label_and_annotate_by_selector_or_all(setup, tmp_path):
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "No resources found\n")
     result = run_in_process("label", "cm", "a", "-l", "app=x", "t=1", "-n", ns)
     assert result.returncode == 2 and "one of them" in result.stderr
+
+
+def test_a_write_that_lost_a_race_is_done_again_on_the_newer_object(setup):
+    """Between the read and the compare-and-swap another writer stores a label: the change runs again
+    on what that writer left, so both changes are kept."""
+    from karmadactl.controllers import edit
+    from karmadactl.store import Store
+
+    ns = setup
+    calls = []
+    with Store.open() as store:
+        ref = edit.resolve(store, "deploy", ["web"], ns)[0]
+
+        def change(obj: dict) -> dict:
+            calls.append(obj["metadata"]["resourceVersion"])
+            if len(calls) == 1:      # the other writer, in a process of its own, comes first
+                assert run_cli("label", "deploy", "web", "racer=1", "-n", ns, subprocess=True).returncode == 0
+            obj["spec"]["replicas"] = 5
+            return obj
+        result = edit.change(store, ref, change, source="test", reason="Patched")
+    assert result.changed and len(calls) == 2 and calls[0] != calls[1]
+    obj = stored("deploy", "web", "-n", ns)
+    assert (obj["spec"]["replicas"], obj["metadata"]["labels"]["racer"]) == (5, "1")
