@@ -217,3 +217,23 @@ def test_follow_streams_new_lines_as_they_are_written(member, raw, two_container
     assert len(got) == 2 and all("GET /side?n=" in line for line in got)
     first, second = (int(re.search(r"n=(\d+)", line).group(1)) for line in got)
     assert second == first + 1
+
+
+def test_a_new_template_rolls_out_in_a_new_replicaset(raw):
+    raw("POST", f"/apis/apps/v1/namespaces/{NS}/deployments", deployment(replicas=2))
+    before = {p["metadata"]["labels"]["pod-template-hash"] for p in until(lambda: pods(raw, "app=web"))}
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.28"}]}}}}
+    status, _, _ = raw("PATCH", f"/apis/apps/v1/namespaces/{NS}/deployments/web", patch,
+                       headers={"Content-Type": "application/strategic-merge-patch+json"})
+    assert status == 200
+
+    def rolled():
+        found = pods(raw, "app=web")
+        hashes = {p["metadata"]["labels"]["pod-template-hash"] for p in found}
+        return len(found) == 2 and not hashes & before and found
+
+    found = until(rolled)
+    assert {p["spec"]["containers"][0]["image"] for p in found} == {"nginx:1.28"}
+    replicas = {rs["metadata"]["labels"]["pod-template-hash"]: rs["spec"]["replicas"]
+                for rs in raw("GET", f"/apis/apps/v1/namespaces/{NS}/replicasets")[2]["items"]}
+    assert replicas[before.pop()] == 0 and sorted(replicas.values()) == [0, 2]   # the old one is kept at 0
