@@ -159,9 +159,9 @@ def parse_patch(text: str, patch_type: str, source: str) -> Any:
 
 
 def patcher(doc: Any, patch_type: str, source: str) -> Callable[[dict], dict]:
-    """The change a patch makes: strategic merge (by the built-in kinds' merge keys; other kinds
-    merge as a JSON merge patch, as kube-apiserver refuses strategic patches for custom resources
-    and kubectl then falls back), RFC 7386 merge, or RFC 6902 JSON patch."""
+    """The change a patch makes: strategic merge (lists of built-in kinds by their merge keys; for
+    other kinds, which kube-apiserver refuses a strategic patch for, lists are replaced and maps
+    merged), RFC 7386 merge, or RFC 6902 JSON patch."""
     from karmadactl.apis import patches
 
     def change(obj: dict) -> dict:
