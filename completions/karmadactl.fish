@@ -8,9 +8,9 @@ function __karmadactl_path
     end
     string join ' ' $path
 end
-set -g __karmadactl_commands 'annotate' 'api-resources' 'apply' 'completion' 'cordon' 'delete' 'describe' 'edit' 'events' 'exec' 'explain' 'export' 'get' 'init' 'interpret' 'join' 'label' 'logs' 'override' 'patch' 'plan' 'promote' 'propagate' 'rebalance' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox load' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'top' 'top no' 'top node' 'top nodes' 'top po' 'top pod' 'top pods' 'uncordon' 'unjoin' 'version' 'watch'
+set -g __karmadactl_commands 'annotate' 'api-resources' 'apply' 'attach' 'completion' 'cordon' 'delete' 'describe' 'edit' 'events' 'exec' 'explain' 'export' 'get' 'init' 'interpret' 'join' 'label' 'logs' 'override' 'patch' 'plan' 'promote' 'propagate' 'rebalance' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox load' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'top' 'top no' 'top node' 'top nodes' 'top po' 'top pod' 'top pods' 'uncordon' 'unjoin' 'version' 'watch'
 complete -c karmadactl -f
-complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "annotate api-resources apply completion cordon delete describe edit events exec explain export get init interpret join label logs override patch plan promote propagate rebalance sandbox sync taint top uncordon unjoin version watch"
+complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "annotate api-resources apply attach completion cordon delete describe edit events exec explain export get init interpret join label logs override patch plan promote propagate rebalance sandbox sync taint top uncordon unjoin version watch"
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l no-color
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l store
@@ -44,6 +44,19 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'apply'" -l validate
 complete -c karmadactl -n "test (__karmadactl_path) = 'apply'" -s R
 complete -c karmadactl -n "test (__karmadactl_path) = 'apply'" -s f
 complete -c karmadactl -n "test (__karmadactl_path) = 'apply'" -s o
+complete -c karmadactl -n "test (__karmadactl_path) = 'attach'" -l cluster
+complete -c karmadactl -n "test (__karmadactl_path) = 'attach'" -l container
+complete -c karmadactl -n "test (__karmadactl_path) = 'attach'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'attach'" -l namespace
+complete -c karmadactl -n "test (__karmadactl_path) = 'attach'" -l quiet
+complete -c karmadactl -n "test (__karmadactl_path) = 'attach'" -l stdin
+complete -c karmadactl -n "test (__karmadactl_path) = 'attach'" -l tty
+complete -c karmadactl -n "test (__karmadactl_path) = 'attach'" -s C
+complete -c karmadactl -n "test (__karmadactl_path) = 'attach'" -s c
+complete -c karmadactl -n "test (__karmadactl_path) = 'attach'" -s i
+complete -c karmadactl -n "test (__karmadactl_path) = 'attach'" -s n
+complete -c karmadactl -n "test (__karmadactl_path) = 'attach'" -s q
+complete -c karmadactl -n "test (__karmadactl_path) = 'attach'" -s t
 complete -c karmadactl -n "test (__karmadactl_path) = 'completion'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'cordon'" -l dry-run
 complete -c karmadactl -n "test (__karmadactl_path) = 'cordon'" -l help

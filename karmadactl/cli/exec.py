@@ -15,6 +15,13 @@ With -i stdin is passed to the command; with -t it runs in a terminal (raw mode
 and window size follow the local one). The command's exit code is karmadactl's."""
 
 
+ATTACH_HELP = """Attach to the main process of a container in a member cluster's pod.
+
+Its output is printed as it comes (the sandbox's containers write a line a
+second); with -i what you type goes to it. Ends when the container does
+(Ctrl-C leaves)."""
+
+
 def _terminal(env: Env):
     """The local terminal's size and SIGWINCH, for -t on a real terminal."""
     import os
@@ -112,37 +119,63 @@ def register(app: typer.Typer) -> None:
               tty: bool = typer.Option(False, "-t", "--tty", help="Stdin is a TTY"),
               quiet: bool = typer.Option(False, "-q", "--quiet",
                                          help="Only print output from the remote session")) -> int:
-        from karmadactl.controllers import clusters
-        from karmadactl.controllers.clusters import client_for
-        from karmadactl.errors import UsageError
-        from karmadactl.members import exec as remote
+        return _session(ctx.obj, cluster, target, namespace, container, list(command or []),
+                        stdin=stdin, tty=tty, quiet=quiet, attach=False)
 
-        env: Env = ctx.obj
-        if not cluster:
-            raise UsageError("exec: must specify a cluster (-C CLUSTER)")
-        if not command:
-            raise UsageError("exec: a command is required: exec -C CLUSTER POD -- COMMAND [ARGS...]")
-        if tty and not (stdin and env.stdin_tty):
-            if not quiet:
-                env.err("Unable to use a TTY - input is not a terminal or the right kind of file"
-                        if stdin else "Unable to use a TTY - no stdin (-i) was asked for")
-            tty = False
-        with env.store() as store:
-            member = clusters.get(store, cluster)
-            client = client_for(store, member)
-        try:
-            pod = remote.find_pod(client, target, namespace)
-            remote.check_running(pod)
-            name, notice = remote.pick_container(pod, container)
-            if notice and not quiet:
-                env.err(notice)
-            with _Raw(env.stdin) if tty else _NoRaw():
-                return remote.execute(client, pod, name, list(command),
-                                      stdin=_stdin_bytes(env) if stdin else None,
-                                      stdout=_binary(env.stdout), stderr=_binary(env.stderr),
-                                      tty=tty, terminal=_terminal(env) if tty else None)
-        finally:
-            client.close()
+    @app.command("attach", help=ATTACH_HELP)
+    def attach(ctx: typer.Context,
+               target: str = typer.Argument(..., metavar="POD|TYPE/NAME"),
+               cluster: Optional[str] = typer.Option(None, "-C", "--cluster",
+                                                     help="The member cluster (required)"),
+               namespace: str = typer.Option("default", "-n", "--namespace"),
+               container: Optional[str] = typer.Option(None, "-c", "--container",
+                                                       help="Container name (default: the first)"),
+               stdin: bool = typer.Option(False, "-i", "--stdin",
+                                          help="Pass stdin to the container"),
+               tty: bool = typer.Option(False, "-t", "--tty", help="Stdin is a TTY"),
+               quiet: bool = typer.Option(False, "-q", "--quiet",
+                                          help="Only print output from the remote session")) -> int:
+        return _session(ctx.obj, cluster, target, namespace, container, None, stdin=stdin,
+                        tty=tty, quiet=quiet, attach=True)
+
+
+def _session(env: Env, cluster: str | None, target: str, namespace: str, container: str | None,
+             command: list[str] | None, *, stdin: bool, tty: bool, quiet: bool,
+             attach: bool) -> int:
+    """exec (a command) or attach (command None) in a member's pod; the remote exit code."""
+    from karmadactl.controllers import clusters
+    from karmadactl.controllers.clusters import client_for
+    from karmadactl.errors import UsageError
+    from karmadactl.members import exec as remote
+
+    verb = "attach" if attach else "exec"
+    if not cluster:
+        raise UsageError(f"{verb}: must specify a cluster (-C CLUSTER)")
+    if not attach and not command:
+        raise UsageError("exec: a command is required: exec -C CLUSTER POD -- COMMAND [ARGS...]")
+    if tty and not (stdin and env.stdin_tty):
+        if not quiet:
+            env.err("Unable to use a TTY - input is not a terminal or the right kind of file"
+                    if stdin else "Unable to use a TTY - no stdin (-i) was asked for")
+        tty = False
+    with env.store() as store:
+        member = clusters.get(store, cluster)
+        client = client_for(store, member)
+    try:
+        pod = remote.find_pod(client, target, namespace)
+        remote.check_running(pod, "attach to" if attach else "exec into")
+        name, notice = remote.pick_container(pod, container)
+        if notice and not quiet:
+            env.err(notice)
+        if attach and stdin and not quiet:
+            env.err("If you don't see a command prompt, try pressing enter.")
+        with _Raw(env.stdin) if tty else _NoRaw():
+            return remote.execute(client, pod, name, command,
+                                  stdin=_stdin_bytes(env) if stdin else None,
+                                  stdout=_binary(env.stdout), stderr=_binary(env.stderr),
+                                  tty=tty, terminal=_terminal(env) if tty else None)
+    finally:
+        client.close()
 
 
 class _NoRaw:

@@ -90,10 +90,10 @@ def pick_container(pod: dict, wanted: str | None) -> tuple[str, str | None]:
     return containers[0], notice
 
 
-def check_running(pod: dict) -> None:
+def check_running(pod: dict, verb: str = "exec into") -> None:
     phase = (pod.get("status") or {}).get("phase")
     if phase in ("Succeeded", "Failed"):
-        raise KarmadaError(f"cannot exec into a container in a completed pod; current phase is "
+        raise KarmadaError(f"cannot {verb} a container in a completed pod; current phase is "
                            f"{phase}")
 
 
@@ -105,10 +105,11 @@ class Terminal:
     on_resize: Callable[[Callable[[], None]], Callable[[], None]]  # -> undo
 
 
-def execute(client, pod: dict, container: str, command: list[str], *, stdin: IO[bytes] | None,
-            stdout: IO[bytes], stderr: IO[bytes], tty: bool,
+def execute(client, pod: dict, container: str, command: list[str] | None, *,
+            stdin: IO[bytes] | None, stdout: IO[bytes], stderr: IO[bytes], tty: bool,
             terminal: Terminal | None = None) -> int:
-    """Run `command` in the pod's container; the remote exit code."""
+    """Run `command` in the pod's container (None: attach to its main process); the remote
+    exit code."""
     from kubernetes import client as k8s
     from kubernetes.client.exceptions import ApiException
     from kubernetes.stream import stream
@@ -117,9 +118,14 @@ def execute(client, pod: dict, container: str, command: list[str], *, stdin: IO[
     meta = pod["metadata"]
     core = k8s.CoreV1Api(client._client())
     try:
-        ws = stream(core.connect_get_namespaced_pod_exec, meta["name"], meta["namespace"],
-                    command=command, container=container, stdin=stdin is not None,
-                    stdout=True, stderr=not tty, tty=tty, _preload_content=False, binary=True)
+        options = dict(container=container, stdin=stdin is not None, stdout=True,
+                       stderr=not tty, tty=tty, _preload_content=False, binary=True)
+        if command is None:
+            ws = stream(core.connect_get_namespaced_pod_attach, meta["name"], meta["namespace"],
+                        **options)
+        else:
+            ws = stream(core.connect_get_namespaced_pod_exec, meta["name"], meta["namespace"],
+                        command=command, **options)
     except ApiException as e:
         raise _failure(client, str(e.reason or e)) from None
     undo = lambda: None  # noqa: E731

@@ -377,6 +377,32 @@ async def _shell(session: Session, name: str, args: list[str]) -> int:
         code = await _script(session, line, reader)
 
 
+async def main_process(session: Session, cluster, t) -> int:
+    """What attach joins: the container's own output (a line a second, as its log shows it),
+    and, with stdin, what is typed echoed back. Ends when the pod goes away."""
+    from karmadactl.sandbox import logs
+
+    pod, container = session.pod, session.options.container
+
+    async def echo() -> None:
+        while chunk := await session.stdin.get():
+            await session.send(STDOUT, chunk)
+
+    typing = asyncio.ensure_future(echo()) if session.options.stdin else None
+    try:
+        after = time.time_ns()
+        while True:
+            line = logs.next_line(pod, container, after)
+            await asyncio.sleep(max(0.0, (line.at - time.time_ns()) / 1e9))
+            if cluster.store.get(t.rt.group_resource, t.namespace, t.name) is None:
+                return 0
+            await session.out(logs.render(line, False).decode())
+            after = line.at
+    finally:
+        if typing is not None:
+            typing.cancel()
+
+
 # serving ------------------------------------------------------------------------------------
 
 async def serve(cluster, request: web.Request, t) -> web.StreamResponse:
@@ -397,9 +423,10 @@ async def serve(cluster, request: web.Request, t) -> web.StreamResponse:
     first = STDOUT if options.stdout else STDERR if options.stderr else ERROR
     await session.send(first, b"")
     receiver = asyncio.ensure_future(session.receive())
-    argv = list(options.command) if t.sub == "exec" else ["cat"] if options.stdin else \
-        ["sleep", "86400"]
-    command = asyncio.ensure_future(run(session, argv))
+    if t.sub == "exec":
+        command = asyncio.ensure_future(run(session, list(options.command)))
+    else:
+        command = asyncio.ensure_future(main_process(session, cluster, t))
     gone = asyncio.ensure_future(session.gone.wait())
     try:
         await asyncio.wait({command, gone}, return_when=asyncio.FIRST_COMPLETED)

@@ -276,3 +276,29 @@ def test_a_real_terminal_is_raw_sized_and_followed(joined):
             process.wait()
         os.close(master)
     assert b"# stty size\r\n33 101\r\n" in seen      # echoed once, remotely: raw mode
+
+
+def test_attach_prints_the_containers_output_until_the_pod_goes(joined, members):
+    import os
+    import sys
+
+    from karmadactl.members.kubeconfig import load_kubeconfig
+
+    pod = dict(POD, metadata={"name": "attached", "namespace": NS})
+    with load_kubeconfig(str(members[0].kubeconfig_path), None).client(name="member1") as client:
+        client.apply(pod, "pods")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "karmadactl", "attach", "-C", "member1", "-n", NS, "attached",
+             "-c", "web"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "KARMADA_HOME": str(joined)})
+        try:
+            first = process.stdout.readline()             # blocks until the container writes
+            assert "HTTP/1.1" in first
+            client.delete("v1", "pods", "attached", NS)
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+    missing = run_cli("attach", "web-0")
+    assert missing.returncode == 2 and "must specify a cluster" in missing.stderr

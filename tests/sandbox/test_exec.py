@@ -177,3 +177,20 @@ def test_missing_pod_or_container_answer_like_kube(raw, core):
     assert (status, body["message"]) == (400, "container x is not valid for pod p")
     status, _, body = raw("GET", "/api/v1/namespaces/default/pods/p/exec?command=true")
     assert (status, body["message"]) == (400, "you must specify at least 1 of stdin, stdout, stderr")
+
+
+def test_attach_joins_the_containers_output_and_ends_with_the_pod(core):
+    from kubernetes.stream import stream
+
+    ws = stream(core.connect_get_namespaced_pod_attach, "p", "default", stdin=True, stdout=True,
+                stderr=True, tty=False, _preload_content=False)
+    ws.write_stdin("typed\n")
+    deadline = time.monotonic() + 10
+    out = ""
+    while ("typed\n" not in out or "HTTP/1.1" not in out) and time.monotonic() < deadline:
+        ws.update(timeout=0.1)
+        out += ws.read_stdout() or ""
+    assert "typed\n" in out and "HTTP/1.1" in out      # what is typed, and the access lines
+    core.delete_namespaced_pod("p", "default", _preload_content=False)
+    finish(ws)
+    assert ws.returncode == 0
