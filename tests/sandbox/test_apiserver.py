@@ -182,20 +182,38 @@ def test_undecodable_body_and_unknown_method(raw):
 
 
 def test_replace_with_stale_resource_version_conflicts(api_client):
-    apps = k8s.AppsV1Api(api_client)
-    first = apps.create_namespaced_deployment("default", deployment()).to_dict()
-    stale_rv = first["metadata"]["resource_version"]
-    current = apps.read_namespaced_deployment("web", "default")
-    current.metadata.labels["tier"] = "front"
-    apps.replace_namespaced_deployment("web", "default", current)
+    """A ConfigMap, which no simulated controller writes: the only change between the reads and the
+    writes is the test's own (a Deployment's status is bumped by the simulation at any time)."""
+    core = k8s.CoreV1Api(api_client)
+    first = core.create_namespaced_config_map("default", {"metadata": {"name": "web"}, "data": {"a": "1"}})
+    stale_rv = first.metadata.resource_version
+    current = core.read_namespaced_config_map("web", "default")
+    assert current.metadata.resource_version == stale_rv
+    current.data["a"] = "2"
+    core.replace_namespaced_config_map("web", "default", current)
     current.metadata.resource_version = stale_rv
     with pytest.raises(ApiException) as err:
-        apps.replace_namespaced_deployment("web", "default", current)
+        core.replace_namespaced_config_map("web", "default", current)
     body = status_of(err.value)
     assert (err.value.status, body["reason"]) == (409, "Conflict")
-    assert body["message"] == ('Operation cannot be fulfilled on deployments.apps "web": the object '
+    assert body["message"] == ('Operation cannot be fulfilled on configmaps "web": the object '
                                "has been modified; please apply your changes to the latest "
                                "version and try again")
+    assert core.read_namespaced_config_map("web", "default").data == {"a": "2"}
+
+
+def test_replace_of_a_deployment_with_a_stale_resource_version_names_its_group(api_client):
+    """The write between is a patch (no resourceVersion precondition), so the simulated controller's
+    own status updates cannot make it fail; the replace's version is stale whatever they do."""
+    apps = k8s.AppsV1Api(api_client)
+    created = apps.create_namespaced_deployment("default", deployment())
+    apps.patch_namespaced_deployment("web", "default", {"metadata": {"labels": {"tier": "front"}}})
+    created.metadata.labels["tier"] = "back"
+    with pytest.raises(ApiException) as err:
+        apps.replace_namespaced_deployment("web", "default", created)
+    assert err.value.status == 409
+    assert status_of(err.value)["message"].startswith('Operation cannot be fulfilled on deployments.apps "web"')
+    assert apps.read_namespaced_deployment("web", "default").metadata.labels["tier"] == "front"
 
 
 def test_generation_counts_spec_changes_only(api_client):
