@@ -109,6 +109,20 @@ def test_missing_pod_container_and_cluster_are_clear_errors(joined):
     assert unknown.returncode == 1 and 'cluster "elsewhere" not found' in unknown.stderr
 
 
+def test_a_completed_pod_is_refused_as_kubectl_refuses_it(joined, members, member_client):
+    from kubernetes import client as k8s
+
+    core = k8s.CoreV1Api(member_client(members[0]))
+    core.create_namespaced_pod(NS, dict(POD, metadata={"name": "done", "namespace": NS}),
+                               _preload_content=False)
+    core.patch_namespaced_pod_status("done", NS, {"status": {"phase": "Succeeded"}},
+                                     _preload_content=False)
+    result = karmadactl("done", "-c", "web", "--", "true")
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("error: cannot exec into a container in a completed pod; "
+                                     "current phase is Succeeded")
+
+
 def test_an_unreachable_member_is_one_line_and_exit_1(home, tmp_path):
     gone = Member("gone", nodes=1)
     gone.start()

@@ -194,3 +194,9 @@ def test_attach_joins_the_containers_output_and_ends_with_the_pod(core):
     core.delete_namespaced_pod("p", "default", _preload_content=False)
     finish(ws)
     assert ws.returncode == 0
+
+
+def test_sh_c_joins_commands_as_sh_does(core):
+    ws = open_exec(core, ["sh", "-c", "false && echo no; false || echo yes; echo 'a;b' && exit 4; echo never"])
+    finish(ws)
+    assert (ws.read_stdout(), ws.returncode) == ("yes\na;b\n", 4)
