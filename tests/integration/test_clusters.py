@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from tests.conftest import run_cli
@@ -236,6 +237,7 @@ def test_dry_run_stores_nothing(home, members):
     assert clusters_json() == {}
 
 
+@pytest.mark.slow
 def test_eight_concurrent_join_and_taint_processes_lose_no_write(home, members):
     for m in members:
         assert join(m).returncode == 0

@@ -26,6 +26,8 @@ import yaml
 
 from tests.conftest import run_cli
 
+pytestmark = pytest.mark.slow     # several processes at once: skip locally with -m 'not slow'
+
 PROCESSES = 8
 APPLIES = int(os.environ.get("KARMADACTL_TEST_SAME_APPLIES", "25"))    # per process
 MEMBERS = ("member1", "member2")

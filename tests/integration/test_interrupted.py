@@ -29,6 +29,8 @@ import yaml
 
 from tests.conftest import run_cli
 
+pytestmark = pytest.mark.slow     # several processes at once: skip locally with -m 'not slow'
+
 COUNT = 24              # ConfigMaps, each to member1 (slow) and member2
 LATENCY = 0.3           # seconds per request to member1: 4 in flight, about 2 s of pushing
 

@@ -123,6 +123,7 @@ def test_a_read_only_store_is_an_error_from_every_command(home, tmp_path, manife
     assert db.read_bytes() == data and stat.S_IMODE(db.stat().st_mode) == 0o400
 
 
+@pytest.mark.slow
 def test_many_processes_creating_the_store_at_once_never_see_it_half_made(home, tmp_path):
     """A new store is built under a temporary name and linked into place whole, so a process that
     finds the file finds a complete store (and an empty file can always be called an error)."""

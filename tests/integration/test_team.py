@@ -21,6 +21,8 @@ import yaml
 from tests.conftest import run_cli
 from tests.integration.test_watch import DIVIDED, Watch, replicas, until
 
+pytestmark = pytest.mark.slow     # several processes at once: skip locally with -m 'not slow'
+
 PROCESSES = 8
 APPLIES = int(os.environ.get("KARMADACTL_TEST_APPLIES", "200"))   # per process, as the team-mode issue asks
 SAME_OBJECT_APPLIES = 25

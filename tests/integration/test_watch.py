@@ -20,6 +20,8 @@ import yaml
 
 from tests.conftest import run_cli
 
+pytestmark = pytest.mark.slow     # several processes at once: skip locally with -m 'not slow'
+
 FAST = ["--probe-interval", "200ms", "--failure-threshold", "600ms", "--success-threshold", "600ms",
         "--resync-interval", "1s"]
 

@@ -14,6 +14,8 @@ import pytest
 from karmadactl.errors import Conflict
 from karmadactl.store import Store
 
+pytestmark = pytest.mark.slow     # several processes at once: skip locally with -m 'not slow'
+
 PROCESSES = 8
 ROUNDS = 50
 COUNTER = "ConfigMap"  # group-kind of the core-group ConfigMap

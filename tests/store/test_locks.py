@@ -68,6 +68,7 @@ with store.lock("push:member1"):
 """
 
 
+@pytest.mark.slow
 def test_a_holder_killed_with_sigkill_leaves_the_lock_free(url):
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, url], stdout=subprocess.PIPE, text=True)
     try:

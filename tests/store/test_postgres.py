@@ -79,6 +79,7 @@ def _open_and_report(url: str, barrier, results) -> None:  # noqa: ANN001
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.slow
 def test_concurrent_opens_upgrade_an_old_store_once(postgres_store: str) -> None:
     _version_one_store(postgres_store)
     ctx = multiprocessing.get_context("spawn")
