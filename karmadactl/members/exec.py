@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import IO, Callable
 
 from karmadactl.errors import InvalidInput, KarmadaError, NotFound, Unreachable
+from karmadactl.members.client import resource_path
 
 # TYPE -> (apiVersion, plural), the short names kubectl accepts
 WORKLOADS = {("pod", "pods", "po"): ("v1", "pods"),
@@ -110,22 +111,26 @@ def execute(client, pod: dict, container: str, command: list[str] | None, *,
             terminal: Terminal | None = None) -> int:
     """Run `command` in the pod's container (None: attach to its main process); the remote
     exit code."""
-    from kubernetes import client as k8s
     from kubernetes.client.exceptions import ApiException
-    from kubernetes.stream import stream
+    from kubernetes.stream.ws_client import websocket_call
     from websocket import WebSocketException
 
     meta = pod["metadata"]
-    core = k8s.CoreV1Api(client._client())
-    try:
-        options = dict(container=container, stdin=stdin is not None, stdout=True,
-                       stderr=not tty, tty=tty, _preload_content=False, binary=True)
-        if command is None:
-            ws = stream(core.connect_get_namespaced_pod_attach, meta["name"], meta["namespace"],
-                        **options)
-        else:
-            ws = stream(core.connect_get_namespaced_pod_exec, meta["name"], meta["namespace"],
-                        command=command, **options)
+    api = client._client()
+    configuration = api.configuration
+    headers = {}
+    token = (configuration.auth_settings().get("BearerToken") or {}).get("value")
+    if token:
+        headers["authorization"] = token
+    query = [("container", container), ("stdin", str(stdin is not None).lower()),
+             ("stdout", "true"), ("stderr", str(not tty).lower()), ("tty", str(tty).lower())]
+    if command is not None:
+        query.insert(0, ("command", list(command)))
+    path = resource_path("v1", "pods", meta["name"], meta["namespace"])
+    url = f"{configuration.host}{path}/{'attach' if command is None else 'exec'}"
+    try:   # ws_client directly: the typed CoreV1Api costs more than a second to import
+        ws = websocket_call(configuration, "GET", url, query_params=query, headers=headers,
+                            _preload_content=False, binary=True)
     except ApiException as e:
         raise _failure(client, str(e.reason or e)) from None
     undo = lambda: None  # noqa: E731
