@@ -197,6 +197,7 @@ def test_attach_joins_the_containers_output_and_ends_with_the_pod(core):
 
 
 def test_sh_c_joins_commands_as_sh_does(core):
-    ws = open_exec(core, ["sh", "-c", "false && echo no; false || echo yes; echo 'a;b' && exit 4; echo never"])
+    script = "false && echo no; false || echo yes; echo 'a;b' && exit 4; echo never"
+    ws = open_exec(core, ["sh", "-c", script])
     finish(ws)
     assert (ws.read_stdout(), ws.returncode) == ("yes\na;b\n", 4)
