@@ -99,7 +99,7 @@ def test_apply_reads_stdin_json_lists_and_directories(joined, tmp_path):
     listing = {"apiVersion": "v1", "kind": "List", "items": [
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "v"}},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "team"}}]}
-    assert run_cli("apply", "-f", "-", input=json.dumps(listing)).returncode == 0
+    assert run_cli("apply", "-f", "-", input=json.dumps(listing), subprocess=True).returncode == 0   # a real pipe
     folder = tmp_path / "manifests" / "nested"
     folder.mkdir(parents=True)
     write(folder / "c.yaml", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})

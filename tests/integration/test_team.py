@@ -159,7 +159,7 @@ def test_eight_processes_applying_one_object_all_succeed_and_leave_one_of_the_wr
 
 
 def cli(url: str, *args: str) -> subprocess.CompletedProcess:
-    return run_cli("--store", url, *args)
+    return run_cli("--store", url, *args, subprocess=True)      # each a real process
 
 
 def test_join_apply_get_through_the_cli(backend, members, tmp_path):

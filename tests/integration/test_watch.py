@@ -288,7 +288,7 @@ def test_one_watch_acts_and_a_standby_takes_over_when_it_is_killed(joined, watch
 
 
 def test_watch_once_runs_a_single_pass(joined, ns, tmp_path):
-    result = run_cli("watch", "--once", *FAST)
+    result = run_cli("watch", "--once", *FAST, subprocess=True)
     assert result.returncode == 0, result.stderr
     assert json.loads(run_cli("get", "clusters", "-o", "json").stdout)["items"][0]["status"]["conditions"]
 

@@ -63,14 +63,14 @@ def test_version_in_text_and_json():
 
 
 def test_the_console_entry_point_runs(home):
-    result = run_cli("--help")
+    result = run_cli("--help", subprocess=True)     # python -m karmadactl, a real process
     assert result.returncode == 0
     for command in ("join", "unjoin", "cordon", "uncordon", "taint", "get", "sandbox", "completion"):
         assert command in result.stdout
 
 
 def test_init_creates_a_private_store(home):
-    result = run_cli("init")
+    result = run_cli("init", subprocess=True)      # the mode under a real process's umask
     assert result.returncode == 0 and str(home / "karmada.db") in result.stdout
     assert oct((home / "karmada.db").stat().st_mode & 0o777) == "0o600"
 
@@ -80,7 +80,7 @@ def test_store_url_from_environment_and_flag(home, tmp_path):
     result = run_cli("--store", f"sqlite:///{db}", "get", "clusters")
     assert result.returncode == 0 and db.exists()
     env_db = tmp_path / "env.db"
-    assert run_cli("get", "clusters", env={"KARMADACTL_STORE": f"sqlite:///{env_db}"}).returncode == 0
+    assert run_cli("get", "clusters", env={"KARMADACTL_STORE": f"sqlite:///{env_db}"}, subprocess=True).returncode == 0
     assert env_db.exists()
     assert not (home / "karmada.db").exists()
 
@@ -92,5 +92,5 @@ def test_an_unusable_store_is_a_one_line_error(home, tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert result.stderr.startswith("error: cannot create store") and "Traceback" not in result.stderr
-    secret = run_cli("--store", "postgresql+psycopg://u:hunter2@127.0.0.1:1/db", "get", "clusters")
+    secret = run_cli("--store", "postgresql+psycopg://u:hunter2@127.0.0.1:1/db", "get", "clusters", subprocess=True)
     assert secret.returncode == 1 and "hunter2" not in secret.stderr
