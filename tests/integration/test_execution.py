@@ -111,9 +111,13 @@ def test_create_roll_out_scale_and_delete(joined, api, ns, tmp_path):
 
 def test_status_is_aggregated_into_the_template(joined, ns, tmp_path):
     apply(tmp_path, deployment(ns), policy(ns))
-    time.sleep(0.3)                              # the members' controllers settle
-    assert run_cli("sync").returncode == 0
-    template = json.loads(run_cli("get", "deploy", "web", "-n", ns, "-o", "json").stdout)
+    deadline = time.monotonic() + 30             # the members' controllers settle: sync until they have
+    while True:
+        assert run_cli("sync").returncode == 0
+        template = json.loads(run_cli("get", "deploy", "web", "-n", ns, "-o", "json").stdout)
+        if template.get("status", {}).get("readyReplicas") == 6 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert template["status"]["replicas"] == 6 and template["status"]["readyReplicas"] == 6
     assert template["status"]["observedGeneration"] == template["metadata"]["generation"]
     binding = json.loads(run_cli("get", "rb", "web-deployment", "-n", ns, "-o", "json").stdout)
