@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +100,36 @@ def test_help_text_is_captured_like_a_process_shows_it(home):
     assert in_process.returncode == process.returncode == 0
     assert in_process.stdout == process.stdout
     assert in_process.args[:3] == [sys.executable, "-m", "karmadactl"]
+
+
+@pytest.mark.parametrize("process_env, subprocess_flag, in_process", [
+    (None, False, True), (None, True, False), ("1", False, False)])
+def test_run_cli_runs_in_process_unless_a_process_is_asked_for(home, monkeypatch, process_env, subprocess_flag,
+                                                                in_process):
+    """A change to the loaded modules shows in-process only: the way to tell which runner ran."""
+    from karmadactl.cli import app
+    from tests.cli import run_cli
+
+    if process_env:
+        monkeypatch.setenv("KARMADACTL_TEST_PROCESS", process_env)
+    else:
+        monkeypatch.delenv("KARMADACTL_TEST_PROCESS", raising=False)
+    monkeypatch.setattr(app, "HELP", "seen only in this process")
+    result = run_cli("--help", subprocess=subprocess_flag)
+    assert result.returncode == 0
+    assert ("seen only in this process" in result.stdout) is in_process
+
+
+def test_not_slow_skips_the_multi_process_tests():
+    """README: `-m "not slow"` skips the tests that start several processes at once."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    files = ["tests/integration/test_team.py", "tests/integration/test_concurrent_apply.py",
+             "tests/integration/test_interrupted.py", "tests/store/test_concurrency.py"]
+    collected = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
+                                "-m", "not slow", *files], cwd=root, capture_output=True, text=True)
+    assert collected.returncode == 5, collected.stdout + collected.stderr      # 5: nothing selected
+    everything = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
+                                 *files], cwd=root, capture_output=True, text=True)
+    assert everything.returncode == 0 and " tests collected" in everything.stdout
