@@ -19,7 +19,7 @@ def _kind_words() -> str:
 
 
 KINDS = _kind_words()
-VALUES = {"--output": "table wide json yaml name", "get": KINDS, "describe": KINDS, "delete": KINDS,
+VALUES = {"--output": "table wide json yaml name", "get": KINDS + " all", "describe": KINDS, "delete": KINDS,
           "label": KINDS, "annotate": KINDS, "patch": KINDS, "edit": KINDS}
 
 

@@ -529,7 +529,12 @@ not, - for the store's rows; for pods only with -o wide). With -o json|yaml thos
 List whose items are {cluster: NAME, object: OBJECT}, the object exactly as the member returned
 it, sorted by cluster; -o name prints CLUSTER/RESOURCE/NAME. A member that cannot be read is named
 on stderr and its rows are missing: exit 3 when others answered (or, with --scope all, the store did), 1
-when none did."""
+when none did.
+
+kubectl's options: several kinds (svc,cm), TYPE/NAME arguments, `all`; -o jsonpath=TEMPLATE,
+jsonpath-file=FILE, custom-columns=HEADER:PATH,..., custom-columns-file=FILE (the template sees the
+objects themselves, also with --scope members); -L KEY, --show-labels, --sort-by PATH, --no-headers,
+--ignore-not-found; -w/--watch and --watch-only print each change until Ctrl-C."""
 
 
 # kubectl's "all" category: the kinds `kubectl get all` lists (their resources' categories: ["all"])

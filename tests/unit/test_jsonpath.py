@@ -100,3 +100,34 @@ def test_sort_by_numbers_by_value_and_missing_everywhere_is_kubectls_error():
     assert [i["s"] for i in sort_by(items, "{.s}")] == ["a", "b", "c"]
     with pytest.raises(JSONPathError, match='couldn\'t find any field with path "{.nope}" in the list of objects'):
         sort_by(items, ".nope")
+
+
+def test_sort_by_puts_objects_without_the_field_first():
+    items = [{"s": "b"}, {}, {"s": "a"}]
+    assert sort_by(items, ".s") == [{}, {"s": "a"}, {"s": "b"}]
+
+
+def test_label_columns_are_named_by_the_keys_last_segment():
+    from karmadactl.cli.printers import label_cells, label_headers
+
+    keys = ["app.kubernetes.io/name", "tier"]
+    assert label_headers(keys, True) == ("NAME", "TIER", "LABELS")
+    obj = {"metadata": {"labels": {"app.kubernetes.io/name": "web", "a": "1"}}}
+    assert label_cells(obj, keys, True) == ["web", "", "a=1,app.kubernetes.io/name=web"]
+
+
+def test_watch_reports_added_changed_and_deleted_objects_once():
+    from karmadactl.cli.get_watch import _versions, changes
+    from karmadactl.cli.printers import Section
+
+    def reading(*objects):
+        return _versions([Section("configmap", [(None, o) for o in objects], None)])
+
+    def cm(name, rv):
+        return {"metadata": {"name": name, "namespace": "default", "resourceVersion": rv}}
+
+    before = reading(cm("a", "1"), cm("b", "1"), cm("c", "1"))
+    after = reading(cm("a", "1"), cm("b", "2"), cm("d", "1"))
+    printed = [(row[1]["metadata"]["name"], row[1]["metadata"]["resourceVersion"]) for _, row in changes(before, after)]
+    assert printed == [("b", "2"), ("c", "1"), ("d", "1")]       # c in its last state; a unchanged: not printed
+    assert changes(after, after) == []
