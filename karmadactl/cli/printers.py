@@ -175,6 +175,9 @@ class Section:
     resource: str
     rows: list[tuple[str | None, dict]]
     table: object                     # callable(rows) -> (headers, cells)
+    info: object = None               # the Kind read, its namespace (None: all) and the names asked
+    namespace: str | None = None
+    names: tuple[str, ...] = ()
 
 
 def _aligned(env, headers, cells, no_headers: bool) -> None:

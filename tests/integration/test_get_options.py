@@ -125,25 +125,34 @@ def test_ignore_not_found(stored):
 
 
 def _watch(*args: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "karmadactl", "get", *args], stdout=subprocess.PIPE,
+    """karmadactl get ARGS in a process whose stdout lines a thread collects in proc.lines (a queue)."""
+    import queue
+    import threading
+
+    proc = subprocess.Popen([sys.executable, "-m", "karmadactl", "get", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
+    proc.lines = queue.Queue()
+
+    def pump():
+        for line in proc.stdout:
+            proc.lines.put(line.rstrip("\n"))
+    threading.Thread(target=pump, daemon=True).start()
+    return proc
 
 
 def _read_until(proc: subprocess.Popen, wanted, deadline: float = 30, got: list | None = None) -> list[str]:
     """Lines of the watcher's stdout (added to `got`) until one satisfies `wanted`, with a deadline."""
-    import selectors
+    import queue
 
     got, end = [] if got is None else got, time.monotonic() + deadline
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
     while time.monotonic() < end:
-        if selector.select(timeout=0.5):
-            line = proc.stdout.readline()
-            if not line:
-                break
-            got.append(line.rstrip("\n"))
-            if wanted(got[-1]):
-                return got
+        try:
+            line = proc.lines.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        got.append(line)
+        if wanted(line):
+            return got
     raise AssertionError(f"not seen in time; got {got!r}")
 
 
@@ -163,8 +172,8 @@ def test_watch_prints_the_table_then_a_row_per_change_and_stops_on_sigint(stored
         _read_until(proc, lambda line: line.split()[:2] == ["alpha", "3"])
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
+        proc.wait(timeout=30)
+    assert proc.returncode == 0, proc.stderr.read()
 
 
 def test_watch_only_with_json_prints_each_changed_object(stored, tmp_path):
@@ -185,7 +194,7 @@ def test_watch_only_with_json_prints_each_changed_object(stored, tmp_path):
         assert got[0] == "{"          # an object, not a table and not a List
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
+        proc.wait(timeout=30)
     assert proc.returncode == 0
 
 
@@ -206,7 +215,7 @@ def tls_member(tmp_path_factory):
     member.write_kubeconfig(member.kubeconfig_path)
     api = new_client_from_config_dict(member.kubeconfig(), persist_config=False)
     for pod in PODS:
-        k8s.CoreV1Api(api).create_namespaced_pod("default", pod)
+        k8s.CoreV1Api(api).create_namespaced_pod("default", pod, _preload_content=False)
     api.close()
     yield member
     member.stop()
@@ -251,3 +260,27 @@ def test_members_label_columns_and_sort_as_kubectl(joined):
     rows = lines(ok("get", "pods", "-s", "members", "-C", joined.name, "-L", "app", "--no-headers",
                     "--sort-by", ".metadata.name"))
     assert [(r[0], r[1], r[-1]) for r in rows] == [("db-0", joined.name, "db"), ("web-1", joined.name, "web")]
+
+
+def test_watch_on_members_follows_their_watch_api(joined):
+    from kubernetes import client as k8s
+    from kubernetes.config import new_client_from_config_dict
+
+    api = new_client_from_config_dict(joined.kubeconfig(), persist_config=False)
+    core = k8s.CoreV1Api(api)
+    proc = _watch("pods", "-s", "members", "-C", joined.name, "-w", "--no-headers", env={**os.environ})
+    try:
+        _read_until(proc, lambda line: line.startswith("web-1"))
+        core.create_namespaced_pod("default", {"apiVersion": "v1", "kind": "Pod",
+                                               "metadata": {"name": "watched", "namespace": "default"},
+                                               "spec": {"containers": [{"name": "c", "image": "busybox"}]}},
+                                   _preload_content=False)
+        _read_until(proc, lambda line: line.split()[:2] == ["watched", joined.name])
+        core.delete_namespaced_pod("watched", "default", _preload_content=False)
+        got = _read_until(proc, lambda line: line.split()[:2] == ["watched", joined.name])
+        assert not any(line.startswith(("web-1", "db-0")) for line in got)   # listed objects are not repeated
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        api.close()
+    assert proc.returncode == 0, proc.stderr.read()
