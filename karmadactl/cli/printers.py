@@ -63,8 +63,6 @@ def custom_columns_file(text: str) -> list[tuple[str, object]]:
 def parse_output(value: str) -> Output:
     """-o as kubectl reads it: table (the default), wide, json, yaml, name, jsonpath=TEMPLATE,
     jsonpath-file=FILE, custom-columns=SPEC, custom-columns-file=FILE."""
-    from karmadactl.cli import jsonpath
-
     name, sep, argument = value.partition("=")
     if not sep:
         if value in FORMATS:
@@ -78,6 +76,8 @@ def parse_output(value: str) -> Output:
                          f'allowed formats are: {",".join(ALLOWED)}')
     if not argument:
         raise UsageError(f"{name}: template format specified but no template given")
+    from karmadactl.cli import jsonpath
+
     if name == "jsonpath":
         return Output("jsonpath", template=jsonpath.template(argument))
     if name == "jsonpath-file":
