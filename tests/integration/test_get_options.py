@@ -284,3 +284,45 @@ def test_watch_on_members_follows_their_watch_api(joined):
         proc.wait(timeout=30)
         api.close()
     assert proc.returncode == 0, proc.stderr.read()
+
+
+def test_all_on_members_lists_the_kinds_of_the_category_a_member_serves(joined):
+    names = ok("get", "all", "-s", "members", "-C", joined.name, "-o", "name").split()
+    assert names == [f"{joined.name}/pod/db-0", f"{joined.name}/pod/web-1"]
+
+
+def test_watch_only_prints_the_header_with_the_first_change(stored, tmp_path):
+    proc = _watch("cm", "--watch-only", env={**os.environ})
+    extra, got = tmp_path / "extra.yaml", []
+    try:
+        for attempt in range(60):   # until the watcher has read once, a change is what it reports
+            extra.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap",
+                                             "metadata": {"name": f"late{attempt}", "namespace": "default"}}))
+            ok("apply", "-f", str(extra))
+            try:
+                _read_until(proc, lambda line: line.startswith("late"), deadline=2, got=got)
+                break
+            except AssertionError:
+                continue
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert got[0].split() == ["NAME", "DATA", "AGE"] and got[1].startswith("late")
+    assert not any(line.startswith(("alpha", "zeta")) for line in got)      # nothing listed first
+
+
+def test_watch_names_a_member_that_cannot_be_watched(cli, joined):
+    from karmadactl.sandbox.member import Member
+
+    gone = Member("gone", nodes=1)
+    gone.start()
+    gone.write_kubeconfig(joined.kubeconfig_path.parent / "gone.kubeconfig")
+    ok("join", "gone", "--kubeconfig", str(joined.kubeconfig_path.parent / "gone.kubeconfig"))
+    gone.stop()
+    proc = _watch("pods", "-s", "members", "-C", f"gone,{joined.name}", "-w", env={**os.environ})
+    try:
+        _read_until(proc, lambda line: line.startswith("web-1"))       # the member that answers is listed
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    assert "cluster gone" in proc.stderr.read()
