@@ -707,7 +707,7 @@ def read_sections(store, requests: list[tuple[str, list[str]]], query: Query):
         if query.sort_by:
             rows = sort_by(rows, query.sort_by, obj=lambda row: row[1])
         sections.append(Section(info.resource, rows, shape, info, ns, tuple(names)))
-    single = len(requests) == 1 and len(requests[0][1]) == 1 and query.scope == "karmada"
+    single = len(requests) == 1 and len(requests[0][1]) == 1
     return sections, failures, answered, single
 
 

@@ -62,6 +62,9 @@ def test_several_kinds_print_a_table_each_with_resource_names(stored):
     assert lines(tables[0])[0][:2] == ["NAME", "READY"] and lines(tables[0])[1][0] == "deployment.apps/nginx"
     assert [r[0] for r in lines(tables[1])] == ["NAME", "configmap/alpha", "configmap/zeta"]
     assert ok("get", "deploy/nginx", "cm/zeta", "-o", "name").split() == ["deployment.apps/nginx", "configmap/zeta"]
+    # names apply to each kind asked
+    assert ok("get", "cm,deploy", "nginx", "zeta", "--ignore-not-found", "-o", "name").split() == [
+        "configmap/zeta", "deployment.apps/nginx"]
 
 
 def test_all_lists_the_stored_kinds_of_kubectls_all_category(stored):
@@ -257,6 +260,10 @@ def test_members_label_columns_and_sort_as_kubectl(joined):
     ours = ok("get", "pods", "-s", "members", "-C", joined.name, "--sort-by", "{.metadata.labels.app}", "-o", "name")
     assert [line.rpartition("/")[2] for line in ours.split()] == [line.rpartition("/")[2]
                                                                   for line in theirs.stdout.split()]
+    # one object asked by name: the template sees the object, as kubectl's does
+    theirs = _kubectl(joined, "get", "pod", "db-0", "-o", "jsonpath={.metadata.name}")
+    assert ok("get", "pod", "db-0", "-s", "members", "-C", joined.name, "-o", "jsonpath={.metadata.name}") == \
+        theirs.stdout == "db-0"
     rows = lines(ok("get", "pods", "-s", "members", "-C", joined.name, "-L", "app", "--no-headers",
                     "--sort-by", ".metadata.name"))
     assert [(r[0], r[1], r[-1]) for r in rows] == [("db-0", joined.name, "db"), ("web-1", joined.name, "web")]
