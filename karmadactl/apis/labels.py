@@ -137,3 +137,16 @@ def label_selector_matcher(selector: dict | None) -> Matcher:
                                "must be In, NotIn, Exists or DoesNotExist")
         requirements.append(Requirement(expr["key"], op, tuple(expr.get("values") or ())))
     return lambda labels: labels_match(requirements, labels)
+
+
+def selector_string(selector: dict | None) -> str:
+    """A metav1.LabelSelector as Kubernetes writes it (labels.Selector.String): requirements sorted by key,
+    values sorted; "" when it selects everything. Used as a labelSelector query and, or "<none>", in tables."""
+    terms = [(k, f"{k}={v}") for k, v in ((selector or {}).get("matchLabels") or {}).items()]
+    for expr in (selector or {}).get("matchExpressions") or []:
+        key, op = expr.get("key", ""), expr.get("operator", "")
+        values = ",".join(sorted(str(v) for v in expr.get("values") or []))
+        text = {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})",
+                "Exists": key, "DoesNotExist": f"!{key}"}.get(op, f"{key} {op} ({values})")
+        terms.append((key, text))
+    return ",".join(text for _, text in sorted(terms, key=lambda t: t[0]))

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from karmadactl.apis.schema import type_name as _type_name
 from karmadactl.errors import InvalidInput
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -75,24 +76,6 @@ class FieldError(InvalidInput):
 
 
 # ---------------------------------------------------------------- strict readers
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key

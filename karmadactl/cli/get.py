@@ -62,15 +62,9 @@ def format_labels(labels: dict | None) -> str:
 
 def format_selector(selector: dict | None) -> str:
     """metav1.FormatLabelSelector: requirements sorted by key, or <none>."""
-    if not selector:
-        return "<none>"
-    terms = [(k, f"{k}={v}") for k, v in (selector.get("matchLabels") or {}).items()]
-    for e in selector.get("matchExpressions") or []:
-        key, op, values = e.get("key", ""), e.get("operator", ""), ",".join(sorted(e.get("values") or []))
-        text = {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})",
-                "Exists": key, "DoesNotExist": f"!{key}"}.get(op, f"{key} {op} ({values})")
-        terms.append((key, text))
-    return ",".join(t for _, t in sorted(terms, key=lambda t: t[0])) or "<none>"
+    from karmadactl.apis.labels import selector_string
+
+    return selector_string(selector) or "<none>"
 
 
 def _containers(pod_spec: dict) -> list[str]:

@@ -76,19 +76,9 @@ def tail_for(tail: int, selector: str | None) -> int | None:
 
 def selector_of(workload: dict) -> str:
     """A workload's spec.selector as a label selector string."""
-    selector = (workload.get("spec") or {}).get("selector") or {}
-    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
-    for expr in selector.get("matchExpressions") or []:
-        op, key, values = expr.get("operator"), expr.get("key"), expr.get("values") or []
-        if op == "In":
-            parts.append(f"{key} in ({','.join(values)})")
-        elif op == "NotIn":
-            parts.append(f"{key} notin ({','.join(values)})")
-        elif op == "Exists":
-            parts.append(key)
-        elif op == "DoesNotExist":
-            parts.append(f"!{key}")
-    return ",".join(parts)
+    from karmadactl.apis.labels import selector_string
+
+    return selector_string((workload.get("spec") or {}).get("selector"))
 
 
 def logging_order(pod: dict) -> tuple:

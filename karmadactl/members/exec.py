@@ -33,22 +33,6 @@ def _workload(kind: str) -> tuple[str, str]:
     raise InvalidInput(f"{kind}: cannot exec into this type (one of {accepted})")
 
 
-def selector_string(selector: dict) -> str:
-    """A LabelSelector as the labelSelector query parameter."""
-    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key", ""), expr.get("operator", ""), expr.get("values") or []
-        if op == "In":
-            parts.append(f"{key} in ({','.join(values)})")
-        elif op == "NotIn":
-            parts.append(f"{key} notin ({','.join(values)})")
-        elif op == "Exists":
-            parts.append(key)
-        elif op == "DoesNotExist":
-            parts.append(f"!{key}")
-    return ",".join(parts)
-
-
 def find_pod(client, target: str, namespace: str) -> dict:
     """The pod that POD or TYPE/NAME names in this member (a workload's first running pod)."""
     kind, _, name = target.rpartition("/")
@@ -63,7 +47,9 @@ def find_pod(client, target: str, namespace: str) -> dict:
     workload = client.get(api_version, plural, name, namespace)
     if workload is None:
         raise NotFound(f'cluster {client.name}: {plural} "{name}" not found in namespace {namespace}')
-    selector = selector_string(((workload.get("spec") or {}).get("selector")) or {})
+    from karmadactl.apis.labels import selector_string
+
+    selector = selector_string((workload.get("spec") or {}).get("selector"))
     if not selector:
         raise InvalidInput(f"cluster {client.name}: {plural}/{name} has no selector")
     pods = client.list("v1", "pods", namespace=namespace, label_selector=selector)

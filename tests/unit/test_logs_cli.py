@@ -34,7 +34,7 @@ def test_selector_of_a_workload():
     workload = {"spec": {"selector": {"matchLabels": {"b": "2", "a": "1"},
                                       "matchExpressions": [{"key": "t", "operator": "In", "values": ["x", "y"]},
                                                            {"key": "gone", "operator": "DoesNotExist"}]}}}
-    assert selector_of(workload) == "a=1,b=2,t in (x,y),!gone"
+    assert selector_of(workload) == "a=1,b=2,!gone,t in (x,y)"      # by key, as labels.Selector.String()
 
 
 def test_the_pod_shown_is_running_and_ready_first():
