@@ -13,7 +13,6 @@ are mangled as bytes (invalid UTF-8, truncation, alias bombs, deep nesting).
 from __future__ import annotations
 
 import copy
-import io
 import math
 import random
 from dataclasses import dataclass
@@ -379,13 +378,10 @@ class Outcome:
 
 def run_cli_in_process(argv: list[str], stdin: bytes | None = None) -> Outcome:
     """The CLI as a test calls it: in-process, streams captured; stdin as the bytes a pipe would give."""
-    from karmadactl.cli.app import run
-    from karmadactl.cli.env import Env
+    from tests.cli import run_in_process
 
-    out, err = io.StringIO(), io.StringIO()
-    pipe = io.TextIOWrapper(io.BytesIO(stdin or b""), encoding="utf-8", errors="surrogateescape")
-    code = run(argv, Env(stdout=out, stderr=err, stdin=pipe))
-    return Outcome(code, out.getvalue(), err.getvalue())
+    result = run_in_process(*argv, input=stdin or b"")
+    return Outcome(result.returncode, result.stdout, result.stderr)
 
 
 def store_rows(db: Path) -> list:

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from karmadactl.cli.app import run
-from karmadactl.cli.env import Env
 from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_in_process(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = run(list(argv), Env(stdout=out, stderr=err, stdin=io.StringIO()))
-    return code, out.getvalue(), err.getvalue()
+    result = run_cli(*argv)
+    return result.returncode, result.stdout, result.stderr
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
