@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 
 import pytest
 import yaml
@@ -67,6 +68,10 @@ def world(tmp_path_factory, members):
         client = load_kubeconfig(str(members[0].kubeconfig_path), None).client(name="member1")
         try:
             client.apply(HANDMADE, "deployments", field_manager="someone-else")
+            deadline = time.monotonic() + 30    # its simulated controller reports it ready: wait for it
+            while not ((client.get("apps/v1", "deployments", "handmade", NS) or {}).get("status") or {}).get(
+                    "readyReplicas") and time.monotonic() < deadline:
+                time.sleep(0.02)
             yield home
         finally:
             client.delete("apps/v1", "deployments", "handmade", NS)
