@@ -229,11 +229,12 @@ def label(store, name: str, labels: dict[str, str], remove: list[str], *, overwr
 
 
 def _same(stored: dict, desired: dict) -> bool:
-    """Equal apart from what the store itself sets."""
+    """Equal apart from what the store itself sets and the observed status: a join that names nothing new
+    changes nothing (the status is refreshed by sync and watch, and moves with every pod a member starts)."""
     def strip(obj: dict) -> dict:
         md = {k: v for k, v in obj.get("metadata", {}).items()
               if k not in ("resourceVersion", "uid", "creationTimestamp", "generation")}
-        return {**obj, "metadata": md}
+        return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": md}
     return strip(stored) == strip(desired)
 
 

@@ -48,13 +48,20 @@ def properties(c: dict) -> tuple:
             [(t["key"], t.get("value"), t["effect"]) for t in spec.get("taints") or []])
 
 
-def test_joining_again_without_flags_keeps_every_property_and_changes_nothing(home, members):
+def test_joining_again_without_flags_keeps_every_property_and_changes_nothing(home, members, member_client):
+    from kubernetes import client
+
     m3 = members[2]
     code, out, _ = join(m3, "--provider", "aws", "--region", "eu-west-1", "--zone", "eu-west-1a",
                         "--zone", "eu-west-1b", "-l", "env=prod", "-l", "tier=gold")
     assert code == 0 and out.strip() == "cluster/member3 created"
     ok("taint", "clusters", "member3", "dedicated=gpu:NoSchedule")
     before = cluster("member3")
+    # the member's observed state moves on (a pod that requests CPU): still nothing the join names changed
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"busy-{uuid.uuid4().hex[:6]}"},
+           "spec": {"nodeName": "member3-node-1", "containers": [
+               {"name": "c", "image": "busybox", "resources": {"requests": {"cpu": "250m"}}}]}}
+    client.CoreV1Api(member_client(m3)).create_namespaced_pod("default", pod)
 
     code, out, err = join(m3)                       # the same join, no other flag
     assert (code, out.strip(), err) == (0, "cluster/member3 unchanged", "")
