@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -221,6 +222,7 @@ def kubectl(kubeconfig, cache, *args: str) -> subprocess.CompletedProcess:
                            *args], capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 def test_kubectl_top_reads_the_sandbox_metrics_api(tmp_path):
     member = Member("kube", nodes=2, tls=True)      # kubectl sends its token only over https
     member.start()
