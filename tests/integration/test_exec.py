@@ -88,9 +88,10 @@ def test_the_remote_exit_code_is_the_exit_code(joined):
 def test_type_slash_name_picks_the_workloads_pod(joined, members):
     from karmadactl.members.kubeconfig import load_kubeconfig
 
+    result = karmadactl("deploy/web", "-c", "web", "--", "hostname")
+    # listed after the exec: the member's simulated ReplicaSet adds its own pod to the selection meanwhile
     with load_kubeconfig(str(members[0].kubeconfig_path), None).client(name="member1") as client:
         selected = {p["metadata"]["name"] for p in client.list("v1", "pods", NS, "app=web")}
-    result = karmadactl("deploy/web", "-c", "web", "--", "hostname")
     assert result.returncode == 0 and result.stdout.strip() in selected
     other = karmadactl("deploy/none", "--", "hostname")
     assert other.returncode == 1 and 'deployments "none" not found' in other.stderr
