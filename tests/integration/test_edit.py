@@ -58,6 +58,17 @@ def policy(ns: str, placement: dict, name: str = "web-pp") -> dict:
                      "placement": placement}}
 
 
+def apply_web_to_env_prod(tmp_path) -> str:
+    """Apply web to a new namespace with a policy that selects the clusters labelled env=prod; its namespace."""
+    ns = f"edit-{uuid.uuid4().hex[:6]}"
+    path = tmp_path / "web.yaml"
+    path.write_text(yaml.safe_dump_all([
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}, deployment(ns),
+        policy(ns, {"clusterAffinity": {"labelSelector": {"matchLabels": {"env": "prod"}}}})]))
+    ok("apply", "-f", str(path))
+    return ns
+
+
 @pytest.fixture
 def setup(home, members, tmp_path):
     """member1 and member2 joined; a Deployment propagated to both in a namespace of its own."""
@@ -151,12 +162,7 @@ def test_a_label_change_on_a_cluster_reschedules_what_depends_on_it(home, member
     for m in members:
         ok("join", m.name, "--kubeconfig", str(m.kubeconfig_path), "-l", "env-")
     ok("label", "clusters", "member1", "env=prod")
-    ns = f"edit-{uuid.uuid4().hex[:6]}"
-    path = tmp_path / "web.yaml"
-    path.write_text(yaml.safe_dump_all([
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}, deployment(ns),
-        policy(ns, {"clusterAffinity": {"labelSelector": {"matchLabels": {"env": "prod"}}}})]))
-    ok("apply", "-f", str(path))
+    ns = apply_web_to_env_prod(tmp_path)
     names = lambda m: [d.metadata.name for d in apps(m).list_namespaced_deployment(ns).items]   # noqa: E731
     assert [names(m) for m in members] == [["web"], [], []]
 
@@ -338,12 +344,7 @@ def test_what_another_writer_changed_while_the_editor_was_open_is_kept(setup, tm
 def test_patch_and_edit_a_cluster_change_only_what_join_does_not_own(home, members, apps, tmp_path):
     for m in members[:2]:
         ok("join", m.name, "--kubeconfig", str(m.kubeconfig_path), "-l", "env-")
-    ns = f"edit-{uuid.uuid4().hex[:6]}"
-    path = tmp_path / "web.yaml"
-    path.write_text(yaml.safe_dump_all([
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}, deployment(ns),
-        policy(ns, {"clusterAffinity": {"labelSelector": {"matchLabels": {"env": "prod"}}}})]))
-    ok("apply", "-f", str(path))
+    ns = apply_web_to_env_prod(tmp_path)
     names = lambda m: [d.metadata.name for d in apps(m).list_namespaced_deployment(ns).items]   # noqa: E731
     assert [names(m) for m in members[:2]] == [[], []]
 
