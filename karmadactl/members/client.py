@@ -152,7 +152,7 @@ class MemberClient:
 
     def version(self) -> dict:
         """GET /version (gitVersion, major, minor, platform ...)."""
-        return self._request("GET", "/version", what="GET /version").json() or {}
+        return self.get_json("/version")
 
     def health(self) -> tuple[str, str]:
         """("Ready" | "NotReady" | "Unreachable", message), as Karmada probes health.
@@ -188,8 +188,8 @@ class MemberClient:
         Reads /api, /api/v1, /apis and /apis/G/V for every served version of every
         group; subresources are skipped; sorted by groupVersion then resource name.
         """
-        group_versions = [f"{v}" for v in (self._get_json("/api").get("versions") or [])]
-        for group in self._get_json("/apis").get("groups") or []:
+        group_versions = [f"{v}" for v in (self.get_json("/api").get("versions") or [])]
+        for group in self.get_json("/apis").get("groups") or []:
             for version in group.get("versions") or []:
                 gv = version.get("groupVersion")
                 if gv and gv not in group_versions:
@@ -200,7 +200,7 @@ class MemberClient:
         def fetch(gv: str) -> tuple[str, dict | None]:
             path = f"/api/{gv}" if "/" not in gv else f"/apis/{gv}"
             try:
-                return gv, self._get_json(path)
+                return gv, self.get_json(path)
             except (Unreachable, MemberAPIError):
                 return gv, None
 
@@ -219,6 +219,11 @@ class MemberClient:
                                     "resources": resources})
         enablements.sort(key=lambda e: e["groupVersion"])
         return enablements, sorted(failed)
+
+    def get_json(self, path: str, query: dict | None = None, *, what: str = "") -> dict:
+        """GET any API path (discovery, metrics, OpenAPI ...) as JSON ({} for an empty body);
+        retried and raised on errors as every call."""
+        return self._request("GET", path, query, what=what or f"GET {path}").json() or {}
 
     def list(self, api_version: str, plural: str, namespace: str | None = None,
              label_selector: str | None = None) -> list[dict]:
@@ -300,9 +305,6 @@ class MemberClient:
         self.close()
 
     # -- plumbing ----------------------------------------------------------------------------
-
-    def _get_json(self, path: str) -> dict:
-        return self._request("GET", path, what=f"GET {path}").json() or {}
 
     def _request(self, method: str, path: str, query: dict | None = None, *, body: Any = None,
                  content_type: str | None = None, what: str = "") -> _Response:

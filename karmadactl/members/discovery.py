@@ -44,8 +44,8 @@ def api_resources(client) -> list[APIResource]:
     from concurrent.futures import ThreadPoolExecutor
 
     versions: list[tuple[str, str, bool]] = [("", v, i == 0) for i, v in
-                                             enumerate(client._request("GET", "/api").json().get("versions") or [])]
-    for group in client._request("GET", "/apis").json().get("groups") or []:
+                                             enumerate(client.get_json("/api").get("versions") or [])]
+    for group in client.get_json("/apis").get("groups") or []:
         preferred = (group.get("preferredVersion") or {}).get("version")
         for i, v in enumerate(group.get("versions") or []):
             is_preferred = v.get("version") == preferred if preferred else i == 0
@@ -54,7 +54,7 @@ def api_resources(client) -> list[APIResource]:
     def fetch(entry: tuple[str, str, bool]) -> list[APIResource]:
         group, version, preferred = entry
         path = f"/apis/{group}/{version}" if group else f"/api/{version}"
-        doc = client._request("GET", path, what=f"GET {path}").json() or {}
+        doc = client.get_json(path)
         return [APIResource(
             name=r["name"], kind=r.get("kind", ""), group=group, version=version,
             namespaced=bool(r.get("namespaced")), singular=r.get("singularName") or "",
@@ -103,11 +103,11 @@ def resolve(resources: list[APIResource], typed: str) -> APIResource | None:
 
 def openapi_document(client, resource: APIResource) -> dict:
     """The OpenAPI v3 document of a resource's group/version, found through the /openapi/v3 index."""
-    index = client._request("GET", "/openapi/v3", what="GET /openapi/v3").json() or {}
+    index = client.get_json("/openapi/v3")
     key = f"apis/{resource.group}/{resource.version}" if resource.group else f"api/{resource.version}"
     entry = (index.get("paths") or {}).get(key)
     if not isinstance(entry, dict) or not entry.get("serverRelativeURL"):
         raise NotFound(f"cluster {client.name}: no OpenAPI v3 document for {resource.group_version}")
     path, _, query = str(entry["serverRelativeURL"]).partition("?")
     params = dict(p.partition("=")[::2] for p in query.split("&") if p)
-    return client._request("GET", path, params or None, what=f"GET {path}").json() or {}
+    return client.get_json(path, params or None)

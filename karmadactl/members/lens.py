@@ -19,6 +19,6 @@ def object_with_events(client, api_version: str, plural: str, name: str, namespa
     if uid:
         selector.append(f"involvedObject.uid={uid}")
     path = resource_path("v1", "events", namespace=namespace or None)
-    doc = client._request("GET", path, {"fieldSelector": ",".join(selector)},
-                          what=f"list events of {plural} {name}").json() or {}
+    doc = client.get_json(path, {"fieldSelector": ",".join(selector)},
+                          what=f"list events of {plural} {name}")
     return obj, list(doc.get("items") or [])

@@ -19,7 +19,7 @@ class MetricsUnavailable(KarmadaError):
 
 
 def check_available(client: MemberClient) -> None:
-    groups = client._request("GET", "/apis", what="GET /apis").json() or {}
+    groups = client.get_json("/apis")
     for group in groups.get("groups") or []:
         if group.get("name") == GROUP and any(v.get("version") == VERSION
                                               for v in group.get("versions") or []):
@@ -39,12 +39,11 @@ def pod_metrics(client: MemberClient, namespace: str | None, name: str | None = 
     scope = f"/namespaces/{namespace}" if namespace else ""
     if name is not None:
         try:
-            return [client._request("GET", f"{BASE}{scope}/pods/{name}",
-                                    what=f"get podmetrics {namespace}/{name}").json()]
+            return [client.get_json(f"{BASE}{scope}/pods/{name}",
+                                    what=f"get podmetrics {namespace}/{name}")]
         except ObjectNotFound:
             return []
-    doc = client._request("GET", f"{BASE}{scope}/pods", _query(selector),
-                          what="list podmetrics").json() or {}
+    doc = client.get_json(f"{BASE}{scope}/pods", _query(selector), what="list podmetrics")
     return list(doc.get("items") or [])
 
 
@@ -54,15 +53,13 @@ def node_metrics(client: MemberClient, name: str | None = None, selector: str | 
     check_available(client)
     if name is not None:
         try:
-            found = [client._request("GET", f"{BASE}/nodes/{name}",
-                                     what=f"get nodemetrics {name}").json()]
+            found = [client.get_json(f"{BASE}/nodes/{name}", what=f"get nodemetrics {name}")]
         except ObjectNotFound:
             return [], {}
         node = client.get("v1", "nodes", name)
         nodes = [node] if node else []
     else:
-        doc = client._request("GET", f"{BASE}/nodes", _query(selector),
-                              what="list nodemetrics").json() or {}
+        doc = client.get_json(f"{BASE}/nodes", _query(selector), what="list nodemetrics")
         found = list(doc.get("items") or [])
         nodes = client.list("v1", "nodes", label_selector=selector)
     allocatable = {n["metadata"]["name"]: (n.get("status") or {}).get("allocatable") or {}
