@@ -11,7 +11,6 @@ from typing import List, Optional
 import typer
 
 from karmadactl.apis.meta import age, parse_time
-from karmadactl.cli import members_view
 from karmadactl.cli.env import Env
 from karmadactl.cli.output import Columns
 from karmadactl.errors import ExitCode
@@ -381,7 +380,6 @@ COLUMNS: dict[str, tuple[Columns, Columns | None]] = {
     "Secret": (Columns(("NAME", "TYPE", "DATA", "AGE"), _secret_row), None),
     "Namespace": (Columns(("NAME", "STATUS", "AGE"), _namespace_row), None),
     "Pod": (Columns(("NAME", "READY", "STATUS", "RESTARTS", "AGE"), _pod_row), None),
-    "Node": (members_view.NODE, members_view.NODE_WIDE), "Event": (members_view.EVENT, None),
     # the +kubebuilder:printcolumn markers of Karmada's pkg/apis/*/v1alpha1/*_types.go and the mcs-api
     # CRDs it ships; the kinds without any print NAME and AGE
     "FederatedHPA": (printer_columns(
@@ -426,6 +424,10 @@ def crd_columns(crds: list[dict], group: str, kind: str, version: str) -> tuple[
 def columns_for(kind: str, *, namespaced_rows: bool, crd: tuple[Columns, Columns | None] | None = None
                 ) -> tuple[Columns, Columns | None]:
     """The table and wide columns kubectl prints for a kind (a CRD's own when given); NAMESPACE first with -A."""
+    if crd is None and kind in ("Node", "Event"):      # kubectl's columns for members' kinds, read lazily
+        from karmadactl.cli import members_view
+
+        crd = (members_view.NODE, members_view.NODE_WIDE) if kind == "Node" else (members_view.EVENT, None)
     table, wide = crd or COLUMNS.get(kind, (GENERIC_COLUMNS, None))
     if namespaced_rows:
         table, wide = _with_namespace(table), _with_namespace(wide) if wide else None
