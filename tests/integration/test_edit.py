@@ -147,7 +147,8 @@ def test_label_a_policy_but_never_its_permanent_id(setup):
     assert ok("label", "pp", "web-pp", "team=a", "-n", ns).startswith(
         "propagationpolicy.policy.karmada.io/web-pp labeled")
     labels = stored("pp", "web-pp", "-n", ns)["metadata"]["labels"]
-    key = "propagationpolicy.karmada.io/permanent-id"      # set by Karmada's webhook, never changed
+    # set by Karmada's webhook on create (pkg/webhook/propagationpolicy/mutating.go), never changed
+    key = "propagationpolicy.karmada.io/permanent-id"
     assert labels["team"] == "a" and labels[key]
 
     before = everything()
