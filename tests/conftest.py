@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -10,6 +12,17 @@ from tests.cli import run_cli, run_in_process, run_process  # noqa: F401  (run_c
 from tests.pg import postgres_store, postgres_url  # noqa: F401  (fixtures: a PostgreSQL store)
 
 ISOLATED_VARS = ("KARMADACTL_STORE", "KUBECONFIG", "NO_COLOR")
+
+
+@contextlib.contextmanager
+def isolated_home(path) -> Iterator[pytest.MonkeyPatch]:
+    """$KARMADA_HOME set to path and nothing from the developer's environment leaking in, until the block ends
+    (for module-scoped fixtures, which cannot use the monkeypatch fixture)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KARMADA_HOME", str(path))
+        for var in ISOLATED_VARS:
+            mp.delenv(var, raising=False)
+        yield mp
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 from karmadactl.sandbox.member import Member
-from tests.conftest import ISOLATED_VARS, run_cli
+from tests.conftest import isolated_home, run_cli
 
 NS = "exec"
 POD = {"apiVersion": "v1", "kind": "Pod",
@@ -39,10 +39,7 @@ def joined(tmp_path_factory, members):
 
     home = tmp_path_factory.mktemp("exec") / "home"
     client = load_kubeconfig(str(members[0].kubeconfig_path), None).client(name="member1")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KARMADA_HOME", str(home))
-        for var in ISOLATED_VARS:
-            mp.delenv(var, raising=False)
+    with isolated_home(str(home)):
         assert run_cli("join", "member1", "--kubeconfig", str(members[0].kubeconfig_path)).returncode == 0
         client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}, "namespaces")
         client.apply(POD, "pods")

@@ -9,7 +9,7 @@ import time
 import pytest
 import yaml
 
-from tests.conftest import ISOLATED_VARS, run_cli
+from tests.conftest import isolated_home, run_cli
 
 NS = "inspect"
 DEPLOYMENT = {"apiVersion": "apps/v1", "kind": "Deployment",
@@ -55,10 +55,7 @@ def world(tmp_path_factory, members):
     from karmadactl.members.kubeconfig import load_kubeconfig
 
     home = tmp_path_factory.mktemp("inspect") / "home"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KARMADA_HOME", str(home))
-        for var in ISOLATED_VARS:
-            mp.delenv(var, raising=False)
+    with isolated_home(str(home)):
         for m in members:
             ok("join", m.name, "--kubeconfig", str(m.kubeconfig_path))
         files = tmp_path_factory.mktemp("files") / "web.yaml"

@@ -22,7 +22,7 @@ import time
 import pytest
 import yaml
 
-from tests.conftest import ISOLATED_VARS, run_cli
+from tests.conftest import ISOLATED_VARS, isolated_home, run_cli
 
 NS = "logs"
 LINE = re.compile(r'^\S+ - - \[[^\]]+\] "GET /(web|sidecar)\?n=\d+ HTTP/1.1" 200 615 "-" "sandbox-probe/1.0" '
@@ -63,10 +63,7 @@ def until(predicate, timeout: float = 20.0):
 def world(tmp_path_factory, members):
     """member1..3 joined; web (2 containers, 2 replicas each) propagated to member1 and member2."""
     home = tmp_path_factory.mktemp("logs") / "home"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KARMADA_HOME", str(home))
-        for var in ISOLATED_VARS:
-            mp.delenv(var, raising=False)
+    with isolated_home(str(home)):
         for m in members:
             ok("join", m.name, "--kubeconfig", str(m.kubeconfig_path))
         files = tmp_path_factory.mktemp("files") / "web.yaml"

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from karmadactl.sandbox.member import Member
-from tests.conftest import ISOLATED_VARS, run_cli
+from tests.conftest import isolated_home, run_cli
 
 WIDGET_CRD = {
     "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
@@ -41,10 +41,7 @@ def lens(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("lens")
     started = [Member("lens1", nodes=2, settle_delay=0.02, tls=True), Member("lens2", nodes=1, settle_delay=0.02)]
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KARMADA_HOME", str(folder / "home"))
-        for var in ISOLATED_VARS:
-            mp.delenv(var, raising=False)
+    with isolated_home(str(folder / "home")):
         try:
             for m in started:
                 m.start()

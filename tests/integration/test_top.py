@@ -20,7 +20,7 @@ from karmadactl.cli.app import run
 from karmadactl.cli.env import Env
 from karmadactl.sandbox import metrics
 from karmadactl.sandbox.member import Member
-from tests.conftest import ISOLATED_VARS, run_cli
+from tests.conftest import isolated_home, run_cli
 
 NS = "top"
 
@@ -99,10 +99,7 @@ def fleet(tmp_path_factory):
     put_pods(m3, ["web-d"], {"app": "web"})
     m1.set_load("deploy", NS, "web", cpu="400m", memory="256Mi")
     m2.set_load("deploy", NS, "web", cpu="1200m", memory="1Gi")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KARMADA_HOME", str(folder / "home"))
-        for var in ISOLATED_VARS:
-            mp.delenv(var, raising=False)
+    with isolated_home(str(folder / "home")):
         for m in started:
             assert cli("join", m.name, "--kubeconfig", str(m.kubeconfig_path))[0] == 0
         yield started
