@@ -150,11 +150,6 @@ def _fan_out(store, clusters, read) -> tuple[dict[str, object], dict[str, str]]:
     return results, failures
 
 
-def _reason(why: str, cluster: str) -> str:
-    line = why.splitlines()[0] if why else "no answer"
-    return line if line.startswith(f"cluster {cluster}") else f"cluster {cluster}: {line}"
-
-
 def _print(env: Env, headers: list[str], rows: list[list[str]], no_headers: bool) -> None:
     from karmadactl.cli.output import print_table
 
@@ -186,6 +181,7 @@ def _targets(store, clusters: Optional[str]):
 
 
 def _finish(env: Env, failures: dict[str, str], answered: int) -> int:
+    from karmadactl.cli.get import _reason
     from karmadactl.errors import ExitCode
 
     for cluster in sorted(failures):
