@@ -63,8 +63,10 @@ def options_of(request: web.Request, pod: dict, *, attach: bool = False) -> Opti
                    stdin, stdout, stderr, tty)
 
 
-def container_of(pod: dict, wanted: str) -> str:
-    """The container the request names, or the only one (kube's pod strategy streamLocation)."""
+def container_of(pod: dict, wanted: str, *, ephemeral: bool = True, host: bool = True) -> str:
+    """The container the request names, or the only one (kube's pod strategy streamLocation).
+
+    `ephemeral` also accepts ephemeralContainers by name; `host` requires spec.nodeName."""
     name = pod["metadata"]["name"]
     spec = pod.get("spec") or {}
     names = [c.get("name", "") for c in spec.get("containers") or []]
@@ -80,10 +82,10 @@ def container_of(pod: dict, wanted: str) -> str:
             if inits:
                 message += f" or one of the init containers: [{' '.join(inits)}]"
             raise bad_request(message)
-    elif wanted not in names + inits + [c.get("name") for c in
-                                        spec.get("ephemeralContainers") or []]:
+    elif wanted not in names + inits + ([c.get("name") for c in
+                                         spec.get("ephemeralContainers") or []] if ephemeral else []):
         raise bad_request(f"container {wanted} is not valid for pod {name}")
-    if not spec.get("nodeName"):
+    if host and not spec.get("nodeName"):
         raise bad_request(f"pod {name} does not have a host assigned")
     return wanted
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from aiohttp import web
 
+from karmadactl.sandbox.exec import container_of
 from karmadactl.sandbox.objects import bad_request, invalid
 
 if TYPE_CHECKING:
@@ -166,23 +167,7 @@ def _int(query, name: str) -> int | None:
 
 def options_of(pod: dict, query, now_ns: int) -> Options:
     """Validate the query as kube does (container choice, PodLogOptions)."""
-    name = pod["metadata"]["name"]
-    containers = [c.get("name", "") for c in (pod.get("spec") or {}).get("containers") or []]
-    inits = [c.get("name", "") for c in (pod.get("spec") or {}).get("initContainers") or []]
-    container = query.get("container", "")
-    if not container:
-        if len(containers) == 1:
-            container = containers[0]
-        elif not containers:
-            raise bad_request(f"a container name must be specified for pod {name}")
-        else:
-            message = (f"a container name must be specified for pod {name}, choose one of: "
-                       f"[{' '.join(containers)}]")
-            if inits:
-                message += f" or one of the init containers: [{' '.join(inits)}]"
-            raise bad_request(message)
-    elif container not in containers and container not in inits:
-        raise bad_request(f"container {container} is not valid for pod {name}")
+    container = container_of(pod, query.get("container", ""), ephemeral=False, host=False)
     tail, limit, since_seconds = _int(query, "tailLines"), _int(query, "limitBytes"), \
         _int(query, "sinceSeconds")
     since_time = query.get("sinceTime")
@@ -200,7 +185,7 @@ def options_of(pod: dict, query, now_ns: int) -> Options:
         causes.append(("sinceSeconds", "FieldValueInvalid",
                        f"Invalid value: {since_seconds}: must be greater than 0"))
     if causes:
-        raise invalid("PodLogOptions", "", name, causes)
+        raise invalid("PodLogOptions", "", pod["metadata"]["name"], causes)
     since = None
     if since_seconds is not None:
         since = now_ns - since_seconds * SECOND
