@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from karmadactl.apis import kinds
+from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.meta import SERVER_SET_METADATA
 from karmadactl.controllers.templates import POLICY_KINDS
 from karmadactl.errors import InvalidInput, NotFound, UsageError
@@ -38,7 +39,7 @@ class Ref:
 
     @property
     def is_cluster(self) -> bool:
-        return self.info.group_kind == "Cluster.cluster.karmada.io"
+        return self.info.group_kind == CLUSTER_GK
 
 
 @dataclass
