@@ -379,7 +379,7 @@ class PodController:
         events: list[dict] = []
         for pod in mine[want:]:                                     # scale down: newest first
             self.cluster.delete(pod_type, namespace, pod["metadata"]["name"])
-            events.append(self._event_deleted(owner, pod["metadata"]["name"], component, at))
+            events.append(self._event_pod(owner, pod["metadata"]["name"], component, at, "Delete"))
         mine = mine[:want]
         for pod in mine:                                            # readiness follows health
             host_ip, pod_ip = pod["status"].get("hostIP", ""), pod["status"].get("podIP", "")
@@ -418,25 +418,19 @@ class PodController:
                           index=len(mine) + offset)
             created = self.cluster.create(pod_type, namespace, pod, manager=MANAGER,
                                           keep_status=True)
-            events.append(self._event_created(owner, name, component, at))
+            events.append(self._event_pod(owner, name, component, at, "Create"))
             events.extend(pod_started_events(created, at, unhealthy))
         if owner["kind"] == "Job" and not unhealthy:
             events.append(event(owner, "Completed", "Job completed", component, at))
         self.record(events)
 
     @staticmethod
-    def _event_created(owner: dict, pod: str, component: str, at: str) -> dict:
+    def _event_pod(owner: dict, pod: str, component: str, at: str, verb: str) -> dict:
+        """SuccessfulCreate/SuccessfulDelete, as the StatefulSet or ReplicaSet controller words them."""
         if owner["kind"] == "StatefulSet":
-            return event(owner, "SuccessfulCreate", f"create Pod {pod} in StatefulSet "
+            return event(owner, f"Successful{verb}", f"{verb.lower()} Pod {pod} in StatefulSet "
                          f"{owner['metadata']['name']} successful", component, at)
-        return event(owner, "SuccessfulCreate", f"Created pod: {pod}", component, at)
-
-    @staticmethod
-    def _event_deleted(owner: dict, pod: str, component: str, at: str) -> dict:
-        if owner["kind"] == "StatefulSet":
-            return event(owner, "SuccessfulDelete", f"delete Pod {pod} in StatefulSet "
-                         f"{owner['metadata']['name']} successful", component, at)
-        return event(owner, "SuccessfulDelete", f"Deleted pod: {pod}", component, at)
+        return event(owner, f"Successful{verb}", f"{verb}d pod: {pod}", component, at)
 
     def collect(self, removed: dict) -> None:
         """Delete what `removed` owned (ReplicaSets, Pods), as the garbage collector does."""

@@ -237,3 +237,14 @@ def test_a_new_template_rolls_out_in_a_new_replicaset(raw):
     replicas = {rs["metadata"]["labels"]["pod-template-hash"]: rs["spec"]["replicas"]
                 for rs in raw("GET", f"/apis/apps/v1/namespaces/{NS}/replicasets")[2]["items"]}
     assert replicas[before.pop()] == 0 and sorted(replicas.values()) == [0, 2]   # the old one is kept at 0
+
+
+def test_pod_events_are_worded_as_their_controller_words_them():
+    from karmadactl.sandbox.pods import PodController
+    rs = {"kind": "ReplicaSet", "metadata": {"name": "web-1", "namespace": NS}}
+    sts = {"kind": "StatefulSet", "metadata": {"name": "db", "namespace": NS}}
+    made = PodController._event_pod(rs, "web-1-abc", "replicaset-controller", "t", "Create")
+    gone = PodController._event_pod(sts, "db-0", "statefulset-controller", "t", "Delete")
+    assert (made["reason"], made["message"]) == ("SuccessfulCreate", "Created pod: web-1-abc")
+    assert (gone["reason"], gone["message"]) == ("SuccessfulDelete",
+                                                 "delete Pod db-0 in StatefulSet db successful")
