@@ -242,7 +242,7 @@ def test_kubectl_logs_against_a_sandbox_member(tls_member):
                               stdout=subprocess.PIPE, text=True)
     try:
         line = follow.stdout.readline()                          # a new line is written within a second
-        assert LINE.match(line.rstrip("\n")) or "GET /web?n=" in line
+        assert LINE.match(line.rstrip("\n")) and "GET /web?n=" in line
     finally:
         follow.kill()
         follow.wait(10)
