@@ -103,9 +103,8 @@ class Daemon:
         @routes.post("/unhealthy")
         async def post_unhealthy(request):
             body = await _json_body(request)
-            missing = [k for k in ("kind", "name") if not body.get(k)]
-            if missing:
-                return _bad_request(f"missing fields: {', '.join(missing)}")
+            if missing := _missing(body, "kind", "name"):
+                return missing
             self.member.set_unhealthy(body["kind"], body.get("namespace") or "", body["name"],
                                       unhealthy=bool(body.get("unhealthy", True)))
             return web.json_response(self.status())
@@ -113,9 +112,8 @@ class Daemon:
         @routes.post("/load")
         async def post_load(request):
             body = await _json_body(request)
-            missing = [k for k in ("kind", "name") if not body.get(k)]
-            if missing:
-                return _bad_request(f"missing fields: {', '.join(missing)}")
+            if missing := _missing(body, "kind", "name"):
+                return missing
             try:
                 done = self.member.set_load(body["kind"], body.get("namespace") or "default",
                                             body["name"], cpu=body.get("cpu"),
@@ -223,6 +221,12 @@ async def _json_body(request) -> dict:
     if not isinstance(body, dict):
         raise ValueError("expected a JSON object")
     return body
+
+
+def _missing(body: dict, *keys: str):
+    """A 400 naming the keys `body` lacks (or has empty), or None when it has them all."""
+    missing = [k for k in keys if not body.get(k)]
+    return _bad_request(f"missing fields: {', '.join(missing)}") if missing else None
 
 
 def _bad_request(message: str):

@@ -131,6 +131,14 @@ def test_unhealthy_workload_reports_no_ready_pods(members):
     assert wait_for(lambda: available() == "True")
 
 
+def test_control_calls_name_the_fields_they_miss(members):
+    info = members[1]
+    with pytest.raises(KarmadaError, match="missing fields: name$"):
+        manager.set_unhealthy(info.name, "Deployment", "default", "")
+    with pytest.raises(KarmadaError, match="missing fields: kind, name$"):
+        manager.set_load(info.name, "", "default", "", cpu="100m")
+
+
 def test_unknown_member_is_one_clear_error(members):
     with pytest.raises(NotFound, match="no sandbox member 'member9'"):
         manager.fail("member9")
