@@ -17,12 +17,12 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 import yaml
 
 from tests.conftest import ISOLATED_VARS, isolated_home, run_cli
+from tests.waiting import until
 
 NS = "logs"
 LINE = re.compile(r'^\S+ - - \[[^\]]+\] "GET /(web|sidecar)\?n=\d+ HTTP/1.1" 200 615 "-" "sandbox-probe/1.0" '
@@ -47,16 +47,6 @@ def ok(*args: str):
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr
     return result
-
-
-def until(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met before the deadline")
 
 
 @pytest.fixture(scope="module")

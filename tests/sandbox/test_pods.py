@@ -15,22 +15,13 @@ from __future__ import annotations
 import ipaddress
 import re
 import threading
-import time
 import urllib.request
 
 import pytest
 
+from tests.waiting import until
+
 NS = "default"
-
-
-def until(predicate, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met before the deadline")
 
 
 def deployment(name: str = "web", replicas: int = 3, containers=("web",)) -> dict:
