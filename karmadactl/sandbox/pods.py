@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 PODS = ("", "pods")
 REPLICASETS = ("apps", "replicasets")
-EVENTS = ("", "events")
 MANAGER = "kube-controller-manager"
 POD_KINDS = frozenset({"ReplicaSet", "StatefulSet", "DaemonSet", "Job"})
 
