@@ -300,9 +300,7 @@ def register(app: typer.Typer) -> None:
 
         env: Env = ctx.obj
         with env.store() as store:
-            if cluster:     # an unknown name is an error, not an empty pass
-                from karmadactl.controllers.clusters import list_clusters
-                list_clusters(store, cluster)
+            _check_clusters(store, cluster, dry_run=False)    # an unknown name is an error, not an empty pass
             refresh_status(store, only_clusters=set(cluster) or None)    # APIs of CRDs pushed since, capacity
             plans, report = run_with_progress(env, store, live_check=True, only_clusters=set(cluster) or None)
             if prune:
