@@ -184,6 +184,7 @@ def register(app: typer.Typer) -> None:
              max_log_requests: int = typer.Option(DEFAULT_MAX_LOG_REQUESTS, "--max-log-requests",
                                                   help="How many logs to follow at once with -l")) -> int:
         from karmadactl.apis.meta import parse_duration
+        from karmadactl.cli.get import _reason
         from karmadactl.errors import KarmadaError, NotFound, UsageError
 
         env: Env = ctx.obj
@@ -228,7 +229,7 @@ def register(app: typer.Typer) -> None:
                     for name in containers_of(pod, container, all_containers):
                         sources.append(Source(cluster.name, pod["metadata"]["name"], name))
         for cluster in sorted(failures):
-            env.err(f"error: {_one_line(failures[cluster], cluster)}")
+            env.err(f"error: {_reason(failures[cluster], cluster)}")
         if not sources:
             for client in clients.values():
                 client.close()
@@ -261,7 +262,7 @@ def register(app: typer.Typer) -> None:
             for client in clients.values():
                 client.close()
         for cluster, why in printer.failures:
-            env.err(f"error: {_one_line(why, cluster)}")
+            env.err(f"error: {_reason(why, cluster)}")
         if not failures and not printer.failures:
             return ExitCode.OK
         answered = len(sources) > len(printer.failures)
@@ -316,9 +317,3 @@ def _follow(clients, sources: list[Source], namespace: str, query: dict, printer
                 thread.join(0.2)
     except KeyboardInterrupt:
         stop.set()
-
-
-def _one_line(why: str, cluster: str) -> str:
-    line = why.splitlines()[0] if why else "no answer"
-    return line if line.startswith(f"cluster {cluster}") else f"cluster {cluster}: {line}"
-
