@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Callable
+
+from karmadactl.sandbox.writes import now as _now   # the sandbox's one clock format
 
 GROUP = "metrics.k8s.io"
 VERSION = "v1beta1"
@@ -172,10 +173,6 @@ def api_resource_list() -> dict:
 
 
 # -- serving --------------------------------------------------------------------------------
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
 
 def _selects(workload: dict, pod: dict) -> bool:
     from karmadactl.apis.labels import label_selector_matcher
