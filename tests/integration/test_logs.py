@@ -156,6 +156,8 @@ def test_an_unreachable_member_is_named_and_the_others_go_on(world, members):
         result = run_cli("logs", "deploy/web", "-n", NS, "-c", "web")
         assert result.returncode == 3
         assert "member2" in result.stderr and len(result.stderr.strip().splitlines()) == 2  # Found..., error
+        error = result.stderr.strip().splitlines()[-1]
+        assert error.startswith("error: cluster member2: ") and error.count("cluster member2") == 1
         assert {PREFIXED.match(line).group(1) for line in result.stdout.splitlines()} == {"member1"}
     finally:
         members[1].recover()
