@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 from karmadactl.apis import meta
 from karmadactl.cli.output import Columns
 
-MEMBERS_AT_ONCE = 8
 
 def since(timestamp, now: datetime | None = None) -> str:
     """apimachinery's HumanDuration since a Time or MicroTime (`45s`, `5m30s`, `3h10m`), as kubectl prints
@@ -174,6 +173,7 @@ def read_described(store, clusters: list, info, name: str, namespace: str | None
     cluster -> why it could not be read, clusters where there is no such object)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from karmadactl.cli.get import MEMBERS_AT_ONCE
     from karmadactl.controllers.clusters import client_for
     from karmadactl.errors import KarmadaError
     from karmadactl.members.lens import object_with_events

@@ -16,7 +16,6 @@ from karmadactl.cli.env import Env
 SORT_KEYS = ("cpu", "memory")
 MEBI = 1024 * 1024
 UNKNOWN = "<unknown>"
-MEMBERS_AT_ONCE = 8
 
 
 # -- pure: quantities and rows ---------------------------------------------------------------
@@ -124,6 +123,7 @@ def _fan_out(store, clusters, read) -> tuple[dict[str, object], dict[str, str]]:
     """read(client) for each cluster in parallel: (cluster -> result, cluster -> failure)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from karmadactl.cli.get import MEMBERS_AT_ONCE
     from karmadactl.controllers.clusters import client_for
     from karmadactl.errors import KarmadaError
 
