@@ -25,6 +25,17 @@ _JOB_AUTO_LABELS = ("controller-uid", "job-name", "batch.kubernetes.io/controlle
                     "batch.kubernetes.io/job-name")
 
 
+def set_condition(status: dict, condition: dict, replaces: tuple[str, ...] = ()) -> None:
+    """Set one condition of a status (dropping those of the `replaces` types too), sorted by type; an
+    unchanged status keeps its lastTransitionTime, as Kubernetes' meta.SetStatusCondition does."""
+    old = next((c for c in status.get("conditions") or [] if c["type"] == condition["type"]), None)
+    if old is not None and old.get("status") == condition["status"] and "lastTransitionTime" in old:
+        condition = {**condition, "lastTransitionTime": old["lastTransitionTime"]}
+    gone = {condition["type"], *replaces}
+    others = [c for c in status.get("conditions") or [] if c["type"] not in gone]
+    status["conditions"] = sorted([*others, condition], key=lambda c: c["type"])
+
+
 def execution_namespace(cluster: str) -> str:
     return f"karmada-es-{cluster}"
 

@@ -28,7 +28,7 @@ from typing import Callable
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
-from karmadactl.controllers.binding import CONFLICT_ANNOTATION, MANAGED_LABEL, OVERRIDE_ERROR
+from karmadactl.controllers.binding import CONFLICT_ANNOTATION, MANAGED_LABEL, OVERRIDE_ERROR, set_condition
 from karmadactl.errors import ExitCode, KarmadaError, StoreError
 
 log = logging.getLogger(__name__)
@@ -161,13 +161,8 @@ def _pending_condition(now: str) -> dict:
 
 
 def _with_condition(status: dict, condition: dict) -> None:
-    """Set one condition (Applied or Dispatching replace each other); an unchanged status keeps its
-    lastTransitionTime, as Kubernetes' meta.SetStatusCondition does."""
-    old = next((c for c in status.get("conditions") or [] if c["type"] == condition["type"]), None)
-    if old is not None and old.get("status") == condition["status"] and "lastTransitionTime" in old:
-        condition = {**condition, "lastTransitionTime": old["lastTransitionTime"]}
-    others = [c for c in status.get("conditions") or [] if c["type"] not in ("Applied", "Dispatching")]
-    status["conditions"] = sorted([*others, condition], key=lambda c: c["type"])
+    """Set one condition; Applied and Dispatching replace each other."""
+    set_condition(status, condition, replaces=("Applied", "Dispatching"))
 
 
 def _desired_body(work: dict, current: dict | None, now: str) -> dict:

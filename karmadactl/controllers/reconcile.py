@@ -17,7 +17,7 @@ from karmadactl.apis.cluster import Cluster
 from karmadactl.apis.override import OverridePolicy
 from karmadactl.apis.policy import Placement, PropagationPolicy
 from karmadactl.controllers import detector
-from karmadactl.controllers.binding import Overrides, build_works
+from karmadactl.controllers.binding import Overrides, build_works, set_condition
 from karmadactl.errors import KarmadaError
 from karmadactl.interpreter.customization import GROUP_KIND as CUSTOMIZATION_GK
 from karmadactl.interpreter._fields import SHAPE_ERRORS, describe, shape_reason
@@ -83,14 +83,6 @@ def _condition(type_: str, status: str, reason: str, message: str, now: str) -> 
     return c
 
 
-def _set_condition(status: dict, condition: dict) -> None:
-    conditions = [c for c in status.get("conditions") or [] if c["type"] != condition["type"]]
-    old = next((c for c in status.get("conditions") or [] if c["type"] == condition["type"]), None)
-    if old and old.get("status") == condition["status"] and "lastTransitionTime" in old:
-        condition["lastTransitionTime"] = old["lastTransitionTime"]
-    status["conditions"] = sorted([*conditions, condition], key=lambda c: c["type"])
-
-
 def _release(previous: dict) -> dict:
     """A binding whose policy no longer claims its template keeps its result but loses the claim."""
     binding = json.loads(json.dumps(previous))
@@ -152,7 +144,7 @@ def schedule_binding(binding: dict, clusters: list[Cluster], policy: Propagation
     except ScheduleError as e:
         if e.reason == "NoClusterFit":
             spec["clusters"] = []
-        _set_condition(status, _condition("Scheduled", "False", e.reason, e.message, now))
+        set_condition(status, _condition("Scheduled", "False", e.reason, e.message, now))
         return f"{e.reason}: {e.message}"
     before = spec.get("clusters")
     spec["clusters"] = [t.to_dict() for t in result.clusters]
@@ -166,7 +158,7 @@ def schedule_binding(binding: dict, clusters: list[Cluster], policy: Propagation
         status.pop("schedulerObservingAffinityName", None)
     if now and (fresh or not unchanged):     # the same answer again is not a new schedule worth a write
         status["lastScheduledTime"] = now
-    _set_condition(status, _condition("Scheduled", "True", "Success",
+    set_condition(status, _condition("Scheduled", "True", "Success",
                                       "Binding has been scheduled successfully.", now))
     return ""
 
@@ -236,7 +228,7 @@ def _unprocessable(template: dict, policy, previous: dict | None, e: BaseExcepti
     binding = previous
     if previous is not None:
         binding = json.loads(json.dumps(previous))
-        _set_condition(binding.setdefault("status", {}), _condition("Scheduled", "False", UNPROCESSABLE,
+        set_condition(binding.setdefault("status", {}), _condition("Scheduled", "False", UNPROCESSABLE,
                                                                      error, now))
     return BindingPlan(template, policy, binding, previous, [], error, unprocessable=True)
 
