@@ -16,7 +16,6 @@ caller sends one).
 from __future__ import annotations
 
 import io
-import multiprocessing
 import os
 import traceback
 import uuid
@@ -25,6 +24,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_cli
+from tests.processes import run_in_processes
 
 pytestmark = pytest.mark.slow     # several processes at once: skip locally with -m 'not slow'
 
@@ -97,21 +97,7 @@ def worker(url: str, ns: str, folder: str, writer: int, barrier, results) -> Non
 
 
 def run_writers(url: str, ns: str, folder) -> list[tuple[int, str]]:
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(PROCESSES)
-    results = ctx.Queue()
-    procs = [ctx.Process(target=worker, args=(url, ns, str(folder), w, barrier, results)) for w in range(PROCESSES)]
-    for p in procs:
-        p.start()
-    try:
-        reports = [results.get(timeout=400) for _ in procs]
-    finally:
-        for p in procs:
-            p.join(timeout=30)
-            if p.is_alive():
-                p.kill()
-    crashed = [detail for _, ok, detail in reports if not ok]
-    assert crashed == [], "\n".join(crashed)
+    reports = run_in_processes(worker, lambda w: (url, ns, str(folder), w), PROCESSES, timeout=400)
     return [r for _, _, runs in reports for r in runs]
 
 

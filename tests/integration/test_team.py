@@ -7,7 +7,6 @@ Every test runs twice through the ``backend`` fixture: a SQLite file and a Postg
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -20,6 +19,7 @@ import yaml
 
 from tests.conftest import run_cli
 from tests.integration.test_watch import DIVIDED, Watch, replicas, until
+from tests.processes import run_in_processes
 
 pytestmark = pytest.mark.slow     # several processes at once: skip locally with -m 'not slow'
 
@@ -94,22 +94,7 @@ def worker(job: str, url: str, worker_id: int, barrier, results) -> None:  # noq
 
 
 def run_workers(job: str, url: str) -> list[dict]:
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(PROCESSES)
-    results = ctx.Queue()
-    procs = [ctx.Process(target=worker, args=(job, url, i, barrier, results)) for i in range(PROCESSES)]
-    for p in procs:
-        p.start()
-    try:
-        reports = [results.get(timeout=240) for _ in procs]
-    finally:
-        for p in procs:
-            p.join(timeout=30)
-            if p.is_alive():
-                p.kill()
-    failures = [detail for _, ok, detail in reports if not ok]
-    assert failures == [], "\n".join(failures)
-    assert [p.exitcode for p in procs] == [0] * PROCESSES
+    reports = run_in_processes(worker, lambda i: (job, url, i), PROCESSES, timeout=240)
     return [detail for _, _, detail in sorted(reports, key=lambda r: r[0])]
 
 
