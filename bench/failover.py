@@ -38,7 +38,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -133,7 +133,7 @@ class Sandbox:
             done = subprocess.run([karmadactl_script(), *args], env=self.env, capture_output=True, text=True,
                                   timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise BenchFailed(f"{what or 'karmadactl ' + ' '.join(args)} did not finish within {timeout:g} s")
+            raise BenchFailed(f"{what or 'karmadactl ' + ' '.join(args)} did not finish within {timeout:g} s") from None
         if done.returncode != 0:
             tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
             raise BenchFailed(f"{what or 'karmadactl ' + ' '.join(args)} exited {done.returncode}:\n{tail}")
@@ -275,7 +275,7 @@ class Outcome:
 def measure_failover(sandbox: Sandbox, expected: dict[str, int], outcome: Outcome, deadline: float,
                      watch: Watch) -> None:
     before = {m: sandbox.replicas(m) for m in SURVIVORS}
-    wall_start = datetime.now(timezone.utc)
+    wall_start = datetime.now(UTC)
     started = time.monotonic()
     taint = TaintPoller(sandbox, FAILED, started)
     try:
@@ -319,7 +319,7 @@ def log_marks(text: str, wall_start: datetime) -> list[str]:
             clock = datetime.strptime(line[:8], "%H:%M:%S").time()
         except ValueError:
             return None
-        at = datetime.combine(wall_start.date(), clock, tzinfo=timezone.utc)
+        at = datetime.combine(wall_start.date(), clock, tzinfo=UTC)
         if at < wall_start - timedelta(hours=12):
             at += timedelta(days=1)
         return (at - wall_start.replace(microsecond=0)).total_seconds()

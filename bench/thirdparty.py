@@ -114,7 +114,8 @@ def same(a, b) -> bool:
 
 def compare(key: str, expected, actual) -> bool:
     if key == "dependencies":
-        order = lambda d: (d.get("apiVersion", ""), d.get("kind", ""), d.get("namespace", ""), d.get("name", ""))
+        def order(d):
+            return (d.get("apiVersion", ""), d.get("kind", ""), d.get("namespace", ""), d.get("name", ""))
         expected, actual = sorted(expected or [], key=order), sorted(actual or [], key=order)
     elif key == "components":
         expected = sorted(expected or [], key=lambda c: c.get("name", ""))

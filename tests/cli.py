@@ -24,7 +24,7 @@ import os
 import subprocess
 import sys
 import threading
-from typing import Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 _LOCK = threading.RLock()
 
@@ -106,7 +106,7 @@ def run_process(*args: str, env: Mapping[str, str] | None = None, input: str | N
 
 
 def run_cli(*args: str, env: Mapping[str, str] | None = None, input: str | None = None,
-            timeout: float = 60, subprocess: bool = False, tty: bool = False) -> "subprocess.CompletedProcess":
+            timeout: float = 60, subprocess: bool = False, tty: bool = False) -> subprocess.CompletedProcess:
     """The CLI for a test: in-process unless `subprocess=True` (or KARMADACTL_TEST_PROCESS=1 for all)."""
     if subprocess or os.environ.get("KARMADACTL_TEST_PROCESS") == "1":
         if tty:

@@ -36,7 +36,7 @@ class Taint:
     time_added: str | None = None
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Taint":
+    def from_dict(cls, d: dict) -> Taint:
         return cls(key=d["key"], effect=d.get("effect", ""), value=d.get("value", "") or "",
                    time_added=d.get("timeAdded"))
 
@@ -63,7 +63,7 @@ class TaintChange:
     remove: bool = False
 
     @classmethod
-    def parse(cls, spec: str) -> "TaintChange":
+    def parse(cls, spec: str) -> TaintChange:
         from karmadactl.apis.meta import check_label_key, check_label_value
 
         where = f"taint {spec!r}"
@@ -124,7 +124,7 @@ class Cluster:
     metadata: dict = field(default_factory=dict)   # uid, resourceVersion, creationTimestamp, ...
 
     @classmethod
-    def from_dict(cls, d: dict, source: str = "") -> "Cluster":
+    def from_dict(cls, d: dict, source: str = "") -> Cluster:
         """A Cluster from its object; a wrong shape is an InvalidInput naming `source` and the field."""
         check_shape(d, source)
         meta = copy.deepcopy(d.get("metadata") or {})

@@ -10,9 +10,9 @@ sandbox members use the same tables.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
-
+from typing import Any
 
 # Key fields that have a default in kube's OpenAPI, used when an item omits them.
 KEY_DEFAULTS: dict[str, Any] = {"protocol": "TCP"}
@@ -33,16 +33,16 @@ class Schema:
     """
 
     kind: str = "auto"
-    fields: Mapping[str, "Schema"] = field(default_factory=dict)
+    fields: Mapping[str, Schema] = field(default_factory=dict)
     merge_key: str | None = None          # strategic merge patch: patchMergeKey
     map_keys: tuple[str, ...] = ()        # server-side apply: listMapKey(s)
-    item: "Schema | None" = None
+    item: Schema | None = None
     zero: bool = False                    # Go value field: present in the zero object
 
-    def child(self, name: str) -> "Schema":
+    def child(self, name: str) -> Schema:
         return self.fields.get(name, AUTO)
 
-    def element(self) -> "Schema":
+    def element(self) -> Schema:
         return self.item or AUTO
 
 

@@ -8,8 +8,8 @@ The string form (`-l`): `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x,y)`,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from karmadactl.errors import InvalidInput
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
                        r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
@@ -17,28 +17,28 @@ SERVER_SET_METADATA = ("uid", "resourceVersion", "creationTimestamp", "generatio
 
 def rfc3339(at: datetime) -> str:
     """A time as Kubernetes writes it (RFC 3339, UTC, whole seconds)."""
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def micro_time(at: datetime) -> str:
     """A MicroTime (with microseconds), as a Lease's renewTime."""
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def now() -> str:
     """The current time as Kubernetes writes it."""
-    return rfc3339(datetime.now(timezone.utc))
+    return rfc3339(datetime.now(UTC))
 
 
 def parse_time(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def age(timestamp: str | None, at: datetime | None = None) -> str:
     """kubectl's short age: 45s, 12m, 3h, 5d, 2y."""
     if not timestamp:
         return "<unknown>"
-    seconds = int(((at or datetime.now(timezone.utc)) - parse_time(timestamp)).total_seconds())
+    seconds = int(((at or datetime.now(UTC)) - parse_time(timestamp)).total_seconds())
     seconds = max(seconds, 0)
     for unit, size in (("y", 365 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size * (2 if unit != "m" else 1):

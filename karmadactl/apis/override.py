@@ -66,9 +66,9 @@ OVERRIDER_KEYS = {
 class _Absent:
     """The value of a JSON `value` field that was not given (Karmada treats `null` the same)."""
 
-    _instance: "_Absent | None" = None
+    _instance: _Absent | None = None
 
-    def __new__(cls) -> "_Absent":
+    def __new__(cls) -> _Absent:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -79,7 +79,7 @@ class _Absent:
     def __bool__(self) -> bool:
         return False
 
-    def __deepcopy__(self, memo: dict) -> "_Absent":
+    def __deepcopy__(self, memo: dict) -> _Absent:
         return self
 
 
@@ -134,7 +134,7 @@ class PlaintextOverrider:
     value: Any = ABSENT
 
     @classmethod
-    def from_dict(cls, d: Any, path: str) -> "PlaintextOverrider":
+    def from_dict(cls, d: Any, path: str) -> PlaintextOverrider:
         d = _object(d, path, ("path", "operator", "value"))
         pointer = _required_field(d, "path", path)
         _pointer_problem(pointer, f"{path}.path")
@@ -153,7 +153,7 @@ class ImageOverrider:
     predicate_path: str = ""          # "" = no predicate: every container image of a workload
 
     @classmethod
-    def from_dict(cls, d: Any, path: str) -> "ImageOverrider":
+    def from_dict(cls, d: Any, path: str) -> ImageOverrider:
         d = _object(d, path, ("predicate", "component", "operator", "value"))
         predicate_path = ""
         predicate = _opt_object(d, "predicate", path, ("path",))
@@ -187,7 +187,7 @@ class CommandArgsOverrider:
     value: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_dict(cls, d: Any, path: str) -> "CommandArgsOverrider":
+    def from_dict(cls, d: Any, path: str) -> CommandArgsOverrider:
         d = _object(d, path, ("containerName", "operator", "value"))
         name = _required_field(d, "containerName", path)
         operator = _operator(d, path, COMMAND_ARGS_OPERATORS)
@@ -206,7 +206,7 @@ class LabelAnnotationOverrider:
     value: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, d: Any, path: str, labels: bool) -> "LabelAnnotationOverrider":
+    def from_dict(cls, d: Any, path: str, labels: bool) -> LabelAnnotationOverrider:
         d = _object(d, path, ("operator", "value"))
         operator = _operator(d, path, LABEL_ANNOTATION_OPERATORS)
         if d.get("value") is None:
@@ -251,7 +251,7 @@ class PatchOp:
     value: Any = ABSENT
 
     @classmethod
-    def from_dict(cls, d: Any, path: str) -> "PatchOp":
+    def from_dict(cls, d: Any, path: str) -> PatchOp:
         d = _object(d, path, ("subPath", "operator", "value"))
         sub_path = _required_field(d, "subPath", path)
         _pointer_problem(sub_path, f"{path}.subPath")
@@ -269,7 +269,7 @@ class FieldOverrider:
     yaml: list[PatchOp] | None = None
 
     @classmethod
-    def from_dict(cls, d: Any, path: str) -> "FieldOverrider":
+    def from_dict(cls, d: Any, path: str) -> FieldOverrider:
         d = _object(d, path, ("fieldPath", "json", "yaml"))
         field_path = _required_field(d, "fieldPath", path)
         _pointer_problem(field_path, f"{path}.fieldPath")
@@ -304,7 +304,7 @@ class Overriders:
     field: list[FieldOverrider] = field(default_factory=list)
 
     @classmethod
-    def from_dict(cls, d: Any, path: str) -> "Overriders":
+    def from_dict(cls, d: Any, path: str) -> Overriders:
         d = _object(d, path, tuple(OVERRIDER_KEYS.values()))
 
         def each(attr: str) -> list[tuple[Any, str]]:
@@ -345,7 +345,7 @@ class OverrideRule:
     overriders: Overriders = field(default_factory=Overriders)
 
     @classmethod
-    def from_dict(cls, d: Any, path: str) -> "OverrideRule":
+    def from_dict(cls, d: Any, path: str) -> OverrideRule:
         d = _object(d, path, ("targetCluster", "overriders"))
         if d.get("overriders") is None:
             raise FieldError(f"{path}.overriders", "required")
@@ -406,7 +406,7 @@ class OverridePolicy(NamedPolicy):
         return self.match_priority(obj) > 0
 
     @classmethod
-    def from_dict(cls, obj: Any, source: str = "") -> "OverridePolicy":
+    def from_dict(cls, obj: Any, source: str = "") -> OverridePolicy:
         """Parse and validate one (Cluster)OverridePolicy; InvalidInput names the field."""
         lead = f"{source}: " if source else ""
         if not isinstance(obj, dict):
@@ -425,7 +425,7 @@ class OverridePolicy(NamedPolicy):
             raise InvalidInput(f"{lead}{who}: {e}") from None
 
     @classmethod
-    def _parse(cls, obj: dict, kind: Any, namespace: str) -> "OverridePolicy":
+    def _parse(cls, obj: dict, kind: Any, namespace: str) -> OverridePolicy:
         _object(obj, "", ("apiVersion", "kind", "metadata", "spec"))
         if obj.get("apiVersion") != API_VERSION:
             raise FieldError("apiVersion", f'must be "{API_VERSION}", got {obj.get("apiVersion")!r}')

@@ -240,7 +240,7 @@ class FieldSelectorRequirement:
     values: tuple[str, ...] = ()
 
     @classmethod
-    def from_dict(cls, d: dict, path: str = "fieldSelector.matchExpressions[0]") -> "FieldSelectorRequirement":
+    def from_dict(cls, d: dict, path: str = "fieldSelector.matchExpressions[0]") -> FieldSelectorRequirement:
         d = _object(d, path, ("key", "operator", "values"))
         return cls(_str(d, "key", path), _str(d, "operator", path), tuple(_str_list(d, "values", path)))
 
@@ -254,7 +254,7 @@ class FieldSelectorRequirement:
             return [(path, f'unsupported operator "{self.operator}", must be In or NotIn')]
         return []
 
-    def matches(self, cluster: "Cluster") -> bool:
+    def matches(self, cluster: Cluster) -> bool:
         """Karmada's field matcher (pkg/util/selector.go, ClusterMatches and matchZones).
 
         `zone` looks at spec.zones: In when ANY of the cluster's zones is listed, NotIn when
@@ -316,7 +316,7 @@ class ClusterAffinity:
     exclude: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_dict(cls, d: dict, path: str = "clusterAffinity", _extra: tuple[str, ...] = ()) -> "ClusterAffinity":
+    def from_dict(cls, d: dict, path: str = "clusterAffinity", _extra: tuple[str, ...] = ()) -> ClusterAffinity:
         d = _object(d, path, _AFFINITY_FIELDS + _extra)
         label_selector = None
         if d.get("labelSelector") is not None:
@@ -351,7 +351,7 @@ class ClusterAffinity:
             problems += requirement.problems(f"{path}.fieldSelector.matchExpressions[{i}]")
         return problems
 
-    def matches(self, cluster: "Cluster") -> bool:
+    def matches(self, cluster: Cluster) -> bool:
         """Karmada's ClusterMatches: an excluded name never matches; every part that is set must match."""
         if cluster.name in self.exclude:
             return False
@@ -377,7 +377,7 @@ class OverflowAffinity:
     affinity: ClusterAffinity
 
     @classmethod
-    def from_dict(cls, d: dict, path: str = "overflowAffinities[0]") -> "OverflowAffinity":
+    def from_dict(cls, d: dict, path: str = "overflowAffinities[0]") -> OverflowAffinity:
         d = _object(d, path, ("affinityName",) + _AFFINITY_FIELDS)
         return cls(_str(d, "affinityName", path), ClusterAffinity.from_dict(d, path, ("affinityName",)))
 
@@ -392,7 +392,7 @@ class ClusterAffinityTerm:
     overflow: list[OverflowAffinity] = field(default_factory=list)
 
     @classmethod
-    def from_dict(cls, d: dict, path: str = "clusterAffinities[0]") -> "ClusterAffinityTerm":
+    def from_dict(cls, d: dict, path: str = "clusterAffinities[0]") -> ClusterAffinityTerm:
         extra = ("affinityName", "overflowAffinities")
         d = _object(d, path, extra + _AFFINITY_FIELDS)
         overflow = [OverflowAffinity.from_dict(item, f"{path}.overflowAffinities[{i}]")
@@ -433,7 +433,7 @@ class Toleration:
     toleration_seconds: int | None = None
 
     @classmethod
-    def from_dict(cls, d: dict, path: str = "clusterTolerations[0]") -> "Toleration":
+    def from_dict(cls, d: dict, path: str = "clusterTolerations[0]") -> Toleration:
         d = _object(d, path, ("key", "operator", "value", "effect", "tolerationSeconds"))
         return cls(key=_str(d, "key", path), operator=_str(d, "operator", path) or "Equal",
                    value=_str(d, "value", path), effect=_str(d, "effect", path),
@@ -460,7 +460,7 @@ class Toleration:
             problems.append((f"{path}.effect", _unsupported(self.effect, TAINT_EFFECTS)))
         return problems
 
-    def tolerates(self, taint: "Taint") -> bool:
+    def tolerates(self, taint: Taint) -> bool:
         """corev1 ToleratesTaint."""
         if self.effect and self.effect != taint.effect:
             return False
@@ -481,7 +481,7 @@ class SpreadConstraint:
     max_groups: int = 0
 
     @classmethod
-    def from_dict(cls, d: dict, path: str = "spreadConstraints[0]") -> "SpreadConstraint":
+    def from_dict(cls, d: dict, path: str = "spreadConstraints[0]") -> SpreadConstraint:
         d = _object(d, path, ("spreadByField", "spreadByLabel", "minGroups", "maxGroups"))
         by_field, by_label = _str(d, "spreadByField", path), _str(d, "spreadByLabel", path)
         if not by_field and not by_label:
@@ -535,7 +535,7 @@ class StaticWeight:
     weight: int
 
     @classmethod
-    def from_dict(cls, d: dict, path: str = "staticWeightList[0]") -> "StaticWeight":
+    def from_dict(cls, d: dict, path: str = "staticWeightList[0]") -> StaticWeight:
         d = _object(d, path, ("targetCluster", "weight"))
         if d.get("targetCluster") is None:
             raise FieldError(f"{path}.targetCluster", "required")
@@ -556,7 +556,7 @@ class ReplicaScheduling:
     dynamic_weight: str = ""
 
     @classmethod
-    def from_dict(cls, d: dict, path: str = "replicaScheduling") -> "ReplicaScheduling":
+    def from_dict(cls, d: dict, path: str = "replicaScheduling") -> ReplicaScheduling:
         d = _object(d, path, ("replicaSchedulingType", "replicaDivisionPreference", "weightPreference"))
         type_ = _str(d, "replicaSchedulingType", path) or "Divided"          # CRD default
         preference = _str(d, "replicaDivisionPreference", path)
@@ -640,7 +640,7 @@ class Placement:
     workload_affinity: dict | None = None                    # {affinity|antiAffinity: {groupByLabelKey}}
 
     @classmethod
-    def from_dict(cls, d: dict | None, path: str = "spec.placement", validate: bool = True) -> "Placement":
+    def from_dict(cls, d: dict | None, path: str = "spec.placement", validate: bool = True) -> Placement:
         """Parse (defaults filled in); with `validate`, raise the first problem Karmada's webhook would."""
         d = _object(d or {}, path, ("clusterAffinity", "clusterAffinities", "clusterTolerations",
                                     "spreadConstraints", "replicaScheduling", "workloadAffinity"))
@@ -720,7 +720,7 @@ class ResourceSelector:
     label_selector: dict | None = None
 
     @classmethod
-    def from_dict(cls, d: dict, path: str = "spec.resourceSelectors[0]") -> "ResourceSelector":
+    def from_dict(cls, d: dict, path: str = "spec.resourceSelectors[0]") -> ResourceSelector:
         d = _object(d, path, ("apiVersion", "kind", "namespace", "name", "labelSelector"))
         label_selector = None
         if d.get("labelSelector") is not None:
@@ -915,7 +915,7 @@ class PropagationPolicy(NamedPolicy):
         return max((s.match_priority(obj) for s in self.resource_selectors), default=0)
 
     @classmethod
-    def from_dict(cls, obj: dict, source: str = "") -> "PropagationPolicy":
+    def from_dict(cls, obj: dict, source: str = "") -> PropagationPolicy:
         """Parse, default and validate one (Cluster)PropagationPolicy; InvalidInput names the field."""
         lead = f"{source}: " if source else ""
         if not isinstance(obj, dict):
@@ -942,7 +942,7 @@ class PropagationPolicy(NamedPolicy):
         return policy
 
     @classmethod
-    def _parse(cls, obj: dict, kind: Any, name: str, namespace: str) -> "PropagationPolicy":
+    def _parse(cls, obj: dict, kind: Any, name: str, namespace: str) -> PropagationPolicy:
         _object(obj, "", ("apiVersion", "kind", "metadata", "spec", "status"))
         if obj.get("apiVersion") != API_VERSION:
             raise FieldError("apiVersion", f'must be "{API_VERSION}", got {obj.get("apiVersion")!r}')

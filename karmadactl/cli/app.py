@@ -7,7 +7,6 @@ together, reads the global options and turns errors into exit codes.
 from __future__ import annotations
 
 import logging
-from typing import Optional
 
 import typer
 
@@ -53,7 +52,7 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
 
     @app.callback()
     def _global(ctx: typer.Context,
-                store: Optional[str] = typer.Option(
+                store: str | None = typer.Option(
                     None, "--store", envvar="KARMADACTL_STORE", show_envvar=True,
                     help="SQLAlchemy URL of the store [default: sqlite:///$KARMADA_HOME/karmada.db]"),
                 verbose: int = typer.Option(0, "-v", "--verbose", count=True,

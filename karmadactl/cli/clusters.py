@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import typer
 
 from karmadactl.cli.env import Env
@@ -14,22 +12,23 @@ def register(app: typer.Typer) -> None:
                       "keeps provider, region, zones, labels and taints unless a flag names them.")
     def join(ctx: typer.Context,
              name: str = typer.Argument(..., help="Cluster name in karmadactl", metavar="NAME"),
-             kubeconfig: Optional[str] = typer.Option(
+             kubeconfig: str | None = typer.Option(
                  None, "--kubeconfig", "--cluster-kubeconfig",
                  help="Member kubeconfig [default: the one it was joined with; for a new cluster "
                       "$KUBECONFIG, then ~/.kube/config]"),
-             context: Optional[str] = typer.Option(None, "--context", "--cluster-context",
-                                                   help="Context in the kubeconfig [default: the one it was joined with, else the current one]"),
-             provider: Optional[str] = typer.Option(None, "--provider",
+             context: str | None = typer.Option(None, "--context", "--cluster-context",
+                                                   help="Context in the kubeconfig "
+                                                        "[default: the one it was joined with, else the current one]"),
+             provider: str | None = typer.Option(None, "--provider",
                                                     help="Cloud provider ('' clears it) [default: kept]"),
-             region: Optional[str] = typer.Option(None, "--region", help="Region ('' clears it) [default: kept]"),
-             zone: List[str] = typer.Option([], "--zone", "--zones",
+             region: str | None = typer.Option(None, "--region", help="Region ('' clears it) [default: kept]"),
+             zone: list[str] = typer.Option([], "--zone", "--zones",
                                             help="Zone (repeatable, a,b too); given, it replaces the zones "
                                                  "('' clears them) [default: kept]"),
-             label: List[str] = typer.Option([], "-l", "--label",
+             label: list[str] = typer.Option([], "-l", "--label",
                                              help="key=value to set, key- to remove (repeatable); other "
                                                   "labels are kept"),
-             embed_credentials: Optional[bool] = typer.Option(
+             embed_credentials: bool | None = typer.Option(
                  None, "--embed-credentials/--no-embed-credentials",
                  help="Copy the credentials into the store, or keep only the kubeconfig path [default: kept; "
                       "a new cluster: path only]"),
@@ -60,9 +59,8 @@ def register(app: typer.Typer) -> None:
                                                    help="Leave the member's objects in place"),
                force: bool = typer.Option(False, "--force",
                                           help="Forget an unreachable cluster anyway")) -> None:
-        from karmadactl.controllers import clusters
-
         from karmadactl.cli.resources import report_pass, run_with_progress
+        from karmadactl.controllers import clusters
 
         env: Env = ctx.obj
         with env.store() as store:
@@ -89,7 +87,8 @@ def register(app: typer.Typer) -> None:
     def taint(ctx: typer.Context,
               resource: str = typer.Argument(..., help="clusters", metavar="RESOURCE"),
               name: str = typer.Argument(..., help="Cluster name", metavar="NAME"),
-              taints: List[str] = typer.Argument(..., help="key[=value]:Effect to add, key[:Effect]- to remove", metavar="TAINT..."),
+              taints: list[str] = typer.Argument(..., help="key[=value]:Effect to add, key[:Effect]- to remove",
+                                                  metavar="TAINT..."),
               overwrite: bool = typer.Option(False, "--overwrite", help="Change the value of an existing taint"),
               dry_run: bool = typer.Option(False, "--dry-run")) -> None:
         from karmadactl.apis.cluster import TaintChange

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import typer
 
 from karmadactl.cli.env import Env
@@ -20,12 +18,12 @@ def register(app: typer.Typer) -> None:
     def label(ctx: typer.Context,
               resource: str = typer.Argument(..., help="deploy, pp, clusters, ... (or KIND/NAME)",
                                              metavar="KIND"),
-              args: List[str] = typer.Argument(..., help="names, then key=value to set and key- to remove",
+              args: list[str] = typer.Argument(..., help="names, then key=value to set and key- to remove",
                                                metavar="NAME... LABEL..."),
-              namespace: Optional[str] = typer.Option(None, "-n", "--namespace",
+              namespace: str | None = typer.Option(None, "-n", "--namespace",
                                                       help="Namespace of the objects [default: default]"),
               overwrite: bool = typer.Option(False, "--overwrite", help="Change the value of an existing label"),
-              selector: Optional[str] = typer.Option(None, "-l", "--selector",
+              selector: str | None = typer.Option(None, "-l", "--selector",
                                                      help="Every object of KIND whose labels match, instead of names"),
               all_: bool = typer.Option(False, "--all", help="Every object of KIND in the namespace"),
               dry_run: bool = typer.Option(False, "--dry-run", help="Show the result; store nothing"),
@@ -37,14 +35,14 @@ def register(app: typer.Typer) -> None:
     def annotate(ctx: typer.Context,
                  resource: str = typer.Argument(..., help="deploy, pp, clusters, ... (or KIND/NAME)",
                                                 metavar="KIND"),
-                 args: List[str] = typer.Argument(..., help="names, then key=value to set and key- to remove",
+                 args: list[str] = typer.Argument(..., help="names, then key=value to set and key- to remove",
                                                   metavar="NAME... ANNOTATION..."),
-                 namespace: Optional[str] = typer.Option(None, "-n", "--namespace",
+                 namespace: str | None = typer.Option(None, "-n", "--namespace",
                                                          help="Namespace of the objects [default: default]"),
                  overwrite: bool = typer.Option(False, "--overwrite",
                                                 help="Change the value of an existing annotation"),
-                 selector: Optional[str] = typer.Option(None, "-l", "--selector",
-                                                        help="Every object of KIND whose labels match, instead of names"),
+                 selector: str | None = typer.Option(
+                     None, "-l", "--selector", help="Every object of KIND whose labels match, instead of names"),
                  all_: bool = typer.Option(False, "--all", help="Every object of KIND in the namespace"),
                  dry_run: bool = typer.Option(False, "--dry-run", help="Show the result; store nothing"),
                  output: str = typer.Option("", "-o", "--output", help="yaml|json|name: print the objects")) -> int:
@@ -55,11 +53,11 @@ def register(app: typer.Typer) -> None:
                       "patch KIND NAME (-p PATCH | --patch-file F) [--type strategic|merge|json]")
     def patch(ctx: typer.Context,
               resource: str = typer.Argument(..., help="deploy, pp, ... (or KIND/NAME)", metavar="KIND"),
-              name: Optional[str] = typer.Argument(None, metavar="NAME"),
-              patch_text: Optional[str] = typer.Option(None, "-p", "--patch", help="The patch, JSON or YAML"),
-              patch_file: Optional[str] = typer.Option(None, "--patch-file", help="A file holding the patch"),
+              name: str | None = typer.Argument(None, metavar="NAME"),
+              patch_text: str | None = typer.Option(None, "-p", "--patch", help="The patch, JSON or YAML"),
+              patch_file: str | None = typer.Option(None, "--patch-file", help="A file holding the patch"),
               patch_type: str = typer.Option("strategic", "--type", help="strategic|merge|json"),
-              namespace: Optional[str] = typer.Option(None, "-n", "--namespace",
+              namespace: str | None = typer.Option(None, "-n", "--namespace",
                                                       help="Namespace of the object [default: default]"),
               dry_run: bool = typer.Option(False, "--dry-run", help="Show the result; store nothing"),
               output: str = typer.Option("", "-o", "--output", help="yaml|json|name: print the object")) -> int:
@@ -86,8 +84,8 @@ def register(app: typer.Typer) -> None:
                       "edit does: validated like apply, reopened with the errors when it is not valid")
     def edit(ctx: typer.Context,
              resource: str = typer.Argument(..., help="deploy, pp, ... (or KIND/NAME)", metavar="KIND"),
-             name: Optional[str] = typer.Argument(None, metavar="NAME"),
-             namespace: Optional[str] = typer.Option(None, "-n", "--namespace",
+             name: str | None = typer.Argument(None, metavar="NAME"),
+             namespace: str | None = typer.Option(None, "-n", "--namespace",
                                                      help="Namespace of the object [default: default]"),
              output: str = typer.Option("yaml", "-o", "--output", help="yaml|json: how to show the object")) -> int:
         from karmadactl.cli.output import check_output

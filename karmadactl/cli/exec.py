@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import typer
 
 from karmadactl.cli.env import Env
@@ -109,11 +107,11 @@ def register(app: typer.Typer) -> None:
     @app.command("exec", help=HELP)
     def exec_(ctx: typer.Context,
               target: str = typer.Argument(..., metavar="POD|TYPE/NAME"),
-              command: Optional[List[str]] = typer.Argument(None, metavar="-- COMMAND [ARGS]..."),
-              cluster: Optional[str] = typer.Option(None, "-C", "--cluster",
+              command: list[str] | None = typer.Argument(None, metavar="-- COMMAND [ARGS]..."),
+              cluster: str | None = typer.Option(None, "-C", "--cluster",
                                                     help="The member cluster (required)"),
               namespace: str = typer.Option("default", "-n", "--namespace"),
-              container: Optional[str] = typer.Option(None, "-c", "--container",
+              container: str | None = typer.Option(None, "-c", "--container",
                                                       help="Container name (default: the first)"),
               stdin: bool = typer.Option(False, "-i", "--stdin", help="Pass stdin to the container"),
               tty: bool = typer.Option(False, "-t", "--tty", help="Stdin is a TTY"),
@@ -125,10 +123,10 @@ def register(app: typer.Typer) -> None:
     @app.command("attach", help=ATTACH_HELP)
     def attach(ctx: typer.Context,
                target: str = typer.Argument(..., metavar="POD|TYPE/NAME"),
-               cluster: Optional[str] = typer.Option(None, "-C", "--cluster",
+               cluster: str | None = typer.Option(None, "-C", "--cluster",
                                                      help="The member cluster (required)"),
                namespace: str = typer.Option("default", "-n", "--namespace"),
-               container: Optional[str] = typer.Option(None, "-c", "--container",
+               container: str | None = typer.Option(None, "-c", "--container",
                                                        help="Container name (default: the first)"),
                stdin: bool = typer.Option(False, "-i", "--stdin",
                                           help="Pass stdin to the container"),

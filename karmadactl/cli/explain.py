@@ -7,8 +7,6 @@ staging/src/k8s.io/kubectl/pkg/explain/v2/templates/plaintext.tmpl), rendered he
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from karmadactl.cli.env import Env
@@ -307,11 +305,11 @@ def _client(env: Env, store, cluster_name: str | None):
 def register(app: typer.Typer) -> None:
     @app.command("api-resources", help=API_RESOURCES_HELP)
     def api_resources(ctx: typer.Context,
-                      cluster: Optional[str] = typer.Option(None, "-C", "--cluster",
+                      cluster: str | None = typer.Option(None, "-C", "--cluster",
                                                             help="The member cluster to ask"),
-                      namespaced: Optional[str] = typer.Option(None, "--namespaced",
+                      namespaced: str | None = typer.Option(None, "--namespaced",
                                                                help="true|false: only those"),
-                      api_group: Optional[str] = typer.Option(None, "--api-group",
+                      api_group: str | None = typer.Option(None, "--api-group",
                                                               help="Only this group (\"\" for core)"),
                       output: str = typer.Option("", "-o", "--output", help="wide|name"),
                       no_headers: bool = typer.Option(False, "--no-headers")) -> int:
@@ -359,10 +357,10 @@ def register(app: typer.Typer) -> None:
     @app.command(help=EXPLAIN_HELP)
     def explain(ctx: typer.Context,
                 what: str = typer.Argument(..., metavar="KIND[.FIELD...]"),
-                cluster: Optional[str] = typer.Option(None, "-C", "--cluster",
+                cluster: str | None = typer.Option(None, "-C", "--cluster",
                                                       help="The member cluster whose schema to read"),
                 recursive: bool = typer.Option(False, "--recursive", help="Every nested field, names only"),
-                api_version: Optional[str] = typer.Option(None, "--api-version",
+                api_version: str | None = typer.Option(None, "--api-version",
                                                           help="GROUP/VERSION of the kind")) -> int:
         from karmadactl.errors import NotFound
         from karmadactl.members import discovery

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import typer
 
 from karmadactl.cli.env import Env
@@ -13,9 +11,9 @@ def register(app: typer.Typer) -> None:
     @app.command(help="Reschedule workloads from scratch, as Karmada's WorkloadRebalancer: rebalance "
                       "KIND/NAME... | --all")
     def rebalance(ctx: typer.Context,
-                  targets: List[str] = typer.Argument(None, metavar="KIND/NAME...",
+                  targets: list[str] = typer.Argument(None, metavar="KIND/NAME...",
                                                       help="Templates to reschedule"),
-                  namespace: Optional[str] = typer.Option(None, "-n", "--namespace",
+                  namespace: str | None = typer.Option(None, "-n", "--namespace",
                                                           help="Namespace of KIND/NAME [default: default]"),
                   all_: bool = typer.Option(False, "--all", help="Every Divided workload")) -> int:
         from karmadactl.apis.meta import now

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import List, Optional
+from datetime import UTC, datetime
 
 import typer
 
@@ -185,7 +184,7 @@ def _job_duration(obj: dict, now: datetime | None = None) -> str:
     if not s.get("startTime"):
         return ""
     start = parse_time(s["startTime"])
-    end = parse_time(s["completionTime"]) if s.get("completionTime") else (now or datetime.now(timezone.utc))
+    end = parse_time(s["completionTime"]) if s.get("completionTime") else (now or datetime.now(UTC))
     return human_duration(int((end - start).total_seconds()))
 
 
@@ -572,22 +571,22 @@ def register(app: typer.Typer) -> None:
             kind: str = typer.Argument(..., metavar="KIND",
                                        help="clusters, pp, cpp, rb, crb, works, deploy, cm, fhpa, mcs, all; "
                                             "several: svc,cm; or TYPE/NAME ..."),
-            names: List[str] = typer.Argument(None, metavar="NAME...", help="Names (all when omitted)"),
+            names: list[str] = typer.Argument(None, metavar="NAME...", help="Names (all when omitted)"),
             namespace: str = typer.Option("default", "-n", "--namespace"),
             all_namespaces: bool = typer.Option(False, "-A", "--all-namespaces"),
-            selector: Optional[str] = typer.Option(None, "-l", "--selector", help="Label selector"),
+            selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector"),
             output: str = typer.Option("table", "-o", "--output",
                                        help="table|wide|json|yaml|name|jsonpath=TEMPLATE|jsonpath-file=FILE|"
                                             "custom-columns=SPEC|custom-columns-file=FILE"),
             scope: str = typer.Option("karmada", "-s", "--scope", "--operation-scope", help=SCOPE_HELP),
-            clusters: Optional[str] = typer.Option(None, "-C", "--clusters",
+            clusters: str | None = typer.Option(None, "-C", "--clusters",
                                                    help="Members to read, a,b (default: all joined)"),
             watch: bool = typer.Option(False, "-w", "--watch", help="After listing, print each change"),
             watch_only: bool = typer.Option(False, "--watch-only", help="Print only the changes"),
             show_labels: bool = typer.Option(False, "--show-labels", help="A LABELS column"),
-            label_columns: List[str] = typer.Option(None, "-L", "--label-columns",
+            label_columns: list[str] = typer.Option(None, "-L", "--label-columns",
                                                     help="A column per label key (KEY[,KEY])"),
-            sort_by: Optional[str] = typer.Option(None, "--sort-by", help="Order by a JSONPath (.metadata.name)"),
+            sort_by: str | None = typer.Option(None, "--sort-by", help="Order by a JSONPath (.metadata.name)"),
             no_headers: bool = typer.Option(False, "--no-headers", help="Tables without their header line"),
             ignore_not_found: bool = typer.Option(False, "--ignore-not-found",
                                                   help="A named object that does not exist is no error")) -> int:

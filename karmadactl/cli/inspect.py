@@ -7,8 +7,7 @@ only read the store, refresh status from the members and print.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Optional
+from datetime import UTC, datetime, timedelta
 
 import typer
 
@@ -292,7 +291,7 @@ def _describe_members(env: Env, kind: str, name: str, namespace: str, clusters: 
         plural = f"{info.plural}.{info.group}" if info.group else info.plural
         where = f' in namespace "{ns}"' if ns else ""
         raise NotFound(f'{plural} "{name}" not found{where} in any member cluster')
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     env.stdout.write("\n".join(describe_member_object(c, obj, events, now) for c, obj, events in found))
     if not failures:
         return ExitCode.OK
@@ -326,7 +325,7 @@ def register(app: typer.Typer) -> None:
                  scope: str = typer.Option("karmada", "-s", "--scope", "--operation-scope",
                                            help="karmada: the store's object; members: each member's live "
                                                 "object with that member's events"),
-                 clusters: Optional[str] = typer.Option(None, "-C", "--clusters",
+                 clusters: str | None = typer.Option(None, "-C", "--clusters",
                                                         help="Members to read with -s members, a,b "
                                                              "(default: all joined)")) -> int:
         from karmadactl.apis import meta
@@ -369,16 +368,16 @@ def register(app: typer.Typer) -> None:
         if kinds.not_acted_on(info):
             env.err(f"warning: {kinds.not_acted_on(info)}")
         env.stdout.write(describe_text(obj, binding=binding, works=works, events=events, template=template,
-                                       now=datetime.now(timezone.utc), unanswered=failures))
+                                       now=datetime.now(UTC), unanswered=failures))
         return ExitCode.OK
 
     @app.command(help=EVENTS_HELP)
     def events(ctx: typer.Context,
-               target: Optional[str] = typer.Argument(None, metavar="[KIND/NAME]",
+               target: str | None = typer.Argument(None, metavar="[KIND/NAME]",
                                                       help="Only this object's (or kind's) events"),
-               namespace: Optional[str] = typer.Option(None, "-n", "--namespace",
+               namespace: str | None = typer.Option(None, "-n", "--namespace",
                                                        help="Only events of objects in this namespace"),
-               since: Optional[str] = typer.Option(None, "--since", help="Only newer events: 30s, 10m, 1h, 2d"),
+               since: str | None = typer.Option(None, "--since", help="Only newer events: 30s, 10m, 1h, 2d"),
                output: str = typer.Option("table", "-o", "--output", help="table|wide|json|yaml")) -> int:
         from karmadactl.cli.output import print_table, write_list
         from karmadactl.errors import ExitCode, UsageError
@@ -386,7 +385,7 @@ def register(app: typer.Typer) -> None:
         env: Env = ctx.obj
         if output not in ("table", "wide", "json", "yaml"):
             raise UsageError(f"--output {output!r}: events prints table, wide, json or yaml")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         after = now - parse_duration(since) if since else None
         kind_name, _, obj_name = (target or "").partition("/")
         if target is not None and (not kind_name or (_ and not obj_name)):

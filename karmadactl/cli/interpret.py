@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from karmadactl.cli.env import Env
@@ -181,12 +179,12 @@ def register(app: typer.Typer) -> None:
                   filename: list[str] = typer.Option(..., "-f", "--filename",
                                                      help="ResourceInterpreterCustomization file(s)"),
                   check_only: bool = typer.Option(False, "--check", help="Only check the rules load."),
-                  operation: Optional[str] = typer.Option(
+                  operation: str | None = typer.Option(
                       None, "--operation", help="Retain, InterpretReplica, InterpretComponent, ReviseReplica, "
                       "InterpretStatus, AggregateStatus, InterpretHealth or InterpretDependency"),
-                  desired_file: Optional[str] = typer.Option(None, "--desired-file"),
-                  observed_file: Optional[str] = typer.Option(None, "--observed-file"),
-                  status_file: Optional[str] = typer.Option(None, "--status-file",
+                  desired_file: str | None = typer.Option(None, "--desired-file"),
+                  observed_file: str | None = typer.Option(None, "--observed-file"),
+                  status_file: str | None = typer.Option(None, "--status-file",
                                                             help="AggregatedStatusItems (AggregateStatus)"),
                   desired_replica: int = typer.Option(0, "--desired-replica",
                                                       help="Replicas for ReviseReplica (0 by default, as Karmada)"),

@@ -98,8 +98,8 @@ def to_jsonpath_ng(path: str) -> str:
 class Path:
     source: str
     compiled: object | None          # a jsonpath-ng expression, None for the current value
-    union: list["Path"] = field(default_factory=list)   # kubectl's ['a.b', 'c'] (paths, not keys)
-    rest: "Path | None" = None                          # what follows such a union
+    union: list[Path] = field(default_factory=list)   # kubectl's ['a.b', 'c'] (paths, not keys)
+    rest: Path | None = None                          # what follows such a union
 
     def find(self, data) -> list:
         found = [data] if self.compiled is None else [match.value for match in self.compiled.find(data)]
@@ -167,7 +167,7 @@ class Node:
     kind: str                         # text | path | range
     text: str = ""
     path: Path | None = None
-    body: list["Node"] = field(default_factory=list)
+    body: list[Node] = field(default_factory=list)
 
 
 def _actions(template: str) -> list[tuple[str, str]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import List, Optional
 
 import typer
 
@@ -162,25 +161,25 @@ def _pods_in(client, target, namespace: str, selector: str | None, env: Env, clu
 def register(app: typer.Typer) -> None:
     @app.command(help=HELP)
     def logs(ctx: typer.Context,
-             target: Optional[str] = typer.Argument(None, metavar="POD|TYPE/NAME"),
-             clusters: Optional[str] = typer.Option(None, "-C", "--cluster", "--clusters",
+             target: str | None = typer.Argument(None, metavar="POD|TYPE/NAME"),
+             clusters: str | None = typer.Option(None, "-C", "--cluster", "--clusters",
                                                     help="Members to read, a,b (default: where it runs)"),
-             container: Optional[str] = typer.Option(None, "-c", "--container"),
+             container: str | None = typer.Option(None, "-c", "--container"),
              namespace: str = typer.Option("default", "-n", "--namespace"),
              follow: bool = typer.Option(False, "-f", "--follow", help="Stream new lines"),
              tail: int = typer.Option(-1, "--tail", help="Lines of recent log to show (-1: all; "
                                       "10 with a selector)"),
-             since: Optional[str] = typer.Option(None, "--since", help="Only lines newer than 5s, 2m, 3h"),
-             since_time: Optional[str] = typer.Option(None, "--since-time", help="Only lines after this "
+             since: str | None = typer.Option(None, "--since", help="Only lines newer than 5s, 2m, 3h"),
+             since_time: str | None = typer.Option(None, "--since-time", help="Only lines after this "
                                                       "RFC 3339 time"),
              previous: bool = typer.Option(False, "-p", "--previous",
                                            help="The previous instance of the container"),
              timestamps: bool = typer.Option(False, "--timestamps", help="Prefix RFC 3339 timestamps"),
              all_containers: bool = typer.Option(False, "--all-containers"),
-             selector: Optional[str] = typer.Option(None, "-l", "--selector", help="Label selector"),
+             selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector"),
              prefix: bool = typer.Option(False, "--prefix", help="Prefix lines with [cluster/pod/container] "
                                          "(always with several sources)"),
-             limit_bytes: Optional[int] = typer.Option(None, "--limit-bytes"),
+             limit_bytes: int | None = typer.Option(None, "--limit-bytes"),
              max_log_requests: int = typer.Option(DEFAULT_MAX_LOG_REQUESTS, "--max-log-requests",
                                                   help="How many logs to follow at once with -l")) -> int:
         from karmadactl.apis.meta import parse_duration

@@ -3,7 +3,7 @@ nodes and events, and `describe -s members` (one block per cluster, with that me
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from karmadactl.apis import meta
 from karmadactl.cli.output import Columns
@@ -22,7 +22,7 @@ def since(timestamp, now: datetime | None = None) -> str:
         return "<unknown>"
     if when.tzinfo is None:
         return "<unknown>"
-    return human_duration(int(((now or datetime.now(timezone.utc)) - when).total_seconds()))
+    return human_duration(int(((now or datetime.now(UTC)) - when).total_seconds()))
 
 
 # -- kinds found through the members' discovery ----------------------------------------------

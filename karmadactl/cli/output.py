@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from karmadactl.cli.env import Env
 from karmadactl.errors import UsageError
@@ -135,8 +135,8 @@ def print_objects(env: Env, objects: list[dict], output: str, *, table: Columns,
 def print_table(env: Env, headers: tuple[str, ...] | list[str], rows: list[list[str]]) -> None:
     """A rich table on a terminal; kubectl's plain aligned columns in a pipe."""
     if env.stdout_tty:
-        from rich.table import Table
         from rich import box
+        from rich.table import Table
 
         table = Table(box=box.SIMPLE_HEAD if env.color else None, show_edge=False,
                       header_style="bold" if env.color else None, pad_edge=False)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import typer
 
 from karmadactl.cli.env import Env
@@ -53,8 +51,7 @@ def print_plan(env: Env, plans, output: str) -> None:
         env.err("No resource templates to propagate")
     else:
         print_table(env, PLAN_COLUMNS, [_plan_row(p) for p in plans])
-        overridden = [[f"{p.template['kind'].lower()}/{p.template['metadata'].get('namespace', '') + '/' if p.template['metadata'].get('namespace') else ''}"
-                       f"{p.template['metadata']['name']}", cluster, change]
+        overridden = [[_plan_name(p.template), cluster, change]
                       for p in plans for cluster in sorted(set(p.override_changes) | set(p.override_errors))
                       for change in (p.override_changes.get(cluster) or [])
                       + ([f"ERROR {p.override_errors[cluster]}"] if cluster in p.override_errors else [])]
@@ -63,23 +60,28 @@ def print_plan(env: Env, plans, output: str) -> None:
             print_table(env, ("TEMPLATE", "CLUSTER", "OVERRIDE"), overridden)
 
 
+def _plan_name(template: dict) -> str:
+    namespace = template["metadata"].get("namespace")
+    return f"{template['kind'].lower()}/{namespace + '/' if namespace else ''}{template['metadata']['name']}"
+
+
 def register(app: typer.Typer) -> None:
     @app.command(help="Store resource templates and policies from files, then reconcile.")
     def apply(ctx: typer.Context,
-              filename: List[str] = typer.Option([], "-f", "--filename", help=FILES_HELP),
+              filename: list[str] = typer.Option([], "-f", "--filename", help=FILES_HELP),
               recursive: bool = typer.Option(False, "-R", "--recursive", help="Walk directories"),
               dry_run: bool = typer.Option(False, "--dry-run", help="Validate and show the plan; store nothing"),
               output: str = typer.Option("", "-o", "--output", help="json|yaml|name: print the stored objects"),
               validate: str = typer.Option("strict", "--validate", help=VALIDATE_HELP)) -> None:
-        from karmadactl.apis.validation import mode_of
-
-        from karmadactl.apis.meta import now
         from karmadactl.apis import kinds
+        from karmadactl.apis.meta import now
+        from karmadactl.apis.validation import mode_of
         from karmadactl.cli import files
         from karmadactl.controllers import reconcile, templates
 
         env: Env = ctx.obj
-        _check_output(output, ("table", "wide", "json", "yaml", "name") if dry_run else ("json", "yaml", "name"), "apply")
+        _check_output(output, ("table", "wide", "json", "yaml", "name") if dry_run else ("json", "yaml", "name"),
+                      "apply")
         manifests = files.load(filename, recursive=recursive, stdin=env.stdin)
         with env.store() as store:
             with store.read() as tx:
@@ -112,11 +114,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command(help="Delete templates or policies: delete -f FILE | delete KIND NAME... [-n NS]")
     def delete(ctx: typer.Context,
-               kind: Optional[str] = typer.Argument(None, metavar="KIND"),
-               names: List[str] = typer.Argument(None, metavar="NAME..."),
-               filename: List[str] = typer.Option([], "-f", "--filename", help=FILES_HELP),
+               kind: str | None = typer.Argument(None, metavar="KIND"),
+               names: list[str] = typer.Argument(None, metavar="NAME..."),
+               filename: list[str] = typer.Option([], "-f", "--filename", help=FILES_HELP),
                recursive: bool = typer.Option(False, "-R", "--recursive"),
-               namespace: Optional[str] = typer.Option(None, "-n", "--namespace",
+               namespace: str | None = typer.Option(None, "-n", "--namespace",
                                                        help="Namespace of KIND NAME [default: default]"),
                ignore_not_found: bool = typer.Option(False, "--ignore-not-found"),
                validate: str = typer.Option("strict", "--validate", help="Accepted as kubectl's; delete -f "
@@ -160,7 +162,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command(help="Show what the policies would do: which clusters get which replicas.")
     def plan(ctx: typer.Context,
-             filename: List[str] = typer.Option([], "-f", "--filename", help=FILES_HELP),
+             filename: list[str] = typer.Option([], "-f", "--filename", help=FILES_HELP),
              recursive: bool = typer.Option(False, "-R", "--recursive"),
              offline: bool = typer.Option(False, "--offline",
                                           help="Use only the files (Clusters and ResourceBindings included)"),
@@ -200,17 +202,17 @@ def register(app: typer.Typer) -> None:
     def propagate(ctx: typer.Context,
                   target: str = typer.Argument(..., metavar="KIND/NAME"),
                   namespace: str = typer.Option("default", "-n", "--namespace"),
-                  cluster: List[str] = typer.Option([], "--cluster", "-C", help="Target cluster (repeatable)"),
-                  cluster_selector: Optional[str] = typer.Option(None, "--cluster-selector",
+                  cluster: list[str] = typer.Option([], "--cluster", "-C", help="Target cluster (repeatable)"),
+                  cluster_selector: str | None = typer.Option(None, "--cluster-selector",
                                                                  help="Label selector over clusters"),
                   all_clusters: bool = typer.Option(False, "--all-clusters"),
                   duplicated: bool = typer.Option(False, "--duplicated", help="Every cluster gets all replicas"),
                   divided: bool = typer.Option(False, "--divided", help="Divide replicas (by --weight or equally)"),
-                  weight: List[str] = typer.Option([], "--weight", help="CLUSTER=WEIGHT (repeatable)"),
+                  weight: list[str] = typer.Option([], "--weight", help="CLUSTER=WEIGHT (repeatable)"),
                   dynamic_weight: bool = typer.Option(False, "--dynamic-weight",
                                                       help="Divide by available capacity"),
                   aggregated: bool = typer.Option(False, "--aggregated", help="Fill as few clusters as possible"),
-                  name: Optional[str] = typer.Option(None, "--name", help="Policy name"),
+                  name: str | None = typer.Option(None, "--name", help="Policy name"),
                   priority: int = typer.Option(0, "--priority"),
                   dry_run: bool = typer.Option(False, "--dry-run", help="Print the policy; store nothing"),
                   output: str = typer.Option("", "-o", "--output", help="yaml|json: print the policy")) -> None:
@@ -232,14 +234,14 @@ def register(app: typer.Typer) -> None:
     def override(ctx: typer.Context,
                  target: str = typer.Argument(..., metavar="KIND/NAME"),
                  namespace: str = typer.Option("default", "-n", "--namespace"),
-                 cluster: List[str] = typer.Option([], "--cluster", "-C", help="Target cluster (repeatable)"),
-                 image_registry: Optional[str] = typer.Option(None, "--image-registry",
+                 cluster: list[str] = typer.Option([], "--cluster", "-C", help="Target cluster (repeatable)"),
+                 image_registry: str | None = typer.Option(None, "--image-registry",
                                                               help="Replace the image registry"),
-                 image_tag: Optional[str] = typer.Option(None, "--image-tag", help="Replace the image tag"),
-                 label: List[str] = typer.Option([], "--label", help="k=v label to add (repeatable)"),
-                 annotation: List[str] = typer.Option([], "--annotation", help="k=v annotation to add (repeatable)"),
-                 patch: Optional[str] = typer.Option(None, "--patch", help="A JSON patch (RFC 6902)"),
-                 name: Optional[str] = typer.Option(None, "--name", help="Policy name"),
+                 image_tag: str | None = typer.Option(None, "--image-tag", help="Replace the image tag"),
+                 label: list[str] = typer.Option([], "--label", help="k=v label to add (repeatable)"),
+                 annotation: list[str] = typer.Option([], "--annotation", help="k=v annotation to add (repeatable)"),
+                 patch: str | None = typer.Option(None, "--patch", help="A JSON patch (RFC 6902)"),
+                 name: str | None = typer.Option(None, "--name", help="Policy name"),
                  dry_run: bool = typer.Option(False, "--dry-run", help="Print the policy; store nothing"),
                  output: str = typer.Option("", "-o", "--output", help="yaml|json: print the policy")) -> None:
         from karmadactl.apis.meta import parse_key_values
@@ -267,9 +269,9 @@ def register(app: typer.Typer) -> None:
                                                   help="Also adopt the ConfigMaps, Secrets ... it references"),
                 dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be stored"),
                 output: str = typer.Option("", "-o", "--output", help="yaml|json: print the objects")) -> None:
+        from karmadactl.cli.output import write_list
         from karmadactl.controllers import promote as promoting
         from karmadactl.controllers import templates
-        from karmadactl.cli.output import write_list
 
         env: Env = ctx.obj
         _check_output(output, ("yaml", "json"), "promote")
@@ -293,7 +295,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command(help="Push whatever differs from the desired state now, drift included.")
     def sync(ctx: typer.Context,
-             cluster: List[str] = typer.Option([], "--cluster", "-C", help="Only these clusters (repeatable)"),
+             cluster: list[str] = typer.Option([], "--cluster", "-C", help="Only these clusters (repeatable)"),
              prune: bool = typer.Option(False, "--prune",
                                         help="Also delete managed member objects that no Work wants")) -> None:
         from karmadactl.controllers.clusters import refresh_status

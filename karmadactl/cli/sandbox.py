@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import typer
 
 from karmadactl.cli.env import Env
@@ -34,7 +32,7 @@ def register(app: typer.Typer) -> None:
            tls: bool = typer.Option(True, "--tls/--no-tls",
                                     help="Serve https with a self-signed CA in the kubeconfig (kubectl "
                                          "sends tokens only over https)"),
-           no_metrics: List[str] = typer.Option([], "--no-metrics", metavar="NAME",
+           no_metrics: list[str] = typer.Option([], "--no-metrics", metavar="NAME",
                                                 help="A member without the metrics.k8s.io API "
                                                      "(repeat, or a,b)")) -> None:
         from karmadactl.controllers import clusters
@@ -103,10 +101,10 @@ def register(app: typer.Typer) -> None:
     @sandbox.command(help=LOAD_HELP)
     def load(ctx: typer.Context,
              workload: str = typer.Argument(..., metavar="TYPE/NAME", help="deploy/nginx, sts/db, ..."),
-             cpu: Optional[str] = typer.Option(None, "--cpu", help="CPU of each pod, e.g. 400m"),
-             memory: Optional[str] = typer.Option(None, "--memory", help="Memory of each pod, e.g. 200Mi"),
+             cpu: str | None = typer.Option(None, "--cpu", help="CPU of each pod, e.g. 400m"),
+             memory: str | None = typer.Option(None, "--memory", help="Memory of each pod, e.g. 200Mi"),
              namespace: str = typer.Option("default", "-n", "--namespace"),
-             member: Optional[str] = typer.Option(None, "--member", help="Only this member (default: all)"),
+             member: str | None = typer.Option(None, "--member", help="Only this member (default: all)"),
              reset: bool = typer.Option(False, "--reset", help="Back to the idle usage")) -> int:
         from karmadactl.errors import ExitCode, InvalidInput, NotFound, UsageError
         from karmadactl.sandbox import manager

@@ -7,7 +7,6 @@ metrics_sorter.go), which are kubectl's with a CLUSTER column after NAME.
 from __future__ import annotations
 
 import math
-from typing import List, Optional
 
 import typer
 
@@ -161,7 +160,7 @@ def _print(env: Env, headers: list[str], rows: list[list[str]], no_headers: bool
         env.out("   ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
 
 
-def _check(name: Optional[str], selector: Optional[str], sort_by: Optional[str]) -> None:
+def _check(name: str | None, selector: str | None, sort_by: str | None) -> None:
     from karmadactl.errors import UsageError
 
     if sort_by is not None and sort_by not in SORT_KEYS:
@@ -174,7 +173,7 @@ def _check(name: Optional[str], selector: Optional[str], sort_by: Optional[str])
         parse_selector(selector)
 
 
-def _targets(store, clusters: Optional[str]):
+def _targets(store, clusters: str | None):
     from karmadactl.controllers.clusters import list_clusters
 
     return list_clusters(store, [c for c in (clusters or "").split(",") if c] or None)
@@ -210,14 +209,14 @@ def register(app: typer.Typer) -> None:
     app.add_typer(top, name="top")
 
     def pod(ctx: typer.Context,
-            name: Optional[str] = typer.Argument(None, metavar="[NAME]"),
-            clusters: Optional[str] = typer.Option(None, "-C", "--clusters", help=CLUSTERS_HELP),
+            name: str | None = typer.Argument(None, metavar="[NAME]"),
+            clusters: str | None = typer.Option(None, "-C", "--clusters", help=CLUSTERS_HELP),
             namespace: str = typer.Option("default", "-n", "--namespace"),
             all_namespaces: bool = typer.Option(False, "-A", "--all-namespaces"),
-            selector: Optional[str] = typer.Option(None, "-l", "--selector", help="Label selector"),
+            selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector"),
             containers: bool = typer.Option(False, "--containers",
                                             help="One row per container"),
-            sort_by: Optional[str] = typer.Option(None, "--sort-by", help=SORT_HELP),
+            sort_by: str | None = typer.Option(None, "--sort-by", help=SORT_HELP),
             total: bool = typer.Option(False, "--sum", help="Print the sum of the usage"),
             no_headers: bool = typer.Option(False, "--no-headers")) -> int:
         from karmadactl.errors import NotFound
@@ -247,10 +246,10 @@ def register(app: typer.Typer) -> None:
         return _finish(env, failures, len(results))
 
     def node(ctx: typer.Context,
-             name: Optional[str] = typer.Argument(None, metavar="[NAME]"),
-             clusters: Optional[str] = typer.Option(None, "-C", "--clusters", help=CLUSTERS_HELP),
-             selector: Optional[str] = typer.Option(None, "-l", "--selector", help="Label selector"),
-             sort_by: Optional[str] = typer.Option(None, "--sort-by", help=SORT_HELP),
+             name: str | None = typer.Argument(None, metavar="[NAME]"),
+             clusters: str | None = typer.Option(None, "-C", "--clusters", help=CLUSTERS_HELP),
+             selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector"),
+             sort_by: str | None = typer.Option(None, "--sort-by", help=SORT_HELP),
              no_headers: bool = typer.Option(False, "--no-headers")) -> int:
         from karmadactl.errors import NotFound
         from karmadactl.members.metrics import node_metrics

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import typer
 
 from karmadactl.cli.env import Env
@@ -30,7 +32,7 @@ def register(app: typer.Typer) -> None:
                                                   help="Evictions per second (burst 100)")) -> int:
         import signal
         import threading
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         from karmadactl.apis.meta import parse_duration
         from karmadactl.controllers.watch import Options, Watcher
@@ -45,7 +47,7 @@ def register(app: typer.Typer) -> None:
             failover=not no_failover, rebalance_on_recovery=rebalance_on_recovery, eviction_rate=eviction_rate)
 
         def say(line: str) -> None:
-            env.err(f"{datetime.now(timezone.utc).strftime('%H:%M:%S')} {line}")
+            env.err(f"{datetime.now(UTC).strftime('%H:%M:%S')} {line}")
 
         with env.store() as store:
             watcher = Watcher(store, options, say)

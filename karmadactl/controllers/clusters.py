@@ -8,13 +8,21 @@ is one write transaction that re-reads the Cluster and compare-and-swaps it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from karmadactl.apis import meta
+from karmadactl.apis.cluster import (
+    ANNOTATION_CONTEXT,
+    ANNOTATION_KUBECONFIG,
+    GROUP_KIND,
+    TAINT_UNSCHEDULABLE,
+    Cluster,
+    Taint,
+    TaintChange,
+    apply_taint_changes,
+)
 from karmadactl.apis.kinds import WORK
-from karmadactl.apis.cluster import (ANNOTATION_CONTEXT, ANNOTATION_KUBECONFIG, GROUP_KIND,
-                                     TAINT_UNSCHEDULABLE, Cluster, Taint, TaintChange, apply_taint_changes)
 from karmadactl.errors import AlreadyExists, InvalidInput, KarmadaError, NotFound, Unreachable
 
 log = logging.getLogger(__name__)

@@ -109,11 +109,11 @@ def auto_propagates_namespace(namespace: dict) -> bool:
 
 # -- which policy claims a template ---------------------------------------------------------
 
-def _is_cluster_policy(policy: "PropagationPolicy") -> bool:
+def _is_cluster_policy(policy: PropagationPolicy) -> bool:
     return policy.kind == CPP_KIND
 
 
-def match_priority(obj: dict, policy: "PropagationPolicy") -> int:
+def match_priority(obj: dict, policy: PropagationPolicy) -> int:
     """The implicit priority (3 name, 2 labelSelector, 1 kind only) of the policy's best
     selector for this object; 0 when the policy may not or does not select it."""
     if (policy.metadata or {}).get("deletionTimestamp"):
@@ -127,12 +127,12 @@ def match_priority(obj: dict, policy: "PropagationPolicy") -> int:
     return max((selector.match_priority(obj) for selector in policy.resource_selectors), default=0)
 
 
-def _identity(policy: "PropagationPolicy") -> tuple[str, str, str]:
+def _identity(policy: PropagationPolicy) -> tuple[str, str, str]:
     return policy.kind, ("" if _is_cluster_policy(policy) else policy.namespace), policy.name
 
 
-def select_policy(obj: dict, policies: list["PropagationPolicy"],
-                  claimed_by: tuple[str, str, str] | None = None) -> "PropagationPolicy | None":
+def select_policy(obj: dict, policies: list[PropagationPolicy],
+                  claimed_by: tuple[str, str, str] | None = None) -> PropagationPolicy | None:
     """The policy that claims `obj` (§1.2.2), or None.
 
     A claim is sticky while its policy still selects the object. Otherwise any
@@ -152,7 +152,7 @@ def select_policy(obj: dict, policies: list["PropagationPolicy"],
     return _best(matched)
 
 
-def _best(matched: list[tuple["PropagationPolicy", int]]) -> "PropagationPolicy | None":
+def _best(matched: list[tuple[PropagationPolicy, int]]) -> PropagationPolicy | None:
     for cluster_scoped in (False, True):
         candidates = [(p, i) for p, i in matched if _is_cluster_policy(p) == cluster_scoped]
         if candidates:
@@ -160,7 +160,7 @@ def _best(matched: list[tuple["PropagationPolicy", int]]) -> "PropagationPolicy 
     return None
 
 
-def can_preempt(policy: "PropagationPolicy", claimant: "PropagationPolicy") -> bool:
+def can_preempt(policy: PropagationPolicy, claimant: PropagationPolicy) -> bool:
     """Whether `policy` takes a template `claimant` claimed (Karmada's pkg/detector/preemption.go).
 
     Only a policy with `preemption: Always` preempts: a PropagationPolicy takes from a
@@ -190,7 +190,7 @@ def claimed_policy(obj: dict) -> tuple[str, str, str] | None:
 WAITING_FOR_OVERRIDES = "waiting for dependent overrides"
 
 
-def missing_dependent_overrides(policy: "PropagationPolicy", overrides) -> list[str]:
+def missing_dependent_overrides(policy: PropagationPolicy, overrides) -> list[str]:
     """The spec.dependentOverrides of `policy` that do not exist (Karmada's
     pkg/util/helper/policy.go IsDependentOverridesPresent): OverridePolicies of the policy's
     namespace for a PropagationPolicy, ClusterOverridePolicies for a ClusterPropagationPolicy."""
@@ -218,7 +218,7 @@ class ClaimWaits(Exception):
     """The claiming policy cannot be applied yet; the template waits (its binding is not touched)."""
 
 
-def schedule_priority(policy: "PropagationPolicy", classes: dict[str, int]) -> int | None:
+def schedule_priority(policy: PropagationPolicy, classes: dict[str, int]) -> int | None:
     """The binding's spec.schedulePriority.priority (Karmada's pkg/detector/detector.go
     BuildResourceBinding): the value of the KubePriorityClass the policy names; None without
     schedulePriority. A missing PriorityClass fails the build, as the Get does in Karmada."""
@@ -265,7 +265,7 @@ def template_digest(obj: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def lazy_deferred(obj: dict, policy: "PropagationPolicy", previous: dict | None) -> bool:
+def lazy_deferred(obj: dict, policy: PropagationPolicy, previous: dict | None) -> bool:
     """Whether the pass keeps `previous` as it is: the policy is Lazy, already claims the template
     through this binding, and the template has not changed since the binding was built."""
     if policy.activation_preference != "Lazy" or previous is None:
@@ -283,7 +283,7 @@ def binding_name(name: str, kind: str) -> str:
     return f"{name.replace(':', '.')}-{kind}".lower()
 
 
-def _claim_metadata(policy: "PropagationPolicy") -> tuple[dict[str, str], dict[str, str]]:
+def _claim_metadata(policy: PropagationPolicy) -> tuple[dict[str, str], dict[str, str]]:
     policy_labels = (policy.metadata or {}).get("labels") or {}
     if _is_cluster_policy(policy):
         label_key, annotations = CPP_PERMANENT_ID, {CPP_NAME: policy.name}
@@ -297,7 +297,7 @@ _KEPT_SPEC = ("clusters", "gracefulEvictionTasks", "rescheduleTriggeredAt", "req
 _KEPT_META = ("uid", "resourceVersion", "creationTimestamp", "generation")
 
 
-def build_binding(obj: dict, policy: "PropagationPolicy", previous: dict | None = None,
+def build_binding(obj: dict, policy: PropagationPolicy, previous: dict | None = None,
                   customizations=(), priority: int | None = None) -> dict:
     """The ResourceBinding (namespaced template) or ClusterResourceBinding that `policy` makes of `obj`.
 

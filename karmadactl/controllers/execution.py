@@ -21,9 +21,9 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Callable
 
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
@@ -285,7 +285,7 @@ def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str
     return report
 
 
-def _run_member(store, name: str, cluster: Cluster | None, recorder: "Recorder", live_check: bool,
+def _run_member(store, name: str, cluster: Cluster | None, recorder: Recorder, live_check: bool,
                 customizations, stopping: threading.Event) -> None:
     """One member, under its lock: read its Works afresh, push and remove, recording as it goes."""
     from karmadactl.controllers.binding import execution_namespace
@@ -408,7 +408,7 @@ def plural_for(cluster: Cluster, manifest: dict) -> str:
             or kinds.of(manifest).plural)
 
 
-def _push(client, cluster: Cluster, work: dict, live_check: bool, objects: "LiveObjects",
+def _push(client, cluster: Cluster, work: dict, live_check: bool, objects: LiveObjects,
           customizations=()) -> Outcome:
     manifest = manifest_of(work)
     if work["spec"].get("suspendDispatching"):

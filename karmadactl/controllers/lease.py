@@ -31,7 +31,8 @@ def acquire(store, holder: str, duration: timedelta, now: datetime) -> bool:
             if lease is None:
                 tx.create({"apiVersion": API_VERSION, "kind": "Lease", "metadata": {"name": NAME},
                            "spec": {"holderIdentity": holder, "leaseDurationSeconds": duration.total_seconds(),
-                                    "acquireTime": micro_time(now), "renewTime": micro_time(now), "leaseTransitions": 0}})
+                                    "acquireTime": micro_time(now), "renewTime": micro_time(now),
+                                    "leaseTransitions": 0}})
                 return True
             spec = lease["spec"]
             mine = spec.get("holderIdentity") == holder

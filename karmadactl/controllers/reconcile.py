@@ -19,8 +19,8 @@ from karmadactl.apis.policy import Placement, PropagationPolicy
 from karmadactl.controllers import detector
 from karmadactl.controllers.binding import Overrides, build_works, set_condition
 from karmadactl.errors import KarmadaError
-from karmadactl.interpreter.customization import GROUP_KIND as CUSTOMIZATION_GK
 from karmadactl.interpreter._fields import SHAPE_ERRORS, describe, shape_reason
+from karmadactl.interpreter.customization import GROUP_KIND as CUSTOMIZATION_GK
 from karmadactl.interpreter.customization import parse_all
 
 POLICY_KINDS = ("PropagationPolicy", "ClusterPropagationPolicy")

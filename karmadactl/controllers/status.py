@@ -16,8 +16,16 @@ from concurrent.futures import ThreadPoolExecutor
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
-from karmadactl.controllers.execution import (WORK_GK, LiveObjects, _attach, binding_of, cluster_of,
-                                              load_customizations, manifest_of, plural_for)
+from karmadactl.controllers.execution import (
+    WORK_GK,
+    LiveObjects,
+    _attach,
+    binding_of,
+    cluster_of,
+    load_customizations,
+    manifest_of,
+    plural_for,
+)
 from karmadactl.errors import KarmadaError
 
 log = logging.getLogger(__name__)

@@ -25,10 +25,10 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
@@ -93,7 +93,7 @@ class Watcher:
         from karmadactl.controllers import clusters as registry
         from karmadactl.controllers import reconcile, status
 
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         if not lease.acquire(self.store, self.holder, self.options.lease_duration, now):
             return PassResult(acted=False)
         result = PassResult(acted=True)
@@ -124,7 +124,7 @@ class Watcher:
         next_pass = time.monotonic()
         try:
             while not stop.is_set():
-                started = datetime.now(timezone.utc)
+                started = datetime.now(UTC)
                 try:
                     result = self.run_once(started)
                 except KarmadaError as e:

@@ -10,12 +10,29 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from karmadactl.apis.meta import now as meta_now
-from karmadactl.interpreter._fields import (CRONJOB, DAEMONSET, DEPLOYMENT, HPA, INGRESS, JOB,
-                                            PDB, POD, PV, PVC, REPLICASET, SERVICE, STATEFULSET,
-                                            as_int, generation, kind_key, spec, guarded)
+from karmadactl.interpreter._fields import (
+    CRONJOB,
+    DAEMONSET,
+    DEPLOYMENT,
+    HPA,
+    INGRESS,
+    JOB,
+    PDB,
+    POD,
+    PV,
+    PVC,
+    REPLICASET,
+    SERVICE,
+    STATEFULSET,
+    as_int,
+    generation,
+    guarded,
+    kind_key,
+    spec,
+)
 from karmadactl.interpreter.status import workload_counters
 
 _POD_PHASES = ("Failed", "Pending", "Running", "Succeeded")
@@ -40,7 +57,7 @@ def _parse_time(value) -> datetime | None:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # -- workloads: summed counters and the observedGeneration rule -----------------------------

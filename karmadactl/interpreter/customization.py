@@ -9,8 +9,8 @@ whose scripts all run and whose results are merged.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from karmadactl.errors import InvalidInput
 
@@ -40,7 +40,7 @@ class Customization:
     scripts: dict[str, str] = field(default_factory=dict)   # operation -> luaScript
 
     @classmethod
-    def from_dict(cls, obj: dict, source: str = "") -> "Customization":
+    def from_dict(cls, obj: dict, source: str = "") -> Customization:
         where = source or "ResourceInterpreterCustomization"
         if not isinstance(obj, dict) or obj.get("kind") != KIND:
             raise InvalidInput(f"{where}: expected kind {KIND}")

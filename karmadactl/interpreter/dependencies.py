@@ -10,8 +10,20 @@ from __future__ import annotations
 
 import json
 
-from karmadactl.interpreter._fields import (CRONJOB, DAEMONSET, DEPLOYMENT, INGRESS, JOB, POD,
-                                            REPLICASET, STATEFULSET, kind_key, metadata, spec, guarded)
+from karmadactl.interpreter._fields import (
+    CRONJOB,
+    DAEMONSET,
+    DEPLOYMENT,
+    INGRESS,
+    JOB,
+    POD,
+    REPLICASET,
+    STATEFULSET,
+    guarded,
+    kind_key,
+    metadata,
+    spec,
+)
 
 _POD_TEMPLATE_KINDS = (DEPLOYMENT, REPLICASET, STATEFULSET, DAEMONSET, JOB)
 _SERVICE_IMPORT_GROUP = "multicluster.x-k8s.io/"

@@ -5,9 +5,24 @@ A member object is Healthy or Unhealthy; kinds without a rule are Healthy.
 
 from __future__ import annotations
 
-from karmadactl.interpreter._fields import (DAEMONSET, DEPLOYMENT, INGRESS, PDB, POD, PVC,
-                                            REPLICASET, SERVICE, STATEFULSET, as_int, condition,
-                                            generation, kind_key, spec, status, guarded)
+from karmadactl.interpreter._fields import (
+    DAEMONSET,
+    DEPLOYMENT,
+    INGRESS,
+    PDB,
+    POD,
+    PVC,
+    REPLICASET,
+    SERVICE,
+    STATEFULSET,
+    as_int,
+    condition,
+    generation,
+    guarded,
+    kind_key,
+    spec,
+    status,
+)
 from karmadactl.interpreter.status import HEALTHY, UNHEALTHY
 
 

@@ -37,7 +37,8 @@ from __future__ import annotations
 import functools
 import re
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from karmadactl.errors import KarmadaError
 
@@ -210,7 +211,7 @@ local function exec(source)
   chunk(built, frame, key)
 end
 return exec, new_table
-""" % HOOK_EVERY
+""" % HOOK_EVERY  # noqa: UP031 (Lua text full of braces)
 
 
 def _lua_message(message: str) -> str:

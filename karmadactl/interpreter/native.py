@@ -13,8 +13,15 @@ from karmadactl.interpreter.aggregate import aggregate_status, has_aggregate_sta
 from karmadactl.interpreter.dependencies import get_dependencies
 from karmadactl.interpreter.health import has_health_rule, interpret_health
 from karmadactl.interpreter.retain import retain
-from karmadactl.interpreter.status import (HEALTHY, UNHEALTHY, UNKNOWN, aggregated_item,
-                                           existing_clusters, fully_applied, reflect_status)
+from karmadactl.interpreter.status import (
+                                           HEALTHY,
+                                           UNHEALTHY,
+                                           UNKNOWN,
+                                           aggregated_item,
+                                           existing_clusters,
+                                           fully_applied,
+                                           reflect_status,
+)
 
 __all__ = [
     "HEALTHY", "UNHEALTHY", "UNKNOWN",

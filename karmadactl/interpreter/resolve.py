@@ -12,7 +12,7 @@ imported. Script failures raise lua.InterpreterError.
 from __future__ import annotations
 
 import copy
-from typing import Sequence
+from collections.abc import Sequence
 
 from karmadactl.interpreter.customization import Customization, scripts_for
 
@@ -217,7 +217,8 @@ def has_aggregate_status(template: dict, customizations: Customizations = ()) ->
 
 def interpret_health(obj: dict, customizations: Customizations = ()) -> str:
     """"Healthy" or "Unhealthy", as native.interpret_health."""
-    from karmadactl.interpreter.native import HEALTHY, UNHEALTHY, interpret_health as native
+    from karmadactl.interpreter.native import HEALTHY, UNHEALTHY
+    from karmadactl.interpreter.native import interpret_health as native
 
     scripts = scripts_for(customizations, obj, "InterpretHealth")
     if scripts:

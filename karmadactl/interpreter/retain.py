@@ -14,8 +14,19 @@ from __future__ import annotations
 
 import copy
 
-from karmadactl.interpreter._fields import (DEPLOYMENT, JOB, POD, PV, PVC, SECRET, SERVICE,
-                                            SERVICE_ACCOUNT, as_int, kind_key, guarded)
+from karmadactl.interpreter._fields import (
+    DEPLOYMENT,
+    JOB,
+    POD,
+    PV,
+    PVC,
+    SECRET,
+    SERVICE,
+    SERVICE_ACCOUNT,
+    as_int,
+    guarded,
+    kind_key,
+)
 
 MANAGED_LABELS_ANNOTATION = "resourcetemplate.karmada.io/managed-labels"
 MANAGED_ANNOTATIONS_ANNOTATION = "resourcetemplate.karmada.io/managed-annotations"

@@ -12,9 +12,22 @@ from __future__ import annotations
 
 import copy
 
-from karmadactl.interpreter._fields import (DAEMONSET, DEPLOYMENT, HPA, JOB, PDB, REPLICASET,
-                                            SERVICE, STATEFULSET, as_int, generation,
-                                            kind_key, spec, template_generation, guarded)
+from karmadactl.interpreter._fields import (
+    DAEMONSET,
+    DEPLOYMENT,
+    HPA,
+    JOB,
+    PDB,
+    REPLICASET,
+    SERVICE,
+    STATEFULSET,
+    as_int,
+    generation,
+    guarded,
+    kind_key,
+    spec,
+    template_generation,
+)
 
 HEALTHY = "Healthy"
 UNHEALTHY = "Unhealthy"

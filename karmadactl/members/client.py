@@ -134,7 +134,7 @@ class _Response:
 class MemberClient:
     """Raw JSON access to one member cluster's API server."""
 
-    def __init__(self, kubeconfig: "Kubeconfig", timeout: float = 10.0, name: str | None = None,
+    def __init__(self, kubeconfig: Kubeconfig, timeout: float = 10.0, name: str | None = None,
                  qps: float = DEFAULT_QPS, burst: int = DEFAULT_BURST):
         self.kubeconfig = kubeconfig
         self.name = name or kubeconfig.context
@@ -298,7 +298,7 @@ class MemberClient:
             self._api.close()
             self._api = None
 
-    def __enter__(self) -> "MemberClient":
+    def __enter__(self) -> MemberClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

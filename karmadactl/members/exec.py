@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Callable
+from typing import IO
 
 from karmadactl.errors import InvalidInput, KarmadaError, NotFound, Unreachable
 from karmadactl.members.client import resource_path

@@ -89,11 +89,11 @@ class Kubeconfig:
 
     @classmethod
     def from_dict(cls, doc: dict, context: str | None = None, source: str = "kubeconfig",
-                  base_dir: str | None = None) -> "Kubeconfig":
+                  base_dir: str | None = None) -> Kubeconfig:
         """See kubeconfig_from_dict."""
         return kubeconfig_from_dict(doc, context, source, base_dir)
 
-    def client(self, timeout: float = 10.0, name: str | None = None) -> "MemberClient":
+    def client(self, timeout: float = 10.0, name: str | None = None) -> MemberClient:
         """A client for this member (named after the context unless `name` is given)."""
         from karmadactl.members.client import MemberClient
 

@@ -10,10 +10,11 @@ for an HTTP error.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from karmadactl.members.client import _Response, _describe_network_error
+from karmadactl.members.client import _describe_network_error, _Response
 
 if TYPE_CHECKING:  # pragma: no cover
     from karmadactl.members.client import MemberClient
@@ -34,7 +35,7 @@ def log_query(*, container: str, follow: bool = False, previous: bool = False,
     return query
 
 
-def pod_log_lines(client: "MemberClient", namespace: str, pod: str, query: dict[str, str],
+def pod_log_lines(client: MemberClient, namespace: str, pod: str, query: dict[str, str],
                   stop: threading.Event | None = None) -> Iterator[bytes]:
     """The log's lines (each ending in b"\\n" except perhaps the last), as they arrive."""
     import urllib3

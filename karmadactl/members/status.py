@@ -8,11 +8,18 @@ are exact (fractions) and printed in Kubernetes' canonical form.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from fractions import Fraction
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
-from karmadactl.apis.quantity import (BINARY_SI, DECIMAL_SI, format_quantity, parse_quantity,
-                                      pod_requests, quantity_format)
+from karmadactl.apis.quantity import (
+    BINARY_SI,
+    DECIMAL_SI,
+    format_quantity,
+    parse_quantity,
+    pod_requests,
+    quantity_format,
+)
 from karmadactl.errors import InvalidInput, Unreachable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -138,7 +145,7 @@ def api_enablements_condition(enablements: list[dict], failed: list[str]) -> dic
 
 # -- collection (I/O) -----------------------------------------------------------------------
 
-def collect_status(client: "MemberClient", previous: dict | None, now: str) -> dict:
+def collect_status(client: MemberClient, previous: dict | None, now: str) -> dict:
     """A member's Cluster .status, as Karmada's cluster-status-controller writes it.
 
     Health first; only a Ready member is read further (version, APIs, nodes, pods).

@@ -16,8 +16,15 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
-from karmadactl.apis.override import (ABSENT, CommandArgsOverrider, FieldOverrider, ImageOverrider,
-                                      LabelAnnotationOverrider, Overriders, PlaintextOverrider)
+from karmadactl.apis.override import (
+    ABSENT,
+    CommandArgsOverrider,
+    FieldOverrider,
+    ImageOverrider,
+    LabelAnnotationOverrider,
+    Overriders,
+    PlaintextOverrider,
+)
 from karmadactl.overrides import OverrideError
 from karmadactl.overrides.image import apply_component, parse_image
 

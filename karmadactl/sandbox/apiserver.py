@@ -163,7 +163,7 @@ class ApiServer:
             rest = "/".join(parts[2:])
             if not rest:
                 return registry.openapi_root()
-            from karmadactl.sandbox import openapi   # the schemas load on the first request
+            from karmadactl.sandbox import openapi  # the schemas load on the first request
 
             return openapi.group_version_document(registry, rest,
                                                   self.cluster.store.list(CRD_GROUP_RESOURCE))

@@ -50,7 +50,6 @@ def _flag(request: web.Request, name: str) -> bool:
 
 def options_of(request: web.Request, pod: dict, *, attach: bool = False) -> Options:
     """The request's PodExecOptions, checked as kube-apiserver and the kubelet check them."""
-    name = pod["metadata"]["name"]
     tty = _flag(request, "tty")
     stdin, stdout, stderr = (_flag(request, k) for k in ("stdin", "stdout", "stderr"))
     stderr = stderr and not tty        # the kubelet drops stderr under a tty: the terminal merges it

@@ -12,12 +12,23 @@ for built-in kinds lives in karmadactl/apis/kubeschema.py.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from karmadactl.apis.kubeschema import (  # noqa: F401  (the schemas live with the product)
-    ATOMIC, AUTO, CONDITIONS, KEY_DEFAULTS, KIND_SCHEMAS, SET, FieldSetError, Schema, assoc, canonical,
-    schema_for, struct,
+    ATOMIC,
+    AUTO,
+    CONDITIONS,
+    KEY_DEFAULTS,
+    KIND_SCHEMAS,
+    SET,
+    FieldSetError,
+    Schema,
+    assoc,
+    canonical,
+    schema_for,
+    struct,
 )
 
 Path = tuple[str, ...]

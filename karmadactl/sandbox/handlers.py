@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import yaml
 from aiohttp import web
@@ -146,7 +147,7 @@ async def watch_objects(cluster: Cluster, request: web.Request, t: Target) -> we
                 break
             try:
                 event = await asyncio.wait_for(watcher.queue.get(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             event_type = selected_type(event, match)
             if event_type is None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from aiohttp import web
@@ -69,7 +69,7 @@ def parse_time(value: str) -> int:
 def rfc3339_nano(at: int) -> str:
     """Go's time.RFC3339Nano in UTC: trailing zeros of the fraction dropped."""
     seconds, nanos = divmod(at, SECOND)
-    head = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    head = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     fraction = f"{nanos:09d}".rstrip("0")
     return f"{head}.{fraction}Z" if fraction else f"{head}Z"
 
@@ -81,7 +81,7 @@ def _offset(seed: str, index: int) -> int:
 
 
 def access_line(pod: dict, container: str, index: int, at: int) -> str:
-    moment = datetime.fromtimestamp(at // SECOND, timezone.utc)
+    moment = datetime.fromtimestamp(at // SECOND, UTC)
     stamp = f"{moment:%d}/{_MONTHS[moment.month - 1]}/{moment:%Y:%H:%M:%S} +0000"
     client = (pod.get("status") or {}).get("hostIP") or "10.244.0.1"
     return (f'{client} - - [{stamp}] "GET /{container}?n={index} HTTP/1.1" 200 615 "-" '
@@ -206,7 +206,7 @@ def _restarts(pod: dict, container: str) -> int:
     return 0
 
 
-async def get_log(cluster: "Cluster", request: web.Request, t: "Target") -> web.StreamResponse:
+async def get_log(cluster: Cluster, request: web.Request, t: Target) -> web.StreamResponse:
     pod = cluster.get(t.rt, t.namespace, t.name or "")
     now_ns = time.time_ns()
     options = options_of(pod, request.query, now_ns)

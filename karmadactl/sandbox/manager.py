@@ -106,7 +106,7 @@ def down(state_dir: Path | None = None, names: list[str] | None = None) -> list[
             while _alive(pid) and time.monotonic() < deadline + STOP_TIMEOUT:
                 time.sleep(0.05)
         socket_file(state, name).unlink(missing_ok=True)
-    for name, record in records.items():
+    for record in records.values():
         if record.get("pid") is not None:
             _write_record(state, {**record, "pid": None})
     return stopping

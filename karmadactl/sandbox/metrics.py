@@ -15,10 +15,10 @@ entry point apiserver.py calls for /apis/metrics.k8s.io/...
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from karmadactl.sandbox.writes import now as _now   # the sandbox's one clock format
+from karmadactl.sandbox.writes import now as _now  # the sandbox's one clock format
 
 GROUP = "metrics.k8s.io"
 VERSION = "v1beta1"

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 GroupResource = tuple[str, str]
 Key = tuple[str, str]                     # (namespace or "", name)

@@ -11,11 +11,27 @@ import json
 from typing import Any
 
 from karmadactl.apis.patches import (  # noqa: F401  (the sandbox's PATCH uses the product's patches)
-    PatchError, apply_json_patch, apply_merge_patch, apply_strategic_merge_patch,
+    PatchError,
+    apply_json_patch,
+    apply_merge_patch,
+    apply_strategic_merge_patch,
 )
 from karmadactl.sandbox.fieldpaths import (
-    KEY_DEFAULTS, FieldSetError, Flat, Path, Schema, applied_set, canonical, compare, flatten,
-    from_fields_v1, item_key, parse_key_element, path_string, schema_for, to_fields_v1,
+    KEY_DEFAULTS,
+    FieldSetError,
+    Flat,
+    Path,
+    Schema,
+    applied_set,
+    canonical,
+    compare,
+    flatten,
+    from_fields_v1,
+    item_key,
+    parse_key_element,
+    path_string,
+    schema_for,
+    to_fields_v1,
 )
 
 __all__ = ["PatchError", "ApplyConflict", "apply_json_patch", "apply_merge_patch",

@@ -19,7 +19,8 @@ import copy
 import hashlib
 import ipaddress
 import secrets
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from karmadactl.sandbox.simulate import _template_hash, pod_name_suffix
 
@@ -273,13 +274,13 @@ def pod_started_events(pod: dict, at: str, unhealthy: bool) -> list[dict]:
 class PodController:
     """Writes the children of workloads into a sandbox member's `Cluster`."""
 
-    def __init__(self, cluster: "Cluster", is_unhealthy: Callable[[str, str, str], bool],
+    def __init__(self, cluster: Cluster, is_unhealthy: Callable[[str, str, str], bool],
                  now: Callable[[], str]):
         self.cluster = cluster
         self.is_unhealthy = is_unhealthy
         self.now = now
 
-    def _rt(self, group: str, version: str, plural: str) -> "ResourceType":
+    def _rt(self, group: str, version: str, plural: str) -> ResourceType:
         rt = self.cluster.registry.lookup(group, version, plural)
         assert rt is not None
         return rt
@@ -351,7 +352,7 @@ class PodController:
                                 f"{before} to {want}", "deployment-controller", at))
         self.record(events)
 
-    def _refresh_status(self, rt: "ResourceType", obj: dict) -> None:
+    def _refresh_status(self, rt: ResourceType, obj: dict) -> None:
         from karmadactl.sandbox.simulate import workload_status
 
         status = workload_status(obj, unhealthy=self.unhealthy(obj),

@@ -6,8 +6,8 @@ Parsing errors raise `SelectorError` (the server answers 400 BadRequest).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from karmadactl.apis.labels import SelectorError, labels_match, parse_label_selector
 
@@ -59,7 +59,7 @@ def parse_field_selector(text: str | None, group_resource: tuple[str, str]) -> l
     out = []
     for term in text.split(","):
         term = term.strip()
-        for op, equal in (("!=", False), ("==", True), ("=", True)):
+        for op, equal in (("!=", False), ("==", True), ("=", True)):  # noqa: B007 (used after break)
             if op in term:
                 path, _, value = term.partition(op)
                 break

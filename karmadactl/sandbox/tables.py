@@ -6,7 +6,7 @@ every other kind gets Name and Age, like a custom resource without printer colum
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from karmadactl.apis.meta import age
 

@@ -15,14 +15,20 @@ import copy
 import re
 import secrets
 import uuid
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from karmadactl.sandbox import patch as patching
-from karmadactl.sandbox.objects import (ObjectStore, StatusError, already_exists, bad_request,
-                                        conflict, invalid, not_found)
-from karmadactl.sandbox.resources import (CRD_GROUP_RESOURCE, NAMESPACES, Registry,
-                                          ResourceType)
+from karmadactl.sandbox.objects import (
+    ObjectStore,
+    StatusError,
+    already_exists,
+    bad_request,
+    conflict,
+    invalid,
+    not_found,
+)
+from karmadactl.sandbox.resources import CRD_GROUP_RESOURCE, NAMESPACES, Registry, ResourceType
 
 PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
 INITIAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -38,7 +44,7 @@ WriteHook = Callable[[ResourceType, dict, str], None]     # (type, stored object
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def view(rt: ResourceType, obj: dict) -> dict:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from karmadactl.scheduler import filters, spread
-from karmadactl.scheduler.types import (Candidate, ScheduleError, ScheduleRequest, ScheduleResult,
-                                        TargetCluster)
+from karmadactl.scheduler.types import Candidate, ScheduleError, ScheduleRequest, ScheduleResult, TargetCluster
 
 if TYPE_CHECKING:  # pragma: no cover
     from karmadactl.apis.cluster import Cluster
@@ -22,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 LOCALITY_SCORE = 100      # ClusterLocality: the cluster already holds the binding
 
 
-def schedule(request: ScheduleRequest, clusters: list["Cluster"], memo: dict | None = None) -> ScheduleResult:
+def schedule(request: ScheduleRequest, clusters: list[Cluster], memo: dict | None = None) -> ScheduleResult:
     """Target clusters for a binding; raises ScheduleError.
 
     With clusterAffinities, scheduling starts at the term named by
@@ -51,7 +50,7 @@ def schedule(request: ScheduleRequest, clusters: list["Cluster"], memo: dict | N
     raise first_error
 
 
-def start_index(terms: list["ClusterAffinityTerm"], request: ScheduleRequest) -> int:
+def start_index(terms: list[ClusterAffinityTerm], request: ScheduleRequest) -> int:
     if request.fresh or not request.observing_affinity:
         return 0
     for index, term in enumerate(terms):
@@ -64,7 +63,7 @@ def is_workload(request: ScheduleRequest) -> bool:
     return request.replicas > 0
 
 
-def affinity_tiers(term: "ClusterAffinityTerm", request: ScheduleRequest) -> tuple["ClusterAffinity", ...]:
+def affinity_tiers(term: ClusterAffinityTerm, request: ScheduleRequest) -> tuple[ClusterAffinity, ...]:
     """The term's affinity, then its overflow groups in order (workloads only)."""
     tiers = [term.affinity]
     if is_workload(request):
@@ -72,7 +71,7 @@ def affinity_tiers(term: "ClusterAffinityTerm", request: ScheduleRequest) -> tup
     return tuple(tiers)
 
 
-def _schedule_with(tiers: tuple, request: ScheduleRequest, clusters: list["Cluster"],
+def _schedule_with(tiers: tuple, request: ScheduleRequest, clusters: list[Cluster],
                    memo: dict | None = None) -> list[TargetCluster]:
     candidates = feasible_candidates(request, clusters, tiers, memo)
     selected = spread.select_clusters(request.placement, candidates, request.replicas)
@@ -84,7 +83,7 @@ def _schedule_with(tiers: tuple, request: ScheduleRequest, clusters: list["Clust
     return assign(request, selected)
 
 
-def feasible_candidates(request: ScheduleRequest, clusters: list["Cluster"], tiers: tuple,
+def feasible_candidates(request: ScheduleRequest, clusters: list[Cluster], tiers: tuple,
                         memo: dict | None = None) -> list[Candidate]:
     """Filter, score and estimate; the candidates in the global order.
 

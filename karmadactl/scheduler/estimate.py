@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from karmadactl.apis.quantity import parse_quantity
 from karmadactl.errors import InvalidInput
@@ -47,7 +48,7 @@ class FreeCapacity:
     answers: dict = field(default_factory=dict)    # request id -> replicas that fit
 
 
-def free_capacity(cluster: "Cluster") -> FreeCapacity | None:
+def free_capacity(cluster: Cluster) -> FreeCapacity | None:
     """allocatable - allocated - allocating from status.resourceSummary, computed once per status.
 
     The scheduler asks this for every binding and every cluster, so the answer is
@@ -92,7 +93,7 @@ def _request(requirements: dict | None) -> tuple | None:
     return tuple(resources.items())
 
 
-def general_estimate(cluster: "Cluster", requirements: dict | None) -> int:
+def general_estimate(cluster: Cluster, requirements: dict | None) -> int:
     """Karmada's general estimator for one cluster (0 when the cluster reports no resources)."""
     return _estimate(cluster, _request(requirements))
 
@@ -100,7 +101,7 @@ def general_estimate(cluster: "Cluster", requirements: dict | None) -> int:
 _REQUEST_IDS: dict[tuple, int] = {}
 
 
-def _estimate(cluster: "Cluster", request: tuple | None, request_id: int | None = None) -> int:
+def _estimate(cluster: Cluster, request: tuple | None, request_id: int | None = None) -> int:
     free = free_capacity(cluster)
     if free is None or free.pods <= 0:
         return 0
@@ -135,20 +136,20 @@ def _per_replica(request: tuple[tuple[str, str], ...]) -> tuple[tuple[str, int],
     return tuple(out)
 
 
-def replica_estimator(requirements: dict | None, replicas: int) -> Callable[["Cluster"], int]:
+def replica_estimator(requirements: dict | None, replicas: int) -> Callable[[Cluster], int]:
     """estimate_replicas for one binding over many clusters, the request read once."""
     if replicas == 0:
         return lambda cluster: MAX_INT32
     request = _request(requirements)
     request_id = None if request is None else _REQUEST_IDS.setdefault(request, len(_REQUEST_IDS))
 
-    def estimate(cluster: "Cluster") -> int:
+    def estimate(cluster: Cluster) -> int:
         answer = min(_estimate(cluster, request, request_id), MAX_INT32)
         return replicas if answer == MAX_INT32 else answer
     return estimate
 
 
-def estimate_replicas(cluster: "Cluster", requirements: dict | None, replicas: int) -> int:
+def estimate_replicas(cluster: Cluster, requirements: dict | None, replicas: int) -> int:
     """Replicas the cluster can still take (the scheduler's AllocatableReplicas).
 
     As Karmada's calAvailableReplicas: non-workloads (replicas == 0) are not

@@ -15,8 +15,9 @@ ClusterEviction. Pure: no I/O.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable, Optional
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from karmadactl.apis.cluster import Cluster
@@ -39,19 +40,19 @@ BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
 class FilterContext:
     """What every filter looks at besides the cluster itself."""
 
-    request: "ScheduleRequest"
-    tiers: tuple[Optional["ClusterAffinity"], ...]   # primary affinity, then overflow groups; None matches all
+    request: ScheduleRequest
+    tiers: tuple[ClusterAffinity | None, ...]   # primary affinity, then overflow groups; None matches all
     previous: frozenset[str]                          # clusters already in spec.clusters
 
 
-Filter = Callable[[FilterContext, "Cluster"], Optional[str]]
+Filter = Callable[[FilterContext, "Cluster"], str | None]
 
 
-def is_deleting(cluster: "Cluster") -> bool:
+def is_deleting(cluster: Cluster) -> bool:
     return bool((cluster.metadata or {}).get("deletionTimestamp"))
 
 
-def api_enabled(cluster: "Cluster", api_version: str, kind: str) -> bool:
+def api_enabled(cluster: Cluster, api_version: str, kind: str) -> bool:
     """Whether the member serves api_version/kind, as the scheduler sees it.
 
     Karmada accepts only an API listed in status.apiEnablements. karmadactl
@@ -69,7 +70,7 @@ def api_enabled(cluster: "Cluster", api_version: str, kind: str) -> bool:
     return False
 
 
-def untolerated_taint(cluster: "Cluster", tolerations: Iterable) -> object | None:
+def untolerated_taint(cluster: Cluster, tolerations: Iterable) -> object | None:
     """The first NoSchedule/NoExecute taint no toleration tolerates, else None."""
     tolerations = list(tolerations)
     for taint in cluster.taints:
@@ -80,7 +81,7 @@ def untolerated_taint(cluster: "Cluster", tolerations: Iterable) -> object | Non
     return None
 
 
-def matching_tier(tiers: tuple, cluster: "Cluster") -> int | None:
+def matching_tier(tiers: tuple, cluster: Cluster) -> int | None:
     """Index of the first affinity tier the cluster matches (0 = primary), else None."""
     for order, affinity in enumerate(tiers):
         if affinity is None or affinity.matches(cluster):
@@ -88,7 +89,7 @@ def matching_tier(tiers: tuple, cluster: "Cluster") -> int | None:
     return None
 
 
-def spread_property_missing(cluster: "Cluster", constraints: Iterable) -> str | None:
+def spread_property_missing(cluster: Cluster, constraints: Iterable) -> str | None:
     """The reason a cluster lacks a property some spread constraint groups by, else None."""
     for constraint in constraints:
         field = constraint.spread_by_field
@@ -107,7 +108,7 @@ def spread_property_missing(cluster: "Cluster", constraints: Iterable) -> str | 
 
 # --- the plugins --------------------------------------------------------------
 
-def filter_api_enablement(ctx: FilterContext, cluster: "Cluster") -> str | None:
+def filter_api_enablement(ctx: FilterContext, cluster: Cluster) -> str | None:
     if cluster.name in ctx.previous or not ctx.request.kind:
         return None
     if api_enabled(cluster, ctx.request.api_version, ctx.request.kind):
@@ -115,7 +116,7 @@ def filter_api_enablement(ctx: FilterContext, cluster: "Cluster") -> str | None:
     return REASON_NO_API
 
 
-def filter_taint_toleration(ctx: FilterContext, cluster: "Cluster") -> str | None:
+def filter_taint_toleration(ctx: FilterContext, cluster: Cluster) -> str | None:
     # Existing placements stay: the taint manager, not the scheduler, evicts them.
     if cluster.name in ctx.previous:
         return None
@@ -125,15 +126,15 @@ def filter_taint_toleration(ctx: FilterContext, cluster: "Cluster") -> str | Non
     return f"cluster(s) had untolerated taint {{{taint}}}"
 
 
-def filter_cluster_affinity(ctx: FilterContext, cluster: "Cluster") -> str | None:
+def filter_cluster_affinity(ctx: FilterContext, cluster: Cluster) -> str | None:
     return None if matching_tier(ctx.tiers, cluster) is not None else REASON_AFFINITY
 
 
-def filter_spread_constraint(ctx: FilterContext, cluster: "Cluster") -> str | None:
+def filter_spread_constraint(ctx: FilterContext, cluster: Cluster) -> str | None:
     return spread_property_missing(cluster, ctx.request.placement.spread_constraints or [])
 
 
-def filter_cluster_eviction(ctx: FilterContext, cluster: "Cluster") -> str | None:
+def filter_cluster_eviction(ctx: FilterContext, cluster: Cluster) -> str | None:
     return REASON_EVICTION if cluster.name in (ctx.request.evicted or ()) else None
 
 
@@ -146,7 +147,7 @@ FILTERS: tuple[tuple[str, Filter], ...] = (
 )
 
 
-def run_filters(ctx: FilterContext, cluster: "Cluster") -> str | None:
+def run_filters(ctx: FilterContext, cluster: Cluster) -> str | None:
     """The reason of the first plugin that rejects the cluster, else None."""
     for _, plugin in FILTERS:
         reason = plugin(ctx, cluster)
@@ -157,12 +158,12 @@ def run_filters(ctx: FilterContext, cluster: "Cluster") -> str | None:
 
 @dataclass
 class FilterOutcome:
-    feasible: list[tuple["Cluster", int]]   # (cluster, overflow order), input order kept
+    feasible: list[tuple[Cluster, int]]   # (cluster, overflow order), input order kept
     rejected: dict[str, str]                # cluster name -> reason
     total: int                              # every cluster given, deleting ones included
 
 
-def find_feasible(ctx: FilterContext, clusters: Iterable["Cluster"]) -> FilterOutcome:
+def find_feasible(ctx: FilterContext, clusters: Iterable[Cluster]) -> FilterOutcome:
     clusters = list(clusters)
     outcome = FilterOutcome(feasible=[], rejected={}, total=len(clusters))
     for cluster in clusters:

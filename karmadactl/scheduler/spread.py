@@ -23,8 +23,9 @@ Pure: no I/O.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from karmadactl.scheduler.types import Candidate, ScheduleError
 
@@ -41,7 +42,7 @@ def _select_error(message: str) -> ScheduleError:
     return ScheduleError("SchedulerError", f"failed to select clusters: {message}")
 
 
-def is_static_weighted(placement: "Placement") -> bool:
+def is_static_weighted(placement: Placement) -> bool:
     """Divided + Weighted without dynamicWeight: spread constraints are ignored."""
     scheduling = placement.replica_scheduling
     if scheduling is None or scheduling.type != "Divided":
@@ -49,12 +50,12 @@ def is_static_weighted(placement: "Placement") -> bool:
     return scheduling.division_preference in ("", "Weighted") and not scheduling.dynamic_weight
 
 
-def is_duplicated(placement: "Placement") -> bool:
+def is_duplicated(placement: Placement) -> bool:
     scheduling = placement.replica_scheduling
     return scheduling is None or scheduling.type == "Duplicated"
 
 
-def select_clusters(placement: "Placement", candidates: list[Candidate], replicas: int) -> list[Candidate]:
+def select_clusters(placement: Placement, candidates: list[Candidate], replicas: int) -> list[Candidate]:
     """The clusters the binding goes to; raises ScheduleError("SchedulerError", ...)."""
     constraints = list(placement.spread_constraints or [])
     if not constraints or is_static_weighted(placement):
@@ -73,7 +74,7 @@ def select_clusters(placement: "Placement", candidates: list[Candidate], replica
 GroupKey = Callable[["Cluster"], "str | None"]     # the cluster's group, None when it has none
 
 
-def _grouping_constraint(constraints: list) -> tuple[str, "SpreadConstraint", GroupKey] | None:
+def _grouping_constraint(constraints: list) -> tuple[str, SpreadConstraint, GroupKey] | None:
     by_field = {c.spread_by_field: c for c in constraints if c.spread_by_field}
     keys: dict[str, GroupKey] = {
         "region": lambda cluster: cluster.region or None,
@@ -92,7 +93,7 @@ def _grouping_constraint(constraints: list) -> tuple[str, "SpreadConstraint", Gr
 
 # --- cluster only -------------------------------------------------------------
 
-def select_by_cluster(constraint: "SpreadConstraint", candidates: list[Candidate],
+def select_by_cluster(constraint: SpreadConstraint, candidates: list[Candidate],
                       need_replicas: int | None) -> list[Candidate]:
     """First maxGroups clusters; for Divided, swap in capacity until the replicas fit.
 
@@ -203,8 +204,8 @@ def select_groups(groups: list[Group], min_groups: int, max_groups: int, target:
     return list(best)
 
 
-def select_by_groups(field: str, key: GroupKey, group_constraint: "SpreadConstraint",
-                     cluster_constraint: "SpreadConstraint | None", candidates: list[Candidate],
+def select_by_groups(field: str, key: GroupKey, group_constraint: SpreadConstraint,
+                     cluster_constraint: SpreadConstraint | None, candidates: list[Candidate],
                      replicas: int, duplicated: bool) -> list[Candidate]:
     """Karmada's region selection, for any grouping key (§2.5)."""
     members: dict[str, list[Candidate]] = {}

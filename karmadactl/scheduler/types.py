@@ -27,7 +27,7 @@ class TargetCluster:
 class ScheduleRequest:
     """What the scheduler needs of a ResourceBinding."""
 
-    placement: "Placement"
+    placement: Placement
     replicas: int = 0                        # 0: a non-workload (every selected cluster, no replicas)
     replica_requirements: dict | None = None  # the binding's spec.replicaRequirements
     uid: str = ""                            # template uid: Webster's tie-break
@@ -43,7 +43,7 @@ class ScheduleRequest:
 class Candidate:
     """A cluster that passed the filters, with what selection and assignment need."""
 
-    cluster: "Cluster"
+    cluster: Cluster
     score: int = 0
     allocatable: int = 0        # replicas that still fit (the estimators' answer)
     available: int = 0          # allocatable + replicas already assigned there

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -49,7 +50,7 @@ class Store:
         self.warnings: list[str] = []   # for the user: e.g. permissions that were tightened
 
     @classmethod
-    def open(cls, url: str | None = None, *, create: bool = True) -> "Store":
+    def open(cls, url: str | None = None, *, create: bool = True) -> Store:
         """Open (creating if allowed) the store and bring its schema up to date.
 
         url None means --store / KARMADACTL_STORE / $KARMADA_HOME/karmada.db.
@@ -98,7 +99,7 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({self.url_for_display!r})"
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:

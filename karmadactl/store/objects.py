@@ -13,8 +13,9 @@ import copy
 import hashlib
 import json
 import uuid
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -23,27 +24,27 @@ from karmadactl.errors import AlreadyExists, Conflict, InvalidInput, NotFound, S
 from karmadactl.store import schema
 from karmadactl.store.keys import describe, object_key
 
-O = schema.objects
+OBJ = schema.objects
 S = schema.secrets
 E = schema.events
 
 
 def rfc3339(t: datetime) -> str:
     """Seconds resolution, UTC, "Z": how Kubernetes writes timestamps."""
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def event_time(t: datetime) -> str:
     """Fixed width with microseconds, so text order is time order in any database."""
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_event_time(s: str) -> datetime:
-    return datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _encode(value: Any, what: str) -> str:
@@ -95,7 +96,7 @@ def _conflict(what: str, actual: int | str, expected: int | str) -> Conflict:
 RETRY_ATTEMPTS = 10
 
 
-def retrying(store, fn: Callable[["Tx"], Any], attempts: int = RETRY_ATTEMPTS) -> Any:
+def retrying(store, fn: Callable[[Tx], Any], attempts: int = RETRY_ATTEMPTS) -> Any:
     """Run fn in a write transaction; when it loses a race (a compare-and-swap or a create beaten by
     another writer, a busy or deadlocked database), run all of it again on a fresh read, after a
     short random pause so that the racers fall out of step. The last failure is raised."""
@@ -144,8 +145,8 @@ class Tx:
     # -- objects ---------------------------------------------------------
 
     def _row(self, gk: str, name: str, namespace: str):  # noqa: ANN202
-        q = select(O.c.uid, O.c.resource_version, O.c.generation, O.c.body).where(
-            O.c.group_kind == gk, O.c.namespace == namespace, O.c.name == name
+        q = select(OBJ.c.uid, OBJ.c.resource_version, OBJ.c.generation, OBJ.c.body).where(
+            OBJ.c.group_kind == gk, OBJ.c.namespace == namespace, OBJ.c.name == name
         )
         if self._lock_rows:
             q = q.with_for_update()
@@ -165,16 +166,16 @@ class Tx:
 
         namespace None means every namespace; "" means cluster-scoped only.
         """
-        q = select(O.c.namespace, O.c.name, O.c.resource_version, O.c.body).where(O.c.group_kind == gk)
+        q = select(OBJ.c.namespace, OBJ.c.name, OBJ.c.resource_version, OBJ.c.body).where(OBJ.c.group_kind == gk)
         if namespace is not None:
-            q = q.where(O.c.namespace == namespace)
+            q = q.where(OBJ.c.namespace == namespace)
         rows = sorted(self._conn.execute(q).all(), key=lambda r: (r.namespace, r.name))
         out = [_decode(r.body, r.resource_version) for r in rows]
         return [o for o in out if selector(o)] if selector else out
 
     def group_kinds(self) -> list[str]:
         """Every group-kind that has at least one stored object, sorted."""
-        return sorted(r[0] for r in self._conn.execute(select(O.c.group_kind).distinct()).all())
+        return sorted(r[0] for r in self._conn.execute(select(OBJ.c.group_kind).distinct()).all())
 
     def create(self, obj: dict) -> dict:
         """Store a new object; AlreadyExists if its key is taken."""
@@ -190,8 +191,8 @@ class Tx:
         for gk, wanted in by_gk.items():
             names = sorted({name for _, name in wanted})
             for start in range(0, len(names), 500):       # keep the IN list within SQL limits
-                rows = self._conn.execute(select(O.c.namespace, O.c.name).where(
-                    O.c.group_kind == gk, O.c.name.in_(names[start:start + 500]))).all()
+                rows = self._conn.execute(select(OBJ.c.namespace, OBJ.c.name).where(
+                    OBJ.c.group_kind == gk, OBJ.c.name.in_(names[start:start + 500]))).all()
                 taken = [(r.namespace, r.name) for r in rows if (r.namespace, r.name) in wanted]
                 if taken:
                     raise AlreadyExists(f"{describe(gk, taken[0][1], taken[0][0])} already exists")
@@ -212,7 +213,7 @@ class Tx:
             bodies.append(body)
         if rows:
             try:
-                self._conn.execute(insert(O), rows)
+                self._conn.execute(insert(OBJ), rows)
             except IntegrityError:  # created by a concurrent writer since our check
                 gk, ns, name = keys[0]
                 raise AlreadyExists(f"{describe(gk, name, ns)} or another of {len(rows)} objects "
@@ -253,12 +254,12 @@ class Tx:
         new_version = row.resource_version + 1
         meta["resourceVersion"] = str(new_version)
         result = self._conn.execute(
-            update(O)
+            update(OBJ)
             .where(
-                O.c.group_kind == gk,
-                O.c.namespace == ns,
-                O.c.name == name,
-                O.c.resource_version == expected,
+                OBJ.c.group_kind == gk,
+                OBJ.c.namespace == ns,
+                OBJ.c.name == name,
+                OBJ.c.resource_version == expected,
             )
             .values(resource_version=new_version, generation=generation, body=_encode(body, what))
         )
@@ -284,11 +285,11 @@ class Tx:
         if resource_version is not None and str(row.resource_version) != str(resource_version):
             raise _conflict(what, row.resource_version, resource_version)
         result = self._conn.execute(
-            delete(O).where(
-                O.c.group_kind == gk,
-                O.c.namespace == namespace,
-                O.c.name == name,
-                O.c.resource_version == row.resource_version,
+            delete(OBJ).where(
+                OBJ.c.group_kind == gk,
+                OBJ.c.namespace == namespace,
+                OBJ.c.name == name,
+                OBJ.c.resource_version == row.resource_version,
             )
         )
         if result.rowcount != 1:  # changed between our read and our write

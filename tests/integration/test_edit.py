@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import stat
+import sys
 import uuid
 
 import pytest
@@ -112,7 +112,7 @@ def test_label_a_template_as_kubectl_label_does_and_the_members_follow(setup, me
                              "and --overwrite is false\n")
     assert everything() == before
 
-    assert ok("label", f"deploy/web", "tier=back", "--overwrite", "-n", ns).startswith("deployment.apps/web labeled\n")
+    assert ok("label", "deploy/web", "tier=back", "--overwrite", "-n", ns).startswith("deployment.apps/web labeled\n")
     assert run_in_process("label", "deploy", "web", "tier=back", "-n", ns).returncode == 1   # even the same value
     assert ok("label", "deploy", "web", "nothere-", "-n", ns) == ('label "nothere" not found.\n'
                                                                   "deployment.apps/web not labeled\n")

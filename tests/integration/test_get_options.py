@@ -207,8 +207,8 @@ def test_watch_only_with_json_prints_each_changed_object(stored, tmp_path):
 @pytest.fixture(scope="module")
 def tls_member(tmp_path_factory):
     """A TLS sandbox member (kubectl sends its bearer token only over TLS) holding two pods."""
-    from kubernetes.config import new_client_from_config_dict
     from kubernetes import client as k8s
+    from kubernetes.config import new_client_from_config_dict
 
     from karmadactl.sandbox.member import Member
 

@@ -160,7 +160,7 @@ def check_store_tells_the_truth(ns: str, member_client, members, exact: bool, be
 ], indirect=["backend"])
 def test_an_interrupted_apply_leaves_a_truthful_store_and_the_next_pass_converges(
         joined, member_client, tmp_path, home, sig, point, converge, backend):
-    fast, slow = joined[1], joined[0]
+    slow = joined[0]
     ns = f"i-{uuid.uuid4().hex[:8]}"
     before = None
     if converge == "apply":      # an update cut short: the members hold the first version meanwhile

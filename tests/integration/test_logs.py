@@ -60,9 +60,9 @@ def world(tmp_path_factory, members):
         files.write_text(yaml.safe_dump_all([NAMESPACE, DEPLOYMENT, POLICY]))
         ok("apply", "-f", str(files))
         for m in members[:2]:
-            until(lambda: len(_pods(m)) == 2)
+            until(lambda m=m: len(_pods(m)) == 2)
         for name in ("member1", "member2"):
-            until(lambda: ok("logs", "deploy/web", "-n", NS, "-c", "web", "-C", name).stdout)
+            until(lambda name=name: ok("logs", "deploy/web", "-n", NS, "-c", "web", "-C", name).stdout)
         yield home
 
 

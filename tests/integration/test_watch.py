@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC
 
 import pytest
 import yaml
@@ -315,14 +316,14 @@ def test_a_cluster_back_within_the_second_of_its_eviction_is_still_rebalanced(jo
     doScheduleBinding, pkg/util/binding.go RescheduleRequired). A cluster back in the second of the
     eviction's schedule got a trigger equal to it, ignored for good. The passes run in this process on
     a clock the test sets, so the two land in one second every time."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from karmadactl.controllers.watch import Options, Watcher
     from karmadactl.store import Store
 
     m1, m2, m3 = joined
     apply(tmp_path, ns, DIVIDED)
-    base = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=1)
+    base = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
     options = Options(probe_interval=timedelta(milliseconds=100), failure_threshold=timedelta(0),
                       success_threshold=timedelta(0), rebalance_on_recovery=True)
     lines: list[str] = []

@@ -20,8 +20,7 @@ import pytest
 import yaml
 
 from karmadactl.errors import InvalidInput, Unreachable
-from karmadactl.members.client import (CredentialsRejected, MemberAPIError, ObjectConflict,
-                                       ObjectInvalid, ServerError)
+from karmadactl.members.client import CredentialsRejected, MemberAPIError, ObjectConflict, ObjectInvalid, ServerError
 from karmadactl.members.kubeconfig import Kubeconfig, load_kubeconfig
 from karmadactl.members.status import collect_status
 

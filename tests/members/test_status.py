@@ -6,11 +6,17 @@ from fractions import Fraction
 
 import pytest
 
+from karmadactl.apis.quantity import (
+    BINARY_SI,
+    DECIMAL_EXPONENT,
+    DECIMAL_SI,
+    format_quantity,
+    parse_quantity,
+    pod_requests,
+    quantity_format,
+)
 from karmadactl.errors import InvalidInput
-from karmadactl.apis.quantity import (BINARY_SI, DECIMAL_EXPONENT, DECIMAL_SI, format_quantity,
-                                      parse_quantity, pod_requests, quantity_format)
-from karmadactl.members.status import (api_enablements_condition, conditions, node_summary,
-                                       resource_summary)
+from karmadactl.members.status import api_enablements_condition, conditions, node_summary, resource_summary
 
 
 @pytest.mark.parametrize("text, value, fmt", [

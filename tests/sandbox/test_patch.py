@@ -8,8 +8,13 @@ import pytest
 
 from karmadactl.sandbox.fieldpaths import from_fields_v1, path_string, to_fields_v1
 from karmadactl.sandbox.patch import (
-    ApplyConflict, PatchError, apply_json_patch, apply_merge_patch, apply_strategic_merge_patch,
-    record_update, server_side_apply,
+    ApplyConflict,
+    PatchError,
+    apply_json_patch,
+    apply_merge_patch,
+    apply_strategic_merge_patch,
+    record_update,
+    server_side_apply,
 )
 
 T0, T1, T2 = "2024-05-01T10:00:00Z", "2024-05-01T10:01:00Z", "2024-05-01T10:02:00Z"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import traceback
+
 import pytest
 
 from karmadactl.errors import Conflict

@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, inspect, update
 
 from karmadactl.errors import StoreError
-from karmadactl.store import SCHEMA_VERSION, Store
+from karmadactl.store import SCHEMA_VERSION, Store, migrations
 from karmadactl.store import engine as engines
-from karmadactl.store import migrations
 
 CLUSTER = "Cluster.cluster.karmada.io"
 

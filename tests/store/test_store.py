@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, inspect, insert, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, inspect, update
 
 from karmadactl.errors import AlreadyExists, Conflict, InvalidInput, NotFound, StoreError
-from karmadactl.store import SCHEMA_VERSION, Store, group_kind
+from karmadactl.store import SCHEMA_VERSION, Store, group_kind, migrations
 from karmadactl.store import engine as engines
-from karmadactl.store import migrations
 
 CLUSTER = "Cluster.cluster.karmada.io"
 DEPLOY = "Deployment.apps"
@@ -78,8 +77,8 @@ def test_create_fills_in_server_metadata(store: Store) -> None:
     assert meta["resourceVersion"] == "1"
     assert meta["generation"] == 1
     assert len(meta["uid"]) == 36
-    stamp = datetime.strptime(meta["creationTimestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    assert abs(datetime.now(timezone.utc) - stamp) < timedelta(minutes=5)
+    stamp = datetime.strptime(meta["creationTimestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert abs(datetime.now(UTC) - stamp) < timedelta(minutes=5)
     with store.read() as tx:
         assert tx.get(CLUSTER, "member1") == created
         assert tx.get(CLUSTER, "member2") is None
@@ -342,7 +341,7 @@ def test_events_filter_by_kind_name_and_time(store: Store) -> None:
         assert len(warn) == 1 and warn[0]["type"] == "Warning" and warn[0]["namespace"] == "default"
         assert tx.events(name="nope") == []
         assert tx.events(since=all_events[1]["time"]) == [all_events[1]]
-        assert tx.events(since=datetime.now(timezone.utc) + timedelta(seconds=5)) == []
+        assert tx.events(since=datetime.now(UTC) + timedelta(seconds=5)) == []
 
 
 # -- files and URLs -------------------------------------------------------------

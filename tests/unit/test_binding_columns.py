@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from karmadactl.cli.get import BINDING_COLUMNS, BINDING_WIDE
 from karmadactl.cli.inspect import describe_text
@@ -43,7 +43,7 @@ def test_a_binding_left_to_another_scheduler_says_whose_it_is():
     template = {"apiVersion": "apps/v1", "kind": "Deployment",
                 "metadata": {"name": "web", "namespace": "default"}, "spec": {"replicas": 3}}
     text = describe_text(template, binding=other, works=[], events=[], template=True,
-                         now=datetime(2026, 12, 6, 21, tzinfo=timezone.utc))
+                         now=datetime(2026, 12, 6, 21, tzinfo=UTC))
     line = next(x for x in text.splitlines() if x.strip().startswith("Scheduled:"))
     assert line.split(":", 1)[1].strip() == (
         'Pending (left to scheduler "gpu-scheduler": karmadactl schedules only for default-scheduler)')

@@ -7,7 +7,7 @@ is shown Unknown with what was last known; a Work on a cluster the binding left 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -32,7 +32,7 @@ def row(w: dict, unanswered: dict[str, str] | None = None) -> list[str]:
     import re
 
     text = describe_text(TEMPLATE, binding=BINDING, works=[w], events=[], template=True,
-                         now=datetime(2026, 12, 1, tzinfo=timezone.utc), unanswered=unanswered)
+                         now=datetime(2026, 12, 1, tzinfo=UTC), unanswered=unanswered)
     line = next(line for line in text.splitlines() if line.startswith("  m"))
     return re.split(r"\s{2,}", line.strip())
 

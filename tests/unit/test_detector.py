@@ -9,10 +9,14 @@ import pytest
 
 from karmadactl.apis.policy import PropagationPolicy
 from karmadactl.controllers.detector import (
-    SKIPPED_NAMESPACE_PATTERNS, auto_propagates_namespace, binding_name, build_binding, claimed_policy,
-    propagatable, select_policy,
+    SKIPPED_NAMESPACE_PATTERNS,
+    auto_propagates_namespace,
+    binding_name,
+    build_binding,
+    claimed_policy,
+    propagatable,
+    select_policy,
 )
-
 
 # -- fixtures -------------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from karmadactl.scheduler.estimate import estimate_replicas, general_estimate
 from karmadactl.scheduler.types import MAX_INT32, Candidate, ScheduleError, ScheduleRequest, TargetCluster
 from karmadactl.scheduler.webster import allocate_webster, fnv1a32, priority
 
-
 # -- helpers ---------------------------------------------------------------------------------
 
 def uid_with_parity(odd: bool) -> str:

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from karmadactl.apis.cluster import TAINT_NOT_READY, TAINT_UNREACHABLE, Cluster, Taint
-from karmadactl.controllers.eviction import (PRODUCER_TAINT_MANAGER, REASON_APPLICATION_FAILURE,
-                                             REASON_TAINT_UNTOLERATED, application_evictions, evict,
-                                             next_settle_time, purge_mode_for, settle_tasks,
-                                             taint_evictions)
+from karmadactl.controllers.eviction import (
+    PRODUCER_TAINT_MANAGER,
+    REASON_APPLICATION_FAILURE,
+    REASON_TAINT_UNTOLERATED,
+    application_evictions,
+    evict,
+    next_settle_time,
+    purge_mode_for,
+    settle_tasks,
+    taint_evictions,
+)
 
-T0 = datetime(2026, 11, 25, 15, 50, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 25, 15, 50, 0, tzinfo=UTC)
 T0S = "2026-11-25T15:50:00Z"
 TEN_MINUTES = timedelta(minutes=10)
 

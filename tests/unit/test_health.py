@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from karmadactl.apis.cluster import TAINT_NOT_READY, TAINT_UNREACHABLE, Cluster, Taint
-from karmadactl.controllers.health import (PENDING_ANNOTATION, Thresholds, desired_taints,
-                                           observe, pending)
+from karmadactl.controllers.health import PENDING_ANNOTATION, Thresholds, desired_taints, observe, pending
 
-T0 = datetime(2026, 11, 25, 15, 50, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 25, 15, 50, 0, tzinfo=UTC)
 T0S = "2026-11-25T15:50:00Z"
 TH = Thresholds(failure=timedelta(seconds=30), success=timedelta(seconds=30))
 

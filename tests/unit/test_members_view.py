@@ -5,11 +5,11 @@ OBJECT) and staging/src/k8s.io/kubectl/pkg/describe/describe.go (DescribeEvents:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from karmadactl.cli.members_view import event_interval, event_object, event_order, event_source
 
-NOW = datetime(2026, 1, 1, 1, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, 1, 0, 0, tzinfo=UTC)
 
 
 def test_a_repeated_event_shows_its_last_time_count_and_first_time():

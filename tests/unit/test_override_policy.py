@@ -7,8 +7,15 @@ import copy
 import pytest
 import yaml
 
-from karmadactl.apis.override import (ABSENT, FieldOverrider, ImageOverrider, OverridePolicy, OverrideRule,
-                                      PatchOp, PlaintextOverrider)
+from karmadactl.apis.override import (
+    ABSENT,
+    FieldOverrider,
+    ImageOverrider,
+    OverridePolicy,
+    OverrideRule,
+    PatchOp,
+    PlaintextOverrider,
+)
 from karmadactl.errors import InvalidInput
 
 # The example of Karmada's documentation (docs "Override Policy"), all overrider kinds in one rule.

@@ -8,16 +8,27 @@ import pytest
 import yaml
 
 from karmadactl.apis.cluster import Cluster
-from karmadactl.apis.override import (CommandArgsOverrider, FieldOverrider, ImageOverrider,
-                                      LabelAnnotationOverrider, OverridePolicy, PatchOp, PlaintextOverrider)
+from karmadactl.apis.override import (
+    CommandArgsOverrider,
+    FieldOverrider,
+    ImageOverrider,
+    LabelAnnotationOverrider,
+    OverridePolicy,
+    PatchOp,
+    PlaintextOverrider,
+)
 from karmadactl.overrides import OverrideError
 from karmadactl.overrides.image import ImageRef, apply_component, parse_image
-from karmadactl.overrides.manager import (APPLIED_CLUSTER_OVERRIDES, APPLIED_OVERRIDES, applicable,
-                                          apply_overrides)
-from karmadactl.overrides.overriders import (apply_annotations_overriders, apply_args_overriders,
-                                             apply_command_overriders, apply_field_overriders,
-                                             apply_image_overriders, apply_labels_overriders,
-                                             apply_plaintext_overriders)
+from karmadactl.overrides.manager import APPLIED_CLUSTER_OVERRIDES, APPLIED_OVERRIDES, applicable, apply_overrides
+from karmadactl.overrides.overriders import (
+    apply_annotations_overriders,
+    apply_args_overriders,
+    apply_command_overriders,
+    apply_field_overriders,
+    apply_image_overriders,
+    apply_labels_overriders,
+    apply_plaintext_overriders,
+)
 
 DIGEST = "sha256:dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9c"
 

@@ -8,8 +8,16 @@ import pytest
 import yaml
 
 from karmadactl.apis.cluster import Cluster, Taint
-from karmadactl.apis.policy import (ClusterAffinity, FieldSelectorRequirement, Placement, PropagationPolicy,
-                                    ReplicaScheduling, ResourceSelector, SpreadConstraint, Toleration)
+from karmadactl.apis.policy import (
+    ClusterAffinity,
+    FieldSelectorRequirement,
+    Placement,
+    PropagationPolicy,
+    ReplicaScheduling,
+    ResourceSelector,
+    SpreadConstraint,
+    Toleration,
+)
 from karmadactl.errors import InvalidInput
 
 # ---------------------------------------------------------------- Karmada documentation examples

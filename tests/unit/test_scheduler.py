@@ -10,8 +10,15 @@ from __future__ import annotations
 import pytest
 
 from karmadactl.apis.cluster import Cluster, Taint
-from karmadactl.apis.policy import (ClusterAffinity, ClusterAffinityTerm, OverflowAffinity, Placement,
-                                    ReplicaScheduling, SpreadConstraint, Toleration)
+from karmadactl.apis.policy import (
+    ClusterAffinity,
+    ClusterAffinityTerm,
+    OverflowAffinity,
+    Placement,
+    ReplicaScheduling,
+    SpreadConstraint,
+    Toleration,
+)
 from karmadactl.scheduler import ScheduleError, ScheduleRequest, TargetCluster, schedule
 from karmadactl.scheduler.core import feasible_candidates
 from karmadactl.scheduler.spread import Group, select_clusters, select_groups
