@@ -1,0 +1,319 @@
+"""One camelCase codec for the typed Karmada objects, driven by their dataclass type hints; pure.
+
+`decode(cls, data, path)` builds a dataclass from Kubernetes-style YAML (camelCase keys),
+checking every value against the field's type hint: str, int, float, bool, list[X],
+tuple[X, ...], dict[str, X], X | None, Literal[...], nested dataclasses, and `Any`,
+`dict` or `list` kept as the plain value (user manifests stay plain data). `encode(obj)`
+gives the mapping back, in field order, leaving out what is None.
+
+A field's options come from `api_field(...)`: its YAML key when it is not the camelCase
+of its name (a dotted key reaches into a wrapper object: "weightPreference.dynamicWeight"),
+`omitempty` (left out when empty, as Go's json tag), `required`, `zero_default` (an empty
+value takes the default, as Karmada's defaulting does), `inline` (a nested object whose
+fields sit in the same mapping) and `decode`/`encode` hooks for a field of its own shape.
+A class may define `after_decode(self, path)` for the defaults or checks that span its fields,
+and `strict = False` (a ClassVar) to ignore unknown keys instead of refusing them.
+
+Every problem is one FieldError naming the field path:
+"spec.placement.clusterAffinity.exclude[1]: must be a string, got integer".
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar, Union
+
+from karmadactl.apis.schema import type_name
+from karmadactl.errors import InvalidInput
+
+T = TypeVar("T")
+
+_PHRASES: dict[Any, str] = {str: "a string", int: "an integer", float: "a number", bool: "a boolean",
+                            dict: "an object", list: "an array", tuple: "an array"}
+
+
+class FieldError(InvalidInput):
+    """One problem with one field; the message is "<path>: <problem>".
+
+    `expected` says what the field takes ("a string", "an object", "one of A, B"), for
+    callers that word their messages differently; "" when the problem is not about a type.
+    """
+
+    def __init__(self, path: str, problem: str, expected: str = ""):
+        super().__init__(f"{path}: {problem}" if path else problem)
+        self.path = path
+        self.problem = problem
+        self.expected = expected
+
+
+def join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def api_field(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING,
+              key: str | None = None, omitempty: bool = False, required: bool = False,
+              zero_default: bool = False, inline: bool = False,
+              decode: Callable[[Any, str], Any] | None = None,
+              encode: Callable[[Any], Any] | None = None) -> Any:
+    """A dataclass field with codec options (see the module's docstring)."""
+    options = {"key": key, "omitempty": omitempty, "required": required, "zero_default": zero_default,
+               "inline": inline, "decode": decode, "encode": encode}
+    return dataclasses.field(default=default, default_factory=default_factory, metadata={"codec": options})
+
+
+@dataclasses.dataclass(frozen=True)
+class _Field:
+    name: str
+    keys: tuple[str, ...]            # the YAML key, split at dots
+    hint: Any
+    default: Callable[[], Any] | None    # None: no default
+    omitempty: bool
+    required: bool
+    zero_default: bool
+    inline: bool
+    decode: Callable[[Any, str], Any] | None
+    encode: Callable[[Any], Any] | None
+
+    @property
+    def key(self) -> str:
+        return ".".join(self.keys)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    fields: tuple[_Field, ...]
+    known: dict[str, Any]            # key -> None, or the keys known inside a wrapper object
+    strict: bool
+
+
+def _default_of(f: dataclasses.Field) -> Callable[[], Any] | None:
+    if f.default is not dataclasses.MISSING:
+        value = f.default
+        return lambda: value
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory
+    return None
+
+
+@functools.cache
+def _plan(cls: Any) -> _Plan:
+    hints = typing.get_type_hints(cls)
+    fields = []
+    known: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        options = f.metadata.get("codec") or {}
+        keys = tuple((options.get("key") or camel(f.name)).split("."))
+        field = _Field(f.name, keys, hints[f.name], _default_of(f), bool(options.get("omitempty")),
+                       bool(options.get("required")), bool(options.get("zero_default")),
+                       bool(options.get("inline")), options.get("decode"), options.get("encode"))
+        fields.append(field)
+        if field.inline:
+            _merge(known, _plan(field.hint).known)
+        else:
+            _merge(known, _nest(keys))
+    return _Plan(tuple(fields), known, getattr(cls, "strict", True))
+
+
+def _nest(keys: tuple[str, ...]) -> dict[str, Any]:
+    return {keys[0]: _nest(keys[1:]) if len(keys) > 1 else None}
+
+
+def _merge(into: dict[str, Any], more: dict[str, Any]) -> None:
+    for k, sub in more.items():
+        if isinstance(into.get(k), dict) and isinstance(sub, dict):
+            _merge(into[k], sub)
+        else:
+            into[k] = sub
+
+
+# ---------------------------------------------------------------- decode
+
+def decode(cls: type[T], data: Any, path: str = "") -> T:
+    """A `cls` from its camelCase mapping; FieldError names the first wrong field."""
+    return _decode_object(cls, data, path, inline=False)
+
+
+def _decode_object(cls: type[T], data: Any, path: str, inline: bool) -> T:
+    plan = _plan(cls)
+    mapping = _mapping(data, path)
+    if plan.strict and not inline:
+        _refuse_unknown(mapping, plan.known, path)
+    values = {}
+    for f in plan.fields:
+        if f.inline:
+            values[f.name] = _decode_object(f.hint, mapping, path, inline=True)
+        else:
+            values[f.name] = _decode_field(f, _lookup(mapping, f.keys, path, plan), join(path, f.key))
+    obj = cls(**values)
+    after = getattr(obj, "after_decode", None)
+    if after is not None:
+        after(path)
+    return obj
+
+
+def _mapping(value: Any, path: str) -> dict:
+    if not isinstance(value, dict):
+        raise FieldError(path, f"must be an object, got {type_name(value)}", "an object")
+    return value
+
+
+def _refuse_unknown(mapping: dict, known: dict[str, Any], path: str) -> None:
+    for k in mapping:
+        if k not in known:
+            raise FieldError("", f'unknown field "{join(path, str(k))}"')
+
+
+def _lookup(mapping: dict, keys: tuple[str, ...], path: str, plan: _Plan) -> Any:
+    """The value under a (dotted) key; each wrapper on the way must be an object of known keys."""
+    value: Any = mapping
+    known: Any = plan.known
+    for depth, k in enumerate(keys):
+        if depth:
+            where = join(path, ".".join(keys[:depth]))
+            value = _mapping(value, where)
+            if plan.strict:
+                _refuse_unknown(value, known, where)
+        value = value.get(k)
+        known = known[k]
+        if value is None:
+            return None
+    return value
+
+
+def _expected(f: _Field) -> str:
+    if typing.get_origin(f.hint) is Literal:
+        return "one of " + ", ".join(str(a) for a in typing.get_args(f.hint))
+    if f.required and f.hint is str:
+        return "a non-empty string"
+    return _PHRASES.get(typing.get_origin(f.hint) or f.hint, "")
+
+
+def _decode_field(f: _Field, raw: Any, path: str) -> Any:
+    if raw is None:
+        if f.required or f.default is None:
+            raise FieldError(path, "required", _expected(f))
+        return f.default()
+    try:
+        value = f.decode(raw, path) if f.decode is not None else _value(f.hint, raw, path)
+    except FieldError as e:
+        if e.path == path and f.required:
+            raise FieldError(path, e.problem, _expected(f)) from None
+        raise
+    if f.required and value == "":
+        raise FieldError(path, "required", _expected(f))
+    if f.zero_default and f.default is not None and not value:
+        return f.default()
+    return value
+
+
+def _wrong(value: Any, path: str, expected: str) -> FieldError:
+    return FieldError(path, f"must be {expected}, got {type_name(value)}", expected)
+
+
+def _value(hint: Any, value: Any, path: str) -> Any:
+    """`value` checked against `hint` and converted (nested dataclasses built, containers copied)."""
+    if hint is Any or hint is object:
+        return copy.deepcopy(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise _wrong(value, path, "a string")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise _wrong(value, path, "a boolean")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _wrong(value, path, "an integer")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _wrong(value, path, "a number")
+        return value
+    if dataclasses.is_dataclass(hint):
+        return _decode_object(typing.cast(type, hint), value, path, inline=False)
+    return _generic(hint, value, path)
+
+
+def _generic(hint: Any, value: Any, path: str) -> Any:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        others = [a for a in args if a is not type(None)]
+        if len(others) != 1:
+            raise TypeError(f"codec: unsupported union {hint}")
+        return _value(others[0], value, path)
+    if origin is Literal:
+        expected = "one of " + ", ".join(str(a) for a in args)
+        if isinstance(value, bool) or value not in args:
+            if all(isinstance(a, str) for a in args) and not isinstance(value, str):
+                raise FieldError(path, f"must be a string, got {type_name(value)}", expected)
+            shown = ", ".join(f'"{a}"' for a in args if a)
+            raise FieldError(path, f'unsupported value "{value}" (supported: {shown})', expected)
+        return value
+    if hint in (dict, list) or origin in (dict, list, tuple):
+        return _container(hint, origin or hint, args, value, path)
+    raise TypeError(f"codec: unsupported type {hint}")
+
+
+def _container(hint: Any, origin: Any, args: tuple, value: Any, path: str) -> Any:
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise _wrong(value, path, "an object")
+        if not args:
+            return copy.deepcopy(value)
+        return {str(k): _value(args[1], v, join(path, str(k))) for k, v in value.items()}
+    if not isinstance(value, list):
+        raise _wrong(value, path, "an array")
+    if not args:
+        return copy.deepcopy(value)
+    items = [_value(args[0], item, f"{path}[{i}]") for i, item in enumerate(value)]
+    return tuple(items) if origin is tuple else items
+
+
+# ---------------------------------------------------------------- encode
+
+def encode(obj: Any) -> dict:
+    """The camelCase mapping of a dataclass: None left out, and empty values of omitempty fields."""
+    out: dict = {}
+    for f in _plan(type(obj)).fields:
+        value = getattr(obj, f.name)
+        if f.inline:
+            out.update(encode(value))
+            continue
+        raw = f.encode(value) if f.encode is not None else plain(value)
+        if raw is None or (f.omitempty and _empty(raw)):
+            continue
+        target = out
+        for k in f.keys[:-1]:
+            target = target.setdefault(k, {})
+        target[f.keys[-1]] = raw
+    return out
+
+
+def _empty(raw: Any) -> bool:
+    return raw == "" or raw == 0 or raw is False or raw == [] or raw == {}
+
+
+def plain(value: Any) -> Any:
+    """A value as YAML holds it: dataclasses encoded, containers copied."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return encode(value)
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
