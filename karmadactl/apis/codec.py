@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import functools
 import types
 import typing
 from collections.abc import Callable
@@ -105,8 +104,18 @@ def _default_of(f: dataclasses.Field) -> Callable[[], Any] | None:
     return None
 
 
-@functools.cache
-def _plan(cls: Any) -> _Plan:
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    """The fields of a class, their keys and resolved type hints: worked out once per class."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _make_plan(cls)
+    return plan
+
+
+def _make_plan(cls: Any) -> _Plan:
     hints = typing.get_type_hints(cls)
     fields = []
     known: dict[str, Any] = {}
