@@ -91,14 +91,33 @@ def _smp_map(orig: dict, patch: dict, schema: Schema) -> dict | None:
         raise PatchError(f"unknown patch type: {directive} in map")
     retain = patch.pop("$retainKeys", None)
     if retain is not None:
-        if not isinstance(retain, list):
-            raise PatchError("$retainKeys must be a list of field names")
-        for key in patch:
-            if not key.startswith("$") and patch[key] is not None and key not in retain:
-                raise PatchError(f"the key {key!r} in the patch is not present in $retainKeys")
-        for key in list(orig):
-            if key not in retain:
-                del orig[key]
+        _retain_keys(orig, patch, retain)
+    orders = _take_list_directives(orig, patch)
+    for key, value in patch.items():
+        _smp_field(orig, key, value, schema.child(key))
+    for name, order in orders.items():
+        if not isinstance(order, list):
+            raise PatchError(f"{_ELEMENT_ORDER}{name} must be a list")
+        if isinstance(orig.get(name), list):
+            orig[name] = _reorder(orig[name], order, schema.child(name))
+    return orig
+
+
+def _retain_keys(orig: dict, patch: dict, retain: Any) -> None:
+    """$retainKeys: drop from `orig` every key the list does not name."""
+    if not isinstance(retain, list):
+        raise PatchError("$retainKeys must be a list of field names")
+    for key in patch:
+        if not key.startswith("$") and patch[key] is not None and key not in retain:
+            raise PatchError(f"the key {key!r} in the patch is not present in $retainKeys")
+    for key in list(orig):
+        if key not in retain:
+            del orig[key]
+
+
+def _take_list_directives(orig: dict, patch: dict) -> dict[str, Any]:
+    """Apply and remove the $deleteFromPrimitiveList keys of `patch`; remove and return its
+    $setElementOrder keys (list name -> order), applied once the lists are merged."""
     orders: dict[str, Any] = {}
     for key in list(patch):
         if key.startswith(_DELETE_PRIMITIVES):
@@ -109,28 +128,25 @@ def _smp_map(orig: dict, patch: dict, schema: Schema) -> dict | None:
                 orig[name] = [v for v in orig[name] if v not in values]
         elif key.startswith(_ELEMENT_ORDER):
             orders[key[len(_ELEMENT_ORDER):]] = patch.pop(key)
-    for key, value in patch.items():
-        sub = schema.child(key)
-        if value is None:
+    return orders
+
+
+def _smp_field(orig: dict, key: str, value: Any, schema: Schema) -> None:
+    """Merge one field of a patch into `orig`: null deletes, maps and lists merge, the rest replaces."""
+    if value is None:
+        orig.pop(key, None)
+    elif isinstance(value, dict):
+        current = orig.get(key)
+        merged = _smp_map(current if isinstance(current, dict) else {}, value, schema)
+        if merged is None:
             orig.pop(key, None)
-        elif isinstance(value, dict):
-            current = orig.get(key)
-            merged = _smp_map(current if isinstance(current, dict) else {}, value, sub)
-            if merged is None:
-                orig.pop(key, None)
-            else:
-                orig[key] = merged
-        elif isinstance(value, list):
-            current = orig.get(key)
-            orig[key] = _smp_list(current if isinstance(current, list) else [], value, sub)
         else:
-            orig[key] = value
-    for name, order in orders.items():
-        if not isinstance(order, list):
-            raise PatchError(f"{_ELEMENT_ORDER}{name} must be a list")
-        if isinstance(orig.get(name), list):
-            orig[name] = _reorder(orig[name], order, schema.child(name))
-    return orig
+            orig[key] = merged
+    elif isinstance(value, list):
+        current = orig.get(key)
+        orig[key] = _smp_list(current if isinstance(current, list) else [], value, schema)
+    else:
+        orig[key] = value
 
 
 def _smp_list(orig: list, patch: list, schema: Schema) -> list:
@@ -143,22 +159,7 @@ def _smp_list(orig: list, patch: list, schema: Schema) -> list:
     if schema.kind != "assoc":
         return copy.deepcopy(patch)
     key = schema.merge_key or ""
-    replace, deletes, items = False, [], []
-    for element in patch:
-        if isinstance(element, dict) and "$patch" in element:
-            directive = element["$patch"]
-            if directive == "replace":
-                replace = True
-            elif directive == "delete":
-                if key not in element:
-                    raise PatchError(f"delete directive without merge key {key!r}")
-                deletes.append(canonical(element[key]))
-            elif directive == "merge":
-                items.append({k: v for k, v in element.items() if k != "$patch"})
-            else:
-                raise PatchError(f"unknown patch type: {directive} in list")
-        else:
-            items.append(element)
+    replace, deletes, items = _list_directives(patch, key)
     item_schema = schema.element()
     if replace:
         return [m for m in (_smp_item({}, it, key, item_schema) for it in items) if m is not None]
@@ -177,6 +178,28 @@ def _smp_list(orig: list, patch: list, schema: Schema) -> list:
             else:
                 out[match] = merged
     return out
+
+
+def _list_directives(patch: list, key: str) -> tuple[bool, list[str], list]:
+    """A patch of a list merged by `key`, read: whether it replaces the list, the keys it
+    deletes, and the items it merges."""
+    replace, deletes, items = False, [], []
+    for element in patch:
+        if isinstance(element, dict) and "$patch" in element:
+            directive = element["$patch"]
+            if directive == "replace":
+                replace = True
+            elif directive == "delete":
+                if key not in element:
+                    raise PatchError(f"delete directive without merge key {key!r}")
+                deletes.append(canonical(element[key]))
+            elif directive == "merge":
+                items.append({k: v for k, v in element.items() if k != "$patch"})
+            else:
+                raise PatchError(f"unknown patch type: {directive} in list")
+        else:
+            items.append(element)
+    return replace, deletes, items
 
 
 def _smp_item(orig: dict, item: Any, key: str, schema: Schema) -> dict | None:

@@ -177,29 +177,10 @@ class Compiler:
         checks: list[Check] = []
         enum = schema.get("enum")
         if isinstance(enum, list):
-            allowed = list(enum)
-            shown = ", ".join(_shown(a) for a in allowed[:12])
-
-            def check_enum(value, path, out):
-                if not any(value == a and isinstance(value, bool) == isinstance(a, bool) for a in allowed):
-                    out.append(Problem(path, f"unsupported value {_shown(value)}: supported values: {shown}"))
-            checks.append(check_enum)
-        fmt = schema.get("format")
-        if fmt in ("int32", "int64"):
-            low, high = INT32 if fmt == "int32" else INT64
-
-            def check_range(value, path, out):
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and not low <= value <= high:
-                    out.append(Problem(path, f"must fit in {fmt} ({low} to {high}), got {value}"))
-            checks.append(check_range)
-        elif fmt == "byte":
-            def check_base64(value, path, out):
-                if isinstance(value, str):
-                    try:
-                        base64.b64decode(value, validate=True)
-                    except (binascii.Error, ValueError):
-                        out.append(Problem(path, "must be base64-encoded"))
-            checks.append(check_base64)
+            checks.append(self._enum(list(enum)))
+        format_check = self._format(schema.get("format"))
+        if format_check is not None:
+            checks.append(format_check)
         bounds = [(k, schema.get(k)) for k in ("minimum", "maximum")
                   if isinstance(schema.get(k), (int, float)) and not isinstance(schema.get(k), bool)]
         for keyword, bound in bounds:
@@ -211,16 +192,52 @@ class Compiler:
                 checks.append(self._length(keyword, limit))
         pattern = schema.get("pattern")
         if isinstance(pattern, str):
-            try:
-                regex = re.compile(pattern)
-            except re.error:
-                regex = None
-            if regex is not None:
-                def check_pattern(value, path, out):
-                    if isinstance(value, str) and not regex.search(value):
-                        out.append(Problem(path, f"{_shown(value)} does not match the pattern {pattern}"))
-                checks.append(check_pattern)
+            pattern_check = self._pattern(pattern)
+            if pattern_check is not None:
+                checks.append(pattern_check)
         return checks
+
+    @staticmethod
+    def _enum(allowed: list) -> Check:
+        shown = ", ".join(_shown(a) for a in allowed[:12])
+
+        def check_enum(value, path, out):
+            if not any(value == a and isinstance(value, bool) == isinstance(a, bool) for a in allowed):
+                out.append(Problem(path, f"unsupported value {_shown(value)}: supported values: {shown}"))
+        return check_enum
+
+    @staticmethod
+    def _format(fmt: Any) -> Check | None:
+        """The check of an integer range (int32, int64) or of base64 (byte); None for other formats."""
+        if fmt in ("int32", "int64"):
+            low, high = INT32 if fmt == "int32" else INT64
+
+            def check_range(value, path, out):
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and not low <= value <= high:
+                    out.append(Problem(path, f"must fit in {fmt} ({low} to {high}), got {value}"))
+            return check_range
+        if fmt == "byte":
+            def check_base64(value, path, out):
+                if isinstance(value, str):
+                    try:
+                        base64.b64decode(value, validate=True)
+                    except (binascii.Error, ValueError):
+                        out.append(Problem(path, "must be base64-encoded"))
+            return check_base64
+        return None
+
+    @staticmethod
+    def _pattern(pattern: str) -> Check | None:
+        """The check of a regular expression; None when the schema's pattern does not compile."""
+        try:
+            regex = re.compile(pattern)
+        except re.error:
+            return None
+
+        def check_pattern(value, path, out):
+            if isinstance(value, str) and not regex.search(value):
+                out.append(Problem(path, f"{_shown(value)} does not match the pattern {pattern}"))
+        return check_pattern
 
     @staticmethod
     def _bound(keyword: str, bound: float, exclusive: bool) -> Check:

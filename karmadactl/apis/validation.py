@@ -81,26 +81,31 @@ def identity_problems(obj: dict, namespaced: bool) -> list[Problem]:
             out.append(Problem("metadata.namespace", why))
     for key in ("labels", "annotations"):
         value = meta.get(key)
-        if value is None:
+        if value is not None:
+            out.extend(_string_map_problems(key, value))
+    return out
+
+
+def _string_map_problems(key: str, value: Any) -> list[Problem]:
+    """metadata.labels or metadata.annotations: keys, values and (annotations) their total size."""
+    if not isinstance(value, dict):
+        return [Problem(f"metadata.{key}", f"must be of type object, got {type_name(value)}")]
+    out: list[Problem] = []
+    total = 0
+    for k, v in value.items():
+        path = f"metadata.{key}.{k}"
+        if not isinstance(v, str):
+            out.append(Problem(path, f"must be of type string, got {type_name(v)}"))
             continue
-        if not isinstance(value, dict):
-            out.append(Problem(f"metadata.{key}", f"must be of type object, got {type_name(value)}"))
-            continue
-        total = 0
-        for k, v in value.items():
-            path = f"metadata.{key}.{k}"
-            if not isinstance(v, str):
-                out.append(Problem(path, f"must be of type string, got {type_name(v)}"))
-                continue
-            why = names.qualified_name(str(k))
-            if why:
-                out.append(Problem(path, why))
-            elif key == "labels" and names.label_value(v):
-                out.append(Problem(path, names.label_value(v)))
-            total += len(str(k)) + len(v)
-        if key == "annotations" and total > names.ANNOTATIONS_TOTAL_MAX:
-            out.append(Problem("metadata.annotations", f"may not be more than {names.ANNOTATIONS_TOTAL_MAX} bytes "
-                                                       f"in total, got {total}"))
+        why = names.qualified_name(str(k))
+        if why:
+            out.append(Problem(path, why))
+        elif key == "labels" and names.label_value(v):
+            out.append(Problem(path, names.label_value(v)))
+        total += len(str(k)) + len(v)
+    if key == "annotations" and total > names.ANNOTATIONS_TOTAL_MAX:
+        out.append(Problem("metadata.annotations", f"may not be more than {names.ANNOTATIONS_TOTAL_MAX} bytes "
+                                                   f"in total, got {total}"))
     return out
 
 

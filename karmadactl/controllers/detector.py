@@ -297,21 +297,12 @@ _KEPT_SPEC = ("clusters", "gracefulEvictionTasks", "rescheduleTriggeredAt", "req
 _KEPT_META = ("uid", "resourceVersion", "creationTimestamp", "generation")
 
 
-def build_binding(obj: dict, policy: PropagationPolicy, previous: dict | None = None,
-                  customizations=(), priority: int | None = None) -> dict:
-    """The ResourceBinding (namespaced template) or ClusterResourceBinding that `policy` makes of `obj`.
-
-    What the scheduler and the other controllers wrote into `previous` (the
-    scheduling result, eviction tasks, status, extra labels and annotations)
-    survives; the parts the detector owns are rewritten from the template and
-    the policy.
-    """
+def _binding_metadata(obj: dict, policy: PropagationPolicy, old_meta: dict) -> dict:
+    """A binding's metadata: its name and owner from the template, the claim from the policy;
+    what others wrote into the previous binding's labels and annotations is kept."""
     meta = _meta(obj)
     namespace = meta.get("namespace") or ""
     kind = obj.get("kind") or ""
-    old_meta = _meta(previous or {})
-    old_spec = (previous or {}).get("spec") or {}
-
     id_label = RB_PERMANENT_ID if namespace else CRB_PERMANENT_ID
     claim_labels, claim_annotations = _claim_metadata(policy)
     labels = {k: v for k, v in (old_meta.get("labels") or {}).items() if k not in CLAIM_LABELS}
@@ -337,7 +328,23 @@ def build_binding(obj: dict, policy: PropagationPolicy, previous: dict | None = 
             "apiVersion": obj.get("apiVersion") or "", "kind": kind, "name": meta.get("name") or "",
             "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True,
         }]
+    return metadata
 
+
+def build_binding(obj: dict, policy: PropagationPolicy, previous: dict | None = None,
+                  customizations=(), priority: int | None = None) -> dict:
+    """The ResourceBinding (namespaced template) or ClusterResourceBinding that `policy` makes of `obj`.
+
+    What the scheduler and the other controllers wrote into `previous` (the
+    scheduling result, eviction tasks, status, extra labels and annotations)
+    survives; the parts the detector owns are rewritten from the template and
+    the policy.
+    """
+    meta = _meta(obj)
+    namespace = meta.get("namespace") or ""
+    kind = obj.get("kind") or ""
+    old_spec = (previous or {}).get("spec") or {}
+    metadata = _binding_metadata(obj, policy, _meta(previous or {}))
     resource = {"apiVersion": obj.get("apiVersion") or "", "kind": kind}
     if namespace:
         resource["namespace"] = namespace

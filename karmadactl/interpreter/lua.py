@@ -37,7 +37,7 @@ from __future__ import annotations
 import functools
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from karmadactl.errors import KarmadaError
@@ -231,6 +231,7 @@ _NUMBER = re.compile(r"0[xX](?:[0-9a-fA-F.]|[pP][+-]?)*|(?:[0-9.]|[eE][+-]?)+")
 _SPACE = re.compile(r"\s+")
 _SYMBOLS = ("...", "..", "==", "~=", "<=", ">=", "::", "<<", ">>", "//")
 _PRELUDE = "local __built, __frame, __key = ...; "
+_Token = tuple[str, str]          # (kind, text)
 
 
 def _long_end(source: str, start: int, level: str) -> int:
@@ -238,43 +239,54 @@ def _long_end(source: str, start: int, level: str) -> int:
     return len(source) if end < 0 else end + len(level) + 2
 
 
-def _tokens(source: str):
+def _match_end(pattern: re.Pattern[str], source: str, start: int) -> int:
+    """Where `pattern`'s match at `start` ends; one character on when it does not match
+    (a letter or digit outside ASCII, which Lua then refuses)."""
+    match = pattern.match(source, start)
+    return match.end() if match else start + 1
+
+
+def _tokens(source: str) -> Iterator[_Token]:
     """(kind, text) pieces of a Lua source: space, comment, string, name, number or symbol.
     Their texts joined give the source back."""
     i, n = 0, len(source)
     while i < n:
         c = source[i]
+        long = _LONG_BRACKET.match(source, i) if c == "[" else None
         if c.isspace():
-            end = _SPACE.match(source, i).end()
+            end = _match_end(_SPACE, source, i)
             kind = "space"
         elif source.startswith("--", i):
-            long = _LONG_BRACKET.match(source, i + 2)
-            end = _long_end(source, long.end(), long.group(1)) if long else source.find("\n", i)
+            comment = _LONG_BRACKET.match(source, i + 2)
+            end = _long_end(source, comment.end(), comment.group(1)) if comment else source.find("\n", i)
             end, kind = (n if end < 0 else end), "comment"
         elif c in "\"'":
             end = i + 1
             while end < n and source[end] not in (c, "\n"):
                 end += 2 if source[end] == "\\" else 1
             end, kind = min(end + 1, n), "string"
-        elif c == "[" and _LONG_BRACKET.match(source, i):
-            long = _LONG_BRACKET.match(source, i)
+        elif long:
             end, kind = _long_end(source, long.end(), long.group(1)), "string"
         elif c.isalpha() or c == "_":
-            end, kind = _NAME.match(source, i).end(), "name"
+            end, kind = _match_end(_NAME, source, i), "name"
         elif c.isdigit() or (c == "." and source[i + 1:i + 2].isdigit()):
-            end, kind = _NUMBER.match(source, i).end(), "number"
+            end, kind = _match_end(_NUMBER, source, i), "number"
         else:
             end, kind = i + len(next((s for s in _SYMBOLS if source.startswith(s, i)), c)), "symbol"
         yield kind, source[i:end]
         i = end
 
 
-def _calls_with_table(previous) -> bool:
+def _calls_with_table(previous: _Token | None) -> bool:
     """Whether `{` after this token is call syntax, as in f{...}."""
     if previous is None:
         return False
     kind, text = previous
     return kind == "string" or (kind == "name" and text not in _KEYWORDS) or text in (")", "]", "}")
+
+
+class _Unbalanced(Exception):
+    """Brackets or blocks that do not pair up: the source is left for Lua to refuse."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -288,47 +300,69 @@ def _track_source(source: str) -> str:
     out = [text for _, text in tokens]
     stack: list[str] = []
     field_start, previous = False, None
-    for position, index in enumerate(significant):
-        kind, text = tokens[index]
-        if field_start:
-            field_start = False
-            following = tokens[significant[position + 1]] if position + 1 < len(significant) else None
-            if kind == "name" and text not in _KEYWORDS and following == ("symbol", "="):
-                out[index] = f'[__key("{text}")]'
-                previous = (kind, text)
-                continue
-            if (kind, text) == ("symbol", "["):
-                stack.append("key")
-                out[index] = "[__key("
-                previous = (kind, text)
-                continue
-        if kind == "symbol" and text == "{":
-            call = _calls_with_table(previous)
-            stack.append("{call" if call else "{")
-            out[index] = ("(" if call else "") + "__built(__frame(), {"
-            field_start = True
-        elif kind == "symbol" and text == "}":
-            if not stack or not stack[-1].startswith("{"):
-                return source
-            out[index] = "})" + (")" if stack.pop() == "{call" else "")
-        elif kind == "symbol" and text in ("(", "["):
-            stack.append(text)
-        elif kind == "symbol" and text in (")", "]"):
-            if not stack or stack[-1] not in ("(", "[", "key") or (stack[-1] == "(") != (text == ")"):
-                return source
-            if stack.pop() == "key":
-                out[index] = ")]"
-        elif kind == "symbol" and text in (",", ";"):
-            field_start = bool(stack) and stack[-1].startswith("{")
-        elif kind == "name" and text in _BLOCK_OPEN:
-            stack.append("block")
-        elif kind == "name" and text in _BLOCK_CLOSE:
-            if not stack or stack.pop() != "block":
-                return source
-        previous = (kind, text)
+    try:
+        for position, index in enumerate(significant):
+            token = tokens[index]
+            if field_start:
+                field_start = False
+                following = tokens[significant[position + 1]] if position + 1 < len(significant) else None
+                key = _field_key(token, following, stack)
+                if key is not None:
+                    out[index] = key
+                    previous = token
+                    continue
+            replacement = _track_token(token, previous, stack)
+            if replacement is not None:
+                out[index] = replacement
+            field_start = token[0] == "symbol" and token[1] in ("{", ",", ";") and _in_table(stack)
+            previous = token
+    except _Unbalanced:
+        return source
     if stack:
         return source
     return _PRELUDE + "".join(out)
+
+
+def _in_table(stack: list[str]) -> bool:
+    return bool(stack) and stack[-1].startswith("{")
+
+
+def _field_key(token: _Token, following: _Token | None, stack: list[str]) -> str | None:
+    """At the start of a table field: the reporting spelling of its key (`name =` or `[...] =`);
+    None for a field without a key."""
+    kind, text = token
+    if kind == "name" and text not in _KEYWORDS and following == ("symbol", "="):
+        return f'[__key("{text}")]'
+    if token == ("symbol", "["):
+        stack.append("key")
+        return "[__key("
+    return None
+
+
+def _track_token(token: _Token, previous: _Token | None, stack: list[str]) -> str | None:
+    """Follow one token on the `stack` of open brackets and blocks; the text that replaces it
+    (table constructors and keys report themselves), None to keep it as it is."""
+    kind, text = token
+    if kind == "symbol" and text == "{":
+        call = _calls_with_table(previous)
+        stack.append("{call" if call else "{")
+        return ("(" if call else "") + "__built(__frame(), {"
+    if kind == "symbol" and text == "}":
+        if not _in_table(stack):
+            raise _Unbalanced
+        return "})" + (")" if stack.pop() == "{call" else "")
+    if kind == "symbol" and text in ("(", "["):
+        stack.append(text)
+    elif kind == "symbol" and text in (")", "]"):
+        if not stack or stack[-1] not in ("(", "[", "key") or (stack[-1] == "(") != (text == ")"):
+            raise _Unbalanced
+        if stack.pop() == "key":
+            return ")]"
+    elif kind == "name" and text in _BLOCK_OPEN:
+        stack.append("block")
+    elif kind == "name" and text in _BLOCK_CLOSE and (not stack or stack.pop() != "block"):
+        raise _Unbalanced
+    return None
 
 
 class _Session:

@@ -245,23 +245,36 @@ def _apply_metadata_map(manifest: dict, overriders: list[LabelAnnotationOverride
                 metadata = manifest["metadata"] = {}
             if current is None:
                 current = metadata[key] = {}
-            for name, value in overrider.value.items():
-                if name not in current:
-                    changes.append(f"{noun} {name}={value} added")
-                elif current[name] != value:
-                    changes.append(f"{noun} {name}={value} replaced (was {current[name]})")
-                current[name] = value
+            changes += _add_to_map(current, overrider.value, noun)
         elif current:
-            for name, value in overrider.value.items():
-                if name not in current:
-                    continue                      # replace and remove only act on keys already there
-                if overrider.operator == "remove":
-                    del current[name]
-                    changes.append(f"{noun} {name} removed")
-                elif overrider.operator == "replace":
-                    if current[name] != value:
-                        changes.append(f"{noun} {name}={value} replaced (was {current[name]})")
-                    current[name] = value
+            changes += _change_in_map(current, overrider, noun)
+    return changes
+
+
+def _add_to_map(current: dict, values: dict, noun: str) -> list[str]:
+    changes: list[str] = []
+    for name, value in values.items():
+        if name not in current:
+            changes.append(f"{noun} {name}={value} added")
+        elif current[name] != value:
+            changes.append(f"{noun} {name}={value} replaced (was {current[name]})")
+        current[name] = value
+    return changes
+
+
+def _change_in_map(current: dict, overrider: LabelAnnotationOverrider, noun: str) -> list[str]:
+    """replace and remove: they only act on keys already there."""
+    changes: list[str] = []
+    for name, value in overrider.value.items():
+        if name not in current:
+            continue
+        if overrider.operator == "remove":
+            del current[name]
+            changes.append(f"{noun} {name} removed")
+        elif overrider.operator == "replace":
+            if current[name] != value:
+                changes.append(f"{noun} {name}={value} replaced (was {current[name]})")
+            current[name] = value
     return changes
 
 
@@ -281,7 +294,7 @@ def _load_document(text: str, fmt: str, where: str) -> Any:
     if fmt == "json":
         try:
             return json.loads(text)
-        except ValueError as e:
+        except json.JSONDecodeError as e:
             raise OverrideError(f"{where}: the field is not valid JSON (line {e.lineno}, column {e.colno})") \
                 from None
     import yaml
