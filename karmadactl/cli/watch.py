@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC
 
 import typer
@@ -9,69 +10,71 @@ import typer
 from karmadactl.cli.env import Env
 
 
+def watch(ctx: typer.Context,
+          once: bool = typer.Option(False, "--once", help="Run one pass and exit (cron, CI)"),
+          probe_interval: str = typer.Option("10s", "--probe-interval", help="How often members are probed"),
+          failure_threshold: str = typer.Option("30s", "--failure-threshold",
+                                                help="How long a failure must last before Ready turns False"),
+          success_threshold: str = typer.Option("30s", "--success-threshold",
+                                                help="How long health must last before Ready turns True"),
+          eviction_timeout: str = typer.Option("10m", "--eviction-timeout",
+                                               help="Longest wait for new copies before an old one goes"),
+          resync_interval: str = typer.Option("60s", "--resync-interval",
+                                              help="How often member objects are compared and repaired"),
+          no_failover: bool = typer.Option(False, "--no-failover",
+                                           help="Never add NoExecute taints (Karmada's default)"),
+          rebalance_on_recovery: bool = typer.Option(
+              False, "--rebalance-on-recovery",
+              help="When a cluster recovers, divide the workloads moved away from it afresh"),
+          eviction_rate: float = typer.Option(10.0, "--eviction-rate", min=0.01,
+                                              help="Evictions per second (burst 100)")) -> int:
+    import signal
+    import threading
+
+    from karmadactl.apis.meta import parse_duration
+    from karmadactl.commands import watch as watching
+    from karmadactl.controllers.watch import Options
+
+    env: Env = ctx.obj
+    options = Options(
+        probe_interval=parse_duration(probe_interval, "--probe-interval"),
+        failure_threshold=parse_duration(failure_threshold, "--failure-threshold"),
+        success_threshold=parse_duration(success_threshold, "--success-threshold"),
+        eviction_timeout=parse_duration(eviction_timeout, "--eviction-timeout"),
+        resync_interval=parse_duration(resync_interval, "--resync-interval"),
+        failover=not no_failover, rebalance_on_recovery=rebalance_on_recovery, eviction_rate=eviction_rate)
+    say = functools.partial(_say, env)
+    with env.store() as store:
+        if once:
+            result = watching.watch_once(store, options, say)
+            if not result.acted:
+                say("another watch holds the lease; nothing done")
+                return 1
+            return result.exit_code
+        stop = threading.Event()
+        previous = {}
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            if threading.current_thread() is threading.main_thread():
+                previous[sig] = signal.signal(sig, lambda *_: stop.set())
+        say(f"watching {store.url_for_display} every {probe_interval} (failover "
+            f"{'off' if no_failover else 'on'}, thresholds {failure_threshold}/{success_threshold})")
+        try:
+            watching.watch(store, options, say, stop)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            env.stderr.flush()
+        say("stopped")
+    return 0
+
+
+def _say(env: Env, line: str) -> None:
+    """A line of the loop on stderr, with the time of day."""
+    from datetime import datetime
+
+    env.err(f"{datetime.now(UTC).strftime('%H:%M:%S')} {line}")
+
+
 def register(app: typer.Typer) -> None:
-    @app.command(help="Run the control loop: probe members, taint and fail over, repair drift, keep status "
-                      "current. One watch acts per store; others stand by.")
-    def watch(ctx: typer.Context,
-              once: bool = typer.Option(False, "--once", help="Run one pass and exit (cron, CI)"),
-              probe_interval: str = typer.Option("10s", "--probe-interval", help="How often members are probed"),
-              failure_threshold: str = typer.Option("30s", "--failure-threshold",
-                                                    help="How long a failure must last before Ready turns False"),
-              success_threshold: str = typer.Option("30s", "--success-threshold",
-                                                    help="How long health must last before Ready turns True"),
-              eviction_timeout: str = typer.Option("10m", "--eviction-timeout",
-                                                   help="Longest wait for new copies before an old one goes"),
-              resync_interval: str = typer.Option("60s", "--resync-interval",
-                                                  help="How often member objects are compared and repaired"),
-              no_failover: bool = typer.Option(False, "--no-failover",
-                                               help="Never add NoExecute taints (Karmada's default)"),
-              rebalance_on_recovery: bool = typer.Option(
-                  False, "--rebalance-on-recovery",
-                  help="When a cluster recovers, divide the workloads moved away from it afresh"),
-              eviction_rate: float = typer.Option(10.0, "--eviction-rate", min=0.01,
-                                                  help="Evictions per second (burst 100)")) -> int:
-        import signal
-        import threading
-        from datetime import datetime
-
-        from karmadactl.apis.meta import parse_duration
-        from karmadactl.controllers.watch import Options, Watcher
-
-        env: Env = ctx.obj
-        options = Options(
-            probe_interval=parse_duration(probe_interval, "--probe-interval"),
-            failure_threshold=parse_duration(failure_threshold, "--failure-threshold"),
-            success_threshold=parse_duration(success_threshold, "--success-threshold"),
-            eviction_timeout=parse_duration(eviction_timeout, "--eviction-timeout"),
-            resync_interval=parse_duration(resync_interval, "--resync-interval"),
-            failover=not no_failover, rebalance_on_recovery=rebalance_on_recovery, eviction_rate=eviction_rate)
-
-        def say(line: str) -> None:
-            env.err(f"{datetime.now(UTC).strftime('%H:%M:%S')} {line}")
-
-        with env.store() as store:
-            watcher = Watcher(store, options, say)
-            if once:
-                result = watcher.run_once()
-                from karmadactl.controllers import lease
-
-                lease.release(store, watcher.holder)
-                if not result.acted:
-                    say("another watch holds the lease; nothing done")
-                    return 1
-                return result.exit_code
-            stop = threading.Event()
-            previous = {}
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                if threading.current_thread() is threading.main_thread():
-                    previous[sig] = signal.signal(sig, lambda *_: stop.set())
-            say(f"watching {store.url_for_display} every {probe_interval} (failover "
-                f"{'off' if no_failover else 'on'}, thresholds {failure_threshold}/{success_threshold})")
-            try:
-                watcher.run(stop)
-            finally:
-                for sig, handler in previous.items():
-                    signal.signal(sig, handler)
-                env.stderr.flush()
-            say("stopped")
-        return 0
+    app.command("watch", help="Run the control loop: probe members, taint and fail over, repair drift, keep "
+                              "status current. One watch acts per store; others stand by.")(watch)

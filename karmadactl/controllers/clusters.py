@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from karmadactl.apis import meta
 from karmadactl.apis.cluster import (
-    ANNOTATION_CONTEXT,
-    ANNOTATION_KUBECONFIG,
     GROUP_KIND,
     TAINT_UNSCHEDULABLE,
     Cluster,
@@ -23,12 +22,14 @@ from karmadactl.apis.cluster import (
     apply_taint_changes,
 )
 from karmadactl.apis.kinds import WORK
-from karmadactl.errors import AlreadyExists, InvalidInput, KarmadaError, NotFound, Unreachable
+from karmadactl.apis.wellknown import ANNOTATION_CONTEXT, ANNOTATION_KUBECONFIG, MANAGED_LABEL, execution_namespace
+from karmadactl.errors import AlreadyExists, InvalidInput, NotFound, Unreachable
+from karmadactl.store.keys import ObjectKey
 
 log = logging.getLogger(__name__)
 
-MANAGED_LABEL = "karmada.io/managed"
 NAME_MAX = 48   # Karmada's limit on cluster names
+REFRESH_AT_ONCE = 8     # members whose status is read in parallel
 
 
 @dataclass
@@ -51,7 +52,7 @@ def check_name(name: str) -> None:
 
 def get(store, name: str) -> Cluster:
     with store.read() as tx:
-        obj = tx.get(GROUP_KIND, name)
+        obj = tx.get(ObjectKey(GROUP_KIND, "", name))
     if obj is None:
         raise NotFound(f'cluster "{name}" not found')
     return Cluster.from_dict(obj)
@@ -169,7 +170,7 @@ def join(store, name: str, *, kubeconfig: str | None, context: str | None,
     properties = properties or Properties()
     check_name(name)
     with store.read() as tx:
-        previous = tx.get(GROUP_KIND, name)
+        previous = tx.get(ObjectKey(GROUP_KIND, "", name))
     config = None
     if previous is not None:        # where its credentials come from is kept too, unless given
         known = Cluster.from_dict(previous)
@@ -192,7 +193,7 @@ def join(store, name: str, *, kubeconfig: str | None, context: str | None,
 
     with store.write() as tx:
         _check_unique_id(tx, name, cluster_id)
-        current = tx.get(GROUP_KIND, name)
+        current = tx.get(ObjectKey(GROUP_KIND, "", name))
         desired = Cluster.from_dict(current) if current else Cluster(name=name)
         embed = desired.embedded if properties.embed is None else properties.embed
         desired.api_endpoint = config.server
@@ -262,30 +263,24 @@ def _check_unique_id(tx, name: str, cluster_id: str) -> None:
 
 
 def client_for(store, cluster: Cluster):
-    """A MemberClient for a stored cluster, from its kubeconfig reference or embedded credentials."""
-    from karmadactl.members.kubeconfig import load_kubeconfig
+    """A MemberClient for a stored cluster, from its kubeconfig reference or embedded credentials
+    (the caller closes it; a pass over many members uses members.fanout.Fleet)."""
+    from karmadactl.members.fanout import connect
 
-    if cluster.embedded:
-        return _embedded_config(store, cluster).client(name=cluster.name)
-    return load_kubeconfig(cluster.kubeconfig or None, cluster.context or None).client(name=cluster.name)
+    return connect(store, cluster)
 
 
 def _embedded_config(store, cluster: Cluster):
-    from karmadactl.members.kubeconfig import Kubeconfig
+    from karmadactl.members.fanout import embedded_kubeconfig
 
-    with store.read() as tx:
-        secret = tx.get_secret(cluster.name)
-    if not secret:
-        raise NotFound(f"cluster {cluster.name}: its embedded credentials are missing from the store; "
-                       "join it again with --kubeconfig")
-    return Kubeconfig.from_dict(secret, source=f"store secret {cluster.name}")
+    return embedded_kubeconfig(store, cluster)
 
 
 def _mutate(store, name: str, change: Callable[[Cluster], bool], *, reason: str, message: str,
             dry_run: bool = False) -> tuple[Cluster, bool]:
     """Read-modify-write one Cluster in a single transaction. Returns (cluster, changed)."""
     with store.write() as tx:
-        obj = tx.get(GROUP_KIND, name)
+        obj = tx.get(ObjectKey(GROUP_KIND, "", name))
         if obj is None:
             raise NotFound(f'cluster "{name}" not found')
         cluster = Cluster.from_dict(obj)
@@ -392,13 +387,13 @@ def unjoin(store, name: str, *, keep_resources: bool = False, force: bool = Fals
                                   "forget it anyway and leave its objects behind") from None
             result.left_behind = _objects_left(store, name)
     with store.write() as tx:
-        current = tx.get(GROUP_KIND, name)
+        current = tx.get(ObjectKey(GROUP_KIND, "", name))
         if current is None:
             raise NotFound(f'cluster "{name}" not found')
-        tx.delete(GROUP_KIND, name)
+        tx.delete(ObjectKey(GROUP_KIND, "", name))
         tx.delete_secret(name)
-        for work in tx.list(WORK, namespace=f"karmada-es-{name}"):
-            tx.delete(WORK, work["metadata"]["name"], work["metadata"]["namespace"])
+        for work in tx.list(WORK, namespace=execution_namespace(name)):
+            tx.delete(ObjectKey(WORK, work["metadata"]["namespace"], work["metadata"]["name"]))
         tx.add_event(kind="Cluster", name=name, reason="Unjoined",
                      message=f"cluster {name} unjoined; {len(result.deleted)} objects deleted, "
                              f"{len(result.left_behind)} left behind")
@@ -408,7 +403,7 @@ def unjoin(store, name: str, *, keep_resources: bool = False, force: bool = Fals
 def _objects_left(store, name: str) -> list[str]:
     """What the store says was pushed to the cluster (Works in karmada-es-NAME)."""
     with store.read() as tx:
-        works = tx.list(WORK, namespace=f"karmada-es-{name}")
+        works = tx.list(WORK, namespace=execution_namespace(name))
     left = []
     for work in works:
         for manifest in work.get("spec", {}).get("workload", {}).get("manifests", []):
@@ -456,25 +451,22 @@ def prune_orphans(store, only_clusters: set[str] | None = None) -> list[str]:
     return lines
 
 
-def refresh_status(store, only_clusters: set[str] | None = None) -> dict[str, str]:
+def refresh_status(store, only_clusters: set[str] | None = None, *, fleet=None) -> dict[str, str]:
     """Read each member's version, APIs (CRDs pushed since included) and capacity again, as the
     cluster-status controller does; returns the clusters that could not be read."""
+    from karmadactl.members.fanout import Fleet
     from karmadactl.members.status import collect_status
 
+    clusters = [c for c in list_clusters(store) if not only_clusters or c.name in only_clusters]
+    with Fleet(store) if fleet is None else nullcontext(fleet) as members:
+        read = members.each(clusters, lambda cluster, client: collect_status(client, cluster.status, meta.now()),
+                            at_once=REFRESH_AT_ONCE)
     failures = {}
-    for cluster in list_clusters(store):
-        if only_clusters and cluster.name not in only_clusters:
+    for cluster in clusters:
+        if cluster.name in read.errors:
+            failures[cluster.name] = read.errors[cluster.name]
             continue
-        try:
-            client = client_for(store, cluster)
-            try:
-                status = collect_status(client, cluster.status, meta.now())
-            finally:
-                client.close()
-        except KarmadaError as e:
-            failures[cluster.name] = str(e)
-            continue
-        def change(current: Cluster, status=status) -> bool:
+        def change(current: Cluster, status=read.values[cluster.name]) -> bool:
             if current.status == status:
                 return False
             current.status = status

@@ -23,28 +23,45 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
-from karmadactl.controllers.binding import CONFLICT_ANNOTATION, MANAGED_LABEL, OVERRIDE_ERROR, set_condition
+from karmadactl.apis.wellknown import (
+    CONFLICT_RESOLUTION,
+    CPP_PERMANENT_ID,
+    CRB_NAME,
+    CRB_PERMANENT_ID,
+    FIELD_MANAGER,
+    MANAGED_LABEL,
+    OVERRIDE_ERROR,
+    PP_PERMANENT_ID,
+    PUSHED_HASH,
+    RB_NAME,
+    RB_NAMESPACE,
+    RB_PERMANENT_ID,
+    WORK_PERMANENT_ID,
+    cluster_of_execution_namespace,
+    execution_namespace,
+)
+from karmadactl.controllers.binding import set_condition
 from karmadactl.errors import ExitCode, KarmadaError, StoreError
+from karmadactl.members.fanout import Fleet, fan_out
+from karmadactl.store.keys import ObjectKey
 
 log = logging.getLogger(__name__)
 
 WORK_GK = kinds.WORK
-FIELD_MANAGER = "karmadactl"
-PUSHED_HASH = "karmadactl.io/pushed-hash"
 CLUSTERS_AT_ONCE = 8        # members pushed in parallel
 WORKERS_PER_MEMBER = 4      # requests in flight to one member
 CLUSTER_LEVEL_FIRST = ("Namespace", "CustomResourceDefinition")   # pushed one by one before the rest
 FIRST = ("Namespace", "CustomResourceDefinition", "ServiceAccount", "ConfigMap", "Secret",
          "PersistentVolumeClaim", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "Service")
 # what Karmada puts on member objects and strips when resources are preserved on deletion (§7.4)
-KARMADA_LABELS = (MANAGED_LABEL, "resourcebinding.karmada.io/permanent-id",
-                  "clusterresourcebinding.karmada.io/permanent-id", "work.karmada.io/permanent-id",
-                  "propagationpolicy.karmada.io/permanent-id", "clusterpropagationpolicy.karmada.io/permanent-id")
+KARMADA_LABELS = (MANAGED_LABEL, RB_PERMANENT_ID, CRB_PERMANENT_ID, WORK_PERMANENT_ID,
+                  PP_PERMANENT_ID, CPP_PERMANENT_ID)
 KARMADA_ANNOTATION_PREFIXES = ("resourcetemplate.karmada.io/", "resourcebinding.karmada.io/",
                                "clusterresourcebinding.karmada.io/", "work.karmada.io/",
                                "propagationpolicy.karmada.io/", "clusterpropagationpolicy.karmada.io/",
@@ -103,11 +120,11 @@ def manifest_hash(work: dict) -> str:
 
 
 def cluster_of(work: dict) -> str:
-    return work["metadata"]["namespace"].removeprefix("karmada-es-")
+    return cluster_of_execution_namespace(work["metadata"]["namespace"])
 
 
-def _key(work: dict) -> tuple[str, str]:
-    return work["metadata"]["namespace"], work["metadata"]["name"]
+def _key(work: dict) -> ObjectKey:
+    return ObjectKey(WORK_GK, work["metadata"]["namespace"], work["metadata"]["name"])
 
 
 def is_managed(obj: dict | None) -> bool:
@@ -129,14 +146,13 @@ def drifted(desired, live) -> bool:
 
 # -- the pass ---------------------------------------------------------------------------------
 
-def binding_of(work: dict) -> tuple[str, str, str] | None:
-    """(group_kind, namespace, name) of the binding a Work belongs to, from its annotations."""
+def binding_of(work: dict) -> ObjectKey | None:
+    """The key of the binding a Work belongs to, from its annotations."""
     annotations = work["metadata"].get("annotations") or {}
-    if "clusterresourcebinding.karmada.io/name" in annotations:
-        return ("ClusterResourceBinding.work.karmada.io", "", annotations["clusterresourcebinding.karmada.io/name"])
-    if "resourcebinding.karmada.io/name" in annotations:
-        return ("ResourceBinding.work.karmada.io", annotations.get("resourcebinding.karmada.io/namespace", ""),
-                annotations["resourcebinding.karmada.io/name"])
+    if CRB_NAME in annotations:
+        return ObjectKey(kinds.BINDINGS[1], "", annotations[CRB_NAME])
+    if RB_NAME in annotations:
+        return ObjectKey(kinds.BINDINGS[0], annotations.get(RB_NAMESPACE, ""), annotations[RB_NAME])
     return None
 
 
@@ -189,8 +205,8 @@ def _desired_body(work: dict, current: dict | None, now: str) -> dict:
     return body
 
 
-def store_desired(tx, desired: list[dict], *, keep_bindings: set[tuple[str, str, str]] = frozenset(),
-                  keep_works: set[tuple[str, str]] = frozenset(), now: str) -> None:
+def store_desired(tx, desired: list[dict], *, keep_bindings: set[ObjectKey] = frozenset(),
+                  keep_works: set[ObjectKey] = frozenset(), now: str) -> None:
     """Before any push, in the caller's write transaction: the Works the plan wants, created or
     updated (each keeps what the store knows was last pushed), and the Works nobody wants marked
     for deletion. A pass cut short at any later point leaves a store that says what is desired
@@ -198,7 +214,7 @@ def store_desired(tx, desired: list[dict], *, keep_bindings: set[tuple[str, str,
 
     keep_bindings: bindings whose stored Works stay as they are although no
     longer desired (the binding lost its policy: Karmada never touches member
-    objects then). keep_works: stored Works (namespace, name) to leave in place, such as
+    objects then). keep_works: stored Works to leave in place, such as
     the old copy of a graceful eviction.
     """
     stored = {_key(w): w for w in tx.list(WORK_GK)}
@@ -209,7 +225,7 @@ def store_desired(tx, desired: list[dict], *, keep_bindings: set[tuple[str, str,
         if listed is None:
             created.append(_desired_body(wanted[key], None, now))
         elif _desired_body(wanted[key], listed, now) != listed:
-            current = tx.get(WORK_GK, key[1], key[0])      # re-read (and, on PostgreSQL, lock) it
+            current = tx.get(key)      # re-read (and, on PostgreSQL, lock) it
             if current is None:
                 created.append(_desired_body(wanted[key], None, now))
             else:
@@ -219,14 +235,14 @@ def store_desired(tx, desired: list[dict], *, keep_bindings: set[tuple[str, str,
         work = stored[key]
         if key in wanted or key in keep_works or is_deleting(work) or binding_of(work) in keep_bindings:
             continue
-        current = tx.get(WORK_GK, key[1], key[0])
+        current = tx.get(key)
         if current is not None and not is_deleting(current):
             current["metadata"]["deletionTimestamp"] = now or "1970-01-01T00:00:00Z"
             tx.update(current)
 
 
 def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str] | None = None,
-            progress: Callable[[int, int], None] | None = None) -> Report:
+            progress: Callable[[int, int], None] | None = None, fleet: Fleet | None = None) -> Report:
     """Push the stored Works that their members lack, remove the member objects of Works being deleted.
 
     Each member is pushed by one process at a time (a store lock per member,
@@ -234,7 +250,8 @@ def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str
     carries is then what its member last received, whoever pushed it. Every
     result is recorded as it comes, a few per transaction. On an interrupt
     (SIGINT) the requests in flight finish and are recorded, nothing more is
-    sent, and the KeyboardInterrupt goes on.
+    sent, and the KeyboardInterrupt goes on. `fleet` holds the members' clients (a Fleet
+    of this pass's own when not given).
     """
     from karmadactl.store.locks import Cancelled
 
@@ -264,7 +281,8 @@ def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str
         recorder = Recorder(store, name, now, tick)
         try:
             with store.lock(f"push:{name}", cancelled=stopping.is_set):
-                _run_member(store, name, clusters.get(name), recorder, live_check, customizations, stopping)
+                _run_member(store, members, name, clusters.get(name), recorder, live_check, customizations,
+                            stopping)
         except Cancelled:
             pass
         with guard:
@@ -273,24 +291,14 @@ def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str
             if recorder.failure:
                 report.unreachable[name] = recorder.failure
 
-    pool = ThreadPoolExecutor(max_workers=max(1, min(CLUSTERS_AT_ONCE, len(todo))))
-    try:
-        for future in [pool.submit(run_cluster, name) for name in sorted(todo)]:
-            future.result()
-    except BaseException:        # SIGINT (or a bug): stop sending, let the members' threads record
-        stopping.set()
-        raise
-    finally:
-        pool.shutdown(wait=True)
+    with Fleet(store) if fleet is None else nullcontext(fleet) as members:
+        fan_out(sorted(todo), run_cluster, at_once=CLUSTERS_AT_ONCE, cancelled=stopping)
     return report
 
 
-def _run_member(store, name: str, cluster: Cluster | None, recorder: Recorder, live_check: bool,
+def _run_member(store, fleet: Fleet, name: str, cluster: Cluster | None, recorder: Recorder, live_check: bool,
                 customizations, stopping: threading.Event) -> None:
     """One member, under its lock: read its Works afresh, push and remove, recording as it goes."""
-    from karmadactl.controllers.binding import execution_namespace
-    from karmadactl.controllers.clusters import client_for
-
     with store.read() as tx:
         works = tx.list(WORK_GK, namespace=execution_namespace(name))
     pushes = [w for w in works if not is_deleting(w) and (live_check or _needs_push(w))]
@@ -302,10 +310,11 @@ def _run_member(store, name: str, cluster: Cluster | None, recorder: Recorder, l
                         [Outcome(name, w, "failed", f"cluster {name} is not joined") for w in pushes])
         return
     try:
-        client = client_for(store, cluster)
+        client = fleet.client(cluster)
     except KarmadaError as e:
         recorder.unreachable(pushes, str(e))
         return
+    writes_before = _writes(client)
     try:
         _push_cluster(client, cluster, pushes, removals, live_check, recorder.record, customizations, stopping)
     except StoreError:          # recording failed: the store's error, not the member's
@@ -313,8 +322,12 @@ def _run_member(store, name: str, cluster: Cluster | None, recorder: Recorder, l
     except KarmadaError as e:   # the member stopped answering: the rest waits for the next pass
         recorder.unreachable(pushes, str(e))
     finally:
-        recorder.writes += sum(v for k, v in client.requests.items() if k != "GET")
-        client.close()
+        recorder.writes += _writes(client) - writes_before
+
+
+def _writes(client) -> int:
+    """Write requests the client sent so far (it may serve several passes)."""
+    return sum(v for k, v in client.requests.items() if k != "GET")
 
 
 def _needs_push(work: dict) -> bool:
@@ -421,11 +434,11 @@ def _push(client, cluster: Cluster, work: dict, live_check: bool, objects: LiveO
     try:
         live = objects.get(manifest, plural)
         if live is not None and not is_managed(live) and \
-                (meta.get("annotations") or {}).get(CONFLICT_ANNOTATION) != "overwrite":
+                (meta.get("annotations") or {}).get(CONFLICT_RESOLUTION) != "overwrite":
             ns = meta.get("namespace")
             return Outcome(cluster.name, work, "conflict",
                            f"resource(kind={manifest['kind']}, {ns + '/' if ns else ''}{meta['name']}) already "
-                           f"exists in the cluster {cluster.name} and the {CONFLICT_ANNOTATION} strategy value "
+                           f"exists in the cluster {cluster.name} and the {CONFLICT_RESOLUTION} strategy value "
                            "is empty, Karmada will not manage this resource")
         if live is not None and live_check and not drifted(_comparable(manifest), live):
             _attach(work, live, plural, customizations)
@@ -583,7 +596,7 @@ class Recorder:
 
         def write(tx) -> None:
             for work in sorted(left, key=_key):
-                current = tx.get(WORK_GK, work["metadata"]["name"], work["metadata"]["namespace"])
+                current = tx.get(_key(work))
                 if current is None or is_pushed(current):
                     continue
                 status = json.loads(json.dumps(current.get("status") or {}))
@@ -598,12 +611,12 @@ class Recorder:
     def _write(self, tx, outcomes: list[Outcome]) -> None:
         events = []
         for o in sorted(outcomes, key=lambda o: _key(o.work)):
-            ns, name = _key(o.work)
-            current = tx.get(WORK_GK, name, ns)
+            key = _key(o.work)
+            current = tx.get(key)
             if current is not None:
                 if is_deleting(o.work) and o.action in ("deleted", "preserved"):
                     if is_deleting(current):
-                        tx.delete(WORK_GK, name, ns)
+                        tx.delete(key)
                     else:             # wanted again meanwhile: the member no longer holds it
                         (current["metadata"].get("annotations") or {}).pop(PUSHED_HASH, None)
                         tx.update(current)

@@ -16,17 +16,26 @@ from karmadactl.apis import kinds
 from karmadactl.apis.cluster import Cluster
 from karmadactl.apis.override import OverridePolicy
 from karmadactl.apis.policy import Placement, PropagationPolicy
+from karmadactl.apis.wellknown import (
+    APPLIED_PLACEMENT,
+    BINDING_API_VERSION,
+    CRB_PERMANENT_ID,
+    RB_DEPENDENCIES,
+    RB_PERMANENT_ID,
+    TEMPLATE_DIGEST,
+    execution_namespace,
+)
 from karmadactl.controllers import detector
 from karmadactl.controllers.binding import Overrides, build_works, set_condition
 from karmadactl.errors import KarmadaError
 from karmadactl.interpreter._fields import SHAPE_ERRORS, describe, shape_reason
 from karmadactl.interpreter.customization import GROUP_KIND as CUSTOMIZATION_GK
 from karmadactl.interpreter.customization import parse_all
+from karmadactl.store.keys import ObjectKey, group_kind, kind_of
 
 POLICY_KINDS = ("PropagationPolicy", "ClusterPropagationPolicy")
 OVERRIDE_KINDS = ("OverridePolicy", "ClusterOverridePolicy")
 BINDING_KINDS = ("ResourceBinding", "ClusterResourceBinding")
-APPLIED_PLACEMENT = "policy.karmada.io/applied-placement"
 KARMADA_GROUP_SUFFIX = ".karmada.io"
 
 
@@ -36,8 +45,9 @@ def is_template(obj: dict) -> bool:
     return not group.endswith(KARMADA_GROUP_SUFFIX) and group not in ("karmada.io", "karmadactl.io")
 
 
-def binding_key(kind: str, namespace: str, name: str) -> tuple[str, str, str]:
-    return ("ClusterResourceBinding" if not namespace else "ResourceBinding", namespace, name)
+def binding_key(namespace: str, name: str) -> ObjectKey:
+    """The key of a template's binding: a ClusterResourceBinding for a cluster-scoped template."""
+    return ObjectKey(kinds.BINDINGS[0] if namespace else kinds.BINDINGS[1], namespace, name)
 
 
 @dataclass
@@ -165,8 +175,7 @@ def schedule_binding(binding: dict, clusters: list[Cluster], policy: Propagation
 
 def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
     """The desired binding of every propagatable template; pure and deterministic."""
-    previous_by_key = {(b["kind"], b["metadata"].get("namespace", ""), b["metadata"]["name"]): b
-                       for b in snapshot.bindings if isinstance(b["metadata"].get("namespace", ""), str)}
+    previous_by_key = {_key(b): b for b in snapshot.bindings if isinstance(b["metadata"].get("namespace", ""), str)}
     cluster_names = {c.name for c in snapshot.clusters}
     memo: dict = {}      # filter results shared by bindings of the same policy
     plans = []
@@ -177,8 +186,7 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
             if not detector.propagatable(template):
                 continue
             meta = template["metadata"]
-            key = binding_key(template["kind"], meta.get("namespace", ""),
-                              detector.binding_name(meta["name"], template["kind"]))
+            key = binding_key(meta.get("namespace", ""), detector.binding_name(meta["name"], template["kind"]))
             previous = previous_by_key.get(key)
             policy = detector.select_policy(template, snapshot.policies,
                                             detector.claimed_policy(previous) if previous else None)
@@ -282,7 +290,7 @@ def failed(plans: list[BindingPlan]) -> list[BindingPlan]:
     return [p for p in plans if p.unprocessable]
 
 
-def _plan_one(snapshot: Snapshot, template: dict, key: tuple, previous: dict | None, policy,
+def _plan_one(snapshot: Snapshot, template: dict, key: ObjectKey, previous: dict | None, policy,
               classes: dict, cluster_names: set[str], now: str, memo: dict) -> BindingPlan:
     """The desired binding of one template under its claiming policy (or its release)."""
     if policy is None:
@@ -298,16 +306,15 @@ def _plan_one(snapshot: Snapshot, template: dict, key: tuple, previous: dict | N
     if detector.lazy_deferred(template, policy, previous):
         binding = json.loads(json.dumps(previous))
         binding["metadata"].setdefault("annotations", {}).setdefault(
-            detector.TEMPLATE_DIGEST, detector.template_digest(template))
+            TEMPLATE_DIGEST, detector.template_digest(template))
         placement = Placement.from_dict(binding["spec"].get("placement"), validate=False)
     else:        # a customization's script that fails, a malformed field: raised, this binding waits
         binding = detector.build_binding(template, policy, previous, snapshot.customizations,
                                          detector.schedule_priority(policy, classes))
     if previous is None:   # deterministic identity, so offline plans repeat byte for byte
-        label = ("clusterresourcebinding.karmada.io/permanent-id" if key[0] == "ClusterResourceBinding"
-                 else "resourcebinding.karmada.io/permanent-id")
+        label = RB_PERMANENT_ID if key.namespace else CRB_PERMANENT_ID
         binding["metadata"].setdefault("labels", {})[label] = str(
-            uuid.uuid5(uuid.NAMESPACE_URL, f"karmadactl:{'/'.join(key)}"))
+            uuid.uuid5(uuid.NAMESPACE_URL, f"karmadactl:{kind_of(key.gk)}/{key.namespace}/{key.name}"))
     run, fresh = needs_schedule(binding, previous, cluster_names)
     elsewhere = detector.scheduled_elsewhere(binding)
     if elsewhere:      # another scheduler's binding: Karmada's default-scheduler never touches it
@@ -324,9 +331,9 @@ def _plan_one(snapshot: Snapshot, template: dict, key: tuple, previous: dict | N
     return BindingPlan(template, policy, binding, previous, [], error)
 
 
-def _template_key(obj: dict) -> tuple[str, str, str, str]:
+def _template_key(obj: dict) -> ObjectKey:
     meta = obj["metadata"]
-    return (obj["apiVersion"], obj["kind"], str(meta.get("namespace") or ""), meta["name"])
+    return ObjectKey(group_kind(obj["apiVersion"], obj["kind"]), str(meta.get("namespace") or ""), meta["name"])
 
 
 def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict, customizations=()) -> None:
@@ -339,7 +346,7 @@ def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict, custom
     from karmadactl.interpreter.resolve import get_dependencies
 
     by_template = {_template_key(p.template): p for p in plans}
-    required: dict[tuple, list[dict]] = {}
+    required: dict[ObjectKey, list[dict]] = {}
     for p in plans:
         spec = (p.binding or {}).get("spec") or {}
         if p.policy is None or not spec.get("propagateDeps") or p.binding["kind"] != "ResourceBinding":
@@ -351,14 +358,14 @@ def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict, custom
             p.error, p.unprocessable = _failure(p.template, e), True
             continue
         for dep in dependencies:
-            key = (dep["apiVersion"], dep["kind"], dep.get("namespace", ""), dep.get("name", ""))
+            key = ObjectKey(group_kind(dep["apiVersion"], dep["kind"]), dep.get("namespace", ""), dep.get("name", ""))
             if key in by_template and key != _template_key(p.template):
                 found.append(dep)
                 required.setdefault(key, []).append({
                     "namespace": p.binding["metadata"].get("namespace", ""), "name": p.binding["metadata"]["name"],
                     "clusters": [{"name": c["name"]} for c in spec.get("clusters") or []]})
         if found:
-            p.binding["metadata"].setdefault("annotations", {})["resourcebinding.karmada.io/dependencies"] = \
+            p.binding["metadata"].setdefault("annotations", {})[RB_DEPENDENCIES] = \
                 json.dumps(found, sort_keys=True, separators=(",", ":"))
     for key, entries in required.items():
         dep = by_template[key]
@@ -368,13 +375,13 @@ def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict, custom
             continue
         meta = dep.template["metadata"]
         name = detector.binding_name(meta["name"], dep.template["kind"])
-        previous = previous_by_key.get(("ResourceBinding", meta.get("namespace", ""), name))
-        binding = {"apiVersion": "work.karmada.io/v1alpha2", "kind": "ResourceBinding",
+        previous = previous_by_key.get(ObjectKey(kinds.BINDINGS[0], meta.get("namespace", ""), name))
+        seed = (dep.template["apiVersion"], dep.template["kind"], str(meta.get("namespace") or ""), meta["name"])
+        binding = {"apiVersion": BINDING_API_VERSION, "kind": "ResourceBinding",
                    "metadata": {"name": name, "namespace": meta.get("namespace", ""),
-                                "labels": {"resourcebinding.karmada.io/permanent-id": (
-                                    ((previous or {}).get("metadata", {}).get("labels") or {}).get(
-                                        "resourcebinding.karmada.io/permanent-id")
-                                    or str(uuid.uuid5(uuid.NAMESPACE_URL, f"karmadactl:attached/{key}")))}},
+                                "labels": {RB_PERMANENT_ID: (
+                                    ((previous or {}).get("metadata", {}).get("labels") or {}).get(RB_PERMANENT_ID)
+                                    or str(uuid.uuid5(uuid.NAMESPACE_URL, f"karmadactl:attached/{seed}")))}},
                    "spec": {"resource": {"apiVersion": dep.template["apiVersion"], "kind": dep.template["kind"],
                                          "namespace": meta.get("namespace", ""), "name": meta["name"],
                                          "uid": meta.get("uid", ""),
@@ -480,18 +487,17 @@ def _reconcile_once(tx, now: str) -> list[BindingPlan]:
             p.binding = tx.update(p.binding)
     for b in snapshot.bindings:   # bindings of deleted templates go, as Karmada's GC does
         if _key(b) not in wanted:
-            tx.delete(_gk(b), b["metadata"]["name"], b["metadata"].get("namespace", ""))
+            tx.delete(_key(b))
     execution.store_desired(tx, [w for p in plans for w in p.works], keep_bindings=_kept_bindings(plans),
                             keep_works=_evicted_but_kept(plans), now=now)
     return plans
 
 
-def _kept_bindings(plans: list[BindingPlan]) -> set[tuple[str, str, str]]:
+def _kept_bindings(plans: list[BindingPlan]) -> set[ObjectKey]:
     """Bindings whose stored Works stay as they are: released by their policy (Karmada never touches
     member objects then), or still naming clusters but without Works this pass (an interpreter error,
     a claim waiting for an override): those wait for the next pass."""
-    return {(_gk(p.binding), p.binding["metadata"].get("namespace", ""), p.binding["metadata"]["name"])
-            for p in plans if p.binding is not None and (
+    return {_key(p.binding) for p in plans if p.binding is not None and (
                 (p.policy is None and not p.attached)
                 or (not p.works and (p.binding.get("spec") or {}).get("clusters")))}
 
@@ -500,14 +506,14 @@ def _gk(obj: dict) -> str:
     return kinds.of(obj).group_kind
 
 
-def _key(obj: dict) -> tuple[str, str, str]:
-    return (obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+def _key(obj: dict) -> ObjectKey:
+    return ObjectKey(_gk(obj), obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
 
 
-def _evicted_but_kept(plans: list[BindingPlan]) -> set[tuple[str, str]]:
+def _evicted_but_kept(plans: list[BindingPlan]) -> set[ObjectKey]:
     """Works on clusters a binding is being evicted from gracefully (or never): they stay until the
     graceful eviction task is settled (§3.3)."""
-    from karmadactl.controllers.binding import execution_namespace, work_name
+    from karmadactl.controllers.binding import work_name
 
     kept = set()
     for p in plans:
@@ -515,15 +521,15 @@ def _evicted_but_kept(plans: list[BindingPlan]) -> set[tuple[str, str]]:
         resource = spec.get("resource") or {}
         for task in spec.get("gracefulEvictionTasks") or []:
             if task.get("purgeMode", "Gracefully") != "Directly":
-                kept.add((execution_namespace(task["fromCluster"]),
-                          work_name(resource.get("namespace", ""), resource.get("name", ""), resource.get("kind", ""))))
+                name = work_name(resource.get("namespace", ""), resource.get("name", ""), resource.get("kind", ""))
+                kept.add(ObjectKey(kinds.WORK, execution_namespace(task["fromCluster"]), name))
     return kept
 
 
 def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
-             only_clusters: set[str] | None = None, progress=None):
+             only_clusters: set[str] | None = None, progress=None, fleet=None):
     """The whole pass every entry point drives: bindings and Works stored, then pushed, then status
-    folded back.
+    folded back. `fleet` (members.fanout.Fleet) holds the members' clients; `watch` keeps one.
 
     Returns (plans, execution report or None when not pushing).
     """
@@ -533,6 +539,6 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
     if not push:
         return plans, None
     report = execution.execute(store, now=now, live_check=live_check, only_clusters=only_clusters,
-                               progress=progress)
+                               progress=progress, fleet=fleet)
     status.aggregate(store, now)
     return plans, report

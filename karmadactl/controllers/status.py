@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
 from karmadactl.controllers.execution import (
+    CLUSTERS_AT_ONCE,
     WORK_GK,
     LiveObjects,
     _attach,
@@ -27,14 +28,15 @@ from karmadactl.controllers.execution import (
     plural_for,
 )
 from karmadactl.errors import KarmadaError
+from karmadactl.members.fanout import Fleet
+from karmadactl.store.keys import ObjectKey
 
 log = logging.getLogger(__name__)
 
 
-def refresh(store, *, clusters: set[str] | None = None) -> dict[str, str]:
-    """Read every stored Work's member object again; returns the clusters that could not be read."""
-    from karmadactl.controllers.clusters import client_for
-
+def refresh(store, *, clusters: set[str] | None = None, fleet: Fleet | None = None) -> dict[str, str]:
+    """Read every stored Work's member object again; returns the clusters that could not be read.
+    `fleet` holds the members' clients (a Fleet of this call's own when not given)."""
     with store.read() as tx:
         works = tx.list(WORK_GK)
         members = {c["metadata"]["name"]: Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)}
@@ -45,39 +47,33 @@ def refresh(store, *, clusters: set[str] | None = None) -> dict[str, str]:
         if name in members and (clusters is None or name in clusters):
             by_cluster.setdefault(name, []).append(work)
 
-    def read(name: str) -> tuple[list[dict], str | None]:
-        cluster = members[name]
-        try:
-            client = client_for(store, cluster)
-        except KarmadaError as e:
-            return [], str(e)
-        updated = []
+    def read(cluster: Cluster, client) -> tuple[list[dict], str | None]:
+        updated: list[dict] = []
         try:
             objects = LiveObjects(client, cluster)        # one LIST per kind and namespace where it pays
-            objects.prefetch([manifest_of(w) for w in by_cluster[name]])
-            for work in by_cluster[name]:
+            objects.prefetch([manifest_of(w) for w in by_cluster[cluster.name]])
+            for work in by_cluster[cluster.name]:
                 manifest = manifest_of(work)
                 plural = plural_for(cluster, manifest)
                 live = objects.get(manifest, plural)
                 if live is not None:
                     _attach(work, live, plural, customizations)
                     updated.append(work)
-        except KarmadaError as e:
+        except KarmadaError as e:      # what was read before keeps its new status
             return updated, str(e)
-        finally:
-            client.close()
         return updated, None
 
     from karmadactl.store.objects import retrying
 
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(by_cluster)))) as pool:
-        results = list(pool.map(read, list(by_cluster)))
+    with Fleet(store) if fleet is None else nullcontext(fleet) as reader:
+        read_back = reader.each([members[name] for name in by_cluster], read, at_once=CLUSTERS_AT_ONCE)
+    results = [read_back.values.get(name, ([], read_back.errors.get(name))) for name in by_cluster]
     failures = {name: failure for name, (_, failure) in zip(by_cluster, results) if failure}
 
     def write(tx) -> None:       # each Work re-read (and locked) before it is written
         for updated, _ in results:
             for work in updated:
-                current = tx.get(WORK_GK, work["metadata"]["name"], work["metadata"]["namespace"])
+                current = tx.get(ObjectKey(WORK_GK, work["metadata"]["namespace"], work["metadata"]["name"]))
                 if current is None:
                     continue
                 current.setdefault("status", {})["manifestStatuses"] = work["status"]["manifestStatuses"]
@@ -150,7 +146,7 @@ def _aggregate(tx, now: str) -> None:
 def _aggregate_template(tx, binding: dict, items: list[dict], customizations) -> None:
     resource = binding["spec"]["resource"]
     info = kinds.of({"apiVersion": resource["apiVersion"], "kind": resource["kind"]})
-    template = tx.get(info.group_kind, resource["name"], resource.get("namespace", ""))
+    template = tx.get(ObjectKey(info.group_kind, resource.get("namespace", ""), resource["name"]))
     if template is None:
         return
     from karmadactl.interpreter import resolve

@@ -26,7 +26,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -34,14 +33,16 @@ from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
 from karmadactl.apis.kinds import BINDINGS
 from karmadactl.apis.meta import rfc3339
+from karmadactl.apis.wellknown import EVICTED_FROM, UNHEALTHY_SINCE
 from karmadactl.controllers import eviction, health, lease
 from karmadactl.errors import Conflict, KarmadaError
+from karmadactl.members.fanout import Fleet
+from karmadactl.store.keys import ObjectKey
 
 log = logging.getLogger(__name__)
 
 TAINT_POLICY_GK = "ClusterTaintPolicy.policy.karmada.io"
-UNHEALTHY_SINCE = "karmadactl.io/unhealthy-since"      # application failover timers, per cluster
-EVICTED_FROM = "karmadactl.io/evicted-from"            # clusters a binding was moved away from
+PROBES_AT_ONCE = 8
 
 
 @dataclass
@@ -77,8 +78,9 @@ def identity() -> str:
 
 class Watcher:
     def __init__(self, store, options: Options, say: Callable[[str], None] | None = None,
-                 holder: str | None = None):
+                 holder: str | None = None, fleet: Fleet | None = None):
         self.store, self.options = store, options
+        self.fleet = fleet if fleet is not None else Fleet(store)     # clients kept from pass to pass
         self.say = say or (lambda line: None)
         self.holder = holder or identity()
         self._last_resync: datetime | None = None
@@ -100,13 +102,14 @@ class Watcher:
         self._unsaid = []            # lines of a pass that failed before committing are never said
         self._health(now, result)
         if not result.failed and result.ready:    # a cluster just failed: move its workloads first
-            status.refresh(self.store, clusters=result.ready)
+            status.refresh(self.store, clusters=result.ready, fleet=self.fleet)
             status.aggregate(self.store, rfc3339(now))
         self._evict(now, result)
         resync = self._last_resync is None or now - self._last_resync >= self.options.resync_interval
         if resync:
             self._last_resync = now
-        _, report = reconcile.run_pass(self.store, rfc3339(now), live_check=resync, only_clusters=result.ready)
+        _, report = reconcile.run_pass(self.store, rfc3339(now), live_check=resync, only_clusters=result.ready,
+                                       fleet=self.fleet)
         if report is not None:
             for o in report.outcomes:
                 if not o.ok:
@@ -140,22 +143,22 @@ class Watcher:
                 stop.wait(max(0.0, next_pass - time.monotonic()))
         finally:
             lease.release(self.store, self.holder)
+            self.close()
+
+    def close(self) -> None:
+        """Close the members' clients (a pass after this makes them again)."""
+        self.fleet.close()
 
     # -- 1. health and taints ---------------------------------------------------------------
 
     def _health(self, now: datetime, result: PassResult) -> None:
-        from karmadactl.controllers.clusters import client_for
         from karmadactl.members.status import collect_status
 
         with self.store.read() as tx:
             clusters = [Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)]
             taint_policies = tx.list(TAINT_POLICY_GK)
 
-        def probe(cluster: Cluster) -> tuple[str, str, dict | None]:
-            try:
-                client = client_for(self.store, cluster)
-            except KarmadaError as e:
-                return "CollectionFailed", str(e), None
+        def probe(cluster: Cluster, client) -> tuple[str, str, dict | None]:
             try:
                 state, message = client.health()
                 fresh = None
@@ -167,13 +170,14 @@ class Watcher:
                 return state, message, fresh
             except KarmadaError as e:
                 return "Unreachable", str(e), None
-            finally:
-                client.close()
 
         thresholds = health.Thresholds(self.options.failure_threshold, self.options.success_threshold)
-        with ThreadPoolExecutor(max_workers=max(1, min(8, len(clusters)))) as pool:
-            probes = list(pool.map(probe, clusters))
-        for cluster, (state, message, fresh) in zip(clusters, probes):
+        probes = self.fleet.each(clusters, probe, at_once=PROBES_AT_ONCE)
+        for cluster in clusters:
+            if cluster.name in probes.values:
+                state, message, fresh = probes.values[cluster.name]
+            else:                   # no client could be made
+                state, message, fresh = "CollectionFailed", probes.errors[cluster.name], None
             self._publish(cluster.name, state, message, fresh, now, thresholds, taint_policies, result)
 
     def _publish(self, name: str, state: str, message: str, fresh: dict | None, now: datetime,
@@ -182,7 +186,7 @@ class Watcher:
         for _ in range(3):
             try:
                 with self.store.write() as tx:
-                    current = tx.get(CLUSTER_GK, name)
+                    current = tx.get(ObjectKey(CLUSTER_GK, "", name))
                     if current is None:
                         return
                     before = Cluster.from_dict(current)
@@ -202,7 +206,7 @@ class Watcher:
                 self._flush(committed=False)
                 continue
         with self.store.read() as tx:
-            stored = tx.get(CLUSTER_GK, name)
+            stored = tx.get(ObjectKey(CLUSTER_GK, "", name))
         if stored and Cluster.from_dict(stored).ready == "True" and state == "Ready":
             result.ready.add(name)      # a cluster failing but not yet past its threshold is left alone
 

@@ -1,0 +1,106 @@
+"""Execution against fake members: push, re-push, drift repair, removal, and a failing member."""
+
+from __future__ import annotations
+
+import pytest
+
+from karmadactl.apis.kinds import WORK
+from karmadactl.controllers.execution import PUSHED_HASH, manifest_hash
+from karmadactl.errors import ExitCode
+from tests.controllers.world import (
+    MANAGED,
+    apply,
+    configmap,
+    delete,
+    deployment,
+    policy,
+    run_pass,
+    selector,
+    stored,
+)
+
+CONFIG = configmap("settings", mode="fast")
+WEB = deployment("web", replicas=2)
+BOTH = policy("both", [selector(CONFIG), selector(WEB)], ["m1", "m2"])
+
+
+def test_a_pass_pushes_every_work_to_its_member_labelled_as_managed(store, fleet):
+    apply(store, CONFIG, WEB, BOTH)
+    report = run_pass(store, fleet)
+    assert report.exit_code == ExitCode.OK
+    assert sorted((o.cluster, o.reference, o.action) for o in report.outcomes) == [
+        ("m1", "configmap/default/settings", "created"), ("m1", "deployment.apps/default/web", "created"),
+        ("m2", "configmap/default/settings", "created"), ("m2", "deployment.apps/default/web", "created")]
+    for member in fleet.members.values():
+        assert member.find("ConfigMap", "settings", "default")["data"] == {"mode": "fast"}
+        web = member.find("Deployment", "web", "default")
+        assert web["spec"]["replicas"] == 2 and web["metadata"]["labels"][MANAGED] == "true"
+    works = stored(store, WORK)
+    assert len(works) == 4
+    assert all(w["metadata"]["annotations"][PUSHED_HASH] == manifest_hash(w) for w in works)
+
+
+def test_a_second_pass_sends_nothing(store, fleet):
+    apply(store, CONFIG, WEB, BOTH)
+    run_pass(store, fleet)
+    versions = {name: m.find("ConfigMap", "settings", "default")["metadata"]["resourceVersion"]
+                for name, m in fleet.members.items()}
+    report = run_pass(store, fleet)
+    assert report.outcomes == [] and report.writes == 0 and report.exit_code == ExitCode.OK
+    assert {name: m.find("ConfigMap", "settings", "default")["metadata"]["resourceVersion"]
+            for name, m in fleet.members.items()} == versions
+
+
+def test_a_live_check_repairs_drift_and_leaves_the_rest_unchanged(store, fleet):
+    apply(store, CONFIG, BOTH)
+    run_pass(store, fleet)
+    drifted = fleet["m1"].find("ConfigMap", "settings", "default")
+    drifted["data"] = {"mode": "slow"}
+    fleet["m1"].put(drifted)
+    report = run_pass(store, fleet, live_check=True)
+    assert sorted((o.cluster, o.action) for o in report.outcomes) == [("m1", "updated"), ("m2", "unchanged")]
+    assert fleet["m1"].find("ConfigMap", "settings", "default")["data"] == {"mode": "fast"}
+
+
+def test_what_no_work_wants_any_more_is_removed_from_the_members(store, fleet):
+    apply(store, CONFIG, WEB, BOTH)
+    run_pass(store, fleet)
+    delete(store, CONFIG)
+    report = run_pass(store, fleet)
+    assert sorted((o.cluster, o.reference, o.action) for o in report.outcomes) == [
+        ("m1", "configmap/default/settings", "deleted"), ("m2", "configmap/default/settings", "deleted")]
+    for member in fleet.members.values():
+        assert member.names("ConfigMap") == [] and member.names("Deployment") == ["default/web"]
+    assert len(stored(store, WORK)) == 2
+
+
+def test_an_object_the_member_holds_unmanaged_is_a_conflict_and_left_alone(store, fleet):
+    fleet["m2"].put(configmap("settings", mode="theirs"))
+    apply(store, CONFIG, BOTH)
+    report = run_pass(store, fleet)
+    assert sorted((o.cluster, o.action) for o in report.outcomes) == [("m1", "created"), ("m2", "conflict")]
+    assert report.exit_code == ExitCode.PARTIAL
+    assert fleet["m2"].find("ConfigMap", "settings", "default")["data"] == {"mode": "theirs"}
+
+
+@pytest.mark.parametrize(("fault", "says"), [
+    ("unreachable", "cluster m2: connection refused"),
+    ("5xx", "cluster m2: 500 InternalError: etcdserver: request timed out"),
+    ("conflict", "409 Conflict"),
+])
+def test_a_failing_member_leaves_the_others_pushed_and_is_reported(store, fleet, fault, says):
+    fleet["m2"].fault = fault
+    apply(store, CONFIG, BOTH)
+    report = run_pass(store, fleet)
+    assert report.failed_clusters == {"m2"} and report.exit_code == ExitCode.PARTIAL
+    assert [(o.cluster, o.action) for o in report.outcomes if o.cluster == "m1"] == [("m1", "created")]
+    reasons = [o.message for o in report.outcomes if o.cluster == "m2"] + list(report.unreachable.values())
+    assert any(says in reason for reason in reasons), reasons
+    assert fleet["m1"].names("ConfigMap") == ["default/settings"] and fleet["m2"].names("ConfigMap") == []
+    work = next(w for w in stored(store, WORK, "karmada-es-m2"))
+    applied = next(c for c in work["status"]["conditions"] if c["type"] == "Applied")
+    assert applied["status"] == "False" and PUSHED_HASH not in work["metadata"].get("annotations", {})
+
+    fleet["m2"].fault = None               # the next pass pushes what the member lacks
+    report = run_pass(store, fleet)
+    assert [(o.cluster, o.action) for o in report.outcomes] == [("m2", "created")]
