@@ -103,38 +103,41 @@ def _stdin_bytes(env: Env):
     return Fd()
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("exec", help=HELP)
-    def exec_(ctx: typer.Context,
-              target: str = typer.Argument(..., metavar="POD|TYPE/NAME"),
-              command: list[str] | None = typer.Argument(None, metavar="-- COMMAND [ARGS]..."),
-              cluster: str | None = typer.Option(None, "-C", "--cluster",
-                                                    help="The member cluster (required)"),
-              namespace: str = typer.Option("default", "-n", "--namespace"),
-              container: str | None = typer.Option(None, "-c", "--container",
-                                                      help="Container name (default: the first)"),
-              stdin: bool = typer.Option(False, "-i", "--stdin", help="Pass stdin to the container"),
-              tty: bool = typer.Option(False, "-t", "--tty", help="Stdin is a TTY"),
-              quiet: bool = typer.Option(False, "-q", "--quiet",
-                                         help="Only print output from the remote session")) -> int:
-        return _session(ctx.obj, cluster, target, namespace, container, list(command or []),
-                        stdin=stdin, tty=tty, quiet=quiet, attach=False)
+def exec_(ctx: typer.Context,
+          target: str = typer.Argument(..., metavar="POD|TYPE/NAME"),
+          command: list[str] | None = typer.Argument(None, metavar="-- COMMAND [ARGS]..."),
+          cluster: str | None = typer.Option(None, "-C", "--cluster",
+                                                help="The member cluster (required)"),
+          namespace: str = typer.Option("default", "-n", "--namespace"),
+          container: str | None = typer.Option(None, "-c", "--container",
+                                                  help="Container name (default: the first)"),
+          stdin: bool = typer.Option(False, "-i", "--stdin", help="Pass stdin to the container"),
+          tty: bool = typer.Option(False, "-t", "--tty", help="Stdin is a TTY"),
+          quiet: bool = typer.Option(False, "-q", "--quiet",
+                                     help="Only print output from the remote session")) -> int:
+    return _session(ctx.obj, cluster, target, namespace, container, list(command or []),
+                    stdin=stdin, tty=tty, quiet=quiet, attach=False)
 
-    @app.command("attach", help=ATTACH_HELP)
-    def attach(ctx: typer.Context,
-               target: str = typer.Argument(..., metavar="POD|TYPE/NAME"),
-               cluster: str | None = typer.Option(None, "-C", "--cluster",
-                                                     help="The member cluster (required)"),
-               namespace: str = typer.Option("default", "-n", "--namespace"),
-               container: str | None = typer.Option(None, "-c", "--container",
-                                                       help="Container name (default: the first)"),
-               stdin: bool = typer.Option(False, "-i", "--stdin",
-                                          help="Pass stdin to the container"),
-               tty: bool = typer.Option(False, "-t", "--tty", help="Stdin is a TTY"),
-               quiet: bool = typer.Option(False, "-q", "--quiet",
-                                          help="Only print output from the remote session")) -> int:
-        return _session(ctx.obj, cluster, target, namespace, container, None, stdin=stdin,
-                        tty=tty, quiet=quiet, attach=True)
+
+def attach(ctx: typer.Context,
+           target: str = typer.Argument(..., metavar="POD|TYPE/NAME"),
+           cluster: str | None = typer.Option(None, "-C", "--cluster",
+                                                 help="The member cluster (required)"),
+           namespace: str = typer.Option("default", "-n", "--namespace"),
+           container: str | None = typer.Option(None, "-c", "--container",
+                                                   help="Container name (default: the first)"),
+           stdin: bool = typer.Option(False, "-i", "--stdin",
+                                      help="Pass stdin to the container"),
+           tty: bool = typer.Option(False, "-t", "--tty", help="Stdin is a TTY"),
+           quiet: bool = typer.Option(False, "-q", "--quiet",
+                                      help="Only print output from the remote session")) -> int:
+    return _session(ctx.obj, cluster, target, namespace, container, None, stdin=stdin,
+                    tty=tty, quiet=quiet, attach=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("exec", help=HELP)(exec_)
+    app.command("attach", help=ATTACH_HELP)(attach)
 
 
 def _session(env: Env, cluster: str | None, target: str, namespace: str, container: str | None,

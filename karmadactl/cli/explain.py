@@ -256,7 +256,7 @@ def store_resources(crd_kinds) -> list:
     from karmadactl.apis import kinds
     from karmadactl.members.discovery import APIResource
 
-    out = {}
+    out: dict[tuple[str, str], APIResource] = {}
     for k in (*kinds.BUILTIN, *crd_kinds):
         group, _, version = k.api_version.rpartition("/")
         out.setdefault((group, k.plural), APIResource(
@@ -302,85 +302,86 @@ def _client(env: Env, store, cluster_name: str | None):
     raise failures[-1]
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("api-resources", help=API_RESOURCES_HELP)
-    def api_resources(ctx: typer.Context,
-                      cluster: str | None = typer.Option(None, "-C", "--cluster",
-                                                            help="The member cluster to ask"),
-                      namespaced: str | None = typer.Option(None, "--namespaced",
-                                                               help="true|false: only those"),
-                      api_group: str | None = typer.Option(None, "--api-group",
-                                                              help="Only this group (\"\" for core)"),
-                      output: str = typer.Option("", "-o", "--output", help="wide|name"),
-                      no_headers: bool = typer.Option(False, "--no-headers")) -> int:
-        from karmadactl.cli.output import print_table
-        from karmadactl.errors import UsageError
-        from karmadactl.members import discovery
+def api_resources(ctx: typer.Context,
+                  cluster: str | None = typer.Option(None, "-C", "--cluster",
+                                                        help="The member cluster to ask"),
+                  namespaced: str | None = typer.Option(None, "--namespaced",
+                                                           help="true|false: only those"),
+                  api_group: str | None = typer.Option(None, "--api-group",
+                                                          help="Only this group (\"\" for core)"),
+                  output: str = typer.Option("", "-o", "--output", help="wide|name"),
+                  no_headers: bool = typer.Option(False, "--no-headers")) -> int:
+    from karmadactl.cli.output import print_table
+    from karmadactl.errors import UsageError
+    from karmadactl.members import discovery
 
-        env: Env = ctx.obj
-        if output not in ("", "wide", "name"):
-            raise UsageError(f'--output "{output}": one of wide, name')
-        if namespaced not in (None, "true", "false"):
-            raise UsageError(f'--namespaced "{namespaced}": true or false')
-        with env.store() as store:
-            if cluster:
-                _, client = _client(env, store, cluster)
-                try:
-                    resources = discovery.preferred(discovery.api_resources(client))
-                finally:
-                    client.close()
-            else:
-                from karmadactl.apis import kinds
-                from karmadactl.controllers.discovery import CRD_GK
-
-                with store.read() as tx:
-                    resources = store_resources(kinds.crd_kinds(tx.list(CRD_GK)))
-        if namespaced is not None:
-            resources = [r for r in resources if r.namespaced == (namespaced == "true")]
-        if api_group is not None:
-            resources = [r for r in resources if r.group == api_group]
-        if output == "name":
-            for r in resources:
-                env.out(r.qualified)
-            return ExitCode.OK
-        headers = ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"] + (
-            ["VERBS", "CATEGORIES"] if output == "wide" else [])
-        rows = resource_rows(resources, wide=output == "wide")
-        if no_headers:
-            widths = [max(len(c) for c in col) for col in zip(*rows)] if rows else []
-            for row in rows:
-                env.out("   ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-        else:
-            print_table(env, headers, rows)
-        return ExitCode.OK
-
-    @app.command(help=EXPLAIN_HELP)
-    def explain(ctx: typer.Context,
-                what: str = typer.Argument(..., metavar="KIND[.FIELD...]"),
-                cluster: str | None = typer.Option(None, "-C", "--cluster",
-                                                      help="The member cluster whose schema to read"),
-                recursive: bool = typer.Option(False, "--recursive", help="Every nested field, names only"),
-                api_version: str | None = typer.Option(None, "--api-version",
-                                                          help="GROUP/VERSION of the kind")) -> int:
-        from karmadactl.errors import NotFound
-        from karmadactl.members import discovery
-
-        env: Env = ctx.obj
-        typed, *field_path = what.split(".")
-        with env.store() as store:
-            name, client = _client(env, store, cluster)
+    env: Env = ctx.obj
+    if output not in ("", "wide", "name"):
+        raise UsageError(f'--output "{output}": one of wide, name')
+    if namespaced not in (None, "true", "false"):
+        raise UsageError(f'--namespaced "{namespaced}": true or false')
+    with env.store() as store:
+        if cluster:
+            _, client = _client(env, store, cluster)
             try:
-                resources = discovery.api_resources(client)
-                if api_version:
-                    group, _, version = api_version.rpartition("/")
-                    resources = [r for r in resources if r.group == group and r.version == version]
-                resource = discovery.resolve(resources, typed)
-                if resource is None:
-                    raise NotFound(f'cluster {name}: the server doesn\'t have a resource type "{typed}"')
-                document = discovery.openapi_document(client, resource)
+                resources = discovery.preferred(discovery.api_resources(client))
             finally:
                 client.close()
-        text = Explainer(document).explain(resource.group, resource.version, resource.name, field_path,
-                                           recursive)
-        env.stdout.write(text)
+        else:
+            from karmadactl.commands.explain import stored_crd_kinds
+
+            resources = store_resources(stored_crd_kinds(store))
+    if namespaced is not None:
+        resources = [r for r in resources if r.namespaced == (namespaced == "true")]
+    if api_group is not None:
+        resources = [r for r in resources if r.group == api_group]
+    if output == "name":
+        for r in resources:
+            env.out(r.qualified)
         return ExitCode.OK
+    headers = ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"] + (
+        ["VERBS", "CATEGORIES"] if output == "wide" else [])
+    rows = resource_rows(resources, wide=output == "wide")
+    if no_headers:
+        widths = [max(len(c) for c in col) for col in zip(*rows)] if rows else []
+        for row in rows:
+            env.out("   ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    else:
+        print_table(env, headers, rows)
+    return ExitCode.OK
+
+
+def explain(ctx: typer.Context,
+            what: str = typer.Argument(..., metavar="KIND[.FIELD...]"),
+            cluster: str | None = typer.Option(None, "-C", "--cluster",
+                                                  help="The member cluster whose schema to read"),
+            recursive: bool = typer.Option(False, "--recursive", help="Every nested field, names only"),
+            api_version: str | None = typer.Option(None, "--api-version",
+                                                      help="GROUP/VERSION of the kind")) -> int:
+    from karmadactl.errors import NotFound
+    from karmadactl.members import discovery
+
+    env: Env = ctx.obj
+    typed, *field_path = what.split(".")
+    with env.store() as store:
+        name, client = _client(env, store, cluster)
+        try:
+            resources = discovery.api_resources(client)
+            if api_version:
+                group, _, version = api_version.rpartition("/")
+                resources = [r for r in resources if r.group == group and r.version == version]
+            resource = discovery.resolve(resources, typed)
+            if resource is None:
+                raise NotFound(f'cluster {name}: the server doesn\'t have a resource type "{typed}"')
+            document = discovery.openapi_document(client, resource)
+        finally:
+            client.close()
+    text = Explainer(document).explain(resource.group, resource.version, resource.name, field_path,
+                                       recursive)
+    env.stdout.write(text)
+    return ExitCode.OK
+
+
+def register(app: typer.Typer) -> None:
+    app.command("api-resources", help=API_RESOURCES_HELP)(api_resources)
+    app.command("explain", help=EXPLAIN_HELP)(explain)

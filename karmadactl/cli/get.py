@@ -4,21 +4,23 @@ from the member clusters (--scope members|all), printed as kubectl prints them."
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
 
 from karmadactl.apis.meta import age, parse_time
+from karmadactl.apis.wellknown import MANAGED_LABEL
 from karmadactl.cli.env import Env
-from karmadactl.cli.output import Columns
+from karmadactl.cli.output import Columns, failure_line
+from karmadactl.commands.get import ALL_KINDS, KARMADA_ROW, SCOPES, KindRows, Query, Row
 from karmadactl.errors import ExitCode
 
+if TYPE_CHECKING:
+    from karmadactl.cli.printers import Section
+
 CLUSTER_RESOURCE = "cluster.cluster.karmada.io"
-MANAGED_LABEL = "karmada.io/managed"
-KARMADA_ROW = "Karmada"          # the CLUSTER value of rows from the store
-SCOPES = ("karmada", "members", "all")
-MEMBERS_AT_ONCE = 8
 
 # -- cells -----------------------------------------------------------------------------------
 
@@ -398,13 +400,17 @@ COLUMNS: dict[str, tuple[Columns, Columns | None]] = {
 }
 
 
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def crd_columns(crds: list[dict], group: str, kind: str, version: str) -> tuple[Columns, Columns | None] | None:
     """What kubectl prints for a CRD's kind: NAME and the additionalPrinterColumns of that version (headers
     upper-cased; priority above 0 only with -o wide), or NAME and AGE when it declares none. None when no
     CRD defines the kind."""
     for crd in crds:
-        spec = crd.get("spec") if isinstance(crd.get("spec"), dict) else {}
-        names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+        spec = _mapping(crd.get("spec"))
+        names = _mapping(spec.get("names"))
         if spec.get("group") != group or names.get("kind") != kind:
             continue
         versions = [v for v in spec.get("versions") or [] if isinstance(v, dict) and v.get("name") == version]
@@ -446,7 +452,7 @@ def adoption(obj: dict) -> str:
     return "Y" if ((obj.get("metadata") or {}).get("labels") or {}).get(MANAGED_LABEL) == "true" else "N"
 
 
-def scoped_table(columns: Columns, rows: list[tuple[str, dict]], *, with_adoption: bool
+def scoped_table(columns: Columns, rows: list[Row], *, with_adoption: bool
                  ) -> tuple[tuple[str, ...], list[list[str]]]:
     """Headers and cells with CLUSTER right after NAME and ADOPTION last, as Karmada's karmadactl prints."""
     at = columns.headers.index("NAME") + 1 if "NAME" in columns.headers else 0   # events have no NAME
@@ -454,62 +460,16 @@ def scoped_table(columns: Columns, rows: list[tuple[str, dict]], *, with_adoptio
     cells = []
     for cluster, obj in rows:
         row = columns.row(obj)
-        row = row[:at] + [cluster] + row[at:]
+        row = row[:at] + [str(cluster)] + row[at:]
         if with_adoption:
             row.append("-" if cluster == KARMADA_ROW else adoption(obj))
         cells.append(row)
     return headers, cells
 
 
-def read_members(store, clusters, info, *, namespace: str | None, selector: str | None,
-                 names: list[str] | None) -> tuple[list[tuple[str, dict]], dict[str, str], set[str]]:
-    """Live objects of one kind in each member, in parallel.
-
-    Returns ((cluster, object) sorted by cluster, namespace, name; cluster -> why it could not be read;
-    the clusters that answered).
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from karmadactl.controllers.clusters import client_for
-    from karmadactl.errors import KarmadaError
-
-    def read(cluster) -> tuple[list[dict], str | None]:
-        from karmadactl.members.client import ObjectNotFound
-
-        plural = cluster.resource_for(info.api_version, info.kind)
-        try:
-            client = client_for(store, cluster)
-        except KarmadaError as e:
-            return [], str(e)
-        try:
-            return client.list(info.api_version, plural or info.plural, namespace=namespace,
-                               label_selector=selector), None
-        except ObjectNotFound:
-            return [], None            # the member does not serve this kind (its CRDs may have changed)
-        except KarmadaError as e:
-            return [], str(e)
-        finally:
-            client.close()
-
-    found: list[tuple[str, dict]] = []
-    failures: dict[str, str] = {}
-    answered: set[str] = set()
-    with ThreadPoolExecutor(max_workers=max(1, min(MEMBERS_AT_ONCE, len(clusters)))) as pool:
-        for cluster, (items, failure) in zip(clusters, pool.map(read, clusters)):
-            if failure is not None:
-                failures[cluster.name] = failure
-                continue
-            answered.add(cluster.name)
-            wanted = set(names or ())
-            found.extend((cluster.name, o) for o in items if not wanted or o["metadata"]["name"] in wanted)
-    found.sort(key=lambda r: (r[0], r[1]["metadata"].get("namespace", ""), r[1]["metadata"]["name"]))
-    return found, failures, answered
-
-
-def _reason(why: str, cluster: str) -> str:
-    """One line naming the cluster once."""
-    line = why.splitlines()[0] if why else "no answer"
-    return line if line.startswith(f"cluster {cluster}") else f"cluster {cluster}: {line}"
+def failed_members(env: Env, failures: dict[str, str]) -> None:
+    for cluster in sorted(failures):
+        env.err(f"error: {failure_line(failures[cluster], cluster)}")
 
 
 # -- the command -----------------------------------------------------------------------------
@@ -530,11 +490,6 @@ kubectl's options: several kinds (svc,cm), TYPE/NAME arguments, `all`; -o jsonpa
 jsonpath-file=FILE, custom-columns=HEADER:PATH,..., custom-columns-file=FILE (the template sees the
 objects themselves, also with --scope members); -L KEY, --show-labels, --sort-by PATH, --no-headers,
 --ignore-not-found; -w/--watch and --watch-only print each change until Ctrl-C."""
-
-
-# kubectl's "all" category: the kinds `kubectl get all` lists (their resources' categories: ["all"])
-ALL_KINDS = ("pods", "services", "daemonsets", "deployments", "replicasets", "statefulsets",
-             "horizontalpodautoscalers", "cronjobs", "jobs")
 
 
 def kind_requests(kind: str, names: list[str]) -> list[tuple[str, list[str]]]:
@@ -559,166 +514,109 @@ def kind_requests(kind: str, names: list[str]) -> list[tuple[str, list[str]]]:
     kinds = [k for k in kind.split(",") if k]
     if not kinds:
         raise UsageError(f"get: no kind in {kind!r}")
-    expanded = []
+    expanded: list[str] = []
     for k in kinds:
         expanded.extend(ALL_KINDS if k == "all" else (k,))
     return [(k, list(names)) for k in expanded]
 
 
+def get(ctx: typer.Context,
+        kind: str = typer.Argument(..., metavar="KIND",
+                                   help="clusters, pp, cpp, rb, crb, works, deploy, cm, fhpa, mcs, all; "
+                                        "several: svc,cm; or TYPE/NAME ..."),
+        names: list[str] = typer.Argument(None, metavar="NAME...", help="Names (all when omitted)"),
+        namespace: str = typer.Option("default", "-n", "--namespace"),
+        all_namespaces: bool = typer.Option(False, "-A", "--all-namespaces"),
+        selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector"),
+        output: str = typer.Option("table", "-o", "--output",
+                                   help="table|wide|json|yaml|name|jsonpath=TEMPLATE|jsonpath-file=FILE|"
+                                        "custom-columns=SPEC|custom-columns-file=FILE"),
+        scope: str = typer.Option("karmada", "-s", "--scope", "--operation-scope", help=SCOPE_HELP),
+        clusters: str | None = typer.Option(None, "-C", "--clusters",
+                                            help="Members to read, a,b (default: all joined)"),
+        watch: bool = typer.Option(False, "-w", "--watch", help="After listing, print each change"),
+        watch_only: bool = typer.Option(False, "--watch-only", help="Print only the changes"),
+        show_labels: bool = typer.Option(False, "--show-labels", help="A LABELS column"),
+        label_columns: list[str] = typer.Option(None, "-L", "--label-columns",
+                                                help="A column per label key (KEY[,KEY])"),
+        sort_by: str | None = typer.Option(None, "--sort-by", help="Order by a JSONPath (.metadata.name)"),
+        no_headers: bool = typer.Option(False, "--no-headers", help="Tables without their header line"),
+        ignore_not_found: bool = typer.Option(False, "--ignore-not-found",
+                                              help="A named object that does not exist is no error")) -> int:
+    from karmadactl.cli.printers import Printing, parse_output, print_sections, sort_key_path, split_label_columns
+    from karmadactl.errors import UsageError
+
+    env: Env = ctx.obj
+    out = parse_output(output)
+    if sort_by:
+        sort_key_path(sort_by)
+    if scope not in SCOPES:
+        raise UsageError(f"--scope {scope!r}: one of {', '.join(SCOPES)}")
+    if scope == "karmada" and clusters:
+        raise UsageError("--clusters needs --scope members or all")
+    requests = kind_requests(kind, list(names or []))
+    query = Query(scope=scope, namespace=namespace, all_namespaces=all_namespaces, selector=selector,
+                  match=_matcher(selector), clusters=clusters, ignore_not_found=ignore_not_found, sort_by=sort_by,
+                  output=out.format, every_kind=kind.split(",").count("all") > 0)
+    printing = Printing(scoped=scope != "karmada", no_headers=no_headers, show_labels=show_labels,
+                        label_columns=split_label_columns(label_columns),
+                        prefix_names=len(requests) > 1 or "/" in kind)
+    with env.store() as store:
+        sections, failures, answered, single = read_sections(store, requests, query)
+    failed_members(env, failures)
+    if not watch_only:
+        print_sections(env, sections, out, printing, single=single and not (watch or watch_only),
+                       quiet=ignore_not_found and bool(names))
+    if watch or watch_only:
+        from karmadactl.cli.get_watch import follow
+
+        return follow(env, requests, query, sections, out, printing, listed=not watch_only)
+    if not failures:
+        return ExitCode.OK
+    return ExitCode.PARTIAL if answered or scope == "all" else ExitCode.ERROR
+
+
 def register(app: typer.Typer) -> None:
-    @app.command(help=HELP)
-    def get(ctx: typer.Context,
-            kind: str = typer.Argument(..., metavar="KIND",
-                                       help="clusters, pp, cpp, rb, crb, works, deploy, cm, fhpa, mcs, all; "
-                                            "several: svc,cm; or TYPE/NAME ..."),
-            names: list[str] = typer.Argument(None, metavar="NAME...", help="Names (all when omitted)"),
-            namespace: str = typer.Option("default", "-n", "--namespace"),
-            all_namespaces: bool = typer.Option(False, "-A", "--all-namespaces"),
-            selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector"),
-            output: str = typer.Option("table", "-o", "--output",
-                                       help="table|wide|json|yaml|name|jsonpath=TEMPLATE|jsonpath-file=FILE|"
-                                            "custom-columns=SPEC|custom-columns-file=FILE"),
-            scope: str = typer.Option("karmada", "-s", "--scope", "--operation-scope", help=SCOPE_HELP),
-            clusters: str | None = typer.Option(None, "-C", "--clusters",
-                                                   help="Members to read, a,b (default: all joined)"),
-            watch: bool = typer.Option(False, "-w", "--watch", help="After listing, print each change"),
-            watch_only: bool = typer.Option(False, "--watch-only", help="Print only the changes"),
-            show_labels: bool = typer.Option(False, "--show-labels", help="A LABELS column"),
-            label_columns: list[str] = typer.Option(None, "-L", "--label-columns",
-                                                    help="A column per label key (KEY[,KEY])"),
-            sort_by: str | None = typer.Option(None, "--sort-by", help="Order by a JSONPath (.metadata.name)"),
-            no_headers: bool = typer.Option(False, "--no-headers", help="Tables without their header line"),
-            ignore_not_found: bool = typer.Option(False, "--ignore-not-found",
-                                                  help="A named object that does not exist is no error")) -> int:
-        from karmadactl.cli.printers import parse_output, print_sections, sort_key_path, split_label_columns
-        from karmadactl.errors import UsageError
-
-        env: Env = ctx.obj
-        out = parse_output(output)
-        if sort_by:
-            sort_key_path(sort_by)
-        if scope not in SCOPES:
-            raise UsageError(f"--scope {scope!r}: one of {', '.join(SCOPES)}")
-        if scope == "karmada" and clusters:
-            raise UsageError("--clusters needs --scope members or all")
-        requests = kind_requests(kind, list(names or []))
-        match = None
-        if selector is not None:
-            from karmadactl.apis.labels import parse_selector
-
-            matches = parse_selector(selector)
-            match = lambda obj: matches(obj.get("metadata", {}).get("labels") or {})  # noqa: E731
-        query = Query(scope=scope, namespace=namespace, all_namespaces=all_namespaces, selector=selector,
-                      match=match, clusters=clusters, ignore_not_found=ignore_not_found, sort_by=sort_by,
-                      output=out.format, every_kind=kind.split(",").count("all") > 0)
-        labels = split_label_columns(label_columns)
-        printing = dict(scoped=scope != "karmada", no_headers=no_headers, show_labels=show_labels,
-                        label_columns=labels, prefix_names=len(requests) > 1 or "/" in kind)
-        with env.store() as store:
-            sections, failures, answered, single = read_sections(store, requests, query)
-        for cluster in sorted(failures):
-            env.err(f"error: {_reason(failures[cluster], cluster)}")
-        if not watch_only:
-            print_sections(env, sections, out, single=single and not (watch or watch_only),
-                           quiet=ignore_not_found and bool(names), **printing)
-        if watch or watch_only:
-            from karmadactl.cli.get_watch import follow
-
-            return follow(env, requests, query, sections, out, printing, listed=not watch_only)
-        if not failures:
-            return ExitCode.OK
-        return ExitCode.PARTIAL if answered or scope == "all" else ExitCode.ERROR
+    app.command("get", help=HELP)(get)
 
 
-@dataclass
-class Query:
-    """What a get command line selects, besides the kinds and names."""
-    scope: str
-    namespace: str
-    all_namespaces: bool
-    selector: str | None
-    match: object
-    clusters: str | None
-    ignore_not_found: bool
-    sort_by: str | None
-    output: str
-    every_kind: bool = False
+def _matcher(selector: str | None) -> Callable[[dict], bool] | None:
+    if selector is None:
+        return None
+    from karmadactl.apis.labels import parse_selector
+
+    matches = parse_selector(selector)
+    return lambda obj: matches(obj.get("metadata", {}).get("labels") or {})
 
 
-def read_sections(store, requests: list[tuple[str, list[str]]], query: Query):
-    """Each requested kind's rows from the store and/or the members, sorted as asked.
+def read_sections(store, requests: list[tuple[str, list[str]]], query: Query
+                  ) -> tuple[list[Section], dict[str, str], set[str], bool]:
+    """Each requested kind's rows (commands.get) with the columns that print them, sorted as asked.
 
     Returns (sections, cluster -> why it could not be read, clusters that answered, whether one
     object was asked for by name)."""
     from karmadactl.cli.printers import Section, sort_by
-    from karmadactl.controllers.discovery import lookup
-    from karmadactl.controllers.templates import crds
-    from karmadactl.errors import NotFound, UsageError
+    from karmadactl.commands.get import get_objects
 
-    sections, failures, answered = [], {}, set()
-    targets = None
-    for kind, names in requests:
-        with store.read() as tx:
-            info = lookup(tx, kind)
-            if info is None and query.scope != "karmada":    # a kind only the members serve (their discovery)
-                from karmadactl.cli.members_view import members_kind
-
-                info = members_kind(store, query.clusters, kind)
-            if info is None:
-                if query.every_kind and kind in ALL_KINDS:
-                    continue            # a kind of the "all" category nothing here serves
-                raise UsageError(f'get: the server doesn\'t have a resource type "{kind}"')
-            ns = None if (query.all_namespaces or not info.namespaced) else query.namespace
-            found = tx.list(info.group_kind, namespace=ns, selector=query.match) if query.scope != "members" else []
-            crd = crd_columns(crds(tx), info.group, info.kind, info.api_version.rpartition("/")[2])
-        table, wide = columns_for(info.kind, namespaced_rows=query.all_namespaces and info.namespaced, crd=crd)
-        columns = wide if query.output == "wide" and wide else table
-        if query.scope == "karmada":
-            if names:
-                found = _pick(found, names, info, ns, ignore_not_found=query.ignore_not_found)
-            rows = [(None, o) for o in found]
-            shape = lambda rows, columns=columns: (columns.headers, [columns.row(o) for _, o in rows])  # noqa: E731
-        else:
-            if info.group.endswith("karmada.io"):
-                raise UsageError(f"--scope {query.scope}: {info.plural} live only in the store")
-            if targets is None:
-                from karmadactl.controllers.clusters import list_clusters
-
-                targets = list_clusters(store, [c for c in (query.clusters or "").split(",") if c] or None)
-            members, missed, reached = read_members(store, targets, info, namespace=ns, selector=query.selector,
-                                                    names=names)
-            failures.update(missed)
-            answered |= reached
-            if names:
-                found = [o for o in found if o["metadata"]["name"] in names]
-            rows = [(KARMADA_ROW, o) for o in found] + members
-            if names and not rows and not missed and not query.ignore_not_found:
-                where = f' in namespace "{ns}"' if ns else ""
-                raise NotFound(f'{_plural(info)} "{names[0]}" not found{where} in any member cluster')
-            # Karmada's karmadactl shows ADOPTION for pods only in the wide view
-            adoption_column = info.kind != "Pod" or query.output == "wide"
-            shape = lambda rows, columns=columns, a=adoption_column: scoped_table(  # noqa: E731
-                columns, rows, with_adoption=a)
-        if query.sort_by:
-            rows = sort_by(rows, query.sort_by, obj=lambda row: row[1])
-        sections.append(Section(info.resource, rows, shape, info, ns, tuple(names)))
-    single = len(requests) == 1 and len(requests[0][1]) == 1
-    return sections, failures, answered, single
+    order = None
+    if query.sort_by:
+        expression = query.sort_by
+        order = lambda rows: sort_by(rows, expression, obj=lambda row: row[1])  # noqa: E731
+    result = get_objects(store, requests, query, order)
+    sections = [Section(found.info.resource, found.rows, _shape(found, query), found.info, found.namespace,
+                        found.names) for found in result.kinds]
+    return sections, result.failures, result.answered, result.single
 
 
-def _plural(info) -> str:
-    return f"{info.plural}.{info.group}" if info.group else info.plural
-
-
-def _pick(found: list[dict], names: list[str], info, ns: str | None, *, ignore_not_found: bool = False
-          ) -> list[dict]:
-    from karmadactl.errors import NotFound
-
-    by_name = {o["metadata"]["name"]: o for o in found}
-    missing = [n for n in names if n not in by_name]
-    if missing and ignore_not_found:
-        return [by_name[n] for n in names if n in by_name]
-    if missing:
-        where = f' in namespace "{ns}"' if ns else ""
-        raise NotFound(f'{_plural(info)} "{missing[0]}" not found{where}')
-    return [by_name[n] for n in names]
+def _shape(found: KindRows, query: Query) -> Callable[[list[Row]], tuple[tuple[str, ...], list[list[str]]]]:
+    """How one kind's rows become headers and cells: its columns (a CRD's own when it declares them),
+    with CLUSTER and ADOPTION for --scope members|all."""
+    info = found.info
+    crd = crd_columns([found.crd] if found.crd else [], info.group, info.kind, info.api_version.rpartition("/")[2])
+    table, wide = columns_for(info.kind, namespaced_rows=query.all_namespaces and info.namespaced, crd=crd)
+    columns = wide if query.output == "wide" and wide else table
+    if query.scope == "karmada":
+        return lambda rows: (columns.headers, [columns.row(o) for _, o in rows])
+    # Karmada's karmadactl shows ADOPTION for pods only in the wide view
+    with_adoption = info.kind != "Pod" or query.output == "wide"
+    return lambda rows: scoped_table(columns, rows, with_adoption=with_adoption)

@@ -34,31 +34,33 @@ def changes(before: dict, after: dict) -> list:
         old, new = before.get(key), after.get(key)
         if new is not None and (old is None or old[0] != new[0]):
             out.append((new[1], new[2]))
-        elif new is None:
+        elif new is None and old is not None:
             out.append((old[1], old[2]))
     return out
 
 
 def _print_change(env, section, row, out, printing, state) -> None:
+    import dataclasses
+
     from karmadactl.cli.output import to_json, to_yaml
     from karmadactl.cli.printers import Section, print_sections
 
     cluster, obj = row
     if out.format == "json":
-        env.stdout.write(to_json({"cluster": cluster, "object": obj} if printing["scoped"] else obj) + "\n")
+        env.stdout.write(to_json({"cluster": cluster, "object": obj} if printing.scoped else obj) + "\n")
     elif out.format == "yaml":
-        env.stdout.write("---\n" + to_yaml({"cluster": cluster, "object": obj} if printing["scoped"] else obj))
+        env.stdout.write("---\n" + to_yaml({"cluster": cluster, "object": obj} if printing.scoped else obj))
     elif out.format == "jsonpath":
         env.stdout.write(out.template.render(obj))
     else:
         # the header once (for --watch-only, before the first change), then bare rows
-        print_sections(env, [Section(section.resource, [row], section.table)], out, single=False,
-                       **{**printing, "no_headers": printing["no_headers"] or state["headed"]})
+        headed = dataclasses.replace(printing, no_headers=printing.no_headers or state["headed"])
+        print_sections(env, [Section(section.resource, [row], section.table)], out, headed, single=False)
         state["headed"] = True
     env.stdout.flush()
 
 
-def follow(env, requests, query, sections, out, printing: dict, *, listed: bool) -> int:
+def follow(env, requests, query, sections, out, printing, *, listed: bool) -> int:
     """Print the changes after `sections` until interrupted; `listed`: the table was printed."""
     state = {"headed": listed}
     try:

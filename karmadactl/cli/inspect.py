@@ -14,7 +14,6 @@ import typer
 from karmadactl.apis import kinds
 from karmadactl.cli.env import Env
 
-RECENT_EVENTS = 10
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -75,7 +74,7 @@ def nested_lines(value, indent: int = 0) -> list[str]:
     return lines
 
 
-def _fields(pairs: list[tuple[str, str]], indent: int = 0) -> list[str]:
+def field_lines(pairs: list[tuple[str, str]], indent: int = 0) -> list[str]:
     """`Label:  value` lines with the values aligned, as kubectl's tabwriter does."""
     width = max((len(k) for k, _ in pairs), default=0) + 2
     out = []
@@ -86,13 +85,13 @@ def _fields(pairs: list[tuple[str, str]], indent: int = 0) -> list[str]:
     return out
 
 
-def _table(headers: list[str], rows: list[list[str]], indent: int = 2) -> list[str]:
+def table_lines(headers: list[str], rows: list[list[str]], indent: int = 2) -> list[str]:
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
     return [(" " * indent + "  ".join(str(v).ljust(w) for v, w in zip(line, widths))).rstrip()
             for line in [headers, ["-" * len(h) for h in headers], *rows]]
 
 
-def _key_values(mapping: dict | None) -> str:
+def key_values(mapping: dict | None) -> str:
     return "\n".join(f"{k}={v}" for k, v in sorted((mapping or {}).items())) or "<none>"
 
 
@@ -120,7 +119,7 @@ def events_section(events: list[dict], now: datetime) -> list[str]:
     if not events:
         return ["Events:  <none>"]
     rows = [[e["type"], e["reason"], _age(e["time"], now), "karmadactl", e["message"]] for e in events]
-    return ["Events:", *_table(["Type", "Reason", "Age", "From", "Message"], rows)]
+    return ["Events:", *table_lines(["Type", "Reason", "Age", "From", "Message"], rows)]
 
 
 def policy_of(binding: dict | None, template: dict) -> str:
@@ -154,7 +153,7 @@ def _binding_lines(binding: dict | None) -> list[str]:
 
     if _condition(binding, "Scheduled") is None and scheduled_elsewhere(binding):
         scheduled = f"Pending ({left_to_scheduler_message(scheduled_elsewhere(binding))})"
-    return _fields([
+    return field_lines([
         ("Scheduled", scheduled),
         ("Fully Applied", _condition_text(_condition(binding, "FullyApplied"))),
         ("Replicas", str(spec["replicas"]) if "replicas" in spec else "<none>"),
@@ -190,7 +189,7 @@ def _work_lines(works: list[dict], binding: dict | None = None, unanswered: dict
             notes.insert(0, f"left over: {cluster} left the binding")
         rows.append([cluster, work["metadata"]["name"], "-" if replicas is None else str(replicas),
                      applied, health, "; ".join(notes)])
-    return ["Works:", *_table(["Cluster", "Work", "Replicas", "Applied", "Health", "Message"], rows)]
+    return ["Works:", *table_lines(["Cluster", "Work", "Replicas", "Applied", "Health", "Message"], rows)]
 
 
 def describe_text(obj: dict, *, binding: dict | None, works: list[dict], events: list[dict], template: bool,
@@ -202,12 +201,12 @@ def describe_text(obj: dict, *, binding: dict | None, works: list[dict], events:
     if md.get("namespace"):
         head.append(("Namespace", md["namespace"]))
     head += [("Kind", obj.get("kind", "")), ("API Version", obj.get("apiVersion", "")),
-             ("Labels", _key_values(md.get("labels"))), ("Annotations", _key_values(md.get("annotations"))),
+             ("Labels", key_values(md.get("labels"))), ("Annotations", key_values(md.get("annotations"))),
              ("Created", f"{created} ({_age(created, now)} ago)" if created else "<unknown>")]
     if template:
         head.append(("Policy", policy_of(binding, obj)))
         head.append(("Binding", _binding_ref(binding)))
-    lines = _fields(head)
+    lines = field_lines(head)
     if template:
         lines += _binding_lines(binding)
         lines += _work_lines(works, binding, unanswered)
@@ -256,153 +255,96 @@ def event_rows(events: list[dict], now: datetime, *, with_namespace: bool, wide:
 # -- commands ----------------------------------------------------------------------------------
 
 
-def _resolve(tx, kind: str):
-    from karmadactl.controllers.discovery import lookup
-    from karmadactl.errors import UsageError
-
-    info = lookup(tx, kind)
-    if info is None:
-        raise UsageError(f'the server doesn\'t have a resource type "{kind}"')
-    return info
-
-
 def _describe_members(env: Env, kind: str, name: str, namespace: str, clusters: str | None) -> int:
     """describe -s members: one block per member that has the object, with that member's events."""
-    from karmadactl.cli.members_view import describe_member_object, members_kind, read_described
-    from karmadactl.controllers.clusters import list_clusters
-    from karmadactl.controllers.discovery import lookup
-    from karmadactl.errors import ExitCode, NotFound, UsageError
+    from karmadactl.cli.get import failed_members
+    from karmadactl.cli.members_view import describe_member_object
+    from karmadactl.commands.inspect import describe_in_members
+    from karmadactl.errors import ExitCode
 
     with env.store() as store:
-        with store.read() as tx:
-            info = lookup(tx, kind)
-        info = info or members_kind(store, clusters, kind)
-        if info is None:
-            raise UsageError(f'the server doesn\'t have a resource type "{kind}"')
-        if info.group.endswith("karmada.io"):
-            raise UsageError(f"--scope members: {info.plural} live only in the store")
-        targets = list_clusters(store, [c for c in (clusters or "").split(",") if c] or None)
-        ns = namespace if info.namespaced else None
-        found, failures, absent = read_described(store, targets, info, name, ns)
-    for cluster in sorted(failures):
-        line = failures[cluster].splitlines()[0] if failures[cluster] else "no answer"
-        env.err(f"error: {line if line.startswith(f'cluster {cluster}') else f'cluster {cluster}: {line}'}")
-    if not found and not failures:
-        plural = f"{info.plural}.{info.group}" if info.group else info.plural
-        where = f' in namespace "{ns}"' if ns else ""
-        raise NotFound(f'{plural} "{name}" not found{where} in any member cluster')
+        described = describe_in_members(store, kind, name, namespace, clusters)
+    failed_members(env, described.failures)
     now = datetime.now(UTC)
-    env.stdout.write("\n".join(describe_member_object(c, obj, events, now) for c, obj, events in found))
-    if not failures:
+    env.stdout.write("\n".join(describe_member_object(c, obj, events, now) for c, obj, events in described.found))
+    if not described.failures:
         return ExitCode.OK
-    return ExitCode.PARTIAL if found or absent else ExitCode.ERROR
+    return ExitCode.PARTIAL if described.found or described.absent else ExitCode.ERROR
 
 
-def _works_of(tx, binding_key: tuple[str, str, str]) -> list[dict]:
-    from karmadactl.controllers.execution import binding_of
-
-    return [w for w in tx.list(kinds.WORK) if binding_of(w) == binding_key]
-
-
-def _object_events(tx, kind: str, name: str, namespace: str) -> list[dict]:
-    return [e for e in tx.events(kind=kind, name=name) if e["namespace"] == namespace][-RECENT_EVENTS:]
-
-
+DESCRIBE_HELP = ("Show a template with its policy, binding, Works (applied, health), aggregated "
+                 "status and recent events; other kinds with their spec and status. "
+                 "Status is refreshed from the members first.")
 EVENTS_HELP = """List what karmadactl did and saw (pushes, failures, taints, ...), oldest first.
 
 events [KIND/NAME | KIND] [-n NS] [--since 1h] [-o table|wide|json|yaml]. --since takes 30s, 10m, 1h, 2d
 (or 1h30m). -o json|yaml prints a List of core/v1 Events."""
 
 
+def describe(ctx: typer.Context,
+             kind: str = typer.Argument(..., metavar="KIND", help="deploy, svc, cm, clusters, pp, rb, ..."),
+             name: str = typer.Argument(..., metavar="NAME"),
+             namespace: str = typer.Option("default", "-n", "--namespace"),
+             scope: str = typer.Option("karmada", "-s", "--scope", "--operation-scope",
+                                       help="karmada: the store's object; members: each member's live "
+                                            "object with that member's events"),
+             clusters: str | None = typer.Option(None, "-C", "--clusters",
+                                                 help="Members to read with -s members, a,b "
+                                                      "(default: all joined)")) -> int:
+    from karmadactl.commands import inspect
+    from karmadactl.errors import ExitCode, UsageError
+
+    env: Env = ctx.obj
+    if scope not in ("karmada", "members"):
+        raise UsageError(f"--scope {scope!r}: karmada or members")
+    if clusters and scope != "members":
+        raise UsageError("--clusters needs --scope members")
+    if scope == "members":
+        return _describe_members(env, kind, name, namespace, clusters)
+    with env.store() as store:
+        found = inspect.describe(store, kind, name, namespace)
+    for cluster in sorted(found.unanswered):
+        env.err(f"warning: status from {cluster} not refreshed: {found.unanswered[cluster].splitlines()[0]}")
+    if kinds.not_acted_on(found.info):
+        env.err(f"warning: {kinds.not_acted_on(found.info)}")
+    env.stdout.write(describe_text(found.obj, binding=found.binding, works=found.works, events=found.events,
+                                   template=found.template, now=datetime.now(UTC), unanswered=found.unanswered))
+    return ExitCode.OK
+
+
+def events(ctx: typer.Context,
+           target: str | None = typer.Argument(None, metavar="[KIND/NAME]",
+                                               help="Only this object's (or kind's) events"),
+           namespace: str | None = typer.Option(None, "-n", "--namespace",
+                                                help="Only events of objects in this namespace"),
+           since: str | None = typer.Option(None, "--since", help="Only newer events: 30s, 10m, 1h, 2d"),
+           output: str = typer.Option("table", "-o", "--output", help="table|wide|json|yaml")) -> int:
+    from karmadactl.cli.output import print_table, write_list
+    from karmadactl.commands.inspect import recorded_events
+    from karmadactl.errors import ExitCode, UsageError
+
+    env: Env = ctx.obj
+    if output not in ("table", "wide", "json", "yaml"):
+        raise UsageError(f"--output {output!r}: events prints table, wide, json or yaml")
+    now = datetime.now(UTC)
+    after = now - parse_duration(since) if since else None
+    kind_name, _, obj_name = (target or "").partition("/")
+    if target is not None and (not kind_name or (_ and not obj_name)):
+        raise UsageError(f"events {target!r}: expected KIND/NAME or KIND")
+    with env.store() as store:
+        found = recorded_events(store, kind_name or None, obj_name or None, namespace, after)
+    if output in ("json", "yaml"):
+        write_list(env.stdout, [event_object(e) for e in found], output)
+        return ExitCode.OK
+    if not found:
+        env.err("No events found" + (f' in namespace "{namespace}"' if namespace is not None else ""))
+        return ExitCode.OK
+    with_namespace = namespace is None and any(e["namespace"] for e in found)
+    headers, rows = event_rows(found, now, with_namespace=with_namespace, wide=output == "wide")
+    print_table(env, headers, rows)
+    return ExitCode.OK
+
+
 def register(app: typer.Typer) -> None:
-    @app.command(help="Show a template with its policy, binding, Works (applied, health), aggregated "
-                      "status and recent events; other kinds with their spec and status. "
-                      "Status is refreshed from the members first.")
-    def describe(ctx: typer.Context,
-                 kind: str = typer.Argument(..., metavar="KIND", help="deploy, svc, cm, clusters, pp, rb, ..."),
-                 name: str = typer.Argument(..., metavar="NAME"),
-                 namespace: str = typer.Option("default", "-n", "--namespace"),
-                 scope: str = typer.Option("karmada", "-s", "--scope", "--operation-scope",
-                                           help="karmada: the store's object; members: each member's live "
-                                                "object with that member's events"),
-                 clusters: str | None = typer.Option(None, "-C", "--clusters",
-                                                        help="Members to read with -s members, a,b "
-                                                             "(default: all joined)")) -> int:
-        from karmadactl.apis import meta
-        from karmadactl.controllers import status
-        from karmadactl.controllers.detector import binding_name
-        from karmadactl.controllers.execution import cluster_of
-        from karmadactl.errors import ExitCode, NotFound, UsageError
-
-        env: Env = ctx.obj
-        if scope not in ("karmada", "members"):
-            raise UsageError(f"--scope {scope!r}: karmada or members")
-        if clusters and scope != "members":
-            raise UsageError("--clusters needs --scope members")
-        if scope == "members":
-            return _describe_members(env, kind, name, namespace, clusters)
-        with env.store() as store:
-            with store.read() as tx:
-                info = _resolve(tx, kind)
-                ns = namespace if info.namespaced else ""
-                if tx.get(info.group_kind, name, ns) is None:
-                    where = f' in namespace "{ns}"' if ns else ""
-                    plural = f"{info.plural}.{info.group}" if info.group else info.plural
-                    raise NotFound(f'{plural} "{name}" not found{where}')
-                template = not info.group.endswith("karmada.io")
-                binding_key = (kinds.BINDINGS[0 if info.namespaced else 1], ns, binding_name(name, info.kind))
-                members = {cluster_of(w) for w in _works_of(tx, binding_key)} if template else set()
-            failures: dict[str, str] = {}
-            if members:
-                failures = status.refresh(store, clusters=members)
-                status.aggregate(store, meta.now())
-            with store.read() as tx:
-                obj = tx.get(info.group_kind, name, ns)
-                if obj is None:
-                    raise NotFound(f'{info.plural} "{name}" not found')
-                binding = tx.get(binding_key[0], binding_key[2], binding_key[1]) if template else None
-                works = _works_of(tx, binding_key) if template else []
-                events = _object_events(tx, info.kind, name, ns)
-        for cluster in sorted(failures):
-            env.err(f"warning: status from {cluster} not refreshed: {failures[cluster].splitlines()[0]}")
-        if kinds.not_acted_on(info):
-            env.err(f"warning: {kinds.not_acted_on(info)}")
-        env.stdout.write(describe_text(obj, binding=binding, works=works, events=events, template=template,
-                                       now=datetime.now(UTC), unanswered=failures))
-        return ExitCode.OK
-
-    @app.command(help=EVENTS_HELP)
-    def events(ctx: typer.Context,
-               target: str | None = typer.Argument(None, metavar="[KIND/NAME]",
-                                                      help="Only this object's (or kind's) events"),
-               namespace: str | None = typer.Option(None, "-n", "--namespace",
-                                                       help="Only events of objects in this namespace"),
-               since: str | None = typer.Option(None, "--since", help="Only newer events: 30s, 10m, 1h, 2d"),
-               output: str = typer.Option("table", "-o", "--output", help="table|wide|json|yaml")) -> int:
-        from karmadactl.cli.output import print_table, write_list
-        from karmadactl.errors import ExitCode, UsageError
-
-        env: Env = ctx.obj
-        if output not in ("table", "wide", "json", "yaml"):
-            raise UsageError(f"--output {output!r}: events prints table, wide, json or yaml")
-        now = datetime.now(UTC)
-        after = now - parse_duration(since) if since else None
-        kind_name, _, obj_name = (target or "").partition("/")
-        if target is not None and (not kind_name or (_ and not obj_name)):
-            raise UsageError(f"events {target!r}: expected KIND/NAME or KIND")
-        with env.store() as store:
-            with store.read() as tx:
-                kind = _resolve(tx, kind_name).kind if kind_name else None
-                found = tx.events(kind=kind, name=obj_name or None, since=after)
-        if namespace is not None:
-            found = [e for e in found if e["namespace"] == namespace]
-        if output in ("json", "yaml"):
-            write_list(env.stdout, [event_object(e) for e in found], output)
-            return ExitCode.OK
-        if not found:
-            env.err("No events found" + (f' in namespace "{namespace}"' if namespace is not None else ""))
-            return ExitCode.OK
-        with_namespace = namespace is None and any(e["namespace"] for e in found)
-        headers, rows = event_rows(found, now, with_namespace=with_namespace, wide=output == "wide")
-        print_table(env, headers, rows)
-        return ExitCode.OK
+    app.command("describe", help=DESCRIBE_HELP)(describe)
+    app.command("events", help=EVENTS_HELP)(events)

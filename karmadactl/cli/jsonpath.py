@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from karmadactl.errors import KarmadaError
 
@@ -97,7 +98,7 @@ def to_jsonpath_ng(path: str) -> str:
 @dataclass
 class Path:
     source: str
-    compiled: object | None          # a jsonpath-ng expression, None for the current value
+    compiled: Any                    # a jsonpath-ng expression, None for the current value
     union: list[Path] = field(default_factory=list)   # kubectl's ['a.b', 'c'] (paths, not keys)
     rest: Path | None = None                          # what follows such a union
 
@@ -262,7 +263,7 @@ def text_of(value) -> str:
 
 def _render(nodes: list[Node], data, out: list[str]) -> None:
     for node in nodes:
-        if node.kind == "text":
+        if node.kind == "text" or node.path is None:
             out.append(node.text)
         elif node.kind == "path":
             out.append(" ".join(text_of(v) for v in node.path.find(data)))

@@ -10,8 +10,10 @@ named on stderr and the others go on (exit 3).
 
 from __future__ import annotations
 
+import functools
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import typer
 
@@ -114,27 +116,6 @@ def containers_of(pod: dict, container: str | None, all_containers: bool) -> lis
 
 # --- finding the sources -----------------------------------------------------------------------
 
-def _clusters_for(store, target: tuple[str, str] | None, namespace: str, names: list[str] | None):
-    """The clusters to look in: -C, else the workload's scheduled clusters, else all."""
-    from karmadactl.controllers.clusters import list_clusters
-
-    if names:
-        return list_clusters(store, names)
-    clusters = list_clusters(store)
-    if target is None or target[0] == "pod":
-        return clusters
-    from karmadactl.apis import kinds
-    from karmadactl.controllers.detector import binding_name
-
-    kind = WORKLOADS[target[0]][2]
-    with store.read() as tx:
-        binding = tx.get(kinds.BINDINGS[0], binding_name(target[1], kind), namespace)
-    if binding is None:
-        return clusters
-    scheduled = {c.get("name") for c in (binding.get("spec") or {}).get("clusters") or []}
-    return [c for c in clusters if c.name in scheduled]
-
-
 def _pods_in(client, target, namespace: str, selector: str | None, env: Env, cluster: str) -> list[dict]:
     if target is None:
         return client.list("v1", "pods", namespace=namespace, label_selector=selector)
@@ -156,116 +137,154 @@ def _pods_in(client, target, namespace: str, selector: str | None, env: Env, clu
     return pods[:1]
 
 
+@dataclass
+class _Found:
+    """The clusters looked in, a client for each that could be asked, the ones that failed, and the
+    (cluster, pod, container) sources to read."""
+    targets: list
+    clients: dict = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    sources: list[Source] = field(default_factory=list)
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
+
+def _find_sources(env: Env, parsed: tuple[str, str] | None, namespace: str, clusters: str | None,
+                  selector: str | None, container: str | None, all_containers: bool) -> _Found:
+    from karmadactl.commands.logs import log_clusters
+    from karmadactl.controllers.clusters import client_for
+    from karmadactl.errors import KarmadaError
+
+    names = [c for c in (clusters or "").split(",") if c] or None
+    workload = None if parsed is None or parsed[0] == "pod" else WORKLOADS[parsed[0]][2]
+    with env.store() as store:
+        found = _Found(log_clusters(store, workload, parsed[1] if parsed else None, namespace, names))
+        for cluster in found.targets:
+            try:
+                client = client_for(store, cluster)
+                found.clients[cluster.name] = client
+                pods = _pods_in(client, parsed, namespace, selector, env, cluster.name)
+            except KarmadaError as e:
+                found.failures[cluster.name] = str(e)
+                continue
+            for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
+                for name in containers_of(pod, container, all_containers):
+                    found.sources.append(Source(cluster.name, pod["metadata"]["name"], name))
+    return found
+
+
+def _none_found(env: Env, parsed: tuple[str, str] | None, namespace: str, found: _Found) -> int:
+    from karmadactl.errors import NotFound
+
+    if found.failures:
+        return ExitCode.ERROR
+    if parsed is None:
+        env.err(f"No resources found in {namespace} namespace.")
+        return ExitCode.OK
+    what = f"{parsed[0]}s" if parsed[0] == "pod" else f"{WORKLOADS[parsed[0]][1]}"
+    raise NotFound(f'{what} "{parsed[1]}" not found in namespace "{namespace}" in '
+                   + (", ".join(c.name for c in found.targets) if found.targets else "any member cluster"))
+
+
+def _since_seconds(target: str | None, selector: str | None, since: str | None, since_time: str | None,
+                   container: str | None, all_containers: bool, max_log_requests: int) -> int | None:
+    """The options checked as kubectl checks them; --since in seconds."""
+    from karmadactl.apis.meta import parse_duration
+    from karmadactl.errors import UsageError
+
+    if bool(target) == bool(selector):
+        raise UsageError("logs: name a POD or TYPE/NAME, or give a selector with -l (not both)")
+    if since and since_time:
+        raise UsageError("logs: at most one of `sinceTime` or `sinceSeconds` may be specified")
+    if all_containers and container:
+        raise UsageError(f"logs: --all-containers=true should not be specified with container name {container}")
+    if max_log_requests < 1:
+        raise UsageError("--max-log-requests: must be at least 1")
+    since_seconds = None
+    if since:
+        since_seconds = max(1, int(parse_duration(since, "--since").total_seconds()))
+    if since_time:
+        from datetime import datetime
+
+        try:
+            datetime.fromisoformat(since_time.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise UsageError(f"--since-time {since_time!r}: expected an RFC 3339 time") from None
+    return since_seconds
+
+
 # --- the command -------------------------------------------------------------------------------
 
+def logs(ctx: typer.Context,
+         target: str | None = typer.Argument(None, metavar="POD|TYPE/NAME"),
+         clusters: str | None = typer.Option(None, "-C", "--cluster", "--clusters",
+                                             help="Members to read, a,b (default: where it runs)"),
+         container: str | None = typer.Option(None, "-c", "--container"),
+         namespace: str = typer.Option("default", "-n", "--namespace"),
+         follow: bool = typer.Option(False, "-f", "--follow", help="Stream new lines"),
+         tail: int = typer.Option(-1, "--tail", help="Lines of recent log to show (-1: all; "
+                                  "10 with a selector)"),
+         since: str | None = typer.Option(None, "--since", help="Only lines newer than 5s, 2m, 3h"),
+         since_time: str | None = typer.Option(None, "--since-time", help="Only lines after this "
+                                               "RFC 3339 time"),
+         previous: bool = typer.Option(False, "-p", "--previous",
+                                       help="The previous instance of the container"),
+         timestamps: bool = typer.Option(False, "--timestamps", help="Prefix RFC 3339 timestamps"),
+         all_containers: bool = typer.Option(False, "--all-containers"),
+         selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector"),
+         prefix: bool = typer.Option(False, "--prefix", help="Prefix lines with [cluster/pod/container] "
+                                     "(always with several sources)"),
+         limit_bytes: int | None = typer.Option(None, "--limit-bytes"),
+         max_log_requests: int = typer.Option(DEFAULT_MAX_LOG_REQUESTS, "--max-log-requests",
+                                              help="How many logs to follow at once with -l")) -> int:
+    from karmadactl.cli.output import failure_line
+    from karmadactl.errors import UsageError
+    from karmadactl.members.logs import log_query
+
+    env: Env = ctx.obj
+    since_seconds = _since_seconds(target, selector, since, since_time, container, all_containers,
+                                   max_log_requests)
+    parsed = parse_target(target)
+    if tail < -1:
+        raise UsageError("--tail: -1 (all) or a number of lines")
+    tail_lines = tail_for(tail, selector)
+
+    found = _find_sources(env, parsed, namespace, clusters, selector, container, all_containers)
+    for cluster in sorted(found.failures):
+        env.err(f"error: {failure_line(found.failures[cluster], cluster)}")
+    sources = found.sources
+    if not sources:
+        found.close()
+        return _none_found(env, parsed, namespace, found)
+    if follow and len(sources) > max_log_requests:
+        raise UsageError(f"you are attempting to follow {len(sources)} log streams, but maximum "
+                         f"allowed concurrency is {max_log_requests}, use --max-log-requests to "
+                         "increase the limit")
+    query = functools.partial(log_query, follow=follow, previous=previous, timestamps=timestamps, tail=tail_lines,
+                              since_seconds=since_seconds, since_time=since_time, limit_bytes=limit_bytes)
+    show_prefix = prefix or len(sources) > 1 or len(found.targets) > 1   # the same shape when one fails
+    printer = _Printer(env, show_prefix)
+    try:
+        if follow:
+            _follow(found.clients, sources, namespace, query, printer)
+        else:
+            for source in sources:
+                _read(found.clients[source.cluster], source, namespace, query(container=source.container),
+                      printer, None)
+    finally:
+        found.close()
+    for cluster, why in printer.failures:
+        env.err(f"error: {failure_line(why, cluster)}")
+    if not found.failures and not printer.failures:
+        return ExitCode.OK
+    answered = len(sources) > len(printer.failures)
+    return ExitCode.PARTIAL if answered else ExitCode.ERROR
+
+
 def register(app: typer.Typer) -> None:
-    @app.command(help=HELP)
-    def logs(ctx: typer.Context,
-             target: str | None = typer.Argument(None, metavar="POD|TYPE/NAME"),
-             clusters: str | None = typer.Option(None, "-C", "--cluster", "--clusters",
-                                                    help="Members to read, a,b (default: where it runs)"),
-             container: str | None = typer.Option(None, "-c", "--container"),
-             namespace: str = typer.Option("default", "-n", "--namespace"),
-             follow: bool = typer.Option(False, "-f", "--follow", help="Stream new lines"),
-             tail: int = typer.Option(-1, "--tail", help="Lines of recent log to show (-1: all; "
-                                      "10 with a selector)"),
-             since: str | None = typer.Option(None, "--since", help="Only lines newer than 5s, 2m, 3h"),
-             since_time: str | None = typer.Option(None, "--since-time", help="Only lines after this "
-                                                      "RFC 3339 time"),
-             previous: bool = typer.Option(False, "-p", "--previous",
-                                           help="The previous instance of the container"),
-             timestamps: bool = typer.Option(False, "--timestamps", help="Prefix RFC 3339 timestamps"),
-             all_containers: bool = typer.Option(False, "--all-containers"),
-             selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector"),
-             prefix: bool = typer.Option(False, "--prefix", help="Prefix lines with [cluster/pod/container] "
-                                         "(always with several sources)"),
-             limit_bytes: int | None = typer.Option(None, "--limit-bytes"),
-             max_log_requests: int = typer.Option(DEFAULT_MAX_LOG_REQUESTS, "--max-log-requests",
-                                                  help="How many logs to follow at once with -l")) -> int:
-        from karmadactl.apis.meta import parse_duration
-        from karmadactl.cli.get import _reason
-        from karmadactl.errors import KarmadaError, NotFound, UsageError
-
-        env: Env = ctx.obj
-        if bool(target) == bool(selector):
-            raise UsageError("logs: name a POD or TYPE/NAME, or give a selector with -l (not both)")
-        if since and since_time:
-            raise UsageError("logs: at most one of `sinceTime` or `sinceSeconds` may be specified")
-        if all_containers and container:
-            raise UsageError(f"logs: --all-containers=true should not be specified with container name {container}")
-        if max_log_requests < 1:
-            raise UsageError("--max-log-requests: must be at least 1")
-        since_seconds = None
-        if since:
-            since_seconds = max(1, int(parse_duration(since, "--since").total_seconds()))
-        if since_time:
-            from datetime import datetime
-
-            try:
-                datetime.fromisoformat(since_time.replace("Z", "+00:00").replace("z", "+00:00"))
-            except ValueError:
-                raise UsageError(f"--since-time {since_time!r}: expected an RFC 3339 time") from None
-        parsed = parse_target(target)
-        if tail < -1:
-            raise UsageError("--tail: -1 (all) or a number of lines")
-        tail_lines = tail_for(tail, selector)
-
-        with env.store() as store:
-            names = [c for c in (clusters or "").split(",") if c] or None
-            targets = _clusters_for(store, parsed, namespace, names)
-            from karmadactl.controllers.clusters import client_for
-
-            clients, failures, sources = {}, {}, []
-            for cluster in targets:
-                try:
-                    client = client_for(store, cluster)
-                    clients[cluster.name] = client
-                    pods = _pods_in(client, parsed, namespace, selector, env, cluster.name)
-                except KarmadaError as e:
-                    failures[cluster.name] = str(e)
-                    continue
-                for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
-                    for name in containers_of(pod, container, all_containers):
-                        sources.append(Source(cluster.name, pod["metadata"]["name"], name))
-        for cluster in sorted(failures):
-            env.err(f"error: {_reason(failures[cluster], cluster)}")
-        if not sources:
-            for client in clients.values():
-                client.close()
-            if failures:
-                return ExitCode.ERROR
-            if parsed is None:
-                env.err(f"No resources found in {namespace} namespace.")
-                return ExitCode.OK
-            what = f"{parsed[0]}s" if parsed[0] == "pod" else f"{WORKLOADS[parsed[0]][1]}"
-            raise NotFound(f'{what} "{parsed[1]}" not found in namespace "{namespace}" in '
-                           + (", ".join(c.name for c in targets) if targets else "any member cluster"))
-        if follow and len(sources) > max_log_requests:
-            raise UsageError(f"you are attempting to follow {len(sources)} log streams, but maximum "
-                             f"allowed concurrency is {max_log_requests}, use --max-log-requests to "
-                             "increase the limit")
-        from karmadactl.members.logs import log_query
-
-        query = dict(follow=follow, previous=previous, timestamps=timestamps, tail=tail_lines,
-                     since_seconds=since_seconds, since_time=since_time, limit_bytes=limit_bytes)
-        show_prefix = prefix or len(sources) > 1 or len(targets) > 1   # the same shape when one fails
-        printer = _Printer(env, show_prefix)
-        try:
-            if follow:
-                _follow(clients, sources, namespace, query, printer)
-            else:
-                for source in sources:
-                    _read(clients[source.cluster], source, namespace, log_query(container=source.container, **query),
-                          printer, None)
-        finally:
-            for client in clients.values():
-                client.close()
-        for cluster, why in printer.failures:
-            env.err(f"error: {_reason(why, cluster)}")
-        if not failures and not printer.failures:
-            return ExitCode.OK
-        answered = len(sources) > len(printer.failures)
-        return ExitCode.PARTIAL if answered else ExitCode.ERROR
+    app.command("logs", help=HELP)(logs)
 
 
 class _Printer:
@@ -299,13 +318,12 @@ def _read(client, source: Source, namespace: str, query: dict, printer: _Printer
         printer.fail(source, str(e))
 
 
-def _follow(clients, sources: list[Source], namespace: str, query: dict, printer: _Printer) -> None:
+def _follow(clients, sources: list[Source], namespace: str, query: Callable[..., dict[str, str]],
+            printer: _Printer) -> None:
     """One thread per source; Ctrl-C stops them all and returns."""
-    from karmadactl.members.logs import log_query
-
     stop = threading.Event()
     threads = [threading.Thread(target=_read, daemon=True, name=f"logs-{s.cluster}-{s.pod}-{s.container}",
-                                args=(clients[s.cluster], s, namespace, log_query(container=s.container, **query),
+                                args=(clients[s.cluster], s, namespace, query(container=s.container),
                                       printer, stop))
                for s in sources]
     for thread in threads:

@@ -1,5 +1,5 @@
-"""Members' objects through the store's lens: kinds only the members serve, kubectl's columns for
-nodes and events, and `describe -s members` (one block per cluster, with that member's events)."""
+"""Members' objects through the store's lens: kubectl's columns for nodes and events, and
+`describe -s members` (one block per cluster, with that member's events)."""
 
 from __future__ import annotations
 
@@ -23,35 +23,6 @@ def since(timestamp, now: datetime | None = None) -> str:
     if when.tzinfo is None:
         return "<unknown>"
     return human_duration(int(((now or datetime.now(UTC)) - when).total_seconds()))
-
-
-# -- kinds found through the members' discovery ----------------------------------------------
-
-
-def members_kind(store, clusters: str | None, typed: str):
-    """The Kind a user typed as the members' discovery knows it (a CRD only the members have, events,
-    controllerrevisions, ...), asking the clusters in name order until one knows it; None when none does."""
-    from karmadactl.apis.kinds import Kind
-    from karmadactl.controllers.clusters import client_for, list_clusters
-    from karmadactl.errors import KarmadaError
-    from karmadactl.members import discovery
-
-    targets = sorted(list_clusters(store, [c for c in (clusters or "").split(",") if c] or None),
-                     key=lambda c: c.name)
-    for cluster in targets:
-        try:
-            client = client_for(store, cluster)
-        except KarmadaError:
-            continue
-        try:
-            found = discovery.resolve(discovery.api_resources(client), typed)
-        except KarmadaError:
-            continue            # an unreachable member is reported when its objects are read
-        finally:
-            client.close()
-        if found is not None:
-            return Kind(found.group_version, found.kind, found.name, found.namespaced, found.short_names)
-    return None
 
 
 # -- kubectl's default columns for nodes and events ------------------------------------------
@@ -91,10 +62,15 @@ def _node_wide(obj: dict) -> list[str]:
             info.get("containerRuntimeVersion") or "<unknown>"]
 
 
+def _series(event: dict) -> dict:
+    series = event.get("series")
+    return series if isinstance(series, dict) else {}
+
+
 def event_last_seen(event: dict) -> str:
     """kubectl get events' LAST SEEN (printEvent): a series' lastObservedTime, else lastTimestamp, else
     the first time (firstTimestamp, else eventTime)."""
-    series = event.get("series") if isinstance(event.get("series"), dict) else {}
+    series = _series(event)
     return since(series.get("lastObservedTime") or event.get("lastTimestamp") or event.get("firstTimestamp")
                  or event.get("eventTime"))
 
@@ -139,67 +115,29 @@ def event_interval(event: dict, now: datetime) -> str:
 
 def event_order(event: dict) -> str:
     """kubectl's SortableEvents: by a series' lastObservedTime, else lastTimestamp, else eventTime."""
-    series = event.get("series") if isinstance(event.get("series"), dict) else {}
+    series = _series(event)
     when = series.get("lastObservedTime") or event.get("lastTimestamp") or event.get("eventTime") or ""
     return str(when).replace("Z", "").ljust(26, "0")
 
 
 def describe_member_object(cluster: str, obj: dict, events: list[dict], now: datetime) -> str:
     """One cluster's block: the object as kubectl's generic describer prints it, then its events."""
-    from karmadactl.cli.inspect import _fields, _key_values, _table, nested_lines
+    from karmadactl.cli.inspect import field_lines, key_values, nested_lines, table_lines
 
     meta = obj.get("metadata") or {}
     pairs = [("Cluster", cluster), ("Name", meta.get("name", ""))]
     if meta.get("namespace"):
         pairs.append(("Namespace", meta["namespace"]))
-    pairs += [("Labels", _key_values(meta.get("labels"))), ("Annotations", _key_values(meta.get("annotations"))),
+    pairs += [("Labels", key_values(meta.get("labels"))), ("Annotations", key_values(meta.get("annotations"))),
               ("API Version", obj.get("apiVersion", "")), ("Kind", obj.get("kind", ""))]
-    lines = _fields(pairs)
+    lines = field_lines(pairs)
     rest = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
     lines += nested_lines(rest)
     ordered = sorted(events, key=event_order)
     if ordered:
         rows = [[e.get("type", ""), e.get("reason", ""), event_interval(e, now), event_source(e),
                  (e.get("message") or "").strip()] for e in ordered]
-        lines += ["Events:", *_table(["Type", "Reason", "Age", "From", "Message"], rows)]
+        lines += ["Events:", *table_lines(["Type", "Reason", "Age", "From", "Message"], rows)]
     else:
         lines.append("Events:  <none>")
     return "\n".join(lines) + "\n"
-
-
-def read_described(store, clusters: list, info, name: str, namespace: str | None
-                   ) -> tuple[list[tuple[str, dict, list[dict]]], dict[str, str], list[str]]:
-    """Each member's object and events, in parallel: ([(cluster, object, events)] by cluster name,
-    cluster -> why it could not be read, clusters where there is no such object)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from karmadactl.cli.get import MEMBERS_AT_ONCE
-    from karmadactl.controllers.clusters import client_for
-    from karmadactl.errors import KarmadaError
-    from karmadactl.members.lens import object_with_events
-
-    def read(cluster):
-        plural = cluster.resource_for(info.api_version, info.kind) or info.plural
-        try:
-            client = client_for(store, cluster)
-        except KarmadaError as e:
-            return None, [], str(e)
-        try:
-            obj, events = object_with_events(client, info.api_version, plural, name, namespace, info.kind)
-            return obj, events, None
-        except KarmadaError as e:
-            return None, [], str(e)
-        finally:
-            client.close()
-
-    found, failures, absent = [], {}, []
-    ordered = sorted(clusters, key=lambda c: c.name)
-    with ThreadPoolExecutor(max_workers=max(1, min(MEMBERS_AT_ONCE, len(ordered)))) as pool:
-        for cluster, (obj, events, failure) in zip(ordered, pool.map(read, ordered)):
-            if failure is not None:
-                failures[cluster.name] = failure
-            elif obj is None:
-                absent.append(cluster.name)
-            else:
-                found.append((cluster.name, obj, events))
-    return found, failures, absent

@@ -27,6 +27,12 @@ def check_output(output: str, supported: tuple[str, ...], command: str) -> str:
     return output
 
 
+def failure_line(why: str, cluster: str) -> str:
+    """Why a member could not be read, in one line naming the cluster once."""
+    line = why.splitlines()[0] if why else "no answer"
+    return line if line.startswith(f"cluster {cluster}") else f"cluster {cluster}: {line}"
+
+
 @dataclass(frozen=True)
 class Columns:
     headers: tuple[str, ...]

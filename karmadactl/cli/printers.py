@@ -4,10 +4,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from karmadactl.cli.output import FORMATS
 from karmadactl.errors import InvalidInput, UsageError
+
+if TYPE_CHECKING:
+    from karmadactl.apis.kinds import Kind
+    from karmadactl.cli.env import Env
+    from karmadactl.cli.jsonpath import Path, Template
 
 TEMPLATE_FORMATS = ("jsonpath", "jsonpath-file", "custom-columns", "custom-columns-file")
 ALLOWED = sorted(set(FORMATS) - {"table"} | set(TEMPLATE_FORMATS))
@@ -17,8 +24,8 @@ ALLOWED = sorted(set(FORMATS) - {"table"} | set(TEMPLATE_FORMATS))
 class Output:
     """A parsed -o value: a plain format, or a template/columns one with what it prints."""
     format: str
-    template: object | None = None                         # jsonpath.Template
-    columns: list[tuple[str, object]] = field(default_factory=list)   # (HEADER, jsonpath.Path)
+    template: Template | None = None
+    columns: list[tuple[str, Path]] = field(default_factory=list)   # (HEADER, path)
 
     @property
     def templated(self) -> bool:
@@ -33,7 +40,7 @@ def _read(path: str, what: str) -> str:
         raise InvalidInput(f"error reading {what} {path}, {e.strerror or e}") from None
 
 
-def custom_columns(spec: str) -> list[tuple[str, object]]:
+def custom_columns(spec: str) -> list[tuple[str, Path]]:
     """HEADER:PATH[,HEADER:PATH...] compiled; kubectl's message for a column without a path."""
     from karmadactl.cli.jsonpath import JSONPathError, compile_path, relaxed
 
@@ -49,7 +56,7 @@ def custom_columns(spec: str) -> list[tuple[str, object]]:
     return columns
 
 
-def custom_columns_file(text: str) -> list[tuple[str, object]]:
+def custom_columns_file(text: str) -> list[tuple[str, Path]]:
     """The -file form: a line of headers, then a line of paths, separated by white space."""
     lines = [line.split() for line in text.splitlines() if line.strip()]
     if len(lines) != 2:
@@ -103,7 +110,7 @@ def go_value(value) -> str:
     return str(value)
 
 
-def column_cells(obj: dict, columns: list[tuple[str, object]]) -> list[str]:
+def column_cells(obj: dict, columns: list[tuple[str, Path]]) -> list[str]:
     """One custom-columns row: the values each path finds joined by commas, <none> when none."""
     cells = []
     for _, path in columns:
@@ -131,7 +138,7 @@ def split_label_columns(values: list[str] | None) -> list[str]:
 # -- sorting ---------------------------------------------------------------------------------
 
 
-def sort_key_path(expression: str):
+def sort_key_path(expression: str) -> Path:
     from karmadactl.cli.jsonpath import JSONPathError, compile_path, relaxed
 
     try:
@@ -168,19 +175,33 @@ def sort_by(items: list, expression: str, obj=lambda item: item) -> list:
 # -- printing what get found -----------------------------------------------------------------
 
 
+Row = tuple[str | None, dict]
+
+
 @dataclass
 class Section:
     """One kind's rows: (cluster, object), cluster None for the store's rows without a CLUSTER column,
     and how to turn them into headers and cells for the table formats."""
     resource: str
-    rows: list[tuple[str | None, dict]]
-    table: object                     # callable(rows) -> (headers, cells)
-    info: object = None               # the Kind read, its namespace (None: all) and the names asked
+    rows: list[Row]
+    table: Callable[[list[Row]], tuple[tuple[str, ...], list[list[str]]]] | None
+    info: Kind | None = None          # the Kind read, its namespace (None: all) and the names asked
     namespace: str | None = None
     names: tuple[str, ...] = ()
 
 
-def _aligned(env, headers, cells, no_headers: bool) -> None:
+@dataclass
+class Printing:
+    """get's table options: a CLUSTER column (--scope members|all), no header line, a LABELS column,
+    a column per -L key, NAME as RESOURCE/NAME (several kinds asked for)."""
+    scoped: bool
+    no_headers: bool = False
+    show_labels: bool = False
+    label_columns: list[str] = field(default_factory=list)
+    prefix_names: bool = False
+
+
+def _aligned(env: Env, headers, cells, no_headers: bool) -> None:
     from karmadactl.cli.output import print_table
 
     if not no_headers:
@@ -193,12 +214,35 @@ def _aligned(env, headers, cells, no_headers: bool) -> None:
         env.out("   ".join(str(v).ljust(w) for v, w in zip(line, widths)).rstrip())
 
 
-def print_sections(env, sections: list[Section], out: Output, *, scoped: bool, single: bool,
-                   no_headers: bool = False, show_labels: bool = False, label_columns: list[str] = (),
-                   prefix_names: bool = False, quiet: bool = False) -> None:
+def print_sections(env: Env, sections: list[Section], out: Output, printing: Printing, *, single: bool,
+                   quiet: bool = False) -> None:
     """What `get` prints for the kinds it read, in the chosen -o format, as kubectl prints it:
     a table per kind (blank line between, NAME as RESOURCE/NAME when several kinds were asked for),
     or one List for json/yaml/jsonpath/custom-columns."""
+    if out.format in ("json", "yaml", "name", "jsonpath"):
+        _print_objects(env, sections, out, printing.scoped, single)
+        return
+    objects = [obj for s in sections for _, obj in s.rows]
+    if not objects:
+        if not quiet:
+            env.err("No resources found")
+        return
+    if out.format == "custom-columns":
+        _aligned(env, [h for h, _ in out.columns], [column_cells(o, out.columns) for o in objects],
+                 printing.no_headers)
+        return
+    first = True
+    for s in sections:
+        if not s.rows or s.table is None:
+            continue
+        if not first:
+            env.out("")
+        first = False
+        _print_table(env, s, printing)
+
+
+def _print_objects(env: Env, sections: list[Section], out: Output, scoped: bool, single: bool) -> None:
+    """-o json|yaml (one List, or the object asked for by name), name, jsonpath."""
     from karmadactl.cli.output import as_list, to_json, to_yaml, write_list
 
     rows = [row for s in sections for row in s.rows]
@@ -210,35 +254,23 @@ def print_sections(env, sections: list[Section], out: Output, *, scoped: bool, s
             env.stdout.write(to_json(objects[0]) + "\n" if out.format == "json" else to_yaml(objects[0]))
         else:
             write_list(env.stdout, objects, out.format)
-        return
-    if out.format == "name":
+    elif out.format == "name":
         for s in sections:
             for cluster, obj in s.rows:
-                env.out(f"{cluster + '/' if scoped else ''}{s.resource}/{obj['metadata']['name']}")
-        return
-    if out.format == "jsonpath":
+                env.out(f"{str(cluster) + '/' if scoped else ''}{s.resource}/{obj['metadata']['name']}")
+    elif out.template is not None:
         env.stdout.write(out.template.render(objects[0] if single and len(objects) == 1 else as_list(objects)))
         env.stdout.flush()
-        return
-    if not objects:
-        if not quiet:
-            env.err("No resources found")
-        return
-    if out.format == "custom-columns":
-        _aligned(env, [h for h, _ in out.columns], [column_cells(o, out.columns) for o in objects], no_headers)
-        return
-    first = True
-    for s in sections:
-        if not s.rows:
-            continue
-        headers, cells = s.table(s.rows)
-        headers = tuple(headers) + label_headers(list(label_columns), show_labels)
-        cells = [list(c) + label_cells(obj, list(label_columns), show_labels) for c, (_, obj) in zip(cells, s.rows)]
-        if prefix_names and "NAME" in headers:
-            at = headers.index("NAME")
-            for c in cells:
-                c[at] = f"{s.resource}/{c[at]}"
-        if not first:
-            env.out("")
-        first = False
-        _aligned(env, headers, cells, no_headers)
+
+
+def _print_table(env: Env, s: Section, printing: Printing) -> None:
+    assert s.table is not None
+    headers, cells = s.table(s.rows)
+    labels, show = printing.label_columns, printing.show_labels
+    headers = tuple(headers) + label_headers(labels, show)
+    cells = [list(c) + label_cells(obj, labels, show) for c, (_, obj) in zip(cells, s.rows)]
+    if printing.prefix_names and "NAME" in headers:
+        at = headers.index("NAME")
+        for c in cells:
+            c[at] = f"{s.resource}/{c[at]}"
+    _aligned(env, headers, cells, printing.no_headers)

@@ -6,13 +6,6 @@ import typer
 
 from karmadactl.cli.env import Env
 
-
-def _topology(index: int) -> tuple[str, str]:
-    """Region and zone of sandbox member N, so spread constraints have something to spread over."""
-    region = "region-1" if index <= 2 else "region-2"
-    return region, f"{region}-zone-{index}"
-
-
 LOAD_HELP = """Simulate load: each pod of a workload uses --cpu/--memory in metrics.k8s.io.
 
 The value is per pod (spread over its containers), in every running member that has the workload
@@ -20,146 +13,144 @@ The value is per pod (spread over its containers), in every running member that 
 pods to their idle usage."""
 
 
+def up(ctx: typer.Context,
+       members: int = typer.Option(3, "--members", min=1, max=20, help="How many members"),
+       join: bool = typer.Option(True, "--join/--no-join", help="Join them to the store"),
+       tls: bool = typer.Option(True, "--tls/--no-tls",
+                                help="Serve https with a self-signed CA in the kubeconfig (kubectl "
+                                     "sends tokens only over https)"),
+       no_metrics: list[str] = typer.Option([], "--no-metrics", metavar="NAME",
+                                            help="A member without the metrics.k8s.io API "
+                                                 "(repeat, or a,b)")) -> None:
+    from karmadactl.commands.sandbox import join_member
+    from karmadactl.errors import UsageError
+    from karmadactl.sandbox import manager
+
+    env: Env = ctx.obj
+    without = [n for item in no_metrics for n in item.split(",") if n]
+    unknown = sorted(set(without) - {f"member{i}" for i in range(1, members + 1)})
+    if unknown:
+        raise UsageError(f"--no-metrics {unknown[0]}: not one of member1..member{members}")
+    infos = manager.up(members, tls=tls)
+    for info in infos:     # running members too: the flag says what the member serves now
+        if info.name in without:
+            manager.set_metrics(info.name, False)
+    if not join:
+        for info in infos:
+            env.out(f"{info.name} running at {info.url} (kubeconfig {info.kubeconfig})")
+        return
+    with env.store() as store:
+        for index, info in enumerate(infos, start=1):
+            result = join_member(store, index, info.name, str(info.kubeconfig))
+            env.out(f"{info.name} running at {info.url}; cluster/{info.name} {result.action}")
+
+
+def down(ctx: typer.Context,
+         keep_clusters: bool = typer.Option(False, "--keep-clusters",
+                                            help="Keep them registered in the store")) -> None:
+    from karmadactl.commands.sandbox import unjoin_member
+    from karmadactl.sandbox import manager
+
+    env: Env = ctx.obj
+    stopped = manager.down()
+    store = None if keep_clusters else env.store()
+    try:
+        for name in stopped:
+            if store is not None:
+                unjoin_member(store, name)
+            env.out(f"{name} stopped")
+    finally:
+        if store is not None:
+            store.close()
+
+
+def fail(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME")) -> None:
+    from karmadactl.sandbox import manager
+
+    manager.fail(name)
+    ctx.obj.out(f"{name} failed: it refuses connections until `karmadactl sandbox recover {name}`")
+
+
+def recover(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME")) -> None:
+    from karmadactl.sandbox import manager
+
+    manager.recover(name)
+    ctx.obj.out(f"{name} recovered")
+
+
+def load(ctx: typer.Context,
+         workload: str = typer.Argument(..., metavar="TYPE/NAME", help="deploy/nginx, sts/db, ..."),
+         cpu: str | None = typer.Option(None, "--cpu", help="CPU of each pod, e.g. 400m"),
+         memory: str | None = typer.Option(None, "--memory", help="Memory of each pod, e.g. 200Mi"),
+         namespace: str = typer.Option("default", "-n", "--namespace"),
+         member: str | None = typer.Option(None, "--member", help="Only this member (default: all)"),
+         reset: bool = typer.Option(False, "--reset", help="Back to the idle usage")) -> int:
+    from karmadactl.errors import ExitCode, InvalidInput, NotFound, UsageError
+    from karmadactl.sandbox import manager
+    from karmadactl.sandbox.metrics import parse_load
+
+    env: Env = ctx.obj
+    kind, _, name = workload.partition("/")
+    if not kind or not name or "/" in name:
+        raise UsageError(f"sandbox load {workload!r}: expected TYPE/NAME, e.g. deploy/nginx")
+    if reset == (cpu is not None or memory is not None):
+        raise UsageError("sandbox load: give --cpu and/or --memory, or --reset")
+    try:
+        parse_load(cpu, memory)
+    except ValueError as e:
+        raise InvalidInput(f"sandbox load: --{e}") from None
+    targets = [member] if member else [i.name for i in manager.status() if i.running and not i.failed]
+    if not targets:
+        raise NotFound("no sandbox member is running; start them with `karmadactl sandbox up`")
+    done, missing = [], []
+    for target in targets:
+        try:
+            result = manager.set_load(target, kind, namespace, name, cpu=cpu, memory=memory,
+                                      reset=reset)
+        except NotFound as e:
+            missing.append(str(e))
+            continue
+        done.append(target)
+        what = "reset" if reset else "load set: " + ", ".join(
+            f"{k} {v}" for k, v in (("cpu", cpu), ("memory", memory)) if v is not None) + " per pod"
+        env.out(f"{target}: {result['resource']}/{name} {what} ({result['pods']} running pods)")
+    if not done:
+        raise NotFound(missing[0] if len(missing) == 1 else
+                       f'{kind}/{name} not found in namespace "{namespace}" in any running member')
+    return ExitCode.OK
+
+
+def status(ctx: typer.Context,
+           output: str = typer.Option("table", "-o", "--output", help="table|json|yaml")) -> None:
+    from dataclasses import asdict
+
+    from karmadactl.cli.output import check_output, print_table, to_json, to_yaml
+    from karmadactl.sandbox import manager
+
+    env: Env = ctx.obj
+    check_output(output, ("table", "json", "yaml"), "sandbox status")
+    infos = manager.status()
+    if output in ("json", "yaml"):
+        data = [{k: str(v) if v is not None and not isinstance(v, (bool, int)) else v
+                 for k, v in asdict(i).items()} for i in infos]
+        env.stdout.write(to_json(data) + "\n" if output == "json" else to_yaml(data))
+        return
+    if not infos:
+        env.err("No sandbox members")
+        return
+    print_table(env, ("NAME", "URL", "PID", "STATE", "KUBECONFIG"),
+                [[i.name, i.url, str(i.pid or ""),
+                  "failed" if i.failed else ("running" if i.running else "stopped"), str(i.kubeconfig)]
+                 for i in infos])
+
+
 def register(app: typer.Typer) -> None:
     sandbox = typer.Typer(help="Local sandbox member clusters: up, down, fail, recover, load, status.",
                           no_args_is_help=True)
     app.add_typer(sandbox, name="sandbox")
-
-    @sandbox.command(help="Start N sandbox members, write their kubeconfigs and join them.")
-    def up(ctx: typer.Context,
-           members: int = typer.Option(3, "--members", min=1, max=20, help="How many members"),
-           join: bool = typer.Option(True, "--join/--no-join", help="Join them to the store"),
-           tls: bool = typer.Option(True, "--tls/--no-tls",
-                                    help="Serve https with a self-signed CA in the kubeconfig (kubectl "
-                                         "sends tokens only over https)"),
-           no_metrics: list[str] = typer.Option([], "--no-metrics", metavar="NAME",
-                                                help="A member without the metrics.k8s.io API "
-                                                     "(repeat, or a,b)")) -> None:
-        from karmadactl.controllers import clusters
-        from karmadactl.errors import UsageError
-        from karmadactl.sandbox import manager
-
-        env: Env = ctx.obj
-        without = [n for item in no_metrics for n in item.split(",") if n]
-        unknown = sorted(set(without) - {f"member{i}" for i in range(1, members + 1)})
-        if unknown:
-            raise UsageError(f"--no-metrics {unknown[0]}: not one of member1..member{members}")
-        infos = manager.up(members, tls=tls)
-        for info in infos:     # running members too: the flag says what the member serves now
-            if info.name in without:
-                manager.set_metrics(info.name, False)
-        if not join:
-            for info in infos:
-                env.out(f"{info.name} running at {info.url} (kubeconfig {info.kubeconfig})")
-            return
-        with env.store() as store:
-            for index, info in enumerate(infos, start=1):
-                region, zone = _topology(index)
-                properties = clusters.Properties(provider="sandbox", region=region, zones=[zone],
-                                                 labels={"sandbox.karmadactl.io/member": "true"})
-                result = clusters.join(store, info.name, kubeconfig=str(info.kubeconfig), context=None,
-                                       properties=properties)
-                env.out(f"{info.name} running at {info.url}; cluster/{info.name} {result.action}")
-
-    @sandbox.command(help="Stop the sandbox members (and unjoin them).")
-    def down(ctx: typer.Context,
-             keep_clusters: bool = typer.Option(False, "--keep-clusters",
-                                                help="Keep them registered in the store")) -> None:
-        from karmadactl.controllers import clusters
-        from karmadactl.errors import NotFound
-        from karmadactl.sandbox import manager
-
-        env: Env = ctx.obj
-        stopped = manager.down()
-        store = None if keep_clusters else env.store()
-        try:
-            for name in stopped:
-                if store is not None:
-                    try:
-                        clusters.unjoin(store, name, keep_resources=True)
-                    except NotFound:
-                        pass
-                env.out(f"{name} stopped")
-        finally:
-            if store is not None:
-                store.close()
-
-    @sandbox.command(help="Make a member refuse connections (its data is kept).")
-    def fail(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME")) -> None:
-        from karmadactl.sandbox import manager
-
-        manager.fail(name)
-        ctx.obj.out(f"{name} failed: it refuses connections until `karmadactl sandbox recover {name}`")
-
-    @sandbox.command(help="Bring a failed member back with its data.")
-    def recover(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME")) -> None:
-        from karmadactl.sandbox import manager
-
-        manager.recover(name)
-        ctx.obj.out(f"{name} recovered")
-
-    @sandbox.command(help=LOAD_HELP)
-    def load(ctx: typer.Context,
-             workload: str = typer.Argument(..., metavar="TYPE/NAME", help="deploy/nginx, sts/db, ..."),
-             cpu: str | None = typer.Option(None, "--cpu", help="CPU of each pod, e.g. 400m"),
-             memory: str | None = typer.Option(None, "--memory", help="Memory of each pod, e.g. 200Mi"),
-             namespace: str = typer.Option("default", "-n", "--namespace"),
-             member: str | None = typer.Option(None, "--member", help="Only this member (default: all)"),
-             reset: bool = typer.Option(False, "--reset", help="Back to the idle usage")) -> int:
-        from karmadactl.errors import ExitCode, InvalidInput, NotFound, UsageError
-        from karmadactl.sandbox import manager
-        from karmadactl.sandbox.metrics import parse_load
-
-        env: Env = ctx.obj
-        kind, _, name = workload.partition("/")
-        if not kind or not name or "/" in name:
-            raise UsageError(f"sandbox load {workload!r}: expected TYPE/NAME, e.g. deploy/nginx")
-        if reset == (cpu is not None or memory is not None):
-            raise UsageError("sandbox load: give --cpu and/or --memory, or --reset")
-        try:
-            parse_load(cpu, memory)
-        except ValueError as e:
-            raise InvalidInput(f"sandbox load: --{e}") from None
-        targets = [member] if member else [i.name for i in manager.status() if i.running and not i.failed]
-        if not targets:
-            raise NotFound("no sandbox member is running; start them with `karmadactl sandbox up`")
-        done, missing = [], []
-        for target in targets:
-            try:
-                result = manager.set_load(target, kind, namespace, name, cpu=cpu, memory=memory,
-                                          reset=reset)
-            except NotFound as e:
-                missing.append(str(e))
-                continue
-            done.append(target)
-            what = "reset" if reset else "load set: " + ", ".join(
-                f"{k} {v}" for k, v in (("cpu", cpu), ("memory", memory)) if v is not None) + " per pod"
-            env.out(f"{target}: {result['resource']}/{name} {what} ({result['pods']} running pods)")
-        if not done:
-            raise NotFound(missing[0] if len(missing) == 1 else
-                           f'{kind}/{name} not found in namespace "{namespace}" in any running member')
-        return ExitCode.OK
-
-    @sandbox.command(help="Show the sandbox members.")
-    def status(ctx: typer.Context,
-               output: str = typer.Option("table", "-o", "--output", help="table|json|yaml")) -> None:
-        from dataclasses import asdict
-
-        from karmadactl.cli.output import check_output, print_table, to_json, to_yaml
-        from karmadactl.sandbox import manager
-
-        env: Env = ctx.obj
-        check_output(output, ("table", "json", "yaml"), "sandbox status")
-        infos = manager.status()
-        if output in ("json", "yaml"):
-            data = [{k: str(v) if v is not None and not isinstance(v, (bool, int)) else v
-                     for k, v in asdict(i).items()} for i in infos]
-            env.stdout.write(to_json(data) + "\n" if output == "json" else to_yaml(data))
-            return
-        if not infos:
-            env.err("No sandbox members")
-            return
-        print_table(env, ("NAME", "URL", "PID", "STATE", "KUBECONFIG"),
-                    [[i.name, i.url, str(i.pid or ""),
-                      "failed" if i.failed else ("running" if i.running else "stopped"), str(i.kubeconfig)]
-                     for i in infos])
+    sandbox.command("up", help="Start N sandbox members, write their kubeconfigs and join them.")(up)
+    sandbox.command("down", help="Stop the sandbox members (and unjoin them).")(down)
+    sandbox.command("fail", help="Make a member refuse connections (its data is kept).")(fail)
+    sandbox.command("recover", help="Bring a failed member back with its data.")(recover)
+    sandbox.command("load", help=LOAD_HELP)(load)
+    sandbox.command("status", help="Show the sandbox members.")(status)

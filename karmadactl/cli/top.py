@@ -7,11 +7,14 @@ metrics_sorter.go), which are kubectl's with a CLUSTER column after NAME.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import typer
 
 from karmadactl.cli.env import Env
 
+T = TypeVar("T")
 SORT_KEYS = ("cpu", "memory")
 MEBI = 1024 * 1024
 UNKNOWN = "<unknown>"
@@ -118,35 +121,14 @@ def node_table(found: list[tuple[str, dict]], allocatable: dict[str, dict[str, d
 
 # -- reading the members ---------------------------------------------------------------------
 
-def _fan_out(store, clusters, read) -> tuple[dict[str, object], dict[str, str]]:
+def _fan_out(store, clusters, read: Callable[[Any], T]) -> tuple[dict[str, T], dict[str, str]]:
     """read(client) for each cluster in parallel: (cluster -> result, cluster -> failure)."""
-    from concurrent.futures import ThreadPoolExecutor
+    from karmadactl.commands.members import MEMBERS_AT_ONCE
+    from karmadactl.members.fanout import Fleet
 
-    from karmadactl.cli.get import MEMBERS_AT_ONCE
-    from karmadactl.controllers.clusters import client_for
-    from karmadactl.errors import KarmadaError
-
-    def one(cluster):
-        try:
-            client = client_for(store, cluster)
-        except KarmadaError as e:
-            return None, str(e)
-        try:
-            return read(client), None
-        except KarmadaError as e:
-            return None, str(e)
-        finally:
-            client.close()
-
-    results: dict[str, object] = {}
-    failures: dict[str, str] = {}
-    with ThreadPoolExecutor(max_workers=max(1, min(MEMBERS_AT_ONCE, len(clusters)))) as pool:
-        for cluster, (result, failure) in zip(clusters, pool.map(one, clusters)):
-            if failure is not None:
-                failures[cluster.name] = failure
-            else:
-                results[cluster.name] = result
-    return results, failures
+    with Fleet(store) as fleet:
+        read_back = fleet.each(clusters, lambda cluster, client: read(client), at_once=MEMBERS_AT_ONCE)
+    return read_back.values, read_back.errors
 
 
 def _print(env: Env, headers: list[str], rows: list[list[str]], no_headers: bool) -> None:
@@ -180,11 +162,11 @@ def _targets(store, clusters: str | None):
 
 
 def _finish(env: Env, failures: dict[str, str], answered: int) -> int:
-    from karmadactl.cli.get import _reason
+    from karmadactl.cli.output import failure_line
     from karmadactl.errors import ExitCode
 
     for cluster in sorted(failures):
-        env.err(f"error: {_reason(failures[cluster], cluster)}")
+        env.err(f"error: {failure_line(failures[cluster], cluster)}")
     if not failures:
         return ExitCode.OK
     return ExitCode.PARTIAL if answered else ExitCode.ERROR
@@ -203,77 +185,78 @@ CLUSTERS_HELP = "Members to read, a,b (default: all joined)"
 SORT_HELP = "cpu or memory: the largest first"
 
 
+def pod(ctx: typer.Context,
+        name: str | None = typer.Argument(None, metavar="[NAME]"),
+        clusters: str | None = typer.Option(None, "-C", "--clusters", help=CLUSTERS_HELP),
+        namespace: str = typer.Option("default", "-n", "--namespace"),
+        all_namespaces: bool = typer.Option(False, "-A", "--all-namespaces"),
+        selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector"),
+        containers: bool = typer.Option(False, "--containers",
+                                        help="One row per container"),
+        sort_by: str | None = typer.Option(None, "--sort-by", help=SORT_HELP),
+        total: bool = typer.Option(False, "--sum", help="Print the sum of the usage"),
+        no_headers: bool = typer.Option(False, "--no-headers")) -> int:
+    from karmadactl.errors import NotFound
+    from karmadactl.members.metrics import pod_metrics
+
+    env: Env = ctx.obj
+    _check(name, selector, sort_by)
+    ns = None if all_namespaces else namespace
+    with env.store() as store:
+        targets = _targets(store, clusters)
+        results, failures = _fan_out(
+            store, targets, lambda client: pod_metrics(client, ns, name, selector))
+    found = [(cluster, pm) for cluster, items in results.items() for pm in items]
+    if not found:
+        code = _finish(env, failures, len(results))
+        if failures:
+            return code
+        if name:
+            raise NotFound(f'podmetrics "{name}" not found in namespace "{namespace}" '
+                           "in any member cluster")
+        env.err("No resources found" if all_namespaces else
+                f"No resources found in {namespace} namespace.")
+        return code
+    headers, rows = pod_table(found, containers=containers, with_namespace=all_namespaces,
+                              sort_by=sort_by, total=total)
+    _print(env, headers, rows, no_headers)
+    return _finish(env, failures, len(results))
+
+
+def node(ctx: typer.Context,
+         name: str | None = typer.Argument(None, metavar="[NAME]"),
+         clusters: str | None = typer.Option(None, "-C", "--clusters", help=CLUSTERS_HELP),
+         selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector"),
+         sort_by: str | None = typer.Option(None, "--sort-by", help=SORT_HELP),
+         no_headers: bool = typer.Option(False, "--no-headers")) -> int:
+    from karmadactl.errors import NotFound
+    from karmadactl.members.metrics import node_metrics
+
+    env: Env = ctx.obj
+    _check(name, selector, sort_by)
+    with env.store() as store:
+        targets = _targets(store, clusters)
+        results, failures = _fan_out(
+            store, targets, lambda client: node_metrics(client, name, selector))
+    found = [(cluster, nm) for cluster, (items, _) in results.items() for nm in items]
+    allocatable = {cluster: alloc for cluster, (_, alloc) in results.items()}
+    if not found and not any(allocatable.values()):
+        code = _finish(env, failures, len(results))
+        if failures:
+            return code
+        if name:
+            raise NotFound(f'nodemetrics "{name}" not found in any member cluster')
+        env.err("No resources found")
+        return code
+    headers, rows = node_table(found, allocatable, sort_by=sort_by)
+    _print(env, headers, rows, no_headers)
+    return _finish(env, failures, len(results))
+
+
 def register(app: typer.Typer) -> None:
     top = typer.Typer(help="Display CPU and memory of the members' pods or nodes.",
                       no_args_is_help=True)
     app.add_typer(top, name="top")
-
-    def pod(ctx: typer.Context,
-            name: str | None = typer.Argument(None, metavar="[NAME]"),
-            clusters: str | None = typer.Option(None, "-C", "--clusters", help=CLUSTERS_HELP),
-            namespace: str = typer.Option("default", "-n", "--namespace"),
-            all_namespaces: bool = typer.Option(False, "-A", "--all-namespaces"),
-            selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector"),
-            containers: bool = typer.Option(False, "--containers",
-                                            help="One row per container"),
-            sort_by: str | None = typer.Option(None, "--sort-by", help=SORT_HELP),
-            total: bool = typer.Option(False, "--sum", help="Print the sum of the usage"),
-            no_headers: bool = typer.Option(False, "--no-headers")) -> int:
-        from karmadactl.errors import NotFound
-        from karmadactl.members.metrics import pod_metrics
-
-        env: Env = ctx.obj
-        _check(name, selector, sort_by)
-        ns = None if all_namespaces else namespace
-        with env.store() as store:
-            targets = _targets(store, clusters)
-            results, failures = _fan_out(
-                store, targets, lambda client: pod_metrics(client, ns, name, selector))
-        found = [(cluster, pm) for cluster, items in results.items() for pm in items]
-        if not found:
-            code = _finish(env, failures, len(results))
-            if failures:
-                return code
-            if name:
-                raise NotFound(f'podmetrics "{name}" not found in namespace "{namespace}" '
-                               "in any member cluster")
-            env.err("No resources found" if all_namespaces else
-                    f"No resources found in {namespace} namespace.")
-            return code
-        headers, rows = pod_table(found, containers=containers, with_namespace=all_namespaces,
-                                  sort_by=sort_by, total=total)
-        _print(env, headers, rows, no_headers)
-        return _finish(env, failures, len(results))
-
-    def node(ctx: typer.Context,
-             name: str | None = typer.Argument(None, metavar="[NAME]"),
-             clusters: str | None = typer.Option(None, "-C", "--clusters", help=CLUSTERS_HELP),
-             selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector"),
-             sort_by: str | None = typer.Option(None, "--sort-by", help=SORT_HELP),
-             no_headers: bool = typer.Option(False, "--no-headers")) -> int:
-        from karmadactl.errors import NotFound
-        from karmadactl.members.metrics import node_metrics
-
-        env: Env = ctx.obj
-        _check(name, selector, sort_by)
-        with env.store() as store:
-            targets = _targets(store, clusters)
-            results, failures = _fan_out(
-                store, targets, lambda client: node_metrics(client, name, selector))
-        found = [(cluster, nm) for cluster, (items, _) in results.items() for nm in items]
-        allocatable = {cluster: alloc for cluster, (_, alloc) in results.items()}
-        if not found and not any(allocatable.values()):
-            code = _finish(env, failures, len(results))
-            if failures:
-                return code
-            if name:
-                raise NotFound(f'nodemetrics "{name}" not found in any member cluster')
-            env.err("No resources found")
-            return code
-        headers, rows = node_table(found, allocatable, sort_by=sort_by)
-        _print(env, headers, rows, no_headers)
-        return _finish(env, failures, len(results))
-
     top.command("pod", help=POD_HELP)(pod)
     for alias in ("pods", "po"):
         top.command(alias, help=POD_HELP, hidden=True)(pod)
