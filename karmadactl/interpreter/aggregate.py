@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from karmadactl.apis.meta import now as meta_now
 from karmadactl.interpreter._fields import (
@@ -110,7 +111,7 @@ def _aggregate_job(template: dict, items: list[dict], now: str) -> dict:
     old = _old_status(template)
     if _job_finished(old):
         return old  # a finished Job is never updated again
-    result = {"active": 0, "succeeded": 0, "failed": 0}
+    result: dict[str, Any] = {"active": 0, "succeeded": 0, "failed": 0}
     failed_in, completed = [], 0
     start = completion = None
     with_completion = 0
@@ -146,16 +147,20 @@ def _aggregate_job(template: dict, items: list[dict], now: str) -> dict:
 
 
 def _latest(current: str | None, candidate: str | None) -> str | None:
-    if _parse_time(candidate) is None:
+    candidate_time = _parse_time(candidate)
+    if candidate_time is None:
         return current
-    if _parse_time(current) is None or _parse_time(candidate) > _parse_time(current):
+    current_time = _parse_time(current)
+    if current_time is None or candidate_time > current_time:
         return candidate
     return current
 
 
 def _aggregate_cron_job(template: dict, items: list[dict]) -> dict:
     result = _old_status(template)
-    active, scheduled, succeeded = [], None, None
+    active: list[dict] = []
+    scheduled: str | None = None
+    succeeded: str | None = None
     for _, reflected in _statuses(items):
         active.extend(copy.deepcopy(reflected.get("active") or []))
         scheduled = _latest(scheduled, reflected.get("lastScheduleTime"))
@@ -219,8 +224,8 @@ def _aggregate_pvc(template: dict, items: list[dict]) -> dict:
 # -- PDB, HPA -------------------------------------------------------------------------------
 
 def _aggregate_pdb(template: dict, items: list[dict]) -> dict:
-    result = {"currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0,
-              "disruptionsAllowed": 0}
+    result: dict[str, Any] = {"currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0,
+                              "disruptionsAllowed": 0}
     disrupted = {}
     for cluster, reflected in _statuses(items):
         for name in tuple(result):
@@ -244,7 +249,7 @@ def _aggregate_hpa(template: dict, items: list[dict]) -> dict:
 def merged_lb_ingress(items: list[dict]) -> list[dict]:
     """Every cluster's load-balancer ingress, each without a hostname labelled with its
     cluster's name, duplicates dropped, sorted by (ip, hostname)."""
-    merged = {}
+    merged: dict[str, dict] = {}
     for cluster, reflected in _statuses(items):
         for entry in (reflected.get("loadBalancer") or {}).get("ingress") or []:
             entry = copy.deepcopy(entry)

@@ -37,7 +37,8 @@ def _lua_type(value) -> str:
         return "nil"
     if isinstance(value, bool):
         return "boolean"
-    return {str: "string", dict: "table", list: "table"}.get(type(value), "number")
+    names: dict[type, str] = {str: "string", dict: "table", list: "table"}
+    return names.get(type(value), "number")
 
 
 def _object_result(value, operation: str, function: str) -> dict:

@@ -11,6 +11,7 @@ aggregated_item and fully_applied are the binding-status controller's
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from karmadactl.interpreter._fields import (
     DAEMONSET,
@@ -80,10 +81,10 @@ def reflect_status(obj: dict) -> dict | None:
     if key == SERVICE:
         return {"loadBalancer": copy.deepcopy(current.get("loadBalancer") or {})}
     if key == PDB:
-        reflected = {name: as_int(current.get(name)) for name in _PDB_COUNTERS}
+        pdb_status: dict[str, Any] = {name: as_int(current.get(name)) for name in _PDB_COUNTERS}
         if current.get("disruptedPods"):
-            reflected["disruptedPods"] = dict(current["disruptedPods"])
-        return reflected
+            pdb_status["disruptedPods"] = dict(current["disruptedPods"])
+        return pdb_status
     if key == HPA:
         return {name: as_int(current.get(name)) for name in _HPA_COUNTERS}
     # Ingress and every other kind: the whole status

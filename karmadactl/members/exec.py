@@ -68,7 +68,7 @@ def pick_container(pod: dict, wanted: str | None) -> tuple[str, str | None]:
         return wanted, None
     default = ((pod["metadata"].get("annotations") or {})
                .get("kubectl.kubernetes.io/default-container"))
-    if default in containers:
+    if isinstance(default, str) and default in containers:
         return default, None
     if not containers:
         raise InvalidInput(f"pod {pod['metadata']['name']} has no containers")
@@ -109,8 +109,9 @@ def execute(client, pod: dict, container: str, command: list[str] | None, *,
     token = (configuration.auth_settings().get("BearerToken") or {}).get("value")
     if token:
         headers["authorization"] = token
-    query = [("container", container), ("stdin", str(stdin is not None).lower()),
-             ("stdout", "true"), ("stderr", str(not tty).lower()), ("tty", str(tty).lower())]
+    query: list[tuple[str, str | list[str]]] = [
+        ("container", container), ("stdin", str(stdin is not None).lower()),
+        ("stdout", "true"), ("stderr", str(not tty).lower()), ("tty", str(tty).lower())]
     if command is not None:
         query.insert(0, ("command", list(command)))
     path = resource_path("v1", "pods", meta["name"], meta["namespace"])

@@ -133,6 +133,7 @@ def _divide_dynamic(aggregated: bool, request: ScheduleRequest, candidates: list
     assigned = sum(r for _, r in scheduled)
     previous = dict(scheduled)
     prior: set[str] = set()          # clusters the aggregated prefix puts first
+    base: dict[str, int]
 
     if request.fresh:
         target, base = replicas, {}

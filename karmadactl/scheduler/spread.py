@@ -68,6 +68,8 @@ def select_clusters(placement: Placement, candidates: list[Candidate], replicas:
         field, constraint, key = grouping
         return select_by_groups(field, key, constraint, cluster_constraint, candidates,
                                 replicas, is_duplicated(placement))
+    if cluster_constraint is None:      # no constraint left to apply
+        return list(candidates)
     return select_by_cluster(cluster_constraint, candidates, need_replicas)
 
 

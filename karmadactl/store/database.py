@@ -59,14 +59,15 @@ class Store:
         """
         explicit = url is not None or bool(os.environ.get("KARMADACTL_STORE"))
         target = engines.parse(paths.store_url(url))
-        private = target.path is not None
+        path = target.path
+        private = path is not None
         warnings: list[str] = []
-        if private:
-            if not target.path.exists():
+        if path is not None:
+            if not path.exists():
                 if not create:
                     raise StoreError(f"no karmadactl store at {target.display}")
-                cls._create_file(target, explicit=explicit)
-            warnings = engines.check_file(target.path, target.display)
+                cls._create_file(target, path, explicit=explicit)
+            warnings = engines.check_file(path, target.display)
         store = cls(engines.make_engine(target), target)
         store.warnings = warnings
         try:
@@ -78,12 +79,12 @@ class Store:
         return store
 
     @classmethod
-    def _create_file(cls, target: engines.Target, *, explicit: bool) -> None:
-        """Build a new SQLite store beside its final name and link it into place whole, so no
-        process ever sees a half-made (empty) store file, and an empty file is always an error."""
-        engines.prepare_directory(target.path, explicit=explicit, display=target.display)
+    def _create_file(cls, target: engines.Target, path: Path, *, explicit: bool) -> None:
+        """Build a new SQLite store (`target`, at `path`) beside its final name and link it into place
+        whole, so no process ever sees a half-made (empty) store file, and an empty file is always an error."""
+        engines.prepare_directory(path, explicit=explicit, display=target.display)
         with engines.private_umask():
-            tmp = engines.temporary_file(target.path)
+            tmp = engines.temporary_file(path)
             try:
                 scratch = engines.Target(target.url.set(database=str(tmp)), target.display, tmp)
                 store = cls(engines.make_engine(scratch), scratch)
@@ -94,7 +95,7 @@ class Store:
             except BaseException:
                 engines.discard_file(tmp)
                 raise
-            engines.publish_file(tmp, target.path)
+            engines.publish_file(tmp, path)
 
     def __repr__(self) -> str:
         return f"Store({self.url_for_display!r})"
