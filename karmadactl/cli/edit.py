@@ -12,101 +12,109 @@ EDIT_HEADER = ("# Edit the object below and save it to store it. Lines beginning
 CANCELLED = "Edit cancelled, no changes made."
 
 
-def register(app: typer.Typer) -> None:
-    @app.command(help="Set or remove labels of templates, policies or clusters, as kubectl label does: "
-                      "label KIND NAME... key=value... key-... [--overwrite] (or KIND/NAME)")
-    def label(ctx: typer.Context,
-              resource: str = typer.Argument(..., help="deploy, pp, clusters, ... (or KIND/NAME)",
-                                             metavar="KIND"),
-              args: list[str] = typer.Argument(..., help="names, then key=value to set and key- to remove",
-                                               metavar="NAME... LABEL..."),
-              namespace: str | None = typer.Option(None, "-n", "--namespace",
-                                                      help="Namespace of the objects [default: default]"),
-              overwrite: bool = typer.Option(False, "--overwrite", help="Change the value of an existing label"),
-              selector: str | None = typer.Option(None, "-l", "--selector",
-                                                     help="Every object of KIND whose labels match, instead of names"),
-              all_: bool = typer.Option(False, "--all", help="Every object of KIND in the namespace"),
-              dry_run: bool = typer.Option(False, "--dry-run", help="Show the result; store nothing"),
-              output: str = typer.Option("", "-o", "--output", help="yaml|json|name: print the objects")) -> int:
-        return _relabel(ctx.obj, "labels", resource, args, namespace, overwrite, dry_run, output, selector, all_)
+LABEL_HELP = ("Set or remove labels of templates, policies or clusters, as kubectl label does: "
+              "label KIND NAME... key=value... key-... [--overwrite] (or KIND/NAME)")
+ANNOTATE_HELP = ("Set or remove annotations of templates, policies or clusters, as kubectl annotate "
+                 "does: annotate KIND NAME... key=value... key-... [--overwrite]")
+PATCH_HELP = ("Change a stored template, policy or cluster with a patch, as kubectl patch does: "
+              "patch KIND NAME (-p PATCH | --patch-file F) [--type strategic|merge|json]")
+EDIT_HELP = ("Edit a stored template, policy or cluster in $KUBE_EDITOR or $EDITOR (else vi), as kubectl "
+             "edit does: validated like apply, reopened with the errors when it is not valid")
+SELECTOR_HELP = "Every object of KIND whose labels match, instead of names"
 
-    @app.command(help="Set or remove annotations of templates, policies or clusters, as kubectl annotate "
-                      "does: annotate KIND NAME... key=value... key-... [--overwrite]")
-    def annotate(ctx: typer.Context,
-                 resource: str = typer.Argument(..., help="deploy, pp, clusters, ... (or KIND/NAME)",
-                                                metavar="KIND"),
-                 args: list[str] = typer.Argument(..., help="names, then key=value to set and key- to remove",
-                                                  metavar="NAME... ANNOTATION..."),
-                 namespace: str | None = typer.Option(None, "-n", "--namespace",
-                                                         help="Namespace of the objects [default: default]"),
-                 overwrite: bool = typer.Option(False, "--overwrite",
-                                                help="Change the value of an existing annotation"),
-                 selector: str | None = typer.Option(
-                     None, "-l", "--selector", help="Every object of KIND whose labels match, instead of names"),
-                 all_: bool = typer.Option(False, "--all", help="Every object of KIND in the namespace"),
-                 dry_run: bool = typer.Option(False, "--dry-run", help="Show the result; store nothing"),
-                 output: str = typer.Option("", "-o", "--output", help="yaml|json|name: print the objects")) -> int:
-        return _relabel(ctx.obj, "annotations", resource, args, namespace, overwrite, dry_run, output, selector,
-                        all_)
 
-    @app.command(help="Change a stored template, policy or cluster with a patch, as kubectl patch does: "
-                      "patch KIND NAME (-p PATCH | --patch-file F) [--type strategic|merge|json]")
-    def patch(ctx: typer.Context,
-              resource: str = typer.Argument(..., help="deploy, pp, ... (or KIND/NAME)", metavar="KIND"),
-              name: str | None = typer.Argument(None, metavar="NAME"),
-              patch_text: str | None = typer.Option(None, "-p", "--patch", help="The patch, JSON or YAML"),
-              patch_file: str | None = typer.Option(None, "--patch-file", help="A file holding the patch"),
-              patch_type: str = typer.Option("strategic", "--type", help="strategic|merge|json"),
-              namespace: str | None = typer.Option(None, "-n", "--namespace",
-                                                      help="Namespace of the object [default: default]"),
-              dry_run: bool = typer.Option(False, "--dry-run", help="Show the result; store nothing"),
-              output: str = typer.Option("", "-o", "--output", help="yaml|json|name: print the object")) -> int:
-        from karmadactl.controllers import edit
-        from karmadactl.errors import UsageError
+def label(ctx: typer.Context,
+          resource: str = typer.Argument(..., help="deploy, pp, clusters, ... (or KIND/NAME)", metavar="KIND"),
+          args: list[str] = typer.Argument(..., help="names, then key=value to set and key- to remove",
+                                           metavar="NAME... LABEL..."),
+          namespace: str | None = typer.Option(None, "-n", "--namespace",
+                                               help="Namespace of the objects [default: default]"),
+          overwrite: bool = typer.Option(False, "--overwrite", help="Change the value of an existing label"),
+          selector: str | None = typer.Option(None, "-l", "--selector", help=SELECTOR_HELP),
+          all_: bool = typer.Option(False, "--all", help="Every object of KIND in the namespace"),
+          dry_run: bool = typer.Option(False, "--dry-run", help="Show the result; store nothing"),
+          output: str = typer.Option("", "-o", "--output", help="yaml|json|name: print the objects")) -> int:
+    return _relabel(ctx.obj, "labels", resource, args, namespace, overwrite, dry_run, output, selector, all_)
 
-        env: Env = ctx.obj
-        _check(output)
-        if (patch_text is None) == (patch_file is None):
-            raise UsageError("patch: give the patch with -p PATCH or --patch-file FILE (one of them)")
-        if patch_file is not None:
-            text, source = _read_patch(patch_file, env), patch_file
-        else:
-            text, source = patch_text, "--patch"
-        doc = edit.parse_patch(text, patch_type, source)
-        with env.store() as store:
-            ref = _one(store, "patch", resource, name, namespace)
-            result = edit.change(store, ref, edit.patcher(doc, patch_type, source), source=source,
-                                 reason="Patched", dry_run=dry_run)
-            word = "patched" if result.changed else "patched (no change)"
-            return _done(env, store, [(_shown(ref), result, word)], dry_run, output)
 
-    @app.command(help="Edit a stored template, policy or cluster in $KUBE_EDITOR or $EDITOR (else vi), as kubectl "
-                      "edit does: validated like apply, reopened with the errors when it is not valid")
-    def edit(ctx: typer.Context,
-             resource: str = typer.Argument(..., help="deploy, pp, ... (or KIND/NAME)", metavar="KIND"),
-             name: str | None = typer.Argument(None, metavar="NAME"),
+def annotate(ctx: typer.Context,
+             resource: str = typer.Argument(..., help="deploy, pp, clusters, ... (or KIND/NAME)", metavar="KIND"),
+             args: list[str] = typer.Argument(..., help="names, then key=value to set and key- to remove",
+                                              metavar="NAME... ANNOTATION..."),
              namespace: str | None = typer.Option(None, "-n", "--namespace",
-                                                     help="Namespace of the object [default: default]"),
-             output: str = typer.Option("yaml", "-o", "--output", help="yaml|json: how to show the object")) -> int:
-        from karmadactl.cli.output import check_output
-        from karmadactl.controllers import edit as editing
+                                                  help="Namespace of the objects [default: default]"),
+             overwrite: bool = typer.Option(False, "--overwrite",
+                                            help="Change the value of an existing annotation"),
+             selector: str | None = typer.Option(None, "-l", "--selector", help=SELECTOR_HELP),
+             all_: bool = typer.Option(False, "--all", help="Every object of KIND in the namespace"),
+             dry_run: bool = typer.Option(False, "--dry-run", help="Show the result; store nothing"),
+             output: str = typer.Option("", "-o", "--output", help="yaml|json|name: print the objects")) -> int:
+    return _relabel(ctx.obj, "annotations", resource, args, namespace, overwrite, dry_run, output, selector, all_)
 
-        env: Env = ctx.obj
-        check_output(output, ("yaml", "json"), "edit")
-        editor = _editor(env)
-        with env.store() as store:
-            ref = _one(store, "edit", resource, name, namespace)
-            original = editing.read(store, ref)
-            result = _edit_loop(env, store, ref, original, editor, output)
-            if result is None:
-                env.out(CANCELLED)
-                return 0
-            return _done(env, store, [(_shown(ref), result, "edited")], False, "")
+
+def patch(ctx: typer.Context,
+          resource: str = typer.Argument(..., help="deploy, pp, ... (or KIND/NAME)", metavar="KIND"),
+          name: str | None = typer.Argument(None, metavar="NAME"),
+          patch_text: str | None = typer.Option(None, "-p", "--patch", help="The patch, JSON or YAML"),
+          patch_file: str | None = typer.Option(None, "--patch-file", help="A file holding the patch"),
+          patch_type: str = typer.Option("strategic", "--type", help="strategic|merge|json"),
+          namespace: str | None = typer.Option(None, "-n", "--namespace",
+                                               help="Namespace of the object [default: default]"),
+          dry_run: bool = typer.Option(False, "--dry-run", help="Show the result; store nothing"),
+          output: str = typer.Option("", "-o", "--output", help="yaml|json|name: print the object")) -> int:
+    from karmadactl.commands import edit as editing
+    from karmadactl.controllers import edit
+    from karmadactl.errors import UsageError
+
+    env: Env = ctx.obj
+    _check(output)
+    if patch_file is not None and patch_text is None:
+        text, source = _read_patch(patch_file, env), patch_file
+    elif patch_text is not None and patch_file is None:
+        text, source = patch_text, "--patch"
+    else:
+        raise UsageError("patch: give the patch with -p PATCH or --patch-file FILE (one of them)")
+    doc = edit.parse_patch(text, patch_type, source)
+    with env.store() as store:
+        ref = editing.one(store, "patch", resource, name, namespace)
+        changed = editing.patch(store, ref, doc, patch_type, source, dry_run=dry_run)
+        word = "patched" if changed.result.changed else "patched (no change)"
+        return _done(env, store, [(changed.shown, changed.result, word)], dry_run, output)
+
+
+def edit(ctx: typer.Context,
+         resource: str = typer.Argument(..., help="deploy, pp, ... (or KIND/NAME)", metavar="KIND"),
+         name: str | None = typer.Argument(None, metavar="NAME"),
+         namespace: str | None = typer.Option(None, "-n", "--namespace",
+                                              help="Namespace of the object [default: default]"),
+         output: str = typer.Option("yaml", "-o", "--output", help="yaml|json: how to show the object")) -> int:
+    from karmadactl.cli.output import check_output
+    from karmadactl.commands import edit as editing
+
+    env: Env = ctx.obj
+    check_output(output, ("yaml", "json"), "edit")
+    editor = _editor(env)
+    with env.store() as store:
+        ref = editing.one(store, "edit", resource, name, namespace)
+        original = editing.current(store, ref)
+        result = _edit_loop(env, store, ref, original, editor, output)
+        if result is None:
+            env.out(CANCELLED)
+            return 0
+        return _done(env, store, [(editing.shown(ref), result, "edited")], False, "")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("label", help=LABEL_HELP)(label)
+    app.command("annotate", help=ANNOTATE_HELP)(annotate)
+    app.command("patch", help=PATCH_HELP)(patch)
+    app.command("edit", help=EDIT_HELP)(edit)
 
 
 def _relabel(env: Env, field: str, resource: str, args: list[str], namespace: str | None, overwrite: bool,
              dry_run: bool, output: str, selector: str | None = None, all_: bool = False) -> int:
-    from karmadactl.controllers import clusters, edit
+    from karmadactl.commands import edit
+    from karmadactl.controllers import clusters
     from karmadactl.errors import InvalidInput, UsageError
 
     command, what = ("label", "label") if field == "labels" else ("annotate", "annotation")
@@ -123,22 +131,7 @@ def _relabel(env: Env, field: str, resource: str, args: list[str], namespace: st
     if not names and not choosing:
         raise InvalidInput(f"{command}: give the name of the object to {command} (or -l SELECTOR, --all)")
     to_set, remove = clusters.parse_label_changes(specs, command, what=what)
-
-    def one(store, ref, dry: bool):
-        """(shown, result, missing keys) of one object; with dry, only checked."""
-        missing: list[str] = []
-        if ref.is_cluster:      # clusters keep their own rules (join's annotations are reserved)
-            if field == "labels":
-                cluster, changed, missing = clusters.label(store, ref.name, to_set, remove,
-                                                           overwrite=overwrite, dry_run=dry)
-            else:
-                cluster, changed = clusters.annotate(store, ref.name, to_set, remove, overwrite=overwrite,
-                                                     dry_run=dry)
-            return f"cluster/{ref.name}", edit.Result(cluster.to_dict(), changed), missing
-        change = edit.relabel(to_set, remove, overwrite=overwrite, field=field, missing=missing)
-        result = edit.change(store, ref, change, source=f"{command} {' '.join(specs)}",
-                             reason="Labeled" if field == "labels" else "Annotated", dry_run=dry)
-        return ref.reference, result, missing
+    change = edit.Relabel(field, to_set, remove, overwrite, f"{command} {' '.join(specs)}")
 
     def word(changed: bool) -> str:
         if field == "annotations":       # kubectl's one word
@@ -148,19 +141,13 @@ def _relabel(env: Env, field: str, resource: str, args: list[str], namespace: st
         return "not labeled"
 
     with env.store() as store:
-        refs = (edit.select(store, resource, namespace, selector) if choosing
-                else edit.resolve(store, resource, names, namespace))
+        refs = edit.chosen(store, resource, names, namespace, selector, all_)
         if not refs:
             env.err("No resources found")      # as kubectl says it
             return 0
-        if len(refs) > 1 and not dry_run:      # all or nothing: every object is checked before any is stored
-            for ref in refs:
-                one(store, ref, True)
-        results, notes = [], []
-        for ref in refs:
-            shown, result, missing = one(store, ref, dry_run)
-            notes.append([f'label "{key}" not found.' for key in missing] if field == "labels" else [])
-            results.append((shown, result, word(result.changed)))
+        done = edit.relabel(store, refs, change, dry_run=dry_run)
+        notes = [[f'label "{key}" not found.' for key in c.missing] if field == "labels" else [] for c in done]
+        results = [(c.shown, c.result, word(c.result.changed)) for c in done]
         return _done(env, store, results, dry_run, output, notes)
 
 
@@ -210,20 +197,6 @@ def _check(output: str) -> None:
         check_output(output, ("yaml", "json", "name"), "this command")
 
 
-def _shown(ref) -> str:
-    return f"cluster/{ref.name}" if ref.is_cluster else ref.reference
-
-
-def _one(store, command: str, resource: str, name: str | None, namespace: str | None):
-    from karmadactl.controllers import edit
-    from karmadactl.errors import UsageError
-
-    words = [resource] if name is None and "/" in resource else [name] if name else []
-    if not words:
-        raise UsageError(f"{command}: give KIND NAME or KIND/NAME")
-    return edit.resolve(store, "" if name is None else resource, words, namespace)[0]
-
-
 def _editor(env: Env) -> list[str]:
     """$KUBE_EDITOR, then $EDITOR, then vi on a terminal; as a command line split like a shell's."""
     import os
@@ -258,7 +231,7 @@ def _edit_loop(env: Env, store, ref, original: dict, editor: list[str], output: 
 
     import yaml
 
-    from karmadactl.controllers import edit
+    from karmadactl.commands import edit as editing
     from karmadactl.errors import InvalidInput
 
     text = _render(original, output)
@@ -294,8 +267,7 @@ def _edit_loop(env: Env, store, ref, original: dict, editor: list[str], output: 
                     raise InvalidInput(f"{path}: the edited object is not a mapping")
                 if edited == original:
                     return None
-                result = edit.change(store, ref, edit.replay(original, edited), source=f"edit {ref.reference}",
-                                     reason="Edited")
+                result = editing.store_edited(store, ref, original, edited)
                 return result if result.changed else None     # e.g. only status or server fields edited
             except InvalidInput as e:
                 failed = (body, str(e).replace("\n", "; "))
