@@ -413,9 +413,11 @@ def _objects_left(store, name: str) -> list[str]:
     return left
 
 
-def prune_orphans(store, only_clusters: set[str] | None = None) -> list[str]:
-    """Delete member objects labelled as managed that no stored Work wants (after a crash, say)."""
+def prune_orphans(store, only_clusters: set[str] | None = None, *, fleet=None) -> list[str]:
+    """Delete member objects labelled as managed that no stored Work wants (after a crash, say).
+    `fleet` (members.fanout.Fleet) holds the members' clients; a Fleet of this call's own when not given."""
     from karmadactl.controllers.execution import WORK_GK, cluster_of, manifest_of
+    from karmadactl.members.fanout import Fleet
 
     with store.read() as tx:
         works = tx.list(WORK_GK)
@@ -426,24 +428,22 @@ def prune_orphans(store, only_clusters: set[str] | None = None) -> list[str]:
         wanted.add((cluster_of(work), m["apiVersion"], m["kind"], m["metadata"].get("namespace", ""),
                     m["metadata"]["name"]))
     lines = []
-    for cluster in clusters:
-        if only_clusters and cluster.name not in only_clusters:
-            continue
-        kinds_by_plural = {(gv["groupVersion"], r["name"]): r["kind"]
-                           for gv in cluster.status.get("apiEnablements") or [] for r in gv.get("resources") or []}
-        try:
-            client = client_for(store, cluster)
+    with Fleet(store) if fleet is None else nullcontext(fleet) as members:
+        for cluster in clusters:
+            if only_clusters and cluster.name not in only_clusters:
+                continue
+            kinds_by_plural = {(gv["groupVersion"], r["name"]): r["kind"] for gv in
+                               cluster.status.get("apiEnablements") or [] for r in gv.get("resources") or []}
             try:
+                client = members.client(cluster)
                 for api_version, plural, ns, name in managed_objects(client, cluster):
                     kind = kinds_by_plural.get((api_version, plural), "")
                     if (cluster.name, api_version, kind, ns, name) in wanted:
                         continue
                     client.delete(api_version, plural, name, ns or None)
                     lines.append(f"{cluster.name}: {describe_object(api_version, plural, ns, name)} pruned")
-            finally:
-                client.close()
-        except (Unreachable, InvalidInput, NotFound) as e:
-            lines.append(f"{cluster.name}: not pruned ({e})")
+            except (Unreachable, InvalidInput, NotFound) as e:
+                lines.append(f"{cluster.name}: not pruned ({e})")
     if lines:
         with store.write() as tx:
             tx.add_event(kind="Cluster", name=",".join(sorted({line.split(":")[0] for line in lines})),

@@ -116,7 +116,7 @@ class Watcher:
                     self.say(f"push to {o.cluster} failed: {o.reference}: {o.message}")
             result.exit_code = int(report.exit_code)
         for name in sorted(result.recovered):
-            for line in registry.prune_orphans(self.store, only_clusters={name}):
+            for line in registry.prune_orphans(self.store, only_clusters={name}, fleet=self.fleet):
                 self.say(f"leftover removed: {line}")
         return result
 
