@@ -240,8 +240,7 @@ def _long_end(source: str, start: int, level: str) -> int:
 
 
 def _match_end(pattern: re.Pattern[str], source: str, start: int) -> int:
-    """Where `pattern`'s match at `start` ends; one character on when it does not match
-    (a letter or digit outside ASCII, which Lua then refuses)."""
+    """Where `pattern`'s match at `start` ends (one character on if it does not match)."""
     match = pattern.match(source, start)
     return match.end() if match else start + 1
 
@@ -267,9 +266,9 @@ def _tokens(source: str) -> Iterator[_Token]:
             end, kind = min(end + 1, n), "string"
         elif long:
             end, kind = _long_end(source, long.end(), long.group(1)), "string"
-        elif c.isalpha() or c == "_":
+        elif c.isascii() and (c.isalpha() or c == "_"):
             end, kind = _match_end(_NAME, source, i), "name"
-        elif c.isdigit() or (c == "." and source[i + 1:i + 2].isdigit()):
+        elif c.isascii() and c.isdigit() or (c == "." and source[i + 1:i + 2].isdigit()):
             end, kind = _match_end(_NUMBER, source, i), "number"
         else:
             end, kind = i + len(next((s for s in _SYMBOLS if source.startswith(s, i)), c)), "symbol"

@@ -120,6 +120,13 @@ def test_table_constructors_are_rewritten_on_the_same_lines():
         lua.run(script, "F")
 
 
+def test_a_letter_outside_ascii_is_left_for_lua_to_refuse():
+    script = "function F(o)\n  local t = {caf\u00e9 = 1, b = 2}\n  return t\nend\n"
+    assert "caf\u00e9 = 1" in lua._track_source(script)
+    with pytest.raises(InterpreterError, match="customization:2"):
+        lua.run(script, "F")
+
+
 # -- empty tables: Karmada's luavm/lua_convert.go ConvertLuaResultInto ------------------------
 
 def test_empty_results_are_an_empty_object_or_an_empty_list():
