@@ -12,15 +12,14 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+from karmadactl.apis.wellknown import ANNOTATION_CONTEXT, ANNOTATION_KUBECONFIG, NAMESPACE_KARMADA_CLUSTER
+from karmadactl.apis.wellknown import CLUSTER_API_VERSION as API_VERSION
 from karmadactl.errors import InvalidInput
 
-API_VERSION = "cluster.karmada.io/v1alpha1"
 KIND = "Cluster"
 GROUP_KIND = "Cluster.cluster.karmada.io"
 
-ANNOTATION_KUBECONFIG = "karmadactl.io/kubeconfig"
-ANNOTATION_CONTEXT = "karmadactl.io/context"
-SECRET_NAMESPACE = "karmada-cluster"
+SECRET_NAMESPACE = NAMESPACE_KARMADA_CLUSTER
 
 TAINT_NOT_READY = "cluster.karmada.io/not-ready"
 TAINT_UNREACHABLE = "cluster.karmada.io/unreachable"

@@ -17,20 +17,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from karmadactl.apis.schema import type_name as _type_name
+from karmadactl.apis.wellknown import POLICY_API_VERSION, is_reserved_namespace
 from karmadactl.errors import InvalidInput
 
 if TYPE_CHECKING:  # pragma: no cover
     from karmadactl.apis.cluster import Cluster, Taint
 
-API_VERSION = "policy.karmada.io/v1alpha1"
+API_VERSION = POLICY_API_VERSION
 PP_KIND = "PropagationPolicy"
 CPP_KIND = "ClusterPropagationPolicy"
 KINDS = (PP_KIND, CPP_KIND)
 DEFAULT_NAMESPACE = "default"
 DEFAULT_SCHEDULER = "default-scheduler"
-
-RESERVED_NAMESPACES = ("karmada-system", "karmada-cluster")
-RESERVED_NAMESPACE_PREFIX = "karmada-es-"
 
 SPREAD_FIELDS = ("cluster", "region", "zone", "provider")
 FIELD_SELECTOR_KEYS = ("provider", "region", "zone")
@@ -755,10 +753,6 @@ class ResourceSelector:
 
 # ---------------------------------------------------------------- the policy
 
-def _is_reserved_namespace(namespace: str) -> bool:
-    return namespace in RESERVED_NAMESPACES or namespace.startswith(RESERVED_NAMESPACE_PREFIX)
-
-
 def _parse_state_preservation(value: Any, path: str) -> dict:
     d = _object(value, path, ("rules",))
     rules = []
@@ -1009,7 +1003,7 @@ class PropagationPolicy(NamedPolicy):
             if not self.is_cluster_scoped and selector.namespace != self.namespace:
                 problems.append((f"{path}.namespace", f'a PropagationPolicy can only select objects in its own '
                                  f'namespace "{self.namespace}", not "{selector.namespace}"'))
-            if self.is_cluster_scoped and selector.namespace and _is_reserved_namespace(selector.namespace):
+            if self.is_cluster_scoped and selector.namespace and is_reserved_namespace(selector.namespace):
                 problems.append((f"{path}.namespace", f'namespace "{selector.namespace}" is reserved for Karmada '
                                  "(karmada-system, karmada-cluster, karmada-es-*) and cannot be selected"))
             if self.preemption == "Always" and not selector.name:

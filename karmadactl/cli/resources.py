@@ -127,6 +127,7 @@ def register(app: typer.Typer) -> None:
         from karmadactl.cli import files
         from karmadactl.controllers import discovery, templates
         from karmadactl.errors import NotFound, UsageError
+        from karmadactl.store.keys import ObjectKey
 
         env: Env = ctx.obj
         _check_files(filename, recursive, "delete", other=bool(kind or names), namespace=namespace)
@@ -144,7 +145,8 @@ def register(app: typer.Typer) -> None:
                     raise UsageError(f'delete: the server doesn\'t have a resource type "{kind}"')
                 if info.group_kind == "Cluster.cluster.karmada.io":
                     raise UsageError("delete: clusters leave with `karmadactl unjoin NAME`")
-                refs = [(info.group_kind, (namespace or "default") if info.namespaced else "", n) for n in names]
+                refs = [ObjectKey(info.group_kind, (namespace or "default") if info.namespaced else "", n)
+                        for n in names]
             else:
                 raise UsageError("delete: give -f FILE or KIND NAME")
             deleted = []
@@ -358,6 +360,7 @@ def _template_ref(store, target: str, namespace: str, must_exist: bool):
     """KIND/NAME as a user types it -> (Kind, name, namespace), checking the template is stored."""
     from karmadactl.controllers import discovery
     from karmadactl.errors import NotFound, UsageError
+    from karmadactl.store.keys import ObjectKey
 
     kind_name, sep, obj_name = target.partition("/")
     if not sep or not obj_name:
@@ -367,7 +370,7 @@ def _template_ref(store, target: str, namespace: str, must_exist: bool):
         if info is None:
             raise UsageError(f'unknown kind "{kind_name}"')
         ns = namespace if info.namespaced else ""
-        if must_exist and tx.get(info.group_kind, obj_name, ns) is None:
+        if must_exist and tx.get(ObjectKey(info.group_kind, ns, obj_name)) is None:
             raise NotFound(f'{info.resource} "{obj_name}" not found'
                            + (f' in namespace "{ns}"' if ns else "") + "; apply it first")
     return info, obj_name, ns

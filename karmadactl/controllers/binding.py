@@ -11,12 +11,26 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from karmadactl.apis.wellknown import (
+    CONFLICT_RESOLUTION,
+    CRB_NAME,
+    CRB_PERMANENT_ID,
+    MANAGED_ANNOTATIONS,
+    MANAGED_LABEL,
+    MANAGED_LABELS,
+    OVERRIDE_ERROR,
+    RB_NAME,
+    RB_NAMESPACE,
+    RB_PERMANENT_ID,
+    TEMPLATE_GENERATION,
+    TEMPLATE_UID,
+    WORK_API_VERSION,
+    WORK_NAME,
+    WORK_NAMESPACE,
+    execution_namespace,
+)
 from karmadactl.interpreter.resolve import revise_replicas
 
-WORK_API_VERSION = "work.karmada.io/v1alpha1"
-MANAGED_LABEL = "karmada.io/managed"
-OVERRIDE_ERROR = "karmadactl.io/override-error"
-CONFLICT_ANNOTATION = "work.karmada.io/conflict-resolution"
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"
 _PRUNED_METADATA = ("creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
                     "managedFields", "resourceVersion", "selfLink", "uid", "ownerReferences", "finalizers")
@@ -34,10 +48,6 @@ def set_condition(status: dict, condition: dict, replaces: tuple[str, ...] = ())
     gone = {condition["type"], *replaces}
     others = [c for c in status.get("conditions") or [] if c["type"] not in gone]
     status["conditions"] = sorted([*others, condition], key=lambda c: c["type"])
-
-
-def execution_namespace(cluster: str) -> str:
-    return f"karmada-es-{cluster}"
 
 
 def work_name(namespace: str, name: str, kind: str) -> str:
@@ -78,7 +88,7 @@ def prune(template: dict) -> dict:
 
 def conflict_resolution(template: dict, binding_spec: dict) -> str:
     """`overwrite` or `abort`: the template's annotation wins over the policy's conflictResolution (§7.3)."""
-    annotated = ((template.get("metadata") or {}).get("annotations") or {}).get(CONFLICT_ANNOTATION, "")
+    annotated = ((template.get("metadata") or {}).get("annotations") or {}).get(CONFLICT_RESOLUTION, "")
     if annotated in ("overwrite", "abort"):
         return annotated
     return (binding_spec.get("conflictResolution") or "Abort").lower()
@@ -86,7 +96,7 @@ def conflict_resolution(template: dict, binding_spec: dict) -> str:
 
 def _binding_labels(binding: dict) -> dict[str, str]:
     labels = binding["metadata"].get("labels") or {}
-    return {k: v for k, v in labels.items() if k.endswith("binding.karmada.io/permanent-id")}
+    return {k: v for k, v in labels.items() if k in (RB_PERMANENT_ID, CRB_PERMANENT_ID)}
 
 
 @dataclass
@@ -115,7 +125,8 @@ def build_works(template: dict, binding: dict, overrides: Overrides | None = Non
     cluster whose overrides fail gets a Work marked with the error, which the
     execution stage does not push.
     """
-    from karmadactl.overrides.manager import APPLIED_CLUSTER_OVERRIDES, APPLIED_OVERRIDES, apply_overrides
+    from karmadactl.apis.wellknown import APPLIED_CLUSTER_OVERRIDES, APPLIED_OVERRIDES
+    from karmadactl.overrides.manager import apply_overrides
 
     rendered = Rendered([])
     spec = binding.get("spec") or {}
@@ -140,9 +151,8 @@ def build_works(template: dict, binding: dict, overrides: Overrides | None = Non
             manifest = revise_replicas(manifest, target["replicas"], customizations)
             if target["name"] in completions:
                 manifest["spec"]["completions"] = completions[target["name"]]
-        work_annotations = ({"clusterresourcebinding.karmada.io/name": bmeta["name"]} if is_crb else
-                            {"resourcebinding.karmada.io/name": bmeta["name"],
-                             "resourcebinding.karmada.io/namespace": bmeta.get("namespace", "")})
+        work_annotations = ({CRB_NAME: bmeta["name"]} if is_crb else
+                            {RB_NAME: bmeta["name"], RB_NAMESPACE: bmeta.get("namespace", "")})
         cluster = (overrides.clusters.get(target["name"]) if overrides else None)
         if cluster is not None and (overrides.cluster_policies or overrides.policies):
             result = apply_overrides(manifest, cluster, overrides.cluster_policies, overrides.policies)
@@ -163,21 +173,21 @@ def build_works(template: dict, binding: dict, overrides: Overrides | None = Non
                            MANAGED_LABEL: "true"}
         annotations = dict(mmeta.get("annotations") or {})
         annotations.update({
-            "resourcetemplate.karmada.io/uid": (template.get("metadata") or {}).get("uid", ""),
-            "resourcetemplate.karmada.io/generation": str((template.get("metadata") or {}).get("generation", "")),
-            "work.karmada.io/name": wname,
-            "work.karmada.io/namespace": execution_namespace(target["name"]),
-            "work.karmada.io/conflict-resolution": conflict_resolution(template, spec),
-            "resourcetemplate.karmada.io/managed-labels": ",".join(sorted(
+            TEMPLATE_UID: (template.get("metadata") or {}).get("uid", ""),
+            TEMPLATE_GENERATION: str((template.get("metadata") or {}).get("generation", "")),
+            WORK_NAME: wname,
+            WORK_NAMESPACE: execution_namespace(target["name"]),
+            CONFLICT_RESOLUTION: conflict_resolution(template, spec),
+            MANAGED_LABELS: ",".join(sorted(
                 (template.get("metadata") or {}).get("labels") or {})),
-            "resourcetemplate.karmada.io/managed-annotations": ",".join(sorted(
+            MANAGED_ANNOTATIONS: ",".join(sorted(
                 (template.get("metadata") or {}).get("annotations") or {})),
         })
         if is_crb:
-            annotations["clusterresourcebinding.karmada.io/name"] = bmeta["name"]
+            annotations[CRB_NAME] = bmeta["name"]
         else:
-            annotations["resourcebinding.karmada.io/name"] = bmeta["name"]
-            annotations["resourcebinding.karmada.io/namespace"] = bmeta.get("namespace", "")
+            annotations[RB_NAME] = bmeta["name"]
+            annotations[RB_NAMESPACE] = bmeta.get("namespace", "")
         mmeta["annotations"] = dict(sorted(annotations.items()))
         work_spec: dict = {"workload": {"manifests": [manifest]}}
         if spec.get("preserveResourcesOnDeletion"):

@@ -14,6 +14,18 @@ import re
 import uuid
 from typing import TYPE_CHECKING
 
+from karmadactl.apis.wellknown import (
+    BINDING_API_VERSION,
+    CPP_NAME,
+    CPP_PERMANENT_ID,
+    CRB_PERMANENT_ID,
+    PP_NAME,
+    PP_NAMESPACE,
+    PP_PERMANENT_ID,
+    RB_PERMANENT_ID,
+    TEMPLATE_DIGEST,
+    is_reserved_namespace,
+)
 from karmadactl.interpreter.resolve import interpret_replicas
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -21,23 +33,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 PP_KIND = "PropagationPolicy"
 CPP_KIND = "ClusterPropagationPolicy"
-BINDING_API_VERSION = "work.karmada.io/v1alpha2"
-
-PP_PERMANENT_ID = "propagationpolicy.karmada.io/permanent-id"
-PP_NAME = "propagationpolicy.karmada.io/name"
-PP_NAMESPACE = "propagationpolicy.karmada.io/namespace"
-CPP_PERMANENT_ID = "clusterpropagationpolicy.karmada.io/permanent-id"
-CPP_NAME = "clusterpropagationpolicy.karmada.io/name"
-RB_PERMANENT_ID = "resourcebinding.karmada.io/permanent-id"
-CRB_PERMANENT_ID = "clusterresourcebinding.karmada.io/permanent-id"
 CLAIM_LABELS = (PP_PERMANENT_ID, CPP_PERMANENT_ID)
 CLAIM_ANNOTATIONS = (PP_NAME, PP_NAMESPACE, CPP_NAME)
 SKIP_AUTO_PROPAGATION = "namespace.karmada.io/skip-auto-propagation"
 
 # Namespaces whose objects are never propagated: Karmada's reserved ones and the
 # default of --skipped-propagating-namespaces (kube-.*), anchored like Karmada does.
-RESERVED_NAMESPACES = ("karmada-system", "karmada-cluster")
-RESERVED_NAMESPACE_PREFIX = "karmada-es-"
 SKIPPED_NAMESPACE_PATTERNS: tuple[re.Pattern, ...] = (
     re.compile(r"^(?:karmada-system)$"),
     re.compile(r"^(?:karmada-cluster)$"),
@@ -58,11 +59,6 @@ def _meta(obj: dict) -> dict:
 
 def _group(api_version: str) -> str:
     return api_version.rpartition("/")[0] if "/" in api_version else ""
-
-
-def is_reserved_namespace(namespace: str) -> bool:
-    """karmada-system, karmada-cluster and karmada-es-*: no policy ever selects objects there."""
-    return namespace in RESERVED_NAMESPACES or namespace.startswith(RESERVED_NAMESPACE_PREFIX)
 
 
 def is_skipped_namespace(namespace: str) -> bool:
@@ -248,8 +244,7 @@ def left_to_scheduler_message(name: str) -> str:
 # activationPreference: Lazy. Karmada re-applies such a policy to a template only on a template
 # event that changes more than status, resourceVersion, managedFields, generation and Karmada's own
 # (".karmada.io") labels and annotations (pkg/util/eventfilter/eventfilter.go, pkg/detector/detector.go).
-# karmadactl keeps a digest of what counts in the binding, so the next pass can tell.
-TEMPLATE_DIGEST = "karmadactl.io/template-digest"
+# karmadactl keeps a digest of what counts in the binding (TEMPLATE_DIGEST), so the next pass can tell.
 _IGNORED_META = ("resourceVersion", "managedFields", "generation")
 
 

@@ -20,6 +20,7 @@ from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.meta import SERVER_SET_METADATA
 from karmadactl.controllers.templates import POLICY_KINDS
 from karmadactl.errors import InvalidInput, NotFound, UsageError
+from karmadactl.store.keys import ObjectKey
 
 CLUSTER_WORDS = ("cluster", "clusters", "cluster.cluster.karmada.io", "clusters.cluster.karmada.io")
 PATCH_TYPES = ("strategic", "merge", "json")
@@ -32,6 +33,10 @@ class Ref:
     info: kinds.Kind
     name: str
     namespace: str = ""
+
+    @property
+    def key(self) -> ObjectKey:
+        return ObjectKey(self.info.group_kind, self.namespace, self.name)
 
     @property
     def reference(self) -> str:
@@ -94,7 +99,7 @@ def select(store, kind: str, namespace: str | None, selector: str | None) -> lis
 
 def read(store, ref: Ref) -> dict:
     with store.read() as tx:
-        obj = tx.get(ref.info.group_kind, ref.name, ref.namespace)
+        obj = tx.get(ref.key)
     if obj is None:
         raise NotFound(_not_found(ref))
     return obj
@@ -268,7 +273,7 @@ def change(store, ref: Ref, change_fn: Callable[[dict], dict], *, source: str, r
             return Result(shown, True)
         try:
             with store.write() as tx:
-                now = tx.get(ref.info.group_kind, ref.name, ref.namespace)
+                now = tx.get(ref.key)
                 if now is None:
                     raise NotFound(_not_found(ref))
                 if now["metadata"]["resourceVersion"] != current["metadata"]["resourceVersion"]:
@@ -295,8 +300,9 @@ CLUSTER_EDITABLE = {"metadata": ("labels", "annotations"), "spec": ("provider", 
 def cluster_validated(current: dict, change_fn: Callable[[dict], dict], ref: Ref, source: str) -> dict:
     """A Cluster changed by a patch or an edit: only what `join -l/--provider/--region/--zone`, `label`,
     `annotate` and `taint` may change, checked as they check it; the rest belongs to `join`."""
-    from karmadactl.apis.cluster import ANNOTATION_CONTEXT, ANNOTATION_KUBECONFIG, EFFECTS, Cluster, Taint
+    from karmadactl.apis.cluster import EFFECTS, Cluster, Taint
     from karmadactl.apis.meta import check_label_key, check_label_value, now
+    from karmadactl.apis.wellknown import ANNOTATION_CONTEXT, ANNOTATION_KUBECONFIG
 
     desired = change_fn(copy.deepcopy(current))
     _check_kept(current, desired, ref)

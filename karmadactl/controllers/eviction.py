@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from karmadactl.apis.cluster import Cluster, Taint
 from karmadactl.apis.meta import parse_time
+from karmadactl.apis.wellknown import APPLIED_PLACEMENT
 from karmadactl.controllers.health import NO_EXECUTE, timestamp
 
 REASON_TAINT_UNTOLERATED = "TaintUntolerated"
@@ -29,7 +30,6 @@ PRODUCER_CLUSTER_APPLICATION_FAILOVER = "cluster-resource-binding-application-fa
 GRACEFULLY, DIRECTLY, NEVER = "Gracefully", "Directly", "Never"
 DEFAULT_TOLERATION_SECONDS = 300          # failover.application.decisionConditions
 DEFAULT_APPLICATION_GRACE_SECONDS = 600   # karmada-webhook's default for Gracefully
-APPLIED_PLACEMENT = "policy.karmada.io/applied-placement"   # as controllers.reconcile writes it
 
 
 @dataclass

@@ -33,9 +33,9 @@ from datetime import datetime, timedelta
 
 from karmadactl.apis.cluster import TAINT_NOT_READY, TAINT_UNREACHABLE, Cluster, Taint
 from karmadactl.apis.meta import micro_time, rfc3339
+from karmadactl.apis.wellknown import HEALTH_PENDING
 from karmadactl.members.status import conditions, ready_condition
 
-PENDING_ANNOTATION = "karmadactl.io/health-pending"
 NO_SCHEDULE = "NoSchedule"
 NO_EXECUTE = "NoExecute"
 _MANAGED_KEYS = (TAINT_NOT_READY, TAINT_UNREACHABLE)
@@ -64,7 +64,7 @@ def _since(value: str) -> datetime:
 
 def pending(cluster: Cluster) -> dict | None:
     """The not-yet-published observation {"state", "since", "message"}, if any."""
-    raw = (cluster.metadata.get("annotations") or {}).get(PENDING_ANNOTATION)
+    raw = (cluster.metadata.get("annotations") or {}).get(HEALTH_PENDING)
     if not raw:
         return None
     try:
@@ -82,7 +82,7 @@ def observe(cluster: Cluster, health: str, message: str, now: datetime,
 
     `health` is a probe answer ("Ready", "NotReady", "Unreachable", "CollectionFailed").
     Crossing between Ready=True and not-True waits for the threshold; until then the
-    old condition stays and the observation is kept in PENDING_ANNOTATION. A cluster
+    old condition stays and the observation is kept in HEALTH_PENDING. A cluster
     without a Ready condition publishes at once, and so does a change that does not
     cross (e.g. NotReady -> Unreachable: only reason and message change).
     """
@@ -106,9 +106,9 @@ def _with(cluster: Cluster, *, status: dict, pending_value: str | None) -> Clust
     metadata = copy.deepcopy(cluster.metadata)
     annotations = dict(metadata.get("annotations") or {})
     if pending_value is None:
-        annotations.pop(PENDING_ANNOTATION, None)
+        annotations.pop(HEALTH_PENDING, None)
     else:
-        annotations[PENDING_ANNOTATION] = pending_value
+        annotations[HEALTH_PENDING] = pending_value
     if annotations:
         metadata["annotations"] = annotations
     else:

@@ -12,11 +12,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from karmadactl.apis.meta import micro_time
+from karmadactl.apis.wellknown import KARMADACTL_API_VERSION
 from karmadactl.errors import AlreadyExists, Conflict
+from karmadactl.store.keys import ObjectKey
 
-API_VERSION = "karmadactl.io/v1alpha1"
 GROUP_KIND = "Lease.karmadactl.io"
 NAME = "watch"
+KEY = ObjectKey(GROUP_KIND, "", NAME)
 
 
 def _parse(value: str) -> datetime:
@@ -27,9 +29,9 @@ def acquire(store, holder: str, duration: timedelta, now: datetime) -> bool:
     """Take or renew the lease for `holder`; False while someone else holds a live one."""
     try:
         with store.write() as tx:
-            lease = tx.get(GROUP_KIND, NAME)
+            lease = tx.get(KEY)
             if lease is None:
-                tx.create({"apiVersion": API_VERSION, "kind": "Lease", "metadata": {"name": NAME},
+                tx.create({"apiVersion": KARMADACTL_API_VERSION, "kind": "Lease", "metadata": {"name": NAME},
                            "spec": {"holderIdentity": holder, "leaseDurationSeconds": duration.total_seconds(),
                                     "acquireTime": micro_time(now), "renewTime": micro_time(now),
                                     "leaseTransitions": 0}})
@@ -54,7 +56,7 @@ def release(store, holder: str) -> None:
     """Give the lease up at a clean shutdown, so a standby takes over at once."""
     try:
         with store.write() as tx:
-            lease = tx.get(GROUP_KIND, NAME)
+            lease = tx.get(KEY)
             if lease and lease["spec"].get("holderIdentity") == holder:
                 lease["spec"]["holderIdentity"] = ""
                 tx.update(lease)
@@ -64,5 +66,5 @@ def release(store, holder: str) -> None:
 
 def holder(store) -> str:
     with store.read() as tx:
-        lease = tx.get(GROUP_KIND, NAME)
+        lease = tx.get(KEY)
     return (lease or {}).get("spec", {}).get("holderIdentity", "")

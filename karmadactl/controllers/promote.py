@@ -13,8 +13,9 @@ import copy
 
 from karmadactl.apis.kinds import Kind
 from karmadactl.apis.meta import SERVER_SET_METADATA
-from karmadactl.controllers.binding import CONFLICT_ANNOTATION
+from karmadactl.apis.wellknown import CONFLICT_RESOLUTION, POLICY_API_VERSION
 from karmadactl.errors import AlreadyExists, NotFound
+from karmadactl.store.keys import ObjectKey
 
 SERVER_METADATA = (*SERVER_SET_METADATA,
                    "ownerReferences", "finalizers", "deletionTimestamp", "deletionGracePeriodSeconds")
@@ -29,7 +30,7 @@ def as_template(live: dict) -> dict:
         meta.pop(key, None)
     annotations = meta.setdefault("annotations", {})
     annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
-    annotations[CONFLICT_ANNOTATION] = "overwrite"
+    annotations[CONFLICT_RESOLUTION] = "overwrite"
     return template
 
 
@@ -39,7 +40,7 @@ def promotion(kind: Kind, live: dict, cluster: str, dependencies: list[dict]) ->
     namespace = live["metadata"].get("namespace", "")
     selectors = [{"apiVersion": kind.api_version, "kind": kind.kind, "name": name,
                   **({"namespace": namespace} if namespace else {})}]
-    policy = {"apiVersion": "policy.karmada.io/v1alpha1",
+    policy = {"apiVersion": POLICY_API_VERSION,
               "kind": "PropagationPolicy" if namespace else "ClusterPropagationPolicy",
               "metadata": {"name": f"{name}-{kind.kind.lower()}"[:63].rstrip("-"),
                            **({"namespace": namespace} if namespace else {})},
@@ -59,7 +60,7 @@ def promote(store, kind: Kind, name: str, namespace: str, cluster_name: str, *, 
 
     cluster = get(store, cluster_name)
     with store.read() as tx:
-        if tx.get(kind.group_kind, name, namespace) is not None:
+        if tx.get(ObjectKey(kind.group_kind, namespace, name)) is not None:
             raise AlreadyExists(f'{kind.resource} "{name}" is already a template in karmadactl; nothing to promote')
     probe = {"apiVersion": kind.api_version, "kind": kind.kind}
     client = client_for(store, cluster)

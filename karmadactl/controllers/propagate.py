@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from karmadactl.apis.kinds import Kind
+from karmadactl.apis.wellknown import POLICY_API_VERSION
 from karmadactl.errors import InvalidInput, UsageError
 
 
@@ -73,7 +74,7 @@ def policy_for(kind: Kind, name: str, namespace: str, *, clusters: list[str], se
             "placement": placement}
     if priority:
         spec["priority"] = priority
-    return {"apiVersion": "policy.karmada.io/v1alpha1", "kind": policy_kind, "metadata": metadata, "spec": spec}
+    return {"apiVersion": POLICY_API_VERSION, "kind": policy_kind, "metadata": metadata, "spec": spec}
 
 
 def _weights(weights: list[str], clusters: list[str]) -> list[dict]:
@@ -126,7 +127,7 @@ def override_for(kind: Kind, name: str, namespace: str, *, clusters: list[str], 
     metadata = {"name": policy_name or f"{name}-{kind.kind.lower()}-{'-'.join(targets)}"[:63].rstrip("-")}
     if kind.namespaced:
         metadata["namespace"] = namespace
-    return {"apiVersion": "policy.karmada.io/v1alpha1",
+    return {"apiVersion": POLICY_API_VERSION,
             "kind": "OverridePolicy" if kind.namespaced else "ClusterOverridePolicy",
             "metadata": metadata,
             "spec": {"resourceSelectors": [{"apiVersion": kind.api_version, "kind": kind.kind, "name": name,

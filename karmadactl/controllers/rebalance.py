@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from karmadactl.apis.cluster import ANNOTATION_CONTEXT, ANNOTATION_KUBECONFIG
 from karmadactl.apis.kinds import BINDINGS
 from karmadactl.apis.meta import SERVER_SET_METADATA
+from karmadactl.apis.wellknown import ANNOTATION_CONTEXT, ANNOTATION_KUBECONFIG
 
 
 def _chosen(binding: dict, refs: list[tuple[str, str, str]] | None) -> bool:

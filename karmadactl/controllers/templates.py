@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from karmadactl.apis import kinds
 from karmadactl.apis.meta import SERVER_SET_METADATA
+from karmadactl.apis.wellknown import CPP_PERMANENT_ID, PP_PERMANENT_ID
 from karmadactl.errors import InvalidInput, NotFound
+from karmadactl.store.keys import ObjectKey
 
-POLICY_KINDS = {"PropagationPolicy": "propagationpolicy.karmada.io/permanent-id",
-                "ClusterPropagationPolicy": "clusterpropagationpolicy.karmada.io/permanent-id"}
+POLICY_KINDS = {"PropagationPolicy": PP_PERMANENT_ID, "ClusterPropagationPolicy": CPP_PERMANENT_ID}
 STORED_AS_GIVEN = {"ClusterTaintPolicy", "ResourceInterpreterCustomization"}
 CRD_GK = "CustomResourceDefinition.apiextensions.k8s.io"
 
@@ -110,8 +111,8 @@ def _prepared(m, extra, keep_server_fields: bool) -> dict:
     return obj
 
 
-def identities(manifests, extra: list) -> list[tuple[str, str, str]]:
-    """(group_kind, namespace, name) of each manifest, for delete -f: only the identity is checked."""
+def identities(manifests, extra: list) -> list[ObjectKey]:
+    """The key of each manifest, for delete -f: only the identity is checked."""
     from karmadactl.apis.validation import identity_problems
 
     refs, errors = [], []
@@ -122,14 +123,14 @@ def identities(manifests, extra: list) -> list[tuple[str, str, str]]:
             errors += [f"{m.source}: {m.obj.get('kind')} {_name_of(m.obj)}: {p.path}: {p.message}" for p in problems]
             continue
         ns = (m.obj["metadata"].get("namespace") or "default") if info.namespaced else ""
-        refs.append((info.group_kind, ns, m.obj["metadata"]["name"]))
+        refs.append(ObjectKey(info.group_kind, ns, m.obj["metadata"]["name"]))
     if errors:
         raise InvalidInput("\n".join(errors))
     return refs
 
 
-def _key(obj: dict) -> tuple[str, str, str]:
-    return (kinds.of(obj).group_kind, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+def _key(obj: dict) -> ObjectKey:
+    return ObjectKey(kinds.of(obj).group_kind, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
 
 
 def store_objects(tx, objs: list[dict]) -> list[Applied]:
@@ -140,9 +141,9 @@ def store_objects(tx, objs: list[dict]) -> list[Applied]:
     results = []
     for obj in objs:
         obj = copy.deepcopy(obj)
-        gk, ns, name = _key(obj)
-        current = tx.get(gk, name, ns)
-        permanent_label = POLICY_KINDS.get(obj["kind"]) if gk.endswith("policy.karmada.io") else None
+        key = _key(obj)
+        current = tx.get(key)
+        permanent_label = POLICY_KINDS.get(obj["kind"]) if key.gk.endswith("policy.karmada.io") else None
         if permanent_label:   # Karmada's webhook gives every policy a permanent id; it never changes
             labels = obj["metadata"].setdefault("labels", {})
             old = ((current or {}).get("metadata") or {}).get("labels") or {}
@@ -160,15 +161,15 @@ def store_objects(tx, objs: list[dict]) -> list[Applied]:
     return results
 
 
-def delete_objects(tx, refs: list[tuple[str, str, str]]) -> list[dict]:
-    """Delete (group_kind, namespace, name) objects; NotFound names the first missing one."""
+def delete_objects(tx, keys: list[ObjectKey]) -> list[dict]:
+    """Delete objects; NotFound names the first missing one."""
     deleted = []
     tx.serialize("templates")      # as store_objects does
-    for gk, ns, name in refs:
-        if tx.get(gk, name, ns) is None:
-            raise NotFound(f'{gk.split(".")[0].lower()} "{name}" not found'
-                           + (f' in namespace "{ns}"' if ns else ""))
-        deleted.append(tx.delete(gk, name, ns))
+    for key in keys:
+        if tx.get(key) is None:
+            raise NotFound(f'{key.gk.split(".")[0].lower()} "{key.name}" not found'
+                           + (f' in namespace "{key.namespace}"' if key.namespace else ""))
+        deleted.append(tx.delete(key))
     return deleted
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
+from karmadactl.apis.wellknown import TEMPLATE_GENERATION
 from karmadactl.errors import InvalidInput
 
 APPS = "apps/v1"
@@ -29,9 +30,6 @@ PV = (CORE, "PersistentVolume")
 INGRESS = (NETWORKING, "Ingress")
 PDB = (POLICY, "PodDisruptionBudget")
 HPA = (AUTOSCALING, "HorizontalPodAutoscaler")
-
-# Karmada stamps the template's generation on every object it pushes (§7.2).
-TEMPLATE_GENERATION_ANNOTATION = "resourcetemplate.karmada.io/generation"
 
 
 def kind_key(obj: dict) -> tuple[str, str]:
@@ -67,7 +65,7 @@ def generation(obj: dict) -> int:
 
 def template_generation(obj: dict) -> int:
     """The template generation Karmada stamped on a member object (0 if absent or garbled)."""
-    return as_int((metadata(obj).get("annotations") or {}).get(TEMPLATE_GENERATION_ANNOTATION))
+    return as_int((metadata(obj).get("annotations") or {}).get(TEMPLATE_GENERATION))
 
 
 def condition(conditions, type_: str) -> dict | None:
@@ -94,7 +92,9 @@ def describe(obj) -> str:
     """`Deployment default/nginx`, as far as the object says it."""
     if not isinstance(obj, dict):
         return "object"
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
     kind = obj.get("kind") if isinstance(obj.get("kind"), str) else "object"
     name = meta.get("name") if isinstance(meta.get("name"), str) else "?"
     namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else ""

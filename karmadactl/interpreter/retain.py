@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 
+from karmadactl.apis.wellknown import MANAGED_ANNOTATIONS, MANAGED_LABELS, RETAIN_REPLICAS
 from karmadactl.interpreter._fields import (
     DEPLOYMENT,
     JOB,
@@ -28,9 +29,6 @@ from karmadactl.interpreter._fields import (
     kind_key,
 )
 
-MANAGED_LABELS_ANNOTATION = "resourcetemplate.karmada.io/managed-labels"
-MANAGED_ANNOTATIONS_ANNOTATION = "resourcetemplate.karmada.io/managed-annotations"
-RETAIN_REPLICAS_LABEL = "resourcetemplate.karmada.io/retain-replicas"
 SERVICE_ACCOUNT_TOKEN = "kubernetes.io/service-account-token"
 
 
@@ -56,8 +54,8 @@ def retain_metadata(desired: dict, observed: dict) -> dict:
     result = copy.deepcopy(desired)
     meta = result.setdefault("metadata", {})
     observed_meta = observed.get("metadata") or {}
-    for field, annotation in (("labels", MANAGED_LABELS_ANNOTATION),
-                              ("annotations", MANAGED_ANNOTATIONS_ANNOTATION)):
+    for field, annotation in (("labels", MANAGED_LABELS),
+                              ("annotations", MANAGED_ANNOTATIONS)):
         merged = _merge_member_keys(meta.get(field), observed_meta.get(field),
                                     _managed_keys(observed, annotation))
         if merged:
@@ -138,7 +136,7 @@ def _retain_secret(result: dict, observed: dict) -> None:
 def _retain_deployment(result: dict, observed: dict) -> None:
     labels = (result.get("metadata") or {}).get("labels") or {}
     replicas = (observed.get("spec") or {}).get("replicas")
-    if labels.get(RETAIN_REPLICAS_LABEL) == "true" and replicas is not None:
+    if labels.get(RETAIN_REPLICAS) == "true" and replicas is not None:
         result.setdefault("spec", {})["replicas"] = as_int(replicas)
 
 

@@ -11,6 +11,7 @@ MemberAPIError (or a subclass). Messages never carry a token, password or key.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import re
@@ -20,6 +21,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from karmadactl.apis.wellknown import FIELD_MANAGER
 from karmadactl.errors import InvalidInput, KarmadaError, Unreachable
 from karmadactl.members.pacing import DEFAULT_BURST, DEFAULT_QPS, TokenBucket
 
@@ -258,7 +260,7 @@ class MemberClient:
         except ObjectNotFound:
             return None
 
-    def apply(self, obj: dict, plural: str, *, field_manager: str = "karmadactl",
+    def apply(self, obj: dict, plural: str, *, field_manager: str = FIELD_MANAGER,
               force: bool = False) -> dict:
         """Server-side apply of `obj` (JSON is YAML); returns the object as stored."""
         meta = obj.get("metadata") or {}
@@ -417,7 +419,7 @@ class MemberClient:
         error.detail = detail  # type: ignore[attr-defined]
         return error
 
-    def _secrets(self) -> list[str]:
+    def _secrets(self) -> builtins.list[str]:
         user = self.kubeconfig.user or {}
         found = [str(user.get(k)) for k in ("token", "password") if user.get(k)]
         if self._api is not None:

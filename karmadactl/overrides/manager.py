@@ -15,11 +15,9 @@ from dataclasses import dataclass, field
 
 from karmadactl.apis.cluster import Cluster
 from karmadactl.apis.override import OverridePolicy, OverrideRule
+from karmadactl.apis.wellknown import APPLIED_CLUSTER_OVERRIDES, APPLIED_OVERRIDES
 from karmadactl.overrides import OverrideError
 from karmadactl.overrides.overriders import apply_overriders
-
-APPLIED_CLUSTER_OVERRIDES = "policy.karmada.io/applied-cluster-overrides"
-APPLIED_OVERRIDES = "policy.karmada.io/applied-overrides"
 
 Applicable = list[tuple[OverridePolicy, list[OverrideRule]]]
 

@@ -7,9 +7,17 @@ then by namespace ("" for cluster-scoped objects) and name.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from karmadactl.errors import InvalidInput
+
+
+class ObjectKey(NamedTuple):
+    """What the store keys an object by; namespace "" for cluster-scoped objects."""
+
+    gk: str
+    namespace: str
+    name: str
 
 
 def group_kind(api_version: str, kind: str) -> str:
@@ -35,17 +43,17 @@ def kind_of(gk: str) -> str:
     return gk.partition(".")[0]
 
 
-def object_key(obj: dict[str, Any]) -> tuple[str, str, str]:
-    """(group_kind, namespace, name) of a manifest, validating what is needed."""
+def object_key(obj: dict[str, Any]) -> ObjectKey:
+    """The key of a manifest, validating what is needed."""
     if not isinstance(obj, dict):
         raise InvalidInput("an object must be a mapping")
     gk = group_kind(str(obj.get("apiVersion") or ""), str(obj.get("kind") or ""))
     meta = obj.get("metadata")
     if not isinstance(meta, dict) or not meta.get("name"):
         raise InvalidInput(f"{obj['kind']} has no metadata.name")
-    return gk, str(meta.get("namespace") or ""), str(meta["name"])
+    return ObjectKey(gk, str(meta.get("namespace") or ""), str(meta["name"]))
 
 
-def describe(gk: str, name: str, namespace: str = "") -> str:
+def describe(key: ObjectKey) -> str:
     """How messages name an object: 'Deployment "default/web"'."""
-    return f'{kind_of(gk)} "{namespace + "/" if namespace else ""}{name}"'
+    return f'{kind_of(key.gk)} "{key.namespace + "/" if key.namespace else ""}{key.name}"'

@@ -9,6 +9,7 @@ resourceVersion alone).
 
 from __future__ import annotations
 
+import builtins
 import copy
 import hashlib
 import json
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from karmadactl.errors import AlreadyExists, Conflict, InvalidInput, NotFound, StoreError
 from karmadactl.store import schema
-from karmadactl.store.keys import describe, object_key
+from karmadactl.store.keys import ObjectKey, describe, object_key
 
 OBJ = schema.objects
 S = schema.secrets
@@ -144,16 +145,16 @@ class Tx:
 
     # -- objects ---------------------------------------------------------
 
-    def _row(self, gk: str, name: str, namespace: str):  # noqa: ANN202
+    def _row(self, key: ObjectKey):  # noqa: ANN202
         q = select(OBJ.c.uid, OBJ.c.resource_version, OBJ.c.generation, OBJ.c.body).where(
-            OBJ.c.group_kind == gk, OBJ.c.namespace == namespace, OBJ.c.name == name
+            OBJ.c.group_kind == key.gk, OBJ.c.namespace == key.namespace, OBJ.c.name == key.name
         )
         if self._lock_rows:
             q = q.with_for_update()
         return self._conn.execute(q).first()
 
-    def get(self, gk: str, name: str, namespace: str = "") -> dict | None:
-        row = self._row(gk, name, namespace)
+    def get(self, key: ObjectKey) -> dict | None:
+        row = self._row(key)
         return None if row is None else _decode(row.body, row.resource_version)
 
     def list(
@@ -173,7 +174,7 @@ class Tx:
         out = [_decode(r.body, r.resource_version) for r in rows]
         return [o for o in out if selector(o)] if selector else out
 
-    def group_kinds(self) -> list[str]:
+    def group_kinds(self) -> builtins.list[str]:
         """Every group-kind that has at least one stored object, sorted."""
         return sorted(r[0] for r in self._conn.execute(select(OBJ.c.group_kind).distinct()).all())
 
@@ -181,13 +182,13 @@ class Tx:
         """Store a new object; AlreadyExists if its key is taken."""
         return self.create_many([obj])[0]
 
-    def create_many(self, objs: list[dict]) -> list[dict]:
+    def create_many(self, objs: builtins.list[dict]) -> builtins.list[dict]:
         """Store new objects with one existence check per group-kind and one INSERT; all or nothing."""
         self._need_write()
         keys = [object_key(obj) for obj in objs]
         by_gk: dict[str, set[tuple[str, str]]] = {}
-        for gk, ns, name in keys:
-            by_gk.setdefault(gk, set()).add((ns, name))
+        for key in keys:
+            by_gk.setdefault(key.gk, set()).add((key.namespace, key.name))
         for gk, wanted in by_gk.items():
             names = sorted({name for _, name in wanted})
             for start in range(0, len(names), 500):       # keep the IN list within SQL limits
@@ -195,28 +196,29 @@ class Tx:
                     OBJ.c.group_kind == gk, OBJ.c.name.in_(names[start:start + 500]))).all()
                 taken = [(r.namespace, r.name) for r in rows if (r.namespace, r.name) in wanted]
                 if taken:
-                    raise AlreadyExists(f"{describe(gk, taken[0][1], taken[0][0])} already exists")
+                    raise AlreadyExists(f"{describe(ObjectKey(gk, *taken[0]))} already exists")
         if len(set(keys)) != len(keys):
-            gk, ns, name = next(k for k in keys if keys.count(k) > 1)
-            raise AlreadyExists(f"{describe(gk, name, ns)} given twice")
+            twice = next(k for k in keys if keys.count(k) > 1)
+            raise AlreadyExists(f"{describe(twice)} given twice")
         stamp = rfc3339(_now())
-        bodies, rows = [], []
-        for obj, (gk, ns, name) in zip(objs, keys):
+        bodies: list[dict] = []
+        new_rows: list[dict] = []
+        for obj, key in zip(objs, keys):
             body = json.loads(json.dumps(obj))       # a private copy (faster than deepcopy)
             meta = body["metadata"]
             meta["uid"] = str(uuid.uuid4())
             meta["resourceVersion"] = "1"
             meta["creationTimestamp"] = stamp
             meta["generation"] = 1
-            rows.append({"group_kind": gk, "namespace": ns, "name": name, "uid": meta["uid"],
-                         "resource_version": 1, "generation": 1, "body": _encode(body, describe(gk, name, ns))})
+            new_rows.append({"group_kind": key.gk, "namespace": key.namespace, "name": key.name,
+                             "uid": meta["uid"], "resource_version": 1, "generation": 1,
+                             "body": _encode(body, describe(key))})
             bodies.append(body)
-        if rows:
+        if new_rows:
             try:
-                self._conn.execute(insert(OBJ), rows)
+                self._conn.execute(insert(OBJ), new_rows)
             except IntegrityError:  # created by a concurrent writer since our check
-                gk, ns, name = keys[0]
-                raise AlreadyExists(f"{describe(gk, name, ns)} or another of {len(rows)} objects "
+                raise AlreadyExists(f"{describe(keys[0])} or another of {len(new_rows)} objects "
                                     "already exists") from None
         return [json.loads(json.dumps(b)) for b in bodies]
 
@@ -229,10 +231,10 @@ class Tx:
         status changed. An update that changes nothing writes nothing.
         """
         self._need_write()
-        gk, ns, name = object_key(obj)
-        what = describe(gk, name, ns)
+        key = object_key(obj)
+        what = describe(key)
         expected = _expected_version(obj, what)
-        row = self._row(gk, name, ns)
+        row = self._row(key)
         if row is None:
             raise NotFound(f"{what} not found")
         if row.resource_version != expected:
@@ -256,44 +258,42 @@ class Tx:
         result = self._conn.execute(
             update(OBJ)
             .where(
-                OBJ.c.group_kind == gk,
-                OBJ.c.namespace == ns,
-                OBJ.c.name == name,
+                OBJ.c.group_kind == key.gk,
+                OBJ.c.namespace == key.namespace,
+                OBJ.c.name == key.name,
                 OBJ.c.resource_version == expected,
             )
             .values(resource_version=new_version, generation=generation, body=_encode(body, what))
         )
         if result.rowcount != 1:  # changed between our read and our write
-            now = self._row(gk, name, ns)
+            now = self._row(key)
             if now is None:
                 raise NotFound(f"{what} not found")
             raise _conflict(what, now.resource_version, expected)
         return copy.deepcopy(body)
 
-    def delete(
-        self, gk: str, name: str, namespace: str = "", resource_version: str | None = None
-    ) -> dict:
+    def delete(self, key: ObjectKey, resource_version: str | None = None) -> dict:
         """Remove an object and return its last state.
 
         With resource_version, only if it still is at that version (Conflict).
         """
         self._need_write()
-        what = describe(gk, name, namespace)
-        row = self._row(gk, name, namespace)
+        what = describe(key)
+        row = self._row(key)
         if row is None:
             raise NotFound(f"{what} not found")
         if resource_version is not None and str(row.resource_version) != str(resource_version):
             raise _conflict(what, row.resource_version, resource_version)
         result = self._conn.execute(
             delete(OBJ).where(
-                OBJ.c.group_kind == gk,
-                OBJ.c.namespace == namespace,
-                OBJ.c.name == name,
+                OBJ.c.group_kind == key.gk,
+                OBJ.c.namespace == key.namespace,
+                OBJ.c.name == key.name,
                 OBJ.c.resource_version == row.resource_version,
             )
         )
         if result.rowcount != 1:  # changed between our read and our write
-            now = self._row(gk, name, namespace)
+            now = self._row(key)
             if now is None:
                 raise NotFound(f"{what} not found")
             raise _conflict(what, now.resource_version, row.resource_version)
@@ -336,7 +336,7 @@ class Tx:
         self.add_events([{"kind": kind, "namespace": namespace, "name": name, "type": type,
                           "reason": reason, "message": message}])
 
-    def add_events(self, events: list[dict]) -> None:
+    def add_events(self, events: builtins.list[dict]) -> None:
         """Several events in one statement: dicts with kind, name, reason, message, [namespace, type]."""
         self._need_write()
         if not events:
@@ -349,7 +349,7 @@ class Tx:
 
     def events(
         self, *, kind: str | None = None, name: str | None = None, since: datetime | None = None
-    ) -> list[dict]:
+    ) -> builtins.list[dict]:
         """Events oldest first; ``time`` is a timezone-aware UTC datetime."""
         q = select(E).order_by(E.c.time, E.c.id)
         if kind is not None:

@@ -130,9 +130,10 @@ def test_a_crd_with_odd_versions_does_not_break_this_or_a_later_command(home, tm
 def break_in_store(db, gk: str, name: str, namespace: str, path: tuple, value) -> None:
     """Make a stored object malformed, as one stored before the checks at the door existed would be."""
     from karmadactl.store import Store
+    from karmadactl.store.keys import ObjectKey
 
     with Store.open(f"sqlite:///{db}") as store, store.write() as tx:
-        tx.update(changed(tx.get(gk, name, namespace), path, value))
+        tx.update(changed(tx.get(ObjectKey(gk, namespace, name)), path, value))
 
 
 def test_apply_stores_nothing_when_its_own_template_cannot_be_processed(home, tmp_path):

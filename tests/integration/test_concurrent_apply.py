@@ -106,8 +106,10 @@ def test_eight_processes_applying_the_same_objects_all_succeed_and_members_match
         backend, members, member_client, tmp_path):
     from kubernetes import client as k8s
 
-    from karmadactl.controllers.execution import PUSHED_HASH, manifest_hash, manifest_of
+    from karmadactl.apis.wellknown import PUSHED_HASH
+    from karmadactl.controllers.execution import manifest_hash, manifest_of
     from karmadactl.store import Store
+    from karmadactl.store.keys import ObjectKey
 
     for m in members:
         if m.name in MEMBERS:
@@ -125,9 +127,9 @@ def test_eight_processes_applying_the_same_objects_all_succeed_and_members_match
     writes = {(w, r) for w in range(PROCESSES) for r in range(APPLIES)}
     with Store.open(backend) as store:
         with store.read() as tx:
-            config = tx.get("ConfigMap", "settings", ns)
+            config = tx.get(ObjectKey("ConfigMap", ns, "settings"))
             own = [c for c in tx.list("ConfigMap", ns) if c["metadata"]["name"].startswith("own-")]
-            deployment = tx.get("Deployment.apps", "web", ns)
+            deployment = tx.get(ObjectKey("Deployment.apps", ns, "web"))
             works = [w for w in tx.list("Work.work.karmada.io")
                      if manifest_of(w)["metadata"].get("namespace") == ns]
     assert own == []

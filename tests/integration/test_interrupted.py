@@ -72,7 +72,8 @@ def write(tmp_path, ns: str, version: str):
 
 def is_pushed(work: dict) -> bool:
     """What the README promises: the pushed-hash annotation names the manifest the member last took."""
-    from karmadactl.controllers.execution import PUSHED_HASH, manifest_hash
+    from karmadactl.apis.wellknown import PUSHED_HASH
+    from karmadactl.controllers.execution import manifest_hash
 
     return (work["metadata"].get("annotations") or {}).get(PUSHED_HASH) == manifest_hash(work)
 

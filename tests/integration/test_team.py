@@ -125,14 +125,15 @@ def test_eight_processes_applying_distinct_objects_store_every_one(backend):
 def test_eight_processes_applying_one_object_all_succeed_and_leave_one_of_the_writes(backend):
     """Last writer wins, as with kubectl apply: no lost race reaches a caller (issue 11), none is lost."""
     from karmadactl.store import Store
+    from karmadactl.store.keys import ObjectKey
 
     _seed(backend)
     reports = run_workers("same", backend)      # any exception in a worker, e.g. a Conflict, fails it
     assert [r["ok"] for r in reports] == [SAME_OBJECT_APPLIES] * PROCESSES
     with Store.open(backend) as store:
         with store.read() as tx:
-            final = tx.get("ConfigMap", "shared", "default")
-            binding = tx.get("ResourceBinding.work.karmada.io", "shared-configmap", "default")
+            final = tx.get(ObjectKey("ConfigMap", "default", "shared"))
+            binding = tx.get(ObjectKey("ResourceBinding.work.karmada.io", "default", "shared-configmap"))
     writes = {(str(w), str(i)) for w in range(PROCESSES) for i in range(SAME_OBJECT_APPLIES)}
     assert (final["data"]["writer"], final["data"]["round"]) in writes
     assert set(final["data"]) == {"writer", "round"}                 # one write whole, not a mix

@@ -20,9 +20,10 @@ from tests.conftest import run_cli
 def break_in_store(gk: str, name: str, namespace: str, **spec) -> None:
     """Make a stored template malformed, as one stored before the checks at the door existed would be."""
     from karmadactl.store import Store
+    from karmadactl.store.keys import ObjectKey
 
     with Store.open(None) as store, store.write() as tx:
-        obj = tx.get(gk, name, namespace)
+        obj = tx.get(ObjectKey(gk, namespace, name))
         obj["spec"].update(spec)
         tx.update(obj)
 

@@ -14,6 +14,7 @@ import pytest
 
 from karmadactl.errors import Conflict
 from karmadactl.store import Store
+from karmadactl.store.keys import ObjectKey
 
 pytestmark = pytest.mark.slow     # several processes at once: skip locally with -m 'not slow'
 
@@ -32,7 +33,7 @@ def _cas_increments(store: Store) -> dict:
     for _ in range(ROUNDS):
         while True:
             with store.read() as tx:
-                obj = tx.get(COUNTER, "counter")
+                obj = tx.get(ObjectKey(COUNTER, "", "counter"))
             obj["spec"]["count"] += 1
             try:
                 with store.write() as tx:
@@ -48,7 +49,7 @@ def _locked_increments(store: Store) -> dict:
     so no other process can slip in between and CAS never fails."""
 
     def bump(tx) -> None:  # noqa: ANN001
-        obj = tx.get(COUNTER, "counter")
+        obj = tx.get(ObjectKey(COUNTER, "", "counter"))
         obj["spec"]["count"] += 1
         tx.update(obj)
 
@@ -115,7 +116,7 @@ def counter(url: str) -> None:
 def _final(url: str) -> dict:
     with Store.open(url) as s:
         with s.read() as tx:
-            return tx.get(COUNTER, "counter")
+            return tx.get(ObjectKey(COUNTER, "", "counter"))
 
 
 @pytest.mark.timeout(180)

@@ -13,6 +13,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_en
 from karmadactl.errors import StoreError
 from karmadactl.store import SCHEMA_VERSION, Store, migrations
 from karmadactl.store import engine as engines
+from karmadactl.store.keys import ObjectKey
 
 CLUSTER = "Cluster.cluster.karmada.io"
 
@@ -55,7 +56,7 @@ def test_opening_a_version_one_store_upgrades_it_and_keeps_the_data(postgres_sto
     with Store.open(postgres_store, create=False) as s:
         assert s.schema_version == SCHEMA_VERSION
         with s.write() as tx:
-            old = tx.get(CLUSTER, "old")
+            old = tx.get(ObjectKey(CLUSTER, "", "old"))
             assert old["metadata"]["resourceVersion"] == "7"
             old["spec"]["syncMode"] = "Pull"
             assert tx.update(old)["metadata"]["resourceVersion"] == "8"
@@ -63,7 +64,7 @@ def test_opening_a_version_one_store_upgrades_it_and_keeps_the_data(postgres_sto
             tx.add_event(kind="Cluster", name="old", reason="Upgraded", message="ok")
     with Store.open(postgres_store) as s:
         with s.read() as tx:
-            assert tx.get(CLUSTER, "old")["metadata"]["generation"] == 3
+            assert tx.get(ObjectKey(CLUSTER, "", "old"))["metadata"]["generation"] == 3
             assert tx.get_secret("old") == {"token": "t"}
             assert [e["reason"] for e in tx.events()] == ["Upgraded"]
 
@@ -92,7 +93,7 @@ def test_concurrent_opens_upgrade_an_old_store_once(postgres_store: str) -> None
     assert reports == [("ok", SCHEMA_VERSION)] * 4              # the advisory lock serialized the upgrade
     with Store.open(postgres_store) as s:
         with s.read() as tx:
-            assert tx.get(CLUSTER, "old")["metadata"]["resourceVersion"] == "7"
+            assert tx.get(ObjectKey(CLUSTER, "", "old"))["metadata"]["resourceVersion"] == "7"
 
 
 def test_a_failed_upgrade_leaves_the_old_schema(postgres_store: str) -> None:
@@ -138,7 +139,7 @@ def test_a_plain_postgresql_url_uses_psycopg(postgres_store: str) -> None:
             tx.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "default"}})
     with Store.open(postgres_store) as s:
         with s.read() as tx:
-            assert tx.get("ConfigMap", "a", "default") is not None
+            assert tx.get(ObjectKey("ConfigMap", "default", "a")) is not None
 
 
 def test_the_password_is_hidden_where_the_store_is_named(postgres_store: str) -> None:

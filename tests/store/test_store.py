@@ -13,6 +13,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, i
 from karmadactl.errors import AlreadyExists, Conflict, InvalidInput, NotFound, StoreError
 from karmadactl.store import SCHEMA_VERSION, Store, group_kind, migrations
 from karmadactl.store import engine as engines
+from karmadactl.store.keys import ObjectKey
 
 CLUSTER = "Cluster.cluster.karmada.io"
 DEPLOY = "Deployment.apps"
@@ -80,8 +81,8 @@ def test_create_fills_in_server_metadata(store: Store) -> None:
     stamp = datetime.strptime(meta["creationTimestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert abs(datetime.now(UTC) - stamp) < timedelta(minutes=5)
     with store.read() as tx:
-        assert tx.get(CLUSTER, "member1") == created
-        assert tx.get(CLUSTER, "member2") is None
+        assert tx.get(ObjectKey(CLUSTER, "", "member1")) == created
+        assert tx.get(ObjectKey(CLUSTER, "", "member2")) is None
 
 
 def test_objects_survive_reopening(home: Path) -> None:
@@ -90,7 +91,7 @@ def test_objects_survive_reopening(home: Path) -> None:
             tx.create(deployment("web"))
     with Store.open(create=False) as s:
         with s.read() as tx:
-            assert tx.get(DEPLOY, "web", "default")["spec"] == {"replicas": 1}
+            assert tx.get(ObjectKey(DEPLOY, "default", "web"))["spec"] == {"replicas": 1}
 
 
 def test_returned_objects_are_copies(store: Store) -> None:
@@ -99,7 +100,7 @@ def test_returned_objects_are_copies(store: Store) -> None:
         created = tx.create(obj)
         created["spec"]["syncMode"] = "Pull"
         obj["spec"]["syncMode"] = "Pull"
-        assert tx.get(CLUSTER, "member1")["spec"]["syncMode"] == "Push"
+        assert tx.get(ObjectKey(CLUSTER, "", "member1"))["spec"]["syncMode"] == "Push"
     assert "uid" not in obj["metadata"]  # the caller's dict is not filled in
 
 
@@ -134,7 +135,7 @@ def test_same_name_in_other_namespace_or_kind_is_another_object(store: Store) ->
         svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "a"}}
         tx.create(svc)
     with store.read() as tx:
-        assert tx.get("Service", "web", "a")["kind"] == "Service"
+        assert tx.get(ObjectKey("Service", "a", "web"))["kind"] == "Service"
         assert len(tx.list(DEPLOY)) == 2
 
 
@@ -163,7 +164,7 @@ def test_update_bumps_version_and_generation_only_for_spec(store: Store) -> None
         obj = tx.update(obj)
     assert (obj["metadata"]["resourceVersion"], obj["metadata"]["generation"]) == ("4", 2)
     with store.read() as tx:
-        assert tx.get(DEPLOY, "web", "default") == obj
+        assert tx.get(ObjectKey(DEPLOY, "default", "web")) == obj
 
 
 def test_update_that_changes_nothing_keeps_resource_version(store: Store) -> None:
@@ -190,14 +191,14 @@ def test_stale_update_is_a_conflict_with_a_clear_message(store: Store) -> None:
     with store.write() as tx:
         tx.create(cluster("member1"))
     with store.read() as tx:
-        alice = tx.get(CLUSTER, "member1")
-        bob = tx.get(CLUSTER, "member1")
+        alice = tx.get(ObjectKey(CLUSTER, "", "member1"))
+        bob = tx.get(ObjectKey(CLUSTER, "", "member1"))
     alice["spec"]["syncMode"] = "Pull"
     with store.write() as tx:
         tx.update(alice)
     alice["spec"]["region"] = "eu"  # still at resourceVersion 1 on alice's side
     with store.write() as tx:
-        tx.update({**tx.get(CLUSTER, "member1"), "spec": alice["spec"]})
+        tx.update({**tx.get(ObjectKey(CLUSTER, "", "member1")), "spec": alice["spec"]})
     bob["spec"]["syncMode"] = "Push"
     bob["metadata"]["resourceVersion"] = "2"
     with pytest.raises(Conflict) as err:
@@ -208,13 +209,13 @@ def test_stale_update_is_a_conflict_with_a_clear_message(store: Store) -> None:
         "re-read and try again"
     )
     with store.read() as tx:
-        assert tx.get(CLUSTER, "member1")["spec"] == {"syncMode": "Pull", "region": "eu"}
+        assert tx.get(ObjectKey(CLUSTER, "", "member1"))["spec"] == {"syncMode": "Pull", "region": "eu"}
 
 
 def test_update_of_a_recreated_object_is_a_conflict(store: Store) -> None:
     with store.write() as tx:
         old = tx.create(cluster("member1"))
-        tx.delete(CLUSTER, "member1")
+        tx.delete(ObjectKey(CLUSTER, "", "member1"))
         tx.create(cluster("member1", syncMode="Pull"))
     old["spec"]["syncMode"] = "Push"
     with pytest.raises(Conflict, match="deleted and created again"):
@@ -237,7 +238,7 @@ def test_update_or_delete_of_missing_object_is_not_found(store: Store) -> None:
         with pytest.raises(NotFound, match='Cluster "member9" not found'):
             tx.update(gone)
         with pytest.raises(NotFound, match='Deployment "default/web" not found'):
-            tx.delete(DEPLOY, "web", "default")
+            tx.delete(ObjectKey(DEPLOY, "default", "web"))
 
 
 def test_delete_returns_the_object_and_honours_resource_version(store: Store) -> None:
@@ -248,12 +249,12 @@ def test_delete_returns_the_object_and_honours_resource_version(store: Store) ->
         tx.update(obj)
     with pytest.raises(Conflict, match="resourceVersion 2, expected 1"):
         with store.write() as tx:
-            tx.delete(DEPLOY, "web", "default", resource_version="1")
+            tx.delete(ObjectKey(DEPLOY, "default", "web"), resource_version="1")
     with store.write() as tx:
-        last = tx.delete(DEPLOY, "web", "default", resource_version="2")
+        last = tx.delete(ObjectKey(DEPLOY, "default", "web"), resource_version="2")
     assert last["spec"]["replicas"] == 2
     with store.read() as tx:
-        assert tx.get(DEPLOY, "web", "default") is None
+        assert tx.get(ObjectKey(DEPLOY, "default", "web")) is None
 
 
 # -- transactions -------------------------------------------------------------
@@ -280,7 +281,7 @@ def test_exception_in_caller_code_rolls_back(store: Store) -> None:
             tx.create(cluster("member1"))
             raise RuntimeError("boom")
     with store.read() as tx:
-        assert tx.get(CLUSTER, "member1") is None
+        assert tx.get(ObjectKey(CLUSTER, "", "member1")) is None
 
 
 def test_read_transaction_cannot_write(store: Store) -> None:
@@ -308,7 +309,7 @@ def test_read_transaction_sees_one_snapshot(store: Store, store_url: str) -> Non
 def test_transact_runs_function_in_write_transaction(store: Store) -> None:
     created = store.transact(lambda tx: tx.create(cluster("member1")))
     with store.read() as tx:
-        assert tx.get(CLUSTER, "member1") == created
+        assert tx.get(ObjectKey(CLUSTER, "", "member1")) == created
 
 
 # -- secrets and events ---------------------------------------------------------
@@ -321,7 +322,7 @@ def test_secrets_are_kept_apart_from_objects(store: Store) -> None:
         tx.put_secret("member1", {"token": "def", "ca": "xyz"})
     with store.read() as tx:
         assert tx.get_secret("member1") == {"token": "def", "ca": "xyz"}
-        assert "def" not in repr(tx.get(CLUSTER, "member1"))
+        assert "def" not in repr(tx.get(ObjectKey(CLUSTER, "", "member1")))
     with store.write() as tx:
         tx.delete_secret("member1")
         tx.delete_secret("never-there")
@@ -407,7 +408,7 @@ def test_in_memory_store(home: Path) -> None:
         with s.write() as tx:
             tx.create(cluster("member1"))
         with s.read() as tx:
-            assert tx.get(CLUSTER, "member1") is not None
+            assert tx.get(ObjectKey(CLUSTER, "", "member1")) is not None
 
 
 def test_open_without_create_does_not_create(home: Path) -> None:
@@ -475,7 +476,7 @@ def test_upgrade_from_first_schema_keeps_data(home: Path) -> None:
     with Store.open(create=False) as s:
         assert s.schema_version == SCHEMA_VERSION
         with s.write() as tx:
-            old = tx.get(CLUSTER, "old")
+            old = tx.get(ObjectKey(CLUSTER, "", "old"))
             assert old["metadata"]["resourceVersion"] == "7"
             old["spec"]["syncMode"] = "Pull"
             assert tx.update(old)["metadata"]["resourceVersion"] == "8"
@@ -483,7 +484,7 @@ def test_upgrade_from_first_schema_keeps_data(home: Path) -> None:
             tx.add_event(kind="Cluster", name="old", reason="Upgraded", message="ok")
     with Store.open() as s:  # opening again at the latest version changes nothing
         with s.read() as tx:
-            assert tx.get(CLUSTER, "old")["metadata"]["generation"] == 3
+            assert tx.get(ObjectKey(CLUSTER, "", "old"))["metadata"]["generation"] == 3
             assert tx.get_secret("old") == {"token": "t"}
 
 

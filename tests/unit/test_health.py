@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from karmadactl.apis.cluster import TAINT_NOT_READY, TAINT_UNREACHABLE, Cluster, Taint
-from karmadactl.controllers.health import PENDING_ANNOTATION, Thresholds, desired_taints, observe, pending
+from karmadactl.apis.wellknown import HEALTH_PENDING
+from karmadactl.controllers.health import Thresholds, desired_taints, observe, pending
 
 T0 = datetime(2026, 11, 25, 15, 50, 0, tzinfo=UTC)
 T0S = "2026-11-25T15:50:00Z"
@@ -69,12 +70,12 @@ def test_thresholds(name, start, probes, expected):
 def test_pending_observation_is_kept_in_an_annotation_and_cleared_on_publish():
     cluster = observe(Cluster(name="m1"), "Ready", "", T0, TH)
     waiting = observe(cluster, "Unreachable", "dial tcp: refused", at(10), TH)
-    record = json.loads(waiting.metadata["annotations"][PENDING_ANNOTATION])
+    record = json.loads(waiting.metadata["annotations"][HEALTH_PENDING])
     assert record == {"state": "Unreachable", "since": "2026-11-25T15:50:10.000000Z",
                       "message": "dial tcp: refused"}
     assert waiting.condition("Ready") == cluster.condition("Ready")
     published = observe(waiting, "Unreachable", "dial tcp: refused", at(45), TH)
-    assert PENDING_ANNOTATION not in (published.metadata.get("annotations") or {})
+    assert HEALTH_PENDING not in (published.metadata.get("annotations") or {})
     assert published.condition("Ready")["message"] == "cluster is not reachable: dial tcp: refused"
     assert published.condition("Ready")["lastTransitionTime"] == "2026-11-25T15:50:45Z"
 

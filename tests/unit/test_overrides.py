@@ -17,9 +17,10 @@ from karmadactl.apis.override import (
     PatchOp,
     PlaintextOverrider,
 )
+from karmadactl.apis.wellknown import APPLIED_CLUSTER_OVERRIDES, APPLIED_OVERRIDES
 from karmadactl.overrides import OverrideError
 from karmadactl.overrides.image import ImageRef, apply_component, parse_image
-from karmadactl.overrides.manager import APPLIED_CLUSTER_OVERRIDES, APPLIED_OVERRIDES, applicable, apply_overrides
+from karmadactl.overrides.manager import applicable, apply_overrides
 from karmadactl.overrides.overriders import (
     apply_annotations_overriders,
     apply_args_overriders,

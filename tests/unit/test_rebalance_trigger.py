@@ -11,6 +11,7 @@ from __future__ import annotations
 from karmadactl.apis.meta import now
 from karmadactl.controllers.rebalance import trigger
 from karmadactl.store import Store
+from karmadactl.store.keys import ObjectKey
 
 
 def _binding(name: str, scheduled_at: str) -> dict:
@@ -31,7 +32,7 @@ def test_a_trigger_in_the_second_of_the_last_schedule_comes_after_it(tmp_path):
         lines = trigger(store, [("Deployment", "default", "web-deployment")], scheduled_at)
         assert lines == ["resourcebinding.work.karmada.io/web-deployment rescheduled from scratch"]
         with store.read() as tx:
-            binding = tx.get("ResourceBinding.work.karmada.io", "web-deployment", "default")
+            binding = tx.get(ObjectKey("ResourceBinding.work.karmada.io", "default", "web-deployment"))
         assert binding["spec"]["rescheduleTriggeredAt"] > binding["status"]["lastScheduledTime"]
     finally:
         store.close()
