@@ -304,11 +304,11 @@ def _client(env: Env, store, cluster_name: str | None):
 
 def api_resources(ctx: typer.Context,
                   cluster: str | None = typer.Option(None, "-C", "--cluster",
-                                                        help="The member cluster to ask"),
+                                                     help="The member cluster to ask"),
                   namespaced: str | None = typer.Option(None, "--namespaced",
-                                                           help="true|false: only those"),
+                                                        help="true|false: only those"),
                   api_group: str | None = typer.Option(None, "--api-group",
-                                                          help="Only this group (\"\" for core)"),
+                                                       help="Only this group (\"\" for core)"),
                   output: str = typer.Option("", "-o", "--output", help="wide|name"),
                   no_headers: bool = typer.Option(False, "--no-headers")) -> int:
     from karmadactl.cli.output import print_table
@@ -354,10 +354,10 @@ def api_resources(ctx: typer.Context,
 def explain(ctx: typer.Context,
             what: str = typer.Argument(..., metavar="KIND[.FIELD...]"),
             cluster: str | None = typer.Option(None, "-C", "--cluster",
-                                                  help="The member cluster whose schema to read"),
+                                               help="The member cluster whose schema to read"),
             recursive: bool = typer.Option(False, "--recursive", help="Every nested field, names only"),
             api_version: str | None = typer.Option(None, "--api-version",
-                                                      help="GROUP/VERSION of the kind")) -> int:
+                                                   help="GROUP/VERSION of the kind")) -> int:
     from karmadactl.errors import NotFound
     from karmadactl.members import discovery
 
