@@ -10,9 +10,12 @@ A field's options come from `api_field(...)`: its YAML key when it is not the ca
 of its name (a dotted key reaches into a wrapper object: "weightPreference.dynamicWeight"),
 `omitempty` (left out when empty, as Go's json tag), `required`, `zero_default` (an empty
 value takes the default, as Karmada's defaulting does), `inline` (a nested object whose
-fields sit in the same mapping) and `decode`/`encode` hooks for a field of its own shape.
+fields sit in the same mapping), `decode`/`encode` hooks for a field of its own shape, and
+`skip` for a field that is not in the mapping at all (the caller passes it to `decode`).
 A class may define `after_decode(self, path)` for the defaults or checks that span its fields,
-and `strict = False` (a ClassVar) to ignore unknown keys instead of refusing them.
+`strict = False` (a ClassVar) to ignore unknown keys instead of refusing them, and
+`encode_order` (a ClassVar of field names) when its keys are written in another order than
+its fields are declared.
 
 Every problem is one FieldError naming the field path:
 "spec.placement.clusterAffinity.exclude[1]: must be a string, got integer".
@@ -61,12 +64,12 @@ def camel(name: str) -> str:
 
 def api_field(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING,
               key: str | None = None, omitempty: bool = False, required: bool = False,
-              zero_default: bool = False, inline: bool = False,
+              zero_default: bool = False, inline: bool = False, skip: bool = False,
               decode: Callable[[Any, str], Any] | None = None,
               encode: Callable[[Any], Any] | None = None) -> Any:
     """A dataclass field with codec options (see the module's docstring)."""
     options = {"key": key, "omitempty": omitempty, "required": required, "zero_default": zero_default,
-               "inline": inline, "decode": decode, "encode": encode}
+               "inline": inline, "skip": skip, "decode": decode, "encode": encode}
     return dataclasses.field(default=default, default_factory=default_factory, metadata={"codec": options})
 
 
@@ -80,6 +83,7 @@ class _Field:
     required: bool
     zero_default: bool
     inline: bool
+    skip: bool
     decode: Callable[[Any, str], Any] | None
     encode: Callable[[Any], Any] | None
 
@@ -91,6 +95,7 @@ class _Field:
 @dataclasses.dataclass(frozen=True)
 class _Plan:
     fields: tuple[_Field, ...]
+    written: tuple[_Field, ...]      # the fields in the order encode writes them
     known: dict[str, Any]            # key -> None, or the keys known inside a wrapper object
     strict: bool
 
@@ -126,13 +131,16 @@ def _make_plan(cls: Any) -> _Plan:
         keys = tuple((options.get("key") or camel(f.name)).split("."))
         field = _Field(f.name, keys, hints[f.name], _default_of(f), bool(options.get("omitempty")),
                        bool(options.get("required")), bool(options.get("zero_default")),
-                       bool(options.get("inline")), options.get("decode"), options.get("encode"))
+                       bool(options.get("inline")), bool(options.get("skip")), options.get("decode"),
+                       options.get("encode"))
         fields.append(field)
         if field.inline:
             _merge(known, _plan(field.hint).known)
-        else:
+        elif not field.skip:
             _merge(known, _nest(keys))
-    return _Plan(tuple(fields), known, getattr(cls, "strict", True))
+    order = getattr(cls, "encode_order", None)
+    written = tuple(fields) if order is None else tuple(next(f for f in fields if f.name == n) for n in order)
+    return _Plan(tuple(fields), written, known, getattr(cls, "strict", True))
 
 
 def _nest(keys: tuple[str, ...]) -> dict[str, Any]:
@@ -147,21 +155,34 @@ def _merge(into: dict[str, Any], more: dict[str, Any]) -> None:
             into[k] = sub
 
 
+def keys_of(cls: type) -> tuple[str, ...]:
+    """The top-level keys `decode(cls, ...)` reads."""
+    return tuple(_plan(cls).known)
+
+
 # ---------------------------------------------------------------- decode
 
-def decode(cls: type[T], data: Any, path: str = "") -> T:
-    """A `cls` from its camelCase mapping; FieldError names the first wrong field."""
-    return _decode_object(cls, data, path, inline=False)
+def decode(cls: type[T], data: Any, path: str = "", **given: Any) -> T:
+    """A `cls` from its camelCase mapping; FieldError names the first wrong field.
+
+    `given` holds the values of the `skip` fields (those without one take their default).
+    """
+    return _decode_object(cls, data, path, inline=False, given=given)
 
 
-def _decode_object(cls: type[T], data: Any, path: str, inline: bool) -> T:
+def _decode_object(cls: type[T], data: Any, path: str, inline: bool, given: dict[str, Any] | None = None) -> T:
     plan = _plan(cls)
     mapping = _mapping(data, path)
     if plan.strict and not inline:
         _refuse_unknown(mapping, plan.known, path)
     values = {}
     for f in plan.fields:
-        if f.inline:
+        if f.skip:
+            if given and f.name in given:
+                values[f.name] = given[f.name]
+            elif f.default is not None:
+                values[f.name] = f.default()
+        elif f.inline:
             values[f.name] = _decode_object(f.hint, mapping, path, inline=True)
         else:
             values[f.name] = _decode_field(f, _lookup(mapping, f.keys, path, plan), join(path, f.key))
@@ -298,7 +319,9 @@ def _container(hint: Any, origin: Any, args: tuple, value: Any, path: str) -> An
 def encode(obj: Any) -> dict:
     """The camelCase mapping of a dataclass: None left out, and empty values of omitempty fields."""
     out: dict = {}
-    for f in _plan(type(obj)).fields:
+    for f in _plan(type(obj)).written:
+        if f.skip:
+            continue
         value = getattr(obj, f.name)
         if f.inline:
             out.update(encode(value))

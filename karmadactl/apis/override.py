@@ -12,25 +12,23 @@ Every problem is one InvalidInput naming the field path:
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from karmadactl.apis.policy import (  # the shared strict readers of policy objects
+from karmadactl.apis.codec import FieldError, api_field, decode, encode
+from karmadactl.apis.policy import (  # the shared checks of policy objects
     _DNS_LABEL,
     _DNS_SUBDOMAIN,
     _LABEL_VALUE,
     API_VERSION,
     DEFAULT_NAMESPACE,
     ClusterAffinity,
-    FieldError,
     NamedPolicy,
     ResourceSelector,
     _label_selector_problems,
     _list,
     _object,
-    _opt_object,
-    _str,
-    _str_list,
     _type_name,
     _unsupported,
     _valid_label_key,
@@ -86,145 +84,97 @@ class _Absent:
 ABSENT: Any = _Absent()
 
 
-# ---------------------------------------------------------------- small readers
+# ---------------------------------------------------------------- field checks
 
-def _pointer_problem(value: str, path: str) -> None:
-    if not value.startswith("/"):
+def _pointer(value: Any, path: str) -> str:
+    """A decode hook: a JSON pointer (an empty one is left to `required`)."""
+    if not isinstance(value, str):
+        raise FieldError(path, f"must be a string, got {_type_name(value)}")
+    if value and not value.startswith("/"):
         raise FieldError(path, f'must be a JSON pointer starting with "/", got "{value}"')
-
-
-def _required_field(d: dict, key: str, path: str) -> str:
-    value = _str(d, key, path)
-    if not value:
-        raise FieldError(f"{path}.{key}", "required")
     return value
 
 
-def _operator(d: dict, path: str, allowed: tuple[str, ...]) -> str:
-    operator = _required_field(d, "operator", path)
-    if operator not in allowed:
-        raise FieldError(f"{path}.operator", _unsupported(operator, allowed))
-    return operator
+def _one_of(allowed: tuple[str, ...]) -> Callable[[Any, str], str]:
+    """A decode hook: a string among `allowed` (an empty one is left to `required`)."""
+    def hook(value: Any, path: str) -> str:
+        if not isinstance(value, str):
+            raise FieldError(path, f"must be a string, got {_type_name(value)}")
+        if value and value not in allowed:
+            raise FieldError(path, _unsupported(value, allowed))
+        return value
+    return hook
 
 
-def _json_value(d: dict, operator: str, path: str) -> Any:
+def _check_json_value(operator: str, value: Any, path: str) -> None:
     """The JSON `value` of a patch operation: required for add/replace, not allowed for remove."""
-    value = d.get("value")
-    if value is None:
-        if operator in (ADD, REPLACE):
-            raise FieldError(f"{path}.value", f"required for {operator}")
-        return ABSENT
-    if operator == REMOVE:
+    if value is ABSENT and operator in (ADD, REPLACE):
+        raise FieldError(f"{path}.value", f"required for {operator}")
+    if value is not ABSENT and operator == REMOVE:
         raise FieldError(f"{path}.value", "must not be set for remove")
-    return copy.deepcopy(value)
 
 
-def _value_out(value: Any, null_absent: bool) -> dict:
-    if value is ABSENT:
-        return {"value": None} if null_absent else {}
-    return {"value": copy.deepcopy(value)}
+def _json_value_out(value: Any) -> Any:
+    return None if value is ABSENT else copy.deepcopy(value)
 
 
 # ---------------------------------------------------------------- overriders
 
 @dataclass
 class PlaintextOverrider:
-    path: str
-    operator: str
-    value: Any = ABSENT
+    path: str = api_field(required=True, decode=_pointer)
+    operator: str = api_field(required=True, decode=_one_of(PATCH_OPERATORS))
+    value: Any = api_field(default=ABSENT, encode=_json_value_out)
 
-    @classmethod
-    def from_dict(cls, d: Any, path: str) -> PlaintextOverrider:
-        d = _object(d, path, ("path", "operator", "value"))
-        pointer = _required_field(d, "path", path)
-        _pointer_problem(pointer, f"{path}.path")
-        operator = _operator(d, path, PATCH_OPERATORS)
-        return cls(pointer, operator, _json_value(d, operator, path))
+    def after_decode(self, path: str) -> None:
+        _check_json_value(self.operator, self.value, path)
 
-    def to_dict(self, null_absent: bool = False) -> dict:
-        return {"path": self.path, "operator": self.operator, **_value_out(self.value, null_absent)}
+
+@dataclass
+class _Predicate:
+    path: str = api_field(required=True, decode=_pointer)
 
 
 @dataclass
 class ImageOverrider:
-    component: str
-    operator: str
-    value: str = ""
-    predicate_path: str = ""          # "" = no predicate: every container image of a workload
+    encode_order: ClassVar = ("predicate_path", "component", "operator", "value")
+    component: str = api_field(required=True, decode=_one_of(IMAGE_COMPONENTS))
+    operator: str = api_field(required=True, decode=_one_of(IMAGE_OPERATORS))
+    value: str = api_field(default="", omitempty=True)
+    predicate_path: str = api_field(    # "" = no predicate: every container image of a workload
+        default="", key="predicate", decode=lambda value, path: decode(_Predicate, value, path).path,
+        encode=lambda pointer: {"path": pointer} if pointer else None)
 
-    @classmethod
-    def from_dict(cls, d: Any, path: str) -> ImageOverrider:
-        d = _object(d, path, ("predicate", "component", "operator", "value"))
-        predicate_path = ""
-        predicate = _opt_object(d, "predicate", path, ("path",))
-        if predicate is not None:
-            predicate_path = _required_field(predicate, "path", f"{path}.predicate")
-            _pointer_problem(predicate_path, f"{path}.predicate.path")
-        component = _required_field(d, "component", path)
-        if component not in IMAGE_COMPONENTS:
-            raise FieldError(f"{path}.component", _unsupported(component, IMAGE_COMPONENTS))
-        operator = _operator(d, path, IMAGE_OPERATORS)
-        value = _str(d, "value", path)
-        if operator in (ADD, REPLACE) and not value:
-            raise FieldError(f"{path}.value", f"required for {operator}")
-        return cls(component, operator, value, predicate_path)
-
-    def to_dict(self) -> dict:
-        out: dict = {}
-        if self.predicate_path:
-            out["predicate"] = {"path": self.predicate_path}
-        out["component"] = self.component
-        out["operator"] = self.operator
-        if self.value:
-            out["value"] = self.value
-        return out
+    def after_decode(self, path: str) -> None:
+        if self.operator in (ADD, REPLACE) and not self.value:
+            raise FieldError(f"{path}.value", f"required for {self.operator}")
 
 
 @dataclass
 class CommandArgsOverrider:
-    container_name: str
-    operator: str
-    value: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_dict(cls, d: Any, path: str) -> CommandArgsOverrider:
-        d = _object(d, path, ("containerName", "operator", "value"))
-        name = _required_field(d, "containerName", path)
-        operator = _operator(d, path, COMMAND_ARGS_OPERATORS)
-        return cls(name, operator, _str_list(d, "value", path))
-
-    def to_dict(self) -> dict:
-        out: dict = {"containerName": self.container_name, "operator": self.operator}
-        if self.value:
-            out["value"] = list(self.value)
-        return out
+    container_name: str = api_field(required=True)
+    operator: str = api_field(required=True, decode=_one_of(COMMAND_ARGS_OPERATORS))
+    value: list[str] = api_field(default_factory=list, omitempty=True)
 
 
 @dataclass
 class LabelAnnotationOverrider:
-    operator: str
-    value: dict[str, str] = field(default_factory=dict)
+    operator: str = api_field(required=True, decode=_one_of(LABEL_ANNOTATION_OPERATORS))
+    value: dict[str, str] = api_field(default_factory=dict, required=True, omitempty=True)
 
-    @classmethod
-    def from_dict(cls, d: Any, path: str, labels: bool) -> LabelAnnotationOverrider:
-        d = _object(d, path, ("operator", "value"))
-        operator = _operator(d, path, LABEL_ANNOTATION_OPERATORS)
-        if d.get("value") is None:
-            raise FieldError(f"{path}.value", "required")
-        raw = _object(d["value"], f"{path}.value", None)
-        value: dict[str, str] = {}
-        for key, item in raw.items():
-            if not isinstance(item, str):
-                raise FieldError(f"{path}.value.{key}", f"must be a string, got {_type_name(item)}")
-            value[str(key)] = item
-        _check_metadata_map(value, f"{path}.value", labels)
-        return cls(operator, value)
 
-    def to_dict(self) -> dict:
-        out: dict = {"operator": self.operator}
-        if self.value:
-            out["value"] = dict(self.value)
-        return out
+def _metadata_overriders(labels: bool) -> Callable[[Any, str], list[LabelAnnotationOverrider]]:
+    """A decode hook: labelsOverrider or annotationsOverrider, each map checked as Kubernetes checks it."""
+    def hook(value: Any, path: str) -> list[LabelAnnotationOverrider]:
+        if not isinstance(value, list):
+            raise FieldError(path, f"must be an array, got {_type_name(value)}")
+        items = []
+        for i, raw in enumerate(value):
+            item = decode(LabelAnnotationOverrider, raw, f"{path}[{i}]")
+            _check_metadata_map(item.value, f"{path}[{i}].value", labels)
+            items.append(item)
+        return items
+    return hook
 
 
 def _check_metadata_map(value: dict[str, str], path: str, labels: bool) -> None:
@@ -246,40 +196,26 @@ def _check_metadata_map(value: dict[str, str], path: str, labels: bool) -> None:
 class PatchOp:
     """One operation of a fieldOverrider's json/yaml list, applied inside the field's document."""
 
-    sub_path: str
-    operator: str
-    value: Any = ABSENT
+    sub_path: str = api_field(required=True, decode=_pointer)
+    operator: str = api_field(required=True, decode=_one_of(PATCH_OPERATORS))
+    value: Any = api_field(default=ABSENT, encode=_json_value_out)
 
-    @classmethod
-    def from_dict(cls, d: Any, path: str) -> PatchOp:
-        d = _object(d, path, ("subPath", "operator", "value"))
-        sub_path = _required_field(d, "subPath", path)
-        _pointer_problem(sub_path, f"{path}.subPath")
-        operator = _operator(d, path, PATCH_OPERATORS)
-        return cls(sub_path, operator, _json_value(d, operator, path))
-
-    def to_dict(self, null_absent: bool = False) -> dict:
-        return {"subPath": self.sub_path, "operator": self.operator, **_value_out(self.value, null_absent)}
+    def after_decode(self, path: str) -> None:
+        _check_json_value(self.operator, self.value, path)
 
 
 @dataclass
 class FieldOverrider:
-    field_path: str
+    field_path: str = api_field(required=True, decode=_pointer)
     json: list[PatchOp] | None = None
     yaml: list[PatchOp] | None = None
 
-    @classmethod
-    def from_dict(cls, d: Any, path: str) -> FieldOverrider:
-        d = _object(d, path, ("fieldPath", "json", "yaml"))
-        field_path = _required_field(d, "fieldPath", path)
-        _pointer_problem(field_path, f"{path}.fieldPath")
-        json_ops = [PatchOp.from_dict(op, f"{path}.json[{i}]") for i, op in enumerate(_list(d, "json", path))]
-        yaml_ops = [PatchOp.from_dict(op, f"{path}.yaml[{i}]") for i, op in enumerate(_list(d, "yaml", path))]
-        if json_ops and yaml_ops:
+    def after_decode(self, path: str) -> None:
+        if self.json and self.yaml:
             raise FieldError(path, "json and yaml are both set; only one is allowed")
-        if not json_ops and not yaml_ops:
+        if not self.json and not self.yaml:
             raise FieldError(path, "one of json or yaml is required")
-        return cls(field_path, json_ops or None, yaml_ops or None)
+        self.json, self.yaml = self.json or None, self.yaml or None
 
     @property
     def format(self) -> str:
@@ -289,37 +225,19 @@ class FieldOverrider:
     def operations(self) -> list[PatchOp]:
         return list(self.json or self.yaml or [])
 
-    def to_dict(self, null_absent: bool = False) -> dict:
-        return {"fieldPath": self.field_path, self.format: [op.to_dict(null_absent) for op in self.operations]}
-
 
 @dataclass
 class Overriders:
-    plaintext: list[PlaintextOverrider] = field(default_factory=list)
-    image: list[ImageOverrider] = field(default_factory=list)
-    command: list[CommandArgsOverrider] = field(default_factory=list)
-    args: list[CommandArgsOverrider] = field(default_factory=list)
-    labels: list[LabelAnnotationOverrider] = field(default_factory=list)
-    annotations: list[LabelAnnotationOverrider] = field(default_factory=list)
-    field: list[FieldOverrider] = field(default_factory=list)
-
-    @classmethod
-    def from_dict(cls, d: Any, path: str) -> Overriders:
-        d = _object(d, path, tuple(OVERRIDER_KEYS.values()))
-
-        def each(attr: str) -> list[tuple[Any, str]]:
-            key = OVERRIDER_KEYS[attr]
-            return [(item, f"{path}.{key}[{i}]") for i, item in enumerate(_list(d, key, path))]
-
-        return cls(
-            plaintext=[PlaintextOverrider.from_dict(x, p) for x, p in each("plaintext")],
-            image=[ImageOverrider.from_dict(x, p) for x, p in each("image")],
-            command=[CommandArgsOverrider.from_dict(x, p) for x, p in each("command")],
-            args=[CommandArgsOverrider.from_dict(x, p) for x, p in each("args")],
-            labels=[LabelAnnotationOverrider.from_dict(x, p, labels=True) for x, p in each("labels")],
-            annotations=[LabelAnnotationOverrider.from_dict(x, p, labels=False) for x, p in each("annotations")],
-            field=[FieldOverrider.from_dict(x, p) for x, p in each("field")],
-        )
+    plaintext: list[PlaintextOverrider] = api_field(default_factory=list, omitempty=True)
+    image: list[ImageOverrider] = api_field(default_factory=list, omitempty=True, key="imageOverrider")
+    command: list[CommandArgsOverrider] = api_field(default_factory=list, omitempty=True, key="commandOverrider")
+    args: list[CommandArgsOverrider] = api_field(default_factory=list, omitempty=True, key="argsOverrider")
+    labels: list[LabelAnnotationOverrider] = api_field(default_factory=list, omitempty=True, key="labelsOverrider",
+                                                       decode=_metadata_overriders(labels=True))
+    annotations: list[LabelAnnotationOverrider] = api_field(default_factory=list, omitempty=True,
+                                                            key="annotationsOverrider",
+                                                            decode=_metadata_overriders(labels=False))
+    field: list[FieldOverrider] = api_field(default_factory=list, omitempty=True, key="fieldOverrider")
 
     def is_empty(self) -> bool:
         return not any(getattr(self, attr) for attr in OVERRIDER_KEYS)
@@ -327,43 +245,18 @@ class Overriders:
     def to_dict(self, null_absent: bool = False) -> dict:
         """camelCase; empty lists left out. `null_absent` writes an absent JSON value as null, the
         way Karmada serializes it into the applied-overrides annotation."""
-        out: dict = {}
-        for attr, key in OVERRIDER_KEYS.items():
-            items = getattr(self, attr)
-            if not items:
-                continue
-            if attr in ("plaintext", "field"):
-                out[key] = [item.to_dict(null_absent) for item in items]
-            else:
-                out[key] = [item.to_dict() for item in items]
-        return out
-
-
-@dataclass
-class OverrideRule:
-    target_cluster: ClusterAffinity | None = None     # None: every cluster
-    overriders: Overriders = field(default_factory=Overriders)
-
-    @classmethod
-    def from_dict(cls, d: Any, path: str) -> OverrideRule:
-        d = _object(d, path, ("targetCluster", "overriders"))
-        if d.get("overriders") is None:
-            raise FieldError(f"{path}.overriders", "required")
-        return cls(_target_cluster(d.get("targetCluster"), f"{path}.targetCluster"),
-                   Overriders.from_dict(d["overriders"], f"{path}.overriders"))
-
-    def applies_to(self, cluster: Any) -> bool:
-        return self.target_cluster is None or self.target_cluster.matches(cluster)
-
-    def to_dict(self) -> dict:
-        out: dict = {}
-        if self.target_cluster is not None:
-            out["targetCluster"] = self.target_cluster.to_dict()
-        out["overriders"] = self.overriders.to_dict()
+        out = encode(self)
+        if null_absent:
+            for item in out.get("plaintext", []):
+                item.setdefault("value", None)
+            for item in out.get("fieldOverrider", []):
+                for op in item.get("json") or item.get("yaml") or []:
+                    op.setdefault("value", None)
         return out
 
 
 def _target_cluster(value: Any, path: str) -> ClusterAffinity | None:
+    """A decode hook: a rule's targetCluster, checked as a placement's cluster affinity is."""
     if value is None:
         return None
     affinity = ClusterAffinity.from_dict(value, path)
@@ -371,6 +264,15 @@ def _target_cluster(value: Any, path: str) -> ClusterAffinity | None:
     if problems:
         raise FieldError(*problems[0])
     return affinity
+
+
+@dataclass
+class OverrideRule:
+    target_cluster: ClusterAffinity | None = api_field(default=None, decode=_target_cluster)  # None: every cluster
+    overriders: Overriders = api_field(default_factory=Overriders, required=True)
+
+    def applies_to(self, cluster: Any) -> bool:
+        return self.target_cluster is None or self.target_cluster.matches(cluster)
 
 
 # ---------------------------------------------------------------- the policy
@@ -465,8 +367,8 @@ class OverridePolicy(NamedPolicy):
             meta["namespace"] = self.namespace
         spec: dict = {}
         if self.resource_selectors:
-            spec["resourceSelectors"] = [s.to_dict() for s in self.resource_selectors]
-        spec["overrideRules"] = [rule.to_dict() for rule in self.rules]
+            spec["resourceSelectors"] = [encode(s) for s in self.resource_selectors]
+        spec["overrideRules"] = [encode(rule) for rule in self.rules]
         return {"apiVersion": API_VERSION, "kind": self.kind, "metadata": meta, "spec": spec}
 
 
@@ -474,7 +376,7 @@ def _parse_selectors(spec: dict, kind: str, namespace: str) -> list[ResourceSele
     selectors = []
     for i, raw in enumerate(_list(spec, "resourceSelectors", "spec")):
         path = f"spec.resourceSelectors[{i}]"
-        selector = ResourceSelector.from_dict(raw, path)
+        selector = decode(ResourceSelector, raw, path)
         problems = _label_selector_problems(selector.label_selector, f"{path}.labelSelector")
         if problems:
             raise FieldError(*problems[0])
@@ -492,13 +394,13 @@ def _parse_rules(spec: dict) -> list[OverrideRule]:
     legacy_target = spec.get("targetCluster")
     legacy_overriders = Overriders()
     if spec.get("overriders") is not None:
-        legacy_overriders = Overriders.from_dict(spec["overriders"], "spec.overriders")
+        legacy_overriders = decode(Overriders, spec["overriders"], "spec.overriders")
     if spec.get("overrideRules") is not None:
         if legacy_target is not None:
             raise FieldError("spec.targetCluster", "overrideRules and targetCluster can't co-exist")
         if not legacy_overriders.is_empty():
             raise FieldError("spec.overriders", "overrideRules and overriders can't co-exist")
-        rules = [OverrideRule.from_dict(raw, f"spec.overrideRules[{i}]")
+        rules = [decode(OverrideRule, raw, f"spec.overrideRules[{i}]")
                  for i, raw in enumerate(_list(spec, "overrideRules", "spec"))]
         if rules:
             return rules

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from karmadactl.apis.codec import FieldError, api_field, decode, encode, keys_of
 from karmadactl.apis.schema import type_name as _type_name
 from karmadactl.apis.wellknown import POLICY_API_VERSION, is_reserved_namespace
 from karmadactl.errors import InvalidInput
@@ -64,15 +66,6 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 Problem = tuple[str, str]          # (field path, what is wrong)
 
 
-class FieldError(InvalidInput):
-    """One problem with one field; the message is "<path>: <problem>"."""
-
-    def __init__(self, path: str, problem: str):
-        super().__init__(f"{path}: {problem}" if path else problem)
-        self.path = path
-        self.problem = problem
-
-
 # ---------------------------------------------------------------- strict readers
 
 def _join(path: str, key: str) -> str:
@@ -90,11 +83,6 @@ def _object(value: Any, path: str, allowed: tuple[str, ...] | None) -> dict:
     return value
 
 
-def _opt_object(d: dict, key: str, path: str, allowed: tuple[str, ...] | None) -> dict | None:
-    value = d.get(key)
-    return None if value is None else _object(value, _join(path, key), allowed)
-
-
 def _list(d: dict, key: str, path: str) -> list:
     value = d.get(key)
     if value is None:
@@ -102,48 +90,6 @@ def _list(d: dict, key: str, path: str) -> list:
     if not isinstance(value, list):
         raise FieldError(_join(path, key), f"must be an array, got {_type_name(value)}")
     return value
-
-
-def _str(d: dict, key: str, path: str, default: str = "") -> str:
-    value = d.get(key)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise FieldError(_join(path, key), f"must be a string, got {_type_name(value)}")
-    return value
-
-
-def _required_str(d: dict, key: str, path: str) -> str:
-    value = _str(d, key, path)
-    if not value:
-        raise FieldError(_join(path, key), "required")
-    return value
-
-
-def _int(d: dict, key: str, path: str, default: int | None = None) -> int | None:
-    value = d.get(key)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise FieldError(_join(path, key), f"must be an integer, got {_type_name(value)}")
-    return value
-
-
-def _bool(d: dict, key: str, path: str, default: bool | None = False) -> bool | None:
-    value = d.get(key)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise FieldError(_join(path, key), f"must be a boolean, got {_type_name(value)}")
-    return value
-
-
-def _str_list(d: dict, key: str, path: str) -> list[str]:
-    items = _list(d, key, path)
-    for i, item in enumerate(items):
-        if not isinstance(item, str):
-            raise FieldError(f"{_join(path, key)}[{i}]", f"must be a string, got {_type_name(item)}")
-    return list(items)
 
 
 def _unsupported(value: str, allowed: tuple[str, ...]) -> str:
@@ -158,27 +104,30 @@ def _raise_first(problems: list[Problem]) -> None:
 
 # ---------------------------------------------------------------- label selectors
 
-def _parse_label_selector(value: Any, path: str) -> dict:
+def _checked(shape: type, keep_empty: bool = False) -> Callable[[Any, str], dict | None]:
+    """A decode hook for a field kept as a plain dict: the value checked and defaulted through `shape`."""
+    def hook(value: Any, path: str) -> dict | None:
+        out = encode(decode(shape, value, path))
+        return out if out or keep_empty else None
+    return hook
+
+
+@dataclass
+class _Expression:
+    key: str = ""
+    operator: str = ""
+    values: list[str] | None = None
+
+
+@dataclass
+class _LabelSelector:
     """A metav1.LabelSelector, shape-checked; {} stays {} (it selects everything)."""
-    selector = _object(value, path, ("matchLabels", "matchExpressions"))
-    out: dict = {}
-    labels = _opt_object(selector, "matchLabels", path, None)
-    if labels is not None:
-        for key, val in labels.items():
-            if not isinstance(val, str):
-                raise FieldError(f"{path}.matchLabels.{key}", f"must be a string, got {_type_name(val)}")
-        out["matchLabels"] = {str(k): v for k, v in labels.items()}
-    if selector.get("matchExpressions") is not None:
-        exprs = []
-        for i, raw in enumerate(_list(selector, "matchExpressions", path)):
-            where = f"{path}.matchExpressions[{i}]"
-            expr = _object(raw, where, ("key", "operator", "values"))
-            item = {"key": _str(expr, "key", where), "operator": _str(expr, "operator", where)}
-            if expr.get("values") is not None:
-                item["values"] = _str_list(expr, "values", where)
-            exprs.append(item)
-        out["matchExpressions"] = exprs
-    return out
+
+    match_labels: dict[str, str] | None = None
+    match_expressions: list[_Expression] | None = None
+
+
+_parse_label_selector = _checked(_LabelSelector, keep_empty=True)
 
 
 def _label_selector_problems(selector: dict | None, path: str) -> list[Problem]:
@@ -233,17 +182,9 @@ def _selector_matches(selector: dict | None, labels: dict[str, str]) -> bool:
 
 @dataclass(frozen=True)
 class FieldSelectorRequirement:
-    key: str                       # "provider" | "region" | "zone"
-    operator: str                  # "In" | "NotIn"
+    key: str = ""                  # "provider" | "region" | "zone"
+    operator: str = ""             # "In" | "NotIn"
     values: tuple[str, ...] = ()
-
-    @classmethod
-    def from_dict(cls, d: dict, path: str = "fieldSelector.matchExpressions[0]") -> FieldSelectorRequirement:
-        d = _object(d, path, ("key", "operator", "values"))
-        return cls(_str(d, "key", path), _str(d, "operator", path), tuple(_str_list(d, "values", path)))
-
-    def to_dict(self) -> dict:
-        return {"key": self.key, "operator": self.operator, "values": list(self.values)}
 
     def problems(self, path: str) -> list[Problem]:
         if self.key not in FIELD_SELECTOR_KEYS:
@@ -303,42 +244,20 @@ def _field_requirement(key: str, operator: str, values: tuple[str, ...]):
     return Requirement(key, op, tuple(values))
 
 
-_AFFINITY_FIELDS = ("labelSelector", "fieldSelector", "clusterNames", "exclude")
-
-
 @dataclass
 class ClusterAffinity:
-    label_selector: dict | None = None
-    field_selector: list[FieldSelectorRequirement] = field(default_factory=list)
-    cluster_names: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
+    label_selector: dict | None = api_field(default=None, decode=_parse_label_selector)
+    field_selector: list[FieldSelectorRequirement] = api_field(default_factory=list, omitempty=True,
+                                                               key="fieldSelector.matchExpressions")
+    cluster_names: list[str] = api_field(default_factory=list, omitempty=True)
+    exclude: list[str] = api_field(default_factory=list, omitempty=True)
 
     @classmethod
-    def from_dict(cls, d: dict, path: str = "clusterAffinity", _extra: tuple[str, ...] = ()) -> ClusterAffinity:
-        d = _object(d, path, _AFFINITY_FIELDS + _extra)
-        label_selector = None
-        if d.get("labelSelector") is not None:
-            label_selector = _parse_label_selector(d["labelSelector"], f"{path}.labelSelector")
-        requirements = []
-        fs = _opt_object(d, "fieldSelector", path, ("matchExpressions",))
-        if fs is not None:
-            where = f"{path}.fieldSelector"
-            requirements = [FieldSelectorRequirement.from_dict(item, f"{where}.matchExpressions[{i}]")
-                            for i, item in enumerate(_list(fs, "matchExpressions", where))]
-        return cls(label_selector=label_selector, field_selector=requirements,
-                   cluster_names=_str_list(d, "clusterNames", path), exclude=_str_list(d, "exclude", path))
+    def from_dict(cls, d: dict, path: str = "clusterAffinity") -> ClusterAffinity:
+        return decode(cls, d, path)
 
     def to_dict(self) -> dict:
-        out: dict = {}
-        if self.label_selector is not None:
-            out["labelSelector"] = copy.deepcopy(self.label_selector)
-        if self.field_selector:
-            out["fieldSelector"] = {"matchExpressions": [r.to_dict() for r in self.field_selector]}
-        if self.cluster_names:
-            out["clusterNames"] = list(self.cluster_names)
-        if self.exclude:
-            out["exclude"] = list(self.exclude)
-        return out
+        return encode(self)
 
     def is_empty(self) -> bool:
         return self.label_selector is None and not (self.field_selector or self.cluster_names or self.exclude)
@@ -371,37 +290,16 @@ def _affinity_name_problems(name: str, path: str) -> list[Problem]:
 
 @dataclass
 class OverflowAffinity:
-    affinity_name: str
-    affinity: ClusterAffinity
-
-    @classmethod
-    def from_dict(cls, d: dict, path: str = "overflowAffinities[0]") -> OverflowAffinity:
-        d = _object(d, path, ("affinityName",) + _AFFINITY_FIELDS)
-        return cls(_str(d, "affinityName", path), ClusterAffinity.from_dict(d, path, ("affinityName",)))
-
-    def to_dict(self) -> dict:
-        return {"affinityName": self.affinity_name, **self.affinity.to_dict()}
+    affinity_name: str = ""
+    affinity: ClusterAffinity = api_field(default_factory=ClusterAffinity, inline=True)
 
 
 @dataclass
 class ClusterAffinityTerm:
-    affinity_name: str
-    affinity: ClusterAffinity
-    overflow: list[OverflowAffinity] = field(default_factory=list)
-
-    @classmethod
-    def from_dict(cls, d: dict, path: str = "clusterAffinities[0]") -> ClusterAffinityTerm:
-        extra = ("affinityName", "overflowAffinities")
-        d = _object(d, path, extra + _AFFINITY_FIELDS)
-        overflow = [OverflowAffinity.from_dict(item, f"{path}.overflowAffinities[{i}]")
-                    for i, item in enumerate(_list(d, "overflowAffinities", path))]
-        return cls(_str(d, "affinityName", path), ClusterAffinity.from_dict(d, path, extra), overflow)
-
-    def to_dict(self) -> dict:
-        out = {"affinityName": self.affinity_name, **self.affinity.to_dict()}
-        if self.overflow:
-            out["overflowAffinities"] = [o.to_dict() for o in self.overflow]
-        return out
+    encode_order: ClassVar = ("affinity_name", "affinity", "overflow")
+    overflow: list[OverflowAffinity] = api_field(default_factory=list, omitempty=True, key="overflowAffinities")
+    affinity_name: str = ""
+    affinity: ClusterAffinity = api_field(default_factory=ClusterAffinity, inline=True)
 
     def problems(self, path: str) -> list[Problem]:
         problems = _affinity_name_problems(self.affinity_name, f"{path}.affinityName")
@@ -424,31 +322,15 @@ class ClusterAffinityTerm:
 
 @dataclass(frozen=True)
 class Toleration:
-    key: str = ""
-    operator: str = "Equal"
-    value: str = ""
-    effect: str = ""
+    key: str = api_field(default="", omitempty=True)
+    operator: str = api_field(default="Equal", zero_default=True)
+    value: str = api_field(default="", omitempty=True)
+    effect: str = api_field(default="", omitempty=True)
     toleration_seconds: int | None = None
 
     @classmethod
     def from_dict(cls, d: dict, path: str = "clusterTolerations[0]") -> Toleration:
-        d = _object(d, path, ("key", "operator", "value", "effect", "tolerationSeconds"))
-        return cls(key=_str(d, "key", path), operator=_str(d, "operator", path) or "Equal",
-                   value=_str(d, "value", path), effect=_str(d, "effect", path),
-                   toleration_seconds=_int(d, "tolerationSeconds", path))
-
-    def to_dict(self) -> dict:
-        out: dict = {}
-        if self.key:
-            out["key"] = self.key
-        out["operator"] = self.operator
-        if self.value:
-            out["value"] = self.value
-        if self.effect:
-            out["effect"] = self.effect
-        if self.toleration_seconds is not None:
-            out["tolerationSeconds"] = self.toleration_seconds
-        return out
+        return decode(cls, d, path)
 
     def problems(self, path: str) -> list[Problem]:
         problems: list[Problem] = []
@@ -473,30 +355,15 @@ class Toleration:
 
 @dataclass
 class SpreadConstraint:
-    spread_by_field: str = ""
-    spread_by_label: str = ""
-    min_groups: int = 1
-    max_groups: int = 0
+    encode_order: ClassVar = ("spread_by_field", "spread_by_label", "max_groups", "min_groups")
+    spread_by_field: str = api_field(default="", omitempty=True)
+    spread_by_label: str = api_field(default="", omitempty=True)
+    min_groups: int = api_field(default=1, zero_default=True)
+    max_groups: int = api_field(default=0, omitempty=True)
 
-    @classmethod
-    def from_dict(cls, d: dict, path: str = "spreadConstraints[0]") -> SpreadConstraint:
-        d = _object(d, path, ("spreadByField", "spreadByLabel", "minGroups", "maxGroups"))
-        by_field, by_label = _str(d, "spreadByField", path), _str(d, "spreadByLabel", path)
-        if not by_field and not by_label:
-            by_field = "cluster"                       # webhook default
-        return cls(spread_by_field=by_field, spread_by_label=by_label,
-                   min_groups=_int(d, "minGroups", path, 0) or 1, max_groups=_int(d, "maxGroups", path, 0))
-
-    def to_dict(self) -> dict:
-        out: dict = {}
-        if self.spread_by_field:
-            out["spreadByField"] = self.spread_by_field
-        if self.spread_by_label:
-            out["spreadByLabel"] = self.spread_by_label
-        if self.max_groups:
-            out["maxGroups"] = self.max_groups
-        out["minGroups"] = self.min_groups
-        return out
+    def after_decode(self, path: str) -> None:
+        if not self.spread_by_field and not self.spread_by_label:
+            self.spread_by_field = "cluster"                       # webhook default
 
     def problems(self, path: str) -> list[Problem]:
         problems: list[Problem] = []
@@ -529,58 +396,21 @@ def _spread_problems(constraints: list[SpreadConstraint], path: str) -> list[Pro
 
 @dataclass
 class StaticWeight:
-    target_cluster: ClusterAffinity
-    weight: int
-
-    @classmethod
-    def from_dict(cls, d: dict, path: str = "staticWeightList[0]") -> StaticWeight:
-        d = _object(d, path, ("targetCluster", "weight"))
-        if d.get("targetCluster") is None:
-            raise FieldError(f"{path}.targetCluster", "required")
-        if d.get("weight") is None:
-            raise FieldError(f"{path}.weight", "required")
-        return cls(ClusterAffinity.from_dict(d["targetCluster"], f"{path}.targetCluster"),
-                   _int(d, "weight", path))
-
-    def to_dict(self) -> dict:
-        return {"targetCluster": self.target_cluster.to_dict(), "weight": self.weight}
+    target_cluster: ClusterAffinity = api_field(required=True)
+    weight: int = api_field(required=True)
 
 
 @dataclass
 class ReplicaScheduling:
-    type: str = "Divided"
-    division_preference: str = ""
-    static_weights: list[StaticWeight] = field(default_factory=list)
-    dynamic_weight: str = ""
+    type: str = api_field(default="Divided", zero_default=True, key="replicaSchedulingType")      # CRD default
+    division_preference: str = api_field(default="", omitempty=True, key="replicaDivisionPreference")
+    static_weights: list[StaticWeight] = api_field(default_factory=list, omitempty=True,
+                                                   key="weightPreference.staticWeightList")
+    dynamic_weight: str = api_field(default="", omitempty=True, key="weightPreference.dynamicWeight")
 
-    @classmethod
-    def from_dict(cls, d: dict, path: str = "replicaScheduling") -> ReplicaScheduling:
-        d = _object(d, path, ("replicaSchedulingType", "replicaDivisionPreference", "weightPreference"))
-        type_ = _str(d, "replicaSchedulingType", path) or "Divided"          # CRD default
-        preference = _str(d, "replicaDivisionPreference", path)
-        if type_ == "Divided" and not preference:
-            preference = "Weighted"                                         # webhook default
-        static, dynamic = [], ""
-        wp = _opt_object(d, "weightPreference", path, ("staticWeightList", "dynamicWeight"))
-        if wp is not None:
-            where = f"{path}.weightPreference"
-            static = [StaticWeight.from_dict(item, f"{where}.staticWeightList[{i}]")
-                      for i, item in enumerate(_list(wp, "staticWeightList", where))]
-            dynamic = _str(wp, "dynamicWeight", where)
-        return cls(type=type_, division_preference=preference, static_weights=static, dynamic_weight=dynamic)
-
-    def to_dict(self) -> dict:
-        out: dict = {"replicaSchedulingType": self.type}
-        if self.division_preference:
-            out["replicaDivisionPreference"] = self.division_preference
-        weights: dict = {}
-        if self.static_weights:
-            weights["staticWeightList"] = [w.to_dict() for w in self.static_weights]
-        if self.dynamic_weight:
-            weights["dynamicWeight"] = self.dynamic_weight
-        if weights:
-            out["weightPreference"] = weights
-        return out
+    def after_decode(self, path: str) -> None:
+        if self.type == "Divided" and not self.division_preference:
+            self.division_preference = "Weighted"                  # webhook default
 
     def problems(self, path: str) -> list[Problem]:
         problems: list[Problem] = []
@@ -604,14 +434,15 @@ class ReplicaScheduling:
         return self.type == "Divided" and (self.division_preference == "Aggregated" or bool(self.dynamic_weight))
 
 
-def _parse_workload_affinity(value: Any, path: str) -> dict | None:
-    d = _object(value, path, ("affinity", "antiAffinity"))
-    out: dict = {}
-    for key in ("affinity", "antiAffinity"):
-        term = _opt_object(d, key, path, ("groupByLabelKey",))
-        if term is not None:
-            out[key] = {"groupByLabelKey": _str(term, "groupByLabelKey", f"{path}.{key}")}
-    return out or None
+@dataclass
+class _GroupBy:
+    group_by_label_key: str = ""
+
+
+@dataclass
+class _WorkloadAffinity:
+    affinity: _GroupBy | None = None
+    anti_affinity: _GroupBy | None = None
 
 
 def _workload_affinity_problems(wa: dict | None, path: str) -> list[Problem]:
@@ -631,50 +462,23 @@ def _workload_affinity_problems(wa: dict | None, path: str) -> list[Problem]:
 @dataclass
 class Placement:
     cluster_affinity: ClusterAffinity | None = None
-    cluster_affinities: list[ClusterAffinityTerm] = field(default_factory=list)
-    cluster_tolerations: list[Toleration] = field(default_factory=list)
-    spread_constraints: list[SpreadConstraint] = field(default_factory=list)
+    cluster_affinities: list[ClusterAffinityTerm] = api_field(default_factory=list, omitempty=True)
+    cluster_tolerations: list[Toleration] = api_field(default_factory=list, omitempty=True)
+    spread_constraints: list[SpreadConstraint] = api_field(default_factory=list, omitempty=True)
     replica_scheduling: ReplicaScheduling | None = None     # None: effectively Duplicated
-    workload_affinity: dict | None = None                    # {affinity|antiAffinity: {groupByLabelKey}}
+    workload_affinity: dict | None = api_field(default=None, omitempty=True,     # {affinity|antiAffinity:
+                                               decode=_checked(_WorkloadAffinity))  # {groupByLabelKey}}
 
     @classmethod
     def from_dict(cls, d: dict | None, path: str = "spec.placement", validate: bool = True) -> Placement:
         """Parse (defaults filled in); with `validate`, raise the first problem Karmada's webhook would."""
-        d = _object(d or {}, path, ("clusterAffinity", "clusterAffinities", "clusterTolerations",
-                                    "spreadConstraints", "replicaScheduling", "workloadAffinity"))
-        placement = cls(
-            cluster_affinity=(None if d.get("clusterAffinity") is None else
-                              ClusterAffinity.from_dict(d["clusterAffinity"], f"{path}.clusterAffinity")),
-            cluster_affinities=[ClusterAffinityTerm.from_dict(t, f"{path}.clusterAffinities[{i}]")
-                                for i, t in enumerate(_list(d, "clusterAffinities", path))],
-            cluster_tolerations=[Toleration.from_dict(t, f"{path}.clusterTolerations[{i}]")
-                                 for i, t in enumerate(_list(d, "clusterTolerations", path))],
-            spread_constraints=[SpreadConstraint.from_dict(c, f"{path}.spreadConstraints[{i}]")
-                                for i, c in enumerate(_list(d, "spreadConstraints", path))],
-            replica_scheduling=(None if d.get("replicaScheduling") is None else
-                                ReplicaScheduling.from_dict(d["replicaScheduling"], f"{path}.replicaScheduling")),
-            workload_affinity=(None if d.get("workloadAffinity") is None else
-                               _parse_workload_affinity(d["workloadAffinity"], f"{path}.workloadAffinity")),
-        )
+        placement = decode(cls, d or {}, path)
         if validate:
             _raise_first(placement.problems(path))
         return placement
 
     def to_dict(self) -> dict:
-        out: dict = {}
-        if self.cluster_affinity is not None:
-            out["clusterAffinity"] = self.cluster_affinity.to_dict()
-        if self.cluster_affinities:
-            out["clusterAffinities"] = [t.to_dict() for t in self.cluster_affinities]
-        if self.cluster_tolerations:
-            out["clusterTolerations"] = [t.to_dict() for t in self.cluster_tolerations]
-        if self.spread_constraints:
-            out["spreadConstraints"] = [c.to_dict() for c in self.spread_constraints]
-        if self.replica_scheduling is not None:
-            out["replicaScheduling"] = self.replica_scheduling.to_dict()
-        if self.workload_affinity:
-            out["workloadAffinity"] = copy.deepcopy(self.workload_affinity)
-        return out
+        return encode(self)
 
     def effective_replica_scheduling(self) -> ReplicaScheduling:
         """The strategy the scheduler uses: Duplicated when none is given."""
@@ -711,31 +515,11 @@ class Placement:
 
 @dataclass
 class ResourceSelector:
-    api_version: str
-    kind: str
-    namespace: str = ""
-    name: str = ""
-    label_selector: dict | None = None
-
-    @classmethod
-    def from_dict(cls, d: dict, path: str = "spec.resourceSelectors[0]") -> ResourceSelector:
-        d = _object(d, path, ("apiVersion", "kind", "namespace", "name", "labelSelector"))
-        label_selector = None
-        if d.get("labelSelector") is not None:
-            label_selector = _parse_label_selector(d["labelSelector"], f"{path}.labelSelector")
-        return cls(api_version=_required_str(d, "apiVersion", path), kind=_required_str(d, "kind", path),
-                   namespace=_str(d, "namespace", path), name=_str(d, "name", path),
-                   label_selector=label_selector)
-
-    def to_dict(self) -> dict:
-        out: dict = {"apiVersion": self.api_version, "kind": self.kind}
-        if self.namespace:
-            out["namespace"] = self.namespace
-        if self.name:
-            out["name"] = self.name
-        if self.label_selector is not None:
-            out["labelSelector"] = copy.deepcopy(self.label_selector)
-        return out
+    api_version: str = api_field(required=True)
+    kind: str = api_field(required=True)
+    namespace: str = api_field(default="", omitempty=True)
+    name: str = api_field(default="", omitempty=True)
+    label_selector: dict | None = api_field(default=None, decode=_parse_label_selector)
 
     def match_priority(self, obj: dict) -> int:
         """Karmada's implicit priority: 0 no match, 1 apiVersion/kind only, 2 by labelSelector, 3 by name."""
@@ -753,53 +537,46 @@ class ResourceSelector:
 
 # ---------------------------------------------------------------- the policy
 
-def _parse_state_preservation(value: Any, path: str) -> dict:
-    d = _object(value, path, ("rules",))
-    rules = []
-    if d.get("rules") is None:
-        raise FieldError(f"{path}.rules", "required")
-    for i, raw in enumerate(_list(d, "rules", path)):
-        where = f"{path}.rules[{i}]"
-        rule = _object(raw, where, ("aliasLabelName", "jsonPath"))
-        rules.append({"aliasLabelName": _required_str(rule, "aliasLabelName", where),
-                      "jsonPath": _required_str(rule, "jsonPath", where)})
-    return {"rules": rules}
+@dataclass
+class _AliasRule:
+    alias_label_name: str = api_field(required=True)
+    json_path: str = api_field(required=True)
 
 
-def _parse_failover(value: Any, path: str) -> dict | None:
-    """spec.failover with the CRD/webhook defaults filled in."""
-    d = _object(value, path, ("application", "cluster"))
-    out: dict = {}
-    app = _opt_object(d, "application", path,
-                      ("decisionConditions", "purgeMode", "gracePeriodSeconds", "statePreservation"))
-    if app is not None:
-        where = f"{path}.application"
-        conditions = _opt_object(app, "decisionConditions", where, ("tolerationSeconds",)) or {}
-        purge_mode = _str(app, "purgeMode", where) or "Gracefully"
-        grace = _int(app, "gracePeriodSeconds", where)
-        if grace is None and purge_mode in GRACEFUL_PURGE_MODES:
-            grace = DEFAULT_GRACE_PERIOD_SECONDS
-        application: dict = {
-            "decisionConditions": {"tolerationSeconds": _int(conditions, "tolerationSeconds",
-                                                             f"{where}.decisionConditions",
-                                                             DEFAULT_TOLERATION_SECONDS)},
-            "purgeMode": purge_mode,
-        }
-        if grace is not None:
-            application["gracePeriodSeconds"] = grace
-        if app.get("statePreservation") is not None:
-            application["statePreservation"] = _parse_state_preservation(app["statePreservation"],
-                                                                         f"{where}.statePreservation")
-        out["application"] = application
-    cluster = _opt_object(d, "cluster", path, ("purgeMode", "statePreservation"))
-    if cluster is not None:
-        where = f"{path}.cluster"
-        cluster_out: dict = {"purgeMode": _str(cluster, "purgeMode", where) or "Gracefully"}
-        if cluster.get("statePreservation") is not None:
-            cluster_out["statePreservation"] = _parse_state_preservation(cluster["statePreservation"],
-                                                                        f"{where}.statePreservation")
-        out["cluster"] = cluster_out
-    return out or None
+@dataclass
+class _StatePreservation:
+    rules: list[_AliasRule] = api_field(required=True)
+
+
+@dataclass
+class _DecisionConditions:
+    toleration_seconds: int = DEFAULT_TOLERATION_SECONDS
+
+
+@dataclass
+class _ApplicationFailover:
+    decision_conditions: _DecisionConditions = api_field(default_factory=_DecisionConditions)
+    purge_mode: str = api_field(default="Gracefully", zero_default=True)
+    grace_period_seconds: int | None = None
+    state_preservation: _StatePreservation | None = None
+
+    def after_decode(self, path: str) -> None:
+        if self.grace_period_seconds is None and self.purge_mode in GRACEFUL_PURGE_MODES:
+            self.grace_period_seconds = DEFAULT_GRACE_PERIOD_SECONDS
+
+
+@dataclass
+class _ClusterFailover:
+    purge_mode: str = api_field(default="Gracefully", zero_default=True)
+    state_preservation: _StatePreservation | None = None
+
+
+@dataclass
+class _Failover:
+    """spec.failover, with the CRD/webhook defaults filled in."""
+
+    application: _ApplicationFailover | None = None
+    cluster: _ClusterFailover | None = None
 
 
 def _failover_problems(failover: dict | None, propagate_deps: bool) -> list[Problem]:
@@ -838,28 +615,21 @@ def _state_preservation_problems(preservation: dict | None, path: str) -> list[P
             for i, rule in enumerate(preservation["rules"]) if not _valid_label_key(rule["aliasLabelName"])]
 
 
-def _parse_suspension(value: Any, path: str) -> dict | None:
-    d = _object(value, path, ("dispatching", "dispatchingOnClusters"))
-    out: dict = {}
-    dispatching = _bool(d, "dispatching", path, None)
-    if dispatching is not None:
-        out["dispatching"] = dispatching
-    on_clusters = _opt_object(d, "dispatchingOnClusters", path, ("clusterNames",))
-    if on_clusters is not None:
-        names = _str_list(on_clusters, "clusterNames", f"{path}.dispatchingOnClusters")
-        out["dispatchingOnClusters"] = {"clusterNames": names} if names else {}
-    return out or None
+@dataclass
+class _ClusterNames:
+    cluster_names: list[str] = api_field(default_factory=list, omitempty=True)
 
 
-def _parse_schedule_priority(value: Any, path: str) -> dict:
-    d = _object(value, path, ("priorityClassSource", "priorityClassName"))
-    return {"priorityClassSource": _required_str(d, "priorityClassSource", path),
-            "priorityClassName": _required_str(d, "priorityClassName", path)}
+@dataclass
+class _Suspension:
+    dispatching: bool | None = None
+    dispatching_on_clusters: _ClusterNames | None = None
 
 
-_SPEC_FIELDS = ("resourceSelectors", "association", "propagateDeps", "placement", "priority", "preemption",
-                "dependentOverrides", "schedulerName", "failover", "conflictResolution", "activationPreference",
-                "suspension", "preserveResourcesOnDeletion", "schedulePriority")
+@dataclass
+class _SchedulePriority:
+    priority_class_source: str = api_field(required=True)
+    priority_class_name: str = api_field(required=True)
 
 
 class NamedPolicy:
@@ -886,23 +656,29 @@ class PropagationPolicy(NamedPolicy):
     """A PropagationPolicy or, when kind says so, a ClusterPropagationPolicy (namespace "")."""
 
     CLUSTER_KIND = CPP_KIND
-    kind: str
-    name: str
-    namespace: str
-    resource_selectors: list[ResourceSelector]
-    placement: Placement
+    encode_order: ClassVar = ("resource_selectors", "propagate_deps", "placement", "priority", "preemption",
+                              "dependent_overrides", "scheduler_name", "failover", "conflict_resolution",
+                              "activation_preference", "suspension", "preserve_resources_on_deletion",
+                              "schedule_priority")                       # Karmada's field order
+    kind: str = api_field(skip=True)
+    name: str = api_field(skip=True)
+    namespace: str = api_field(skip=True)
+    resource_selectors: list[ResourceSelector] = api_field(default_factory=list)
+    propagate_deps: bool = api_field(default=False, omitempty=True)
+    association: bool = False           # the old name of propagate_deps: folded into it, never written
+    placement: Placement = api_field(default_factory=Placement,      # an empty value of any type: none
+                                     decode=lambda value, path: decode(Placement, value or {}, path))
     priority: int = 0
-    propagate_deps: bool = False
-    preemption: str = "Never"
-    conflict_resolution: str = "Abort"
-    activation_preference: str = ""
-    dependent_overrides: list[str] = field(default_factory=list)
-    scheduler_name: str = DEFAULT_SCHEDULER
-    failover: dict | None = None
-    suspension: dict | None = None
-    preserve_resources_on_deletion: bool = False
-    schedule_priority: dict | None = None
-    metadata: dict = field(default_factory=dict)
+    preemption: str = api_field(default="Never", zero_default=True)
+    conflict_resolution: str = api_field(default="Abort", zero_default=True)
+    activation_preference: str = api_field(default="", omitempty=True)
+    dependent_overrides: list[str] = api_field(default_factory=list, omitempty=True)
+    scheduler_name: str = api_field(default=DEFAULT_SCHEDULER, zero_default=True)
+    failover: dict | None = api_field(default=None, omitempty=True, decode=_checked(_Failover))
+    suspension: dict | None = api_field(default=None, omitempty=True, decode=_checked(_Suspension))
+    preserve_resources_on_deletion: bool = api_field(default=False, omitempty=True)
+    schedule_priority: dict | None = api_field(default=None, omitempty=True, decode=_checked(_SchedulePriority))
+    metadata: dict = api_field(default_factory=dict, skip=True)
 
     def match_priority(self, obj: dict) -> int:
         """The best implicit priority of any of the policy's selectors for `obj` (0: no match)."""
@@ -956,37 +732,18 @@ class PropagationPolicy(NamedPolicy):
             meta.pop("namespace", None)
         if obj.get("spec") is None:
             raise FieldError("spec", "required")
-        spec = _object(obj["spec"], "spec", _SPEC_FIELDS)
-        raw_selectors = _list(spec, "resourceSelectors", "spec")
-        if not raw_selectors:
+        spec = _object(obj["spec"], "spec", keys_of(cls))
+        if spec.get("resourceSelectors") in (None, []):
             raise FieldError("spec.resourceSelectors", "required: at least one resource selector")
-        selectors = [ResourceSelector.from_dict(s, f"spec.resourceSelectors[{i}]")
-                     for i, s in enumerate(raw_selectors)]
+        policy = decode(cls, spec, "spec", kind=kind, name=raw_name, namespace=namespace if kind == PP_KIND else "",
+                        metadata=meta)
         if kind == PP_KIND:
-            for selector in selectors:
+            for selector in policy.resource_selectors:
                 selector.namespace = selector.namespace or namespace          # webhook default
-        propagate_deps = bool(_bool(spec, "propagateDeps", "spec") or _bool(spec, "association", "spec"))
-        if any((s.api_version, s.kind) == SERVICE_IMPORT for s in selectors):
-            propagate_deps = True                                             # webhook forces it
-        return cls(
-            kind=kind, name=raw_name, namespace=namespace if kind == PP_KIND else "",
-            resource_selectors=selectors,
-            placement=Placement.from_dict(spec.get("placement"), "spec.placement", validate=False),
-            priority=_int(spec, "priority", "spec", 0),
-            propagate_deps=propagate_deps,
-            preemption=_str(spec, "preemption", "spec") or "Never",
-            conflict_resolution=_str(spec, "conflictResolution", "spec") or "Abort",
-            activation_preference=_str(spec, "activationPreference", "spec"),
-            dependent_overrides=_str_list(spec, "dependentOverrides", "spec"),
-            scheduler_name=_str(spec, "schedulerName", "spec") or DEFAULT_SCHEDULER,
-            failover=None if spec.get("failover") is None else _parse_failover(spec["failover"], "spec.failover"),
-            suspension=(None if spec.get("suspension") is None else
-                        _parse_suspension(spec["suspension"], "spec.suspension")),
-            preserve_resources_on_deletion=bool(_bool(spec, "preserveResourcesOnDeletion", "spec")),
-            schedule_priority=(None if spec.get("schedulePriority") is None else
-                               _parse_schedule_priority(spec["schedulePriority"], "spec.schedulePriority")),
-            metadata=meta,
-        )
+        if policy.association or any((s.api_version, s.kind) == SERVICE_IMPORT for s in policy.resource_selectors):
+            policy.propagate_deps = True                                      # webhook forces it
+        policy.association = False
+        return policy
 
     def problems(self) -> list[Problem]:
         """Every problem Karmada's validating webhook (and the CRD schema) would report, in field order."""
@@ -1039,24 +796,4 @@ class PropagationPolicy(NamedPolicy):
             meta.pop("namespace", None)
         else:
             meta["namespace"] = self.namespace
-        spec: dict = {"resourceSelectors": [s.to_dict() for s in self.resource_selectors]}
-        if self.propagate_deps:
-            spec["propagateDeps"] = True
-        spec["placement"] = self.placement.to_dict()
-        spec["priority"] = self.priority
-        spec["preemption"] = self.preemption
-        if self.dependent_overrides:
-            spec["dependentOverrides"] = list(self.dependent_overrides)
-        spec["schedulerName"] = self.scheduler_name
-        if self.failover:
-            spec["failover"] = copy.deepcopy(self.failover)
-        spec["conflictResolution"] = self.conflict_resolution
-        if self.activation_preference:
-            spec["activationPreference"] = self.activation_preference
-        if self.suspension:
-            spec["suspension"] = copy.deepcopy(self.suspension)
-        if self.preserve_resources_on_deletion:
-            spec["preserveResourcesOnDeletion"] = True
-        if self.schedule_priority:
-            spec["schedulePriority"] = dict(self.schedule_priority)
-        return {"apiVersion": API_VERSION, "kind": self.kind, "metadata": meta, "spec": spec}
+        return {"apiVersion": API_VERSION, "kind": self.kind, "metadata": meta, "spec": encode(self)}

@@ -188,3 +188,30 @@ def test_fields_are_planned_once_per_class():
     assert Spec in plans and Term in plans and Affinity in plans
     decode(Spec, {"apiVersion": "v1", "terms": [{}]})
     assert all(codec._PLANS[cls] is plan for cls, plan in plans.items())
+
+
+@dataclass(frozen=True)
+class Mark:
+    encode_order: ClassVar[tuple[str, ...]] = ("key", "value", "effect")
+    key: str
+    effect: str
+    value: str = api_field(default="", omitempty=True)
+
+
+def test_encode_order_writes_keys_in_another_order_than_the_fields():
+    assert list(encode(Mark("k", "NoSchedule", "v"))) == ["key", "value", "effect"]
+    assert decode(Mark, {"key": "k", "effect": "E"}) == Mark("k", "E")
+
+
+@dataclass
+class Owned:
+    kind: str = api_field(skip=True)
+    name: str = api_field(default="", skip=True)
+    priority: int = 0
+
+
+def test_skipped_fields_come_from_the_caller_and_are_not_keys():
+    assert decode(Owned, {"priority": 2}, kind="K") == Owned("K", "", 2)
+    assert encode(Owned("K", "n", 2)) == {"priority": 2}
+    with pytest.raises(FieldError, match='unknown field "spec.kind"'):
+        decode(Owned, {"kind": "K"}, "spec", kind="K")
