@@ -70,7 +70,7 @@ def phases(n: int, m: int, folder: Path) -> dict[str, float]:
 
     from karmadactl.cli import files
     from karmadactl.cli.output import write_list
-    from karmadactl.cli.resources import offline_snapshot
+    from karmadactl.commands.resources import offline_snapshot
     from karmadactl.controllers import reconcile
 
     path = folder / f"plan-{n}x{m}.yaml"
@@ -82,7 +82,7 @@ def phases(n: int, m: int, folder: Path) -> dict[str, float]:
     plans = reconcile.plan(snapshot, "")
     times["schedule"] = time.perf_counter() - start
     start = time.perf_counter()
-    write_list(io.StringIO(), [p.binding for p in plans] + [w for p in plans for w in p.works], "json")
+    write_list(io.StringIO(), [p.binding for p in plans] + [w.to_dict() for p in plans for w in p.works], "json")
     times["render"] = time.perf_counter() - start
     return times
 

@@ -10,19 +10,13 @@ from __future__ import annotations
 import json
 import stat
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from karmadactl.apis.manifest import Manifest
 from karmadactl.errors import InvalidInput
 
 EXTENSIONS = (".yaml", ".yml", ".json")
-
-
-@dataclass
-class Manifest:
-    source: str      # "deploy.yaml", "deploy.yaml (document 2)", "list.json (items[3])"
-    obj: dict
 
 
 # Input limits: what no manifest needs and what would let one input exhaust the
@@ -33,13 +27,13 @@ MAX_DEPTH = 100                        # nested mappings and sequences in one do
 MAX_ALIAS_NODES = 100_000              # nodes that YAML aliases may add to a stream by repetition
 
 
-def _loader():
+def yaml_loader():
     import yaml
 
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _files(path: str, recursive: bool) -> list[Path]:
+def files_in(path: str, recursive: bool) -> list[Path]:
     p = Path(path)
     if p.is_dir():
         found = p.rglob("*") if recursive else p.glob("*")
@@ -97,47 +91,65 @@ def _check_events(text: str, name: str) -> None:
     """
     import yaml
 
-    scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
     starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
     ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-    counting = "&" in text         # without an anchor there is no alias to expand: only depth counts
+    # without an anchor there is no alias to expand: only depth counts
+    aliases = _AliasExpansion(name) if "&" in text else None
     depth = 0
-    added = 0                      # nodes that aliases add by repeating what their anchor holds
-    nodes = 0                      # nodes of the document with every alias expanded
-    open_anchors: list[tuple[str | None, int]] = []    # (anchor, nodes when it began) of open collections
-    size: dict[str, int] = {}      # anchor -> its nodes, aliases expanded
-    for event in yaml.parse(text, Loader=_loader()):
-        kind = event.__class__
-        if kind is scalar:
-            if counting:
-                nodes += 1
-                if event.anchor is not None:
-                    size[event.anchor] = 1
-        elif kind in starts:
+    for event in yaml.parse(text, Loader=yaml_loader()):
+        if isinstance(event, yaml.ScalarEvent):
+            if aliases:
+                aliases.scalar(event.anchor)
+        elif isinstance(event, starts):
             depth += 1
             if depth > MAX_DEPTH:
                 raise InvalidInput(f"{name}{_line(event)}: nested deeper than {MAX_DEPTH} levels")
-            if counting:
-                if event.anchor is not None:
-                    size.pop(event.anchor, None)
-                open_anchors.append((event.anchor, nodes))
-                nodes += 1
-        elif kind in ends:
+            if aliases:
+                aliases.start(event.anchor)
+        elif isinstance(event, ends):
             depth -= 1
-            if counting:
-                anchor, began = open_anchors.pop()
-                if anchor is not None:
-                    size[anchor] = nodes - began
-        elif kind is alias:
-            if event.anchor not in size and any(a == event.anchor for a, _ in open_anchors):
-                raise InvalidInput(f"{name}{_line(event)}: alias *{event.anchor} refers to itself")
-            nodes += size.get(event.anchor, 1)     # an undefined alias: the loader says so below
-            added += size.get(event.anchor, 1) - 1
-            if added > MAX_ALIAS_NODES:
-                raise InvalidInput(f"{name}{_line(event)}: YAML aliases expand to more than "
-                                   f"{MAX_ALIAS_NODES} nodes")
-        elif kind is yaml.DocumentEndEvent:
-            size.clear()
+            if aliases:
+                aliases.end()
+        elif aliases and isinstance(event, yaml.AliasEvent):
+            aliases.alias(event)
+        elif aliases and isinstance(event, yaml.DocumentEndEvent):
+            aliases.size.clear()
+
+
+class _AliasExpansion:
+    """The nodes of a document with every alias expanded, counted event by event."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.added = 0          # nodes that aliases add by repeating what their anchor holds
+        self.nodes = 0          # nodes of the document with every alias expanded
+        self.open_anchors: list[tuple[str | None, int]] = []    # (anchor, nodes when it began) of open collections
+        self.size: dict[str, int] = {}     # anchor -> its nodes, aliases expanded
+
+    def scalar(self, anchor: str | None) -> None:
+        self.nodes += 1
+        if anchor is not None:
+            self.size[anchor] = 1
+
+    def start(self, anchor: str | None) -> None:
+        if anchor is not None:
+            self.size.pop(anchor, None)
+        self.open_anchors.append((anchor, self.nodes))
+        self.nodes += 1
+
+    def end(self) -> None:
+        anchor, began = self.open_anchors.pop()
+        if anchor is not None:
+            self.size[anchor] = self.nodes - began
+
+    def alias(self, event) -> None:
+        if event.anchor not in self.size and any(a == event.anchor for a, _ in self.open_anchors):
+            raise InvalidInput(f"{self.name}{_line(event)}: alias *{event.anchor} refers to itself")
+        self.nodes += self.size.get(event.anchor, 1)     # an undefined alias: the loader says so below
+        self.added += self.size.get(event.anchor, 1) - 1
+        if self.added > MAX_ALIAS_NODES:
+            raise InvalidInput(f"{self.name}{_line(event)}: YAML aliases expand to more than "
+                               f"{MAX_ALIAS_NODES} nodes")
 
 
 def _line(event) -> str:
@@ -193,7 +205,7 @@ def parse_stream(text: str, name: str) -> list[Manifest]:
     if not documents:
         try:
             _check_events(text, name)
-            documents = [d for d in yaml.load_all(text, Loader=_loader())]
+            documents = [d for d in yaml.load_all(text, Loader=yaml_loader())]
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             where = f" (line {mark.line + 1})" if mark else ""
@@ -256,7 +268,7 @@ def load(paths: list[str], *, recursive: bool = False, stdin: IO[str] | None = N
             out.extend(parse_stream(read_stdin(stdin or sys.stdin), "<stdin>"))
             continue
         try:
-            files = _files(path, recursive)
+            files = files_in(path, recursive)
         except OSError as e:       # a name too long, a folder that cannot be listed
             raise InvalidInput(f"{path[:200]}: cannot read: {e.strerror or e}") from None
         if not files:

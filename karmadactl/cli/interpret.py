@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import IO, TYPE_CHECKING
+
 import typer
 
 from karmadactl.cli.env import Env
+
+if TYPE_CHECKING:
+    from karmadactl.interpreter.customization import Customization
 
 # Output keys, as in Karmada's interpreter test data.
 _ALIASES = {name.lower(): name for name in ("Retain", "InterpretReplica", "InterpretComponent", "ReviseReplica",
@@ -18,7 +23,7 @@ def _parse(text: str, source: str) -> list[tuple[str, dict]]:
 
     import yaml
 
-    from karmadactl.cli.files import _loader
+    from karmadactl.cli.files import yaml_loader
     from karmadactl.errors import InvalidInput
 
     try:
@@ -26,7 +31,7 @@ def _parse(text: str, source: str) -> list[tuple[str, dict]]:
             data = json.loads(text)
             documents = data if isinstance(data, list) else [data]
         else:
-            documents = list(yaml.load_all(text, Loader=_loader()))
+            documents = list(yaml.load_all(text, Loader=yaml_loader()))
     except (ValueError, yaml.YAMLError):
         raise InvalidInput(f"{source}: not valid YAML or JSON") from None
     documents = [d for d in documents if d is not None]
@@ -52,7 +57,7 @@ def _read(paths: list[str], recursive: bool = False, stdin=None) -> list[tuple[s
     import sys
     from pathlib import Path
 
-    from karmadactl.cli.files import _files
+    from karmadactl.cli.files import files_in
     from karmadactl.errors import InvalidInput
 
     found: list[tuple[str, dict]] = []
@@ -60,7 +65,7 @@ def _read(paths: list[str], recursive: bool = False, stdin=None) -> list[tuple[s
         if path == "-":
             found.extend(_parse((stdin or sys.stdin).read(), "<stdin>"))
             continue
-        files = _files(path, recursive) if Path(path).is_dir() else [Path(path)]
+        files = files_in(path, recursive) if Path(path).is_dir() else [Path(path)]
         for f in files:
             try:
                 text = f.read_text()
@@ -87,12 +92,12 @@ def _read_status_items(path: str | None) -> list | None:
         return None
     import yaml
 
-    from karmadactl.cli.files import _loader
+    from karmadactl.cli.files import yaml_loader
     from karmadactl.errors import InvalidInput
 
     try:
         with open(path) as f:
-            docs = [d for d in yaml.load_all(f.read(), Loader=_loader()) if d is not None]
+            docs = [d for d in yaml.load_all(f.read(), Loader=yaml_loader()) if d is not None]
     except OSError as e:
         raise InvalidInput(f"--status-file {path}: cannot read: {e.strerror}") from None
     except yaml.YAMLError:
@@ -103,7 +108,8 @@ def _read_status_items(path: str | None) -> list | None:
     return items
 
 
-def _load_customizations(paths: list[str], recursive: bool = False, stdin=None):
+def _load_customizations(paths: list[str], recursive: bool = False, stdin: IO[str] | None = None
+                         ) -> list[Customization]:
     """The ResourceInterpreterCustomizations in the files (other objects, e.g. CRDs, are skipped)."""
     from karmadactl.errors import InvalidInput
     from karmadactl.interpreter.customization import KIND, Customization
@@ -115,99 +121,57 @@ def _load_customizations(paths: list[str], recursive: bool = False, stdin=None):
     return sorted(found, key=lambda c: c.name)
 
 
-def check(env: Env, customizations) -> int:
-    """Load every rule in the sandbox and check its function exists; 1 if any fails."""
-    from karmadactl.interpreter import lua
-    from karmadactl.interpreter.customization import OPERATIONS
+def check(env: Env, customizations: list[Customization]) -> int:
+    """Every rule loaded in the sandbox, its function found: PASS or FAIL per rule; 1 if any fails."""
+    from karmadactl.commands.interpret import check as check_rules
 
-    failed = False
-    for c in customizations:
+    checked = check_rules(customizations)
+    for result in checked:
+        c = result.customization
         env.out(f"{c.name} (target {c.api_version}, Kind={c.kind}):")
-        for operation, script in c.scripts.items():
-            try:
-                lua.check(script, OPERATIONS[operation])
-                env.out(f"  {operation}: PASS")
-            except lua.InterpreterError as e:
-                failed = True
-                env.out(f"  {operation}: FAIL: {e.message}")
-    return 1 if failed else 0
+        for operation, why in result.failures.items():
+            env.out(f"  {operation}: PASS" if why is None else f"  {operation}: FAIL: {why}")
+    return 1 if any(result.failed for result in checked) else 0
 
 
-def execute(customizations, operation: str, desired: dict | None, observed: dict | None,
-            status_items: list | None, desired_replica: int = 0) -> dict:
-    """Run one operation; the result keyed as Karmada's test data."""
-    from karmadactl.errors import InvalidInput, UsageError
-    from karmadactl.interpreter import resolve
-    from karmadactl.interpreter.customization import scripts_for
+def interpret(ctx: typer.Context,
+              filename: list[str] = typer.Option(..., "-f", "--filename",
+                                                 help="ResourceInterpreterCustomization file(s)"),
+              check_only: bool = typer.Option(False, "--check", help="Only check the rules load."),
+              operation: str | None = typer.Option(
+                  None, "--operation", help="Retain, InterpretReplica, InterpretComponent, ReviseReplica, "
+                  "InterpretStatus, AggregateStatus, InterpretHealth or InterpretDependency"),
+              desired_file: str | None = typer.Option(None, "--desired-file"),
+              observed_file: str | None = typer.Option(None, "--observed-file"),
+              status_file: str | None = typer.Option(None, "--status-file",
+                                                     help="AggregatedStatusItems (AggregateStatus)"),
+              desired_replica: int = typer.Option(0, "--desired-replica",
+                                                  help="Replicas for ReviseReplica (0 by default, as Karmada)"),
+              recursive: bool = typer.Option(False, "-R", "--recursive", help="Read the -f directories recursively"),
+              output: str = typer.Option("yaml", "-o", "--output", help="yaml or json")) -> int:
+    from karmadactl.commands.interpret import execute
+    from karmadactl.errors import UsageError
 
-    # which object each operation reads: Karmada's pkg/util/interpreter/rule.go RuleArgs
-    if operation == "Retain":
-        for value, flag in ((desired, "--desired-file"), (observed, "--observed-file")):
-            if value is None:
-                raise UsageError(f"--operation Retain needs {flag}")
-    elif desired is None and observed is None:
-        raise UsageError(f"--operation {operation} needs --desired-file or --observed-file")
-    elif desired is not None and observed is not None:
-        raise UsageError(f"--operation {operation}: give --desired-file or --observed-file, not both")
-    obj = desired if desired is not None else observed
-    scripts = scripts_for(customizations, obj, operation)
-    if not scripts:
-        raise InvalidInput(f"no customization implements {operation} for "
-                           f"{obj.get('apiVersion')}, Kind={obj.get('kind')}")
-    script = scripts[0]
-    if operation == "InterpretReplica":
-        replica, requires = resolve.lua_get_replicas(script, obj)
-        return {"replica": replica, "requires": requires}
-    if operation == "ReviseReplica":
-        return {"revised": resolve.lua_revise_replica(script, obj, desired_replica)}
-    if operation == "Retain":
-        return {"retained": resolve.lua_retain(script, desired, observed)}
-    if operation == "InterpretStatus":
-        return {"status": resolve.lua_reflect_status(script, obj)}
-    if operation == "AggregateStatus":
-        return {"aggregatedStatus": resolve.lua_aggregate_status(script, obj, status_items)}
-    if operation == "InterpretHealth":
-        return {"healthy": resolve.lua_interpret_health(script, obj)}
-    if operation == "InterpretDependency":
-        return {"dependencies": resolve.lua_get_dependencies(scripts, obj)}
-    return {"components": resolve.lua_get_components(script, obj)}
+    env: Env = ctx.obj
+    if output not in ("yaml", "json"):
+        raise UsageError(f"--output {output!r}: interpret prints yaml or json")
+    customizations = _load_customizations(filename, recursive, env.stdin)
+    if check_only:
+        return check(env, customizations)
+    if not operation:
+        raise UsageError("--operation is required (or --check)")
+    op = _ALIASES.get(operation.lower())
+    if op is None:
+        raise UsageError(f"--operation {operation!r}: one of {', '.join(_ALIASES.values())}")
+    result = execute(customizations, op, _read_object(desired_file, "--desired-file", env.stdin),
+                     _read_object(observed_file, "--observed-file", env.stdin), _read_status_items(status_file),
+                     desired_replica)
+    from karmadactl.cli.output import to_json, to_yaml
+
+    env.stdout.write(to_json(result) + "\n" if output == "json" else to_yaml(result))
+    return 0
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(help="Run a ResourceInterpreterCustomization's Lua rules on files (or --check them).")
-    def interpret(ctx: typer.Context,
-                  filename: list[str] = typer.Option(..., "-f", "--filename",
-                                                     help="ResourceInterpreterCustomization file(s)"),
-                  check_only: bool = typer.Option(False, "--check", help="Only check the rules load."),
-                  operation: str | None = typer.Option(
-                      None, "--operation", help="Retain, InterpretReplica, InterpretComponent, ReviseReplica, "
-                      "InterpretStatus, AggregateStatus, InterpretHealth or InterpretDependency"),
-                  desired_file: str | None = typer.Option(None, "--desired-file"),
-                  observed_file: str | None = typer.Option(None, "--observed-file"),
-                  status_file: str | None = typer.Option(None, "--status-file",
-                                                            help="AggregatedStatusItems (AggregateStatus)"),
-                  desired_replica: int = typer.Option(0, "--desired-replica",
-                                                      help="Replicas for ReviseReplica (0 by default, as Karmada)"),
-                  recursive: bool = typer.Option(False, "-R", "--recursive",
-                                                 help="Read the -f directories recursively"),
-                  output: str = typer.Option("yaml", "-o", "--output", help="yaml or json")) -> int:
-        from karmadactl.errors import UsageError
-
-        env: Env = ctx.obj
-        if output not in ("yaml", "json"):
-            raise UsageError(f"--output {output!r}: interpret prints yaml or json")
-        customizations = _load_customizations(filename, recursive, env.stdin)
-        if check_only:
-            return check(env, customizations)
-        if not operation:
-            raise UsageError("--operation is required (or --check)")
-        op = _ALIASES.get(operation.lower())
-        if op is None:
-            raise UsageError(f"--operation {operation!r}: one of {', '.join(_ALIASES.values())}")
-        result = execute(customizations, op, _read_object(desired_file, "--desired-file", env.stdin),
-                         _read_object(observed_file, "--observed-file", env.stdin), _read_status_items(status_file),
-                         desired_replica)
-        from karmadactl.cli.output import to_json, to_yaml
-
-        env.stdout.write(to_json(result) + "\n" if output == "json" else to_yaml(result))
-        return 0
+    app.command("interpret",
+                help="Run a ResourceInterpreterCustomization's Lua rules on files (or --check them).")(interpret)
