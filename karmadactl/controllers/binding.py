@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from karmadactl.apis.karmada import ObjectMeta, Work, Workload, WorkSpec
 from karmadactl.apis.wellknown import (
     CONFLICT_RESOLUTION,
     CRB_NAME,
@@ -24,7 +25,6 @@ from karmadactl.apis.wellknown import (
     RB_PERMANENT_ID,
     TEMPLATE_GENERATION,
     TEMPLATE_UID,
-    WORK_API_VERSION,
     WORK_NAME,
     WORK_NAMESPACE,
     execution_namespace,
@@ -40,14 +40,19 @@ _JOB_AUTO_LABELS = ("controller-uid", "job-name", "batch.kubernetes.io/controlle
 
 
 def set_condition(status: dict, condition: dict, replaces: tuple[str, ...] = ()) -> None:
-    """Set one condition of a status (dropping those of the `replaces` types too), sorted by type; an
+    """Set one condition of a status mapping (see with_condition)."""
+    status["conditions"] = with_condition(status.get("conditions"), condition, replaces)
+
+
+def with_condition(conditions: list[dict] | None, condition: dict, replaces: tuple[str, ...] = ()) -> list[dict]:
+    """The conditions with one set (those of the `replaces` types dropped too), sorted by type; an
     unchanged status keeps its lastTransitionTime, as Kubernetes' meta.SetStatusCondition does."""
-    old = next((c for c in status.get("conditions") or [] if c["type"] == condition["type"]), None)
+    old = next((c for c in conditions or [] if c["type"] == condition["type"]), None)
     if old is not None and old.get("status") == condition["status"] and "lastTransitionTime" in old:
         condition = {**condition, "lastTransitionTime": old["lastTransitionTime"]}
     gone = {condition["type"], *replaces}
-    others = [c for c in status.get("conditions") or [] if c["type"] not in gone]
-    status["conditions"] = sorted([*others, condition], key=lambda c: c["type"])
+    others = [c for c in conditions or [] if c["type"] not in gone]
+    return sorted([*others, condition], key=lambda c: c["type"])
 
 
 def work_name(namespace: str, name: str, kind: str) -> str:
@@ -110,7 +115,7 @@ class Overrides:
 
 @dataclass
 class Rendered:
-    works: list[dict]
+    works: list[Work]
     changes: dict[str, list[str]] = field(default_factory=dict)   # cluster -> what the overrides changed
     errors: dict[str, str] = field(default_factory=dict)          # cluster -> why its overrides failed
 
@@ -154,7 +159,7 @@ def build_works(template: dict, binding: dict, overrides: Overrides | None = Non
         work_annotations = ({CRB_NAME: bmeta["name"]} if is_crb else
                             {RB_NAME: bmeta["name"], RB_NAMESPACE: bmeta.get("namespace", "")})
         cluster = (overrides.clusters.get(target["name"]) if overrides else None)
-        if cluster is not None and (overrides.cluster_policies or overrides.policies):
+        if overrides is not None and cluster is not None and (overrides.cluster_policies or overrides.policies):
             result = apply_overrides(manifest, cluster, overrides.cluster_policies, overrides.policies)
             if result.error:
                 rendered.errors[target["name"]] = result.error
@@ -189,20 +194,19 @@ def build_works(template: dict, binding: dict, overrides: Overrides | None = Non
             annotations[RB_NAME] = bmeta["name"]
             annotations[RB_NAMESPACE] = bmeta.get("namespace", "")
         mmeta["annotations"] = dict(sorted(annotations.items()))
-        work_spec: dict = {"workload": {"manifests": [manifest]}}
-        if spec.get("preserveResourcesOnDeletion"):
-            work_spec["preserveResourcesOnDeletion"] = True
-        suspension = spec.get("suspension") or {}
-        if suspension.get("dispatching") or target["name"] in (
-                (suspension.get("dispatchingOnClusters") or {}).get("clusterNames") or []):
-            work_spec["suspendDispatching"] = True
-        works.append({
-            "apiVersion": WORK_API_VERSION, "kind": "Work",
-            "metadata": {"name": wname, "namespace": execution_namespace(target["name"]),
-                         "labels": _binding_labels(binding), "annotations": work_annotations},
-            "spec": work_spec,
-        })
+        works.append(Work(
+            metadata=ObjectMeta(name=wname, namespace=execution_namespace(target["name"]),
+                                labels=_binding_labels(binding), annotations=work_annotations),
+            spec=WorkSpec(Workload([manifest]),
+                          preserve_resources_on_deletion=True if spec.get("preserveResourcesOnDeletion") else None,
+                          suspend_dispatching=True if _dispatching_suspended(spec, target["name"]) else None)))
     return rendered
+
+
+def _dispatching_suspended(binding_spec: dict, cluster: str) -> bool:
+    suspension = binding_spec.get("suspension") or {}
+    return bool(suspension.get("dispatching")) or cluster in (
+        (suspension.get("dispatchingOnClusters") or {}).get("clusterNames") or [])
 
 
 def _job_completions(template: dict, binding: dict, clusters: list[dict]) -> dict[str, int]:

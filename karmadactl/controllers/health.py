@@ -92,7 +92,7 @@ def observe(cluster: Cluster, health: str, message: str, now: datetime,
     if crossing:
         held = pending(cluster)
         same = held is not None and ready_condition(held["state"])["status"] == observed
-        since = _since(held["since"]) if same else now
+        since = _since(held["since"]) if held is not None and same else now
         threshold = thresholds.success if observed == "True" else thresholds.failure
         if now + PROBE_JITTER < since + threshold:
             record = {"state": health, "since": micro_timestamp(since), "message": message}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from karmadactl.apis.kinds import Kind
 from karmadactl.apis.wellknown import POLICY_API_VERSION
 from karmadactl.errors import InvalidInput, UsageError
@@ -21,7 +23,7 @@ def label_selector_from_string(text: str) -> dict:
         if r.op == "=":
             match_labels[r.key] = r.values[0]
         elif r.op in operators:
-            expr = {"key": r.key, "operator": operators[r.op]}
+            expr: dict[str, Any] = {"key": r.key, "operator": operators[r.op]}
             if r.values:
                 expr["values"] = list(r.values)
             expressions.append(expr)
@@ -69,9 +71,9 @@ def policy_for(kind: Kind, name: str, namespace: str, *, clusters: list[str], se
     metadata = {"name": policy_name or f"{name}-{kind.kind.lower()}"}
     if kind.namespaced:
         metadata["namespace"] = namespace
-    spec = {"resourceSelectors": [{"apiVersion": kind.api_version, "kind": kind.kind, "name": name,
-                                   **({"namespace": namespace} if kind.namespaced else {})}],
-            "placement": placement}
+    spec: dict[str, Any] = {"resourceSelectors": [{"apiVersion": kind.api_version, "kind": kind.kind, "name": name,
+                                                   **({"namespace": namespace} if kind.namespaced else {})}],
+                            "placement": placement}
     if priority:
         spec["priority"] = priority
     return {"apiVersion": POLICY_API_VERSION, "kind": policy_kind, "metadata": metadata, "spec": spec}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import Cluster
@@ -325,8 +326,8 @@ def _plan_one(snapshot: Snapshot, template: dict, key: ObjectKey, previous: dict
     if elsewhere:
         error = detector.left_to_scheduler_message(elsewhere)
     elif not run:
-        scheduled = next((c for c in binding.get("status", {}).get("conditions") or []
-                          if c["type"] == "Scheduled"), {})
+        scheduled: dict = next((c for c in binding.get("status", {}).get("conditions") or []
+                                if c["type"] == "Scheduled"), {})
         error = "" if scheduled.get("status") == "True" else scheduled.get("message", "")
     return BindingPlan(template, policy, binding, previous, [], error)
 
@@ -349,7 +350,8 @@ def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict, custom
     required: dict[ObjectKey, list[dict]] = {}
     for p in plans:
         spec = (p.binding or {}).get("spec") or {}
-        if p.policy is None or not spec.get("propagateDeps") or p.binding["kind"] != "ResourceBinding":
+        if p.binding is None or p.policy is None or not spec.get("propagateDeps") \
+                or p.binding["kind"] != "ResourceBinding":
             continue
         found = []
         try:
@@ -368,21 +370,22 @@ def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict, custom
             p.binding["metadata"].setdefault("annotations", {})[RB_DEPENDENCIES] = \
                 json.dumps(found, sort_keys=True, separators=(",", ":"))
     for key, entries in required.items():
-        dep = by_template[key]
+        needed = by_template[key]
         entries = sorted(entries, key=lambda e: (e["namespace"], e["name"]))
-        if dep.binding is not None and dep.policy is not None:
-            dep.binding["spec"]["requiredBy"] = entries
+        if needed.binding is not None and needed.policy is not None:
+            needed.binding["spec"]["requiredBy"] = entries
             continue
-        meta = dep.template["metadata"]
-        name = detector.binding_name(meta["name"], dep.template["kind"])
+        template = needed.template
+        meta = template["metadata"]
+        name = detector.binding_name(meta["name"], template["kind"])
         previous = previous_by_key.get(ObjectKey(kinds.BINDINGS[0], meta.get("namespace", ""), name))
-        seed = (dep.template["apiVersion"], dep.template["kind"], str(meta.get("namespace") or ""), meta["name"])
-        binding = {"apiVersion": BINDING_API_VERSION, "kind": "ResourceBinding",
+        seed = (template["apiVersion"], template["kind"], str(meta.get("namespace") or ""), meta["name"])
+        binding: dict[str, Any] = {"apiVersion": BINDING_API_VERSION, "kind": "ResourceBinding",
                    "metadata": {"name": name, "namespace": meta.get("namespace", ""),
                                 "labels": {RB_PERMANENT_ID: (
                                     ((previous or {}).get("metadata", {}).get("labels") or {}).get(RB_PERMANENT_ID)
                                     or str(uuid.uuid5(uuid.NAMESPACE_URL, f"karmadactl:attached/{seed}")))}},
-                   "spec": {"resource": {"apiVersion": dep.template["apiVersion"], "kind": dep.template["kind"],
+                   "spec": {"resource": {"apiVersion": template["apiVersion"], "kind": template["kind"],
                                          "namespace": meta.get("namespace", ""), "name": meta["name"],
                                          "uid": meta.get("uid", ""),
                                          "resourceVersion": meta.get("resourceVersion", "")},
@@ -390,7 +393,7 @@ def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict, custom
         for field_name in ("uid", "resourceVersion", "creationTimestamp", "generation"):
             if previous and field_name in previous["metadata"]:
                 binding["metadata"][field_name] = previous["metadata"][field_name]
-        dep.binding, dep.previous, dep.attached = binding, previous, True
+        needed.binding, needed.previous, needed.attached = binding, previous, True
 
 
 def _generation_after(binding: dict, previous: dict | None) -> int:
@@ -423,7 +426,7 @@ def _queue_order(template: dict, policy: PropagationPolicy | None, previous: dic
     priority = 0
     if policy is not None and policy.schedule_priority:
         priority = classes.get(policy.schedule_priority.get("priorityClassName") or "", 0)
-    if policy is not None and detector.lazy_deferred(template, policy, previous):
+    if policy is not None and previous is not None and detector.lazy_deferred(template, policy, previous):
         priority = ((previous.get("spec") or {}).get("schedulePriority") or {}).get("priority", 0)
     return (-priority, *_template_order(template))
 
