@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
+from karmadactl.apis.codec import FieldError, api_field, decode, encode, join
 from karmadactl.apis.wellknown import ANNOTATION_CONTEXT, ANNOTATION_KUBECONFIG, NAMESPACE_KARMADA_CLUSTER
 from karmadactl.apis.wellknown import CLUSTER_API_VERSION as API_VERSION
 from karmadactl.errors import InvalidInput
@@ -29,24 +31,15 @@ EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 @dataclass(frozen=True)
 class Taint:
-    key: str
-    effect: str
-    value: str = ""
-    time_added: str | None = None
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Taint:
-        return cls(key=d["key"], effect=d.get("effect", ""), value=d.get("value", "") or "",
-                   time_added=d.get("timeAdded"))
+    strict: ClassVar = False
+    encode_order: ClassVar = ("key", "value", "effect", "time_added")
+    key: str = api_field(required=True)
+    effect: str = api_field(required=True, choices=EFFECTS)
+    value: str = api_field(default="", omitempty=True)
+    time_added: str | None = api_field(default=None, omitempty=True)
 
     def to_dict(self) -> dict:
-        d = {"key": self.key}
-        if self.value:
-            d["value"] = self.value
-        d["effect"] = self.effect
-        if self.time_added:
-            d["timeAdded"] = self.time_added
-        return d
+        return encode(self)
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}:{self.effect}" if self.value else f"{self.key}:{self.effect}"
@@ -125,7 +118,7 @@ class Cluster:
     @classmethod
     def from_dict(cls, d: dict, source: str = "") -> Cluster:
         """A Cluster from its object; a wrong shape is an InvalidInput naming `source` and the field."""
-        check_shape(d, source)
+        shape = check_shape(d, source)
         meta = copy.deepcopy(d.get("metadata") or {})
         spec = d.get("spec") or {}
         annotations = meta.get("annotations") or {}
@@ -135,7 +128,7 @@ class Cluster:
             provider=spec.get("provider", ""),
             region=spec.get("region", ""),
             zones=list(spec.get("zones") or []),
-            taints=[Taint.from_dict(t) for t in spec.get("taints") or []],
+            taints=shape.spec.taints,
             labels=dict(meta.get("labels") or {}),
             kubeconfig=annotations.get(ANNOTATION_KUBECONFIG, ""),
             context=annotations.get(ANNOTATION_CONTEXT, ""),
@@ -207,80 +200,110 @@ class Cluster:
 # -- shape ------------------------------------------------------------------------------------
 # What the scheduler and the status readers rely on, checked once where a Cluster
 # is read (a file of `plan --offline`, or the store), so later code can trust it.
+# Other fields are not karmadactl's to check: unknown keys are ignored.
 
-_STRINGS = "a string"
+@dataclass
+class _Metadata:
+    strict: ClassVar = False
+    name: str = api_field(required=True)
+    labels: dict[str, str | None] = api_field(default_factory=dict)
+    annotations: dict[str, str | None] = api_field(default_factory=dict)
 
 
-def check_shape(d: dict, source: str = "") -> None:
-    """Types of the fields karmadactl reads from a Cluster object; raises InvalidInput naming the field."""
+def _taints(value: Any, path: str) -> list[Taint]:
+    """A decode hook: spec.taints, where a null taint is an empty one (so its key is missing)."""
+    if not isinstance(value, list):
+        raise FieldError(path, "must be an array", "an array")
+    return [decode(Taint, {} if taint is None else taint, f"{path}[{i}]") for i, taint in enumerate(value)]
+
+
+@dataclass
+class _Spec:
+    strict: ClassVar = False
+    api_endpoint: str | None = None
+    provider: str | None = None
+    region: str | None = None
+    id: str | None = None
+    sync_mode: str | None = None
+    zones: list[str | None] = api_field(default_factory=list)
+    secret_ref: dict | None = None
+    taints: list[Taint] = api_field(default_factory=list, decode=_taints)
+
+
+@dataclass
+class _Condition:
+    strict: ClassVar = False
+    type: str | None = None
+    status: str | None = None
+    reason: str | None = None
+    message: str | None = None
+    last_transition_time: str | None = None
+
+
+@dataclass
+class _APIResource:
+    strict: ClassVar = False
+    name: str | None = None
+    kind: str | None = None
+
+
+@dataclass
+class _APIEnablement:
+    strict: ClassVar = False
+    group_version: str | None = None
+    resources: list[_APIResource | None] = api_field(default_factory=list)
+
+
+def _quantities(value: Any, path: str) -> dict:
+    """A decode hook: a map of resource quantities, each one Kubernetes would parse."""
     from karmadactl.apis.quantity import parse_quantity
 
+    if not isinstance(value, dict):
+        raise FieldError(path, "must be an object", "an object")
+    for resource, quantity in value.items():
+        try:
+            parse_quantity(quantity)
+        except InvalidInput as e:
+            raise FieldError(join(path, str(resource)), str(e)) from None
+    return value
+
+
+@dataclass
+class _ResourceSummary:
+    strict: ClassVar = False
+    allocatable: dict | None = api_field(default=None, decode=_quantities)
+    allocated: dict | None = api_field(default=None, decode=_quantities)
+    allocating: dict | None = api_field(default=None, decode=_quantities)
+
+
+@dataclass
+class _Status:
+    strict: ClassVar = False
+    kubernetes_version: str | None = None
+    conditions: list[_Condition | None] = api_field(default_factory=list)
+    api_enablements: list[_APIEnablement | None] = api_field(default_factory=list)
+    node_summary: dict[str, int | None] = api_field(default_factory=dict)
+    resource_summary: _ResourceSummary | None = None
+
+
+@dataclass
+class _ClusterObject:
+    strict: ClassVar = False
+    metadata: _Metadata
+    spec: _Spec = api_field(default_factory=_Spec)
+    status: _Status = api_field(default_factory=_Status)
+
+
+_WORDS = {"an object": "a mapping", "an array": "a list"}      # how these messages name the types
+
+
+def check_shape(d: dict, source: str = "") -> _ClusterObject:
+    """Types of the fields karmadactl reads from a Cluster object; raises InvalidInput naming the field."""
     meta = d.get("metadata")
     name = meta.get("name") if isinstance(meta, dict) else None
     where = source or f"Cluster {name if isinstance(name, str) else '?'}"
-
-    def fail(path: str, expected: str) -> None:
-        raise InvalidInput(f"{where}: {path}: expected {expected}")
-
-    def mapping(value, path: str) -> dict:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            fail(path, "a mapping")
-        return value
-
-    def sequence(value, path: str) -> list:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            fail(path, "a list")
-        return value
-
-    def text(value, path: str) -> None:
-        if value is not None and not isinstance(value, str):
-            fail(path, _STRINGS)
-
-    meta = mapping(meta, "metadata")
-    if not isinstance(meta.get("name"), str) or not meta.get("name"):
-        fail("metadata.name", "a non-empty string")
-    for key in ("labels", "annotations"):
-        for k, v in mapping(meta.get(key), f"metadata.{key}").items():
-            text(v, f"metadata.{key}.{k}")
-    spec = mapping(d.get("spec"), "spec")
-    for key in ("apiEndpoint", "provider", "region", "id", "syncMode"):
-        text(spec.get(key), f"spec.{key}")
-    for i, zone in enumerate(sequence(spec.get("zones"), "spec.zones")):
-        text(zone, f"spec.zones[{i}]")
-    mapping(spec.get("secretRef"), "spec.secretRef")
-    for i, taint in enumerate(sequence(spec.get("taints"), "spec.taints")):
-        path = f"spec.taints[{i}]"
-        taint = mapping(taint, path)
-        if not isinstance(taint.get("key"), str) or not taint.get("key"):
-            fail(f"{path}.key", "a non-empty string")
-        if taint.get("effect") not in EFFECTS:
-            fail(f"{path}.effect", f"one of {', '.join(EFFECTS)}")
-        text(taint.get("value"), f"{path}.value")
-        text(taint.get("timeAdded"), f"{path}.timeAdded")
-    status = mapping(d.get("status"), "status")
-    text(status.get("kubernetesVersion"), "status.kubernetesVersion")
-    for i, condition in enumerate(sequence(status.get("conditions"), "status.conditions")):
-        condition = mapping(condition, f"status.conditions[{i}]")
-        for key in ("type", "status", "reason", "message", "lastTransitionTime"):
-            text(condition.get(key), f"status.conditions[{i}].{key}")
-    for i, group in enumerate(sequence(status.get("apiEnablements"), "status.apiEnablements")):
-        group = mapping(group, f"status.apiEnablements[{i}]")
-        text(group.get("groupVersion"), f"status.apiEnablements[{i}].groupVersion")
-        for j, resource in enumerate(sequence(group.get("resources"), f"status.apiEnablements[{i}].resources")):
-            resource = mapping(resource, f"status.apiEnablements[{i}].resources[{j}]")
-            for key in ("name", "kind"):
-                text(resource.get(key), f"status.apiEnablements[{i}].resources[{j}].{key}")
-    for key, value in mapping(status.get("nodeSummary"), "status.nodeSummary").items():
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            fail(f"status.nodeSummary.{key}", "an integer")
-    summary = mapping(status.get("resourceSummary"), "status.resourceSummary")
-    for part in ("allocatable", "allocated", "allocating"):
-        for resource, quantity in mapping(summary.get(part), f"status.resourceSummary.{part}").items():
-            try:
-                parse_quantity(quantity)
-            except InvalidInput as e:
-                raise InvalidInput(f"{where}: status.resourceSummary.{part}.{resource}: {e}") from None
+    try:
+        return decode(_ClusterObject, {**d, "metadata": {} if meta is None else meta})
+    except FieldError as e:
+        found = f"expected {_WORDS.get(e.expected, e.expected)}" if e.expected else e.problem
+        raise InvalidInput(f"{where}: {e.path}: {found}") from None

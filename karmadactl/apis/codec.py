@@ -8,7 +8,8 @@ gives the mapping back, in field order, leaving out what is None.
 
 A field's options come from `api_field(...)`: its YAML key when it is not the camelCase
 of its name (a dotted key reaches into a wrapper object: "weightPreference.dynamicWeight"),
-`omitempty` (left out when empty, as Go's json tag), `required`, `zero_default` (an empty
+`omitempty` (left out when empty, as Go's json tag), `required`, `choices` (the values an
+enum-like string may take), `zero_default` (an empty
 value takes the default, as Karmada's defaulting does), `inline` (a nested object whose
 fields sit in the same mapping), `decode`/`encode` hooks for a field of its own shape, and
 `skip` for a field that is not in the mapping at all (the caller passes it to `decode`).
@@ -64,11 +65,13 @@ def camel(name: str) -> str:
 
 def api_field(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING,
               key: str | None = None, omitempty: bool = False, required: bool = False,
-              zero_default: bool = False, inline: bool = False, skip: bool = False,
+              choices: tuple[str, ...] | None = None, zero_default: bool = False, inline: bool = False,
+              skip: bool = False,
               decode: Callable[[Any, str], Any] | None = None,
               encode: Callable[[Any], Any] | None = None) -> Any:
     """A dataclass field with codec options (see the module's docstring)."""
-    options = {"key": key, "omitempty": omitempty, "required": required, "zero_default": zero_default,
+    options = {"key": key, "omitempty": omitempty, "required": required, "choices": choices,
+               "zero_default": zero_default,
                "inline": inline, "skip": skip, "decode": decode, "encode": encode}
     return dataclasses.field(default=default, default_factory=default_factory, metadata={"codec": options})
 
@@ -81,6 +84,7 @@ class _Field:
     default: Callable[[], Any] | None    # None: no default
     omitempty: bool
     required: bool
+    choices: tuple[str, ...] | None
     zero_default: bool
     inline: bool
     skip: bool
@@ -130,7 +134,7 @@ def _make_plan(cls: Any) -> _Plan:
         options = f.metadata.get("codec") or {}
         keys = tuple((options.get("key") or camel(f.name)).split("."))
         field = _Field(f.name, keys, hints[f.name], _default_of(f), bool(options.get("omitempty")),
-                       bool(options.get("required")), bool(options.get("zero_default")),
+                       bool(options.get("required")), options.get("choices"), bool(options.get("zero_default")),
                        bool(options.get("inline")), bool(options.get("skip")), options.get("decode"),
                        options.get("encode"))
         fields.append(field)
@@ -225,6 +229,8 @@ def _lookup(mapping: dict, keys: tuple[str, ...], path: str, plan: _Plan) -> Any
 def _expected(f: _Field) -> str:
     if typing.get_origin(f.hint) is Literal:
         return "one of " + ", ".join(str(a) for a in typing.get_args(f.hint))
+    if f.choices is not None:
+        return "one of " + ", ".join(f.choices)
     if f.required and f.hint is str:
         return "a non-empty string"
     return _PHRASES.get(typing.get_origin(f.hint) or f.hint, "")
@@ -238,14 +244,21 @@ def _decode_field(f: _Field, raw: Any, path: str) -> Any:
     try:
         value = f.decode(raw, path) if f.decode is not None else _value(f.hint, raw, path)
     except FieldError as e:
-        if e.path == path and f.required:
+        if e.path == path and (f.required or f.choices is not None):
             raise FieldError(path, e.problem, _expected(f)) from None
         raise
     if f.required and value == "":
         raise FieldError(path, "required", _expected(f))
+    if f.choices is not None and value not in f.choices:
+        raise FieldError(path, _unsupported(value, f.choices), _expected(f))
     if f.zero_default and f.default is not None and not value:
         return f.default()
     return value
+
+
+def _unsupported(value: Any, allowed: tuple) -> str:
+    shown = ", ".join(f'"{a}"' for a in allowed if a)
+    return f'unsupported value "{value}" (supported: {shown})'
 
 
 def _wrong(value: Any, path: str, expected: str) -> FieldError:
@@ -291,8 +304,7 @@ def _generic(hint: Any, value: Any, path: str) -> Any:
         if isinstance(value, bool) or value not in args:
             if all(isinstance(a, str) for a in args) and not isinstance(value, str):
                 raise FieldError(path, f"must be a string, got {type_name(value)}", expected)
-            shown = ", ".join(f'"{a}"' for a in args if a)
-            raise FieldError(path, f'unsupported value "{value}" (supported: {shown})', expected)
+            raise FieldError(path, _unsupported(value, args), expected)
         return value
     if hint in (dict, list) or origin in (dict, list, tuple):
         return _container(hint, origin or hint, args, value, path)

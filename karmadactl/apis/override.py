@@ -95,17 +95,6 @@ def _pointer(value: Any, path: str) -> str:
     return value
 
 
-def _one_of(allowed: tuple[str, ...]) -> Callable[[Any, str], str]:
-    """A decode hook: a string among `allowed` (an empty one is left to `required`)."""
-    def hook(value: Any, path: str) -> str:
-        if not isinstance(value, str):
-            raise FieldError(path, f"must be a string, got {_type_name(value)}")
-        if value and value not in allowed:
-            raise FieldError(path, _unsupported(value, allowed))
-        return value
-    return hook
-
-
 def _check_json_value(operator: str, value: Any, path: str) -> None:
     """The JSON `value` of a patch operation: required for add/replace, not allowed for remove."""
     if value is ABSENT and operator in (ADD, REPLACE):
@@ -123,7 +112,7 @@ def _json_value_out(value: Any) -> Any:
 @dataclass
 class PlaintextOverrider:
     path: str = api_field(required=True, decode=_pointer)
-    operator: str = api_field(required=True, decode=_one_of(PATCH_OPERATORS))
+    operator: str = api_field(required=True, choices=PATCH_OPERATORS)
     value: Any = api_field(default=ABSENT, encode=_json_value_out)
 
     def after_decode(self, path: str) -> None:
@@ -138,8 +127,8 @@ class _Predicate:
 @dataclass
 class ImageOverrider:
     encode_order: ClassVar = ("predicate_path", "component", "operator", "value")
-    component: str = api_field(required=True, decode=_one_of(IMAGE_COMPONENTS))
-    operator: str = api_field(required=True, decode=_one_of(IMAGE_OPERATORS))
+    component: str = api_field(required=True, choices=IMAGE_COMPONENTS)
+    operator: str = api_field(required=True, choices=IMAGE_OPERATORS)
     value: str = api_field(default="", omitempty=True)
     predicate_path: str = api_field(    # "" = no predicate: every container image of a workload
         default="", key="predicate", decode=lambda value, path: decode(_Predicate, value, path).path,
@@ -153,13 +142,13 @@ class ImageOverrider:
 @dataclass
 class CommandArgsOverrider:
     container_name: str = api_field(required=True)
-    operator: str = api_field(required=True, decode=_one_of(COMMAND_ARGS_OPERATORS))
+    operator: str = api_field(required=True, choices=COMMAND_ARGS_OPERATORS)
     value: list[str] = api_field(default_factory=list, omitempty=True)
 
 
 @dataclass
 class LabelAnnotationOverrider:
-    operator: str = api_field(required=True, decode=_one_of(LABEL_ANNOTATION_OPERATORS))
+    operator: str = api_field(required=True, choices=LABEL_ANNOTATION_OPERATORS)
     value: dict[str, str] = api_field(default_factory=dict, required=True, omitempty=True)
 
 
@@ -197,7 +186,7 @@ class PatchOp:
     """One operation of a fieldOverrider's json/yaml list, applied inside the field's document."""
 
     sub_path: str = api_field(required=True, decode=_pointer)
-    operator: str = api_field(required=True, decode=_one_of(PATCH_OPERATORS))
+    operator: str = api_field(required=True, choices=PATCH_OPERATORS)
     value: Any = api_field(default=ABSENT, encode=_json_value_out)
 
     def after_decode(self, path: str) -> None:
@@ -405,4 +394,5 @@ def _parse_rules(spec: dict) -> list[OverrideRule]:
         if rules:
             return rules
     # Karmada's override manager turns an empty overrideRules into one rule of the old fields.
-    return [OverrideRule(_target_cluster(legacy_target, "spec.targetCluster"), legacy_overriders)]
+    return [OverrideRule(target_cluster=_target_cluster(legacy_target, "spec.targetCluster"),
+                         overriders=legacy_overriders)]
