@@ -155,12 +155,6 @@ def _check(name: str | None, selector: str | None, sort_by: str | None) -> None:
         parse_selector(selector)
 
 
-def _targets(store, clusters: str | None):
-    from karmadactl.controllers.clusters import list_clusters
-
-    return list_clusters(store, [c for c in (clusters or "").split(",") if c] or None)
-
-
 def _finish(env: Env, failures: dict[str, str], answered: int) -> int:
     from karmadactl.cli.output import failure_line
     from karmadactl.errors import ExitCode
@@ -196,6 +190,7 @@ def pod(ctx: typer.Context,
         sort_by: str | None = typer.Option(None, "--sort-by", help=SORT_HELP),
         total: bool = typer.Option(False, "--sum", help="Print the sum of the usage"),
         no_headers: bool = typer.Option(False, "--no-headers")) -> int:
+    from karmadactl.commands.members import chosen_clusters
     from karmadactl.errors import NotFound
     from karmadactl.members.metrics import pod_metrics
 
@@ -203,7 +198,7 @@ def pod(ctx: typer.Context,
     _check(name, selector, sort_by)
     ns = None if all_namespaces else namespace
     with env.store() as store:
-        targets = _targets(store, clusters)
+        targets = chosen_clusters(store, clusters)
         results, failures = _fan_out(
             store, targets, lambda client: pod_metrics(client, ns, name, selector))
     found = [(cluster, pm) for cluster, items in results.items() for pm in items]
@@ -229,13 +224,14 @@ def node(ctx: typer.Context,
          selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector"),
          sort_by: str | None = typer.Option(None, "--sort-by", help=SORT_HELP),
          no_headers: bool = typer.Option(False, "--no-headers")) -> int:
+    from karmadactl.commands.members import chosen_clusters
     from karmadactl.errors import NotFound
     from karmadactl.members.metrics import node_metrics
 
     env: Env = ctx.obj
     _check(name, selector, sort_by)
     with env.store() as store:
-        targets = _targets(store, clusters)
+        targets = chosen_clusters(store, clusters)
         results, failures = _fan_out(
             store, targets, lambda client: node_metrics(client, name, selector))
     found = [(cluster, nm) for cluster, (items, _) in results.items() for nm in items]
