@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from karmadactl.apis.karmada import load_work
 from karmadactl.apis.kinds import WORK
 from karmadactl.controllers.execution import PUSHED_HASH, manifest_hash
 from karmadactl.errors import ExitCode
@@ -37,7 +38,7 @@ def test_a_pass_pushes_every_work_to_its_member_labelled_as_managed(store, fleet
         assert web["spec"]["replicas"] == 2 and web["metadata"]["labels"][MANAGED] == "true"
     works = stored(store, WORK)
     assert len(works) == 4
-    assert all(w["metadata"]["annotations"][PUSHED_HASH] == manifest_hash(w) for w in works)
+    assert all(w["metadata"]["annotations"][PUSHED_HASH] == manifest_hash(load_work(w)) for w in works)
 
 
 def test_a_second_pass_sends_nothing(store, fleet):
