@@ -113,7 +113,8 @@ def _watch_members(env, requests, query, sections, out, printing, state) -> None
     import threading
 
     from karmadactl.cli.get import KARMADA_ROW
-    from karmadactl.controllers.clusters import client_for, list_clusters
+    from karmadactl.commands.members import chosen_clusters
+    from karmadactl.controllers.clusters import client_for
     from karmadactl.errors import KarmadaError
     from karmadactl.members.watch import watch
 
@@ -132,7 +133,7 @@ def _watch_members(env, requests, query, sections, out, printing, state) -> None
             events.put((section, cluster.name, "FAILED", str(e)))
 
     with env.store() as store:
-        targets = list_clusters(store, [c for c in (query.clusters or "").split(",") if c] or None)
+        targets = chosen_clusters(store, query.clusters)
         for section in sections:
             for cluster in targets:
                 try:
