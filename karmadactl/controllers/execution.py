@@ -21,7 +21,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -128,7 +128,9 @@ def _key(work: dict) -> ObjectKey:
 
 
 def is_managed(obj: dict | None) -> bool:
-    return bool(obj) and ((obj.get("metadata") or {}).get("labels") or {}).get(MANAGED_LABEL) == "true"
+    if not obj:
+        return False
+    return ((obj.get("metadata") or {}).get("labels") or {}).get(MANAGED_LABEL) == "true"
 
 
 def drifted(desired, live) -> bool:
@@ -205,8 +207,8 @@ def _desired_body(work: dict, current: dict | None, now: str) -> dict:
     return body
 
 
-def store_desired(tx, desired: list[dict], *, keep_bindings: set[ObjectKey] = frozenset(),
-                  keep_works: set[ObjectKey] = frozenset(), now: str) -> None:
+def store_desired(tx, desired: list[dict], *, keep_bindings: Collection[ObjectKey] = frozenset(),
+                  keep_works: Collection[ObjectKey] = frozenset(), now: str) -> None:
     """Before any push, in the caller's write transaction: the Works the plan wants, created or
     updated (each keeps what the store knows was last pushed), and the Works nobody wants marked
     for deletion. A pass cut short at any later point leaves a store that says what is desired

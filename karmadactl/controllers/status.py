@@ -103,17 +103,17 @@ def _aggregate(tx, now: str) -> None:
     tx.serialize("reconcile")      # bindings change under the reconcile pass's lock,
     tx.serialize("templates")      # templates under store_objects': no lost race, no deadlock
     customizations = load_customizations(tx)
-    works_by_binding: dict[tuple[str, str, str], list[dict]] = {}
+    works_by_binding: dict[ObjectKey, list[dict]] = {}
     for work in tx.list(WORK_GK):
         key = binding_of(work)
         if key:
             works_by_binding.setdefault(key, []).append(work)
     for gk in kinds.BINDINGS:
         for binding in tx.list(gk):
-            key = (gk, binding["metadata"].get("namespace", ""), binding["metadata"]["name"])
+            binding_key = ObjectKey(gk, binding["metadata"].get("namespace", ""), binding["metadata"]["name"])
             items = []
             existing = native.existing_clusters(binding)
-            for work in sorted(works_by_binding.get(key, []), key=cluster_of):
+            for work in sorted(works_by_binding.get(binding_key, []), key=cluster_of):
                 if cluster_of(work) not in existing:
                     continue      # left over, deleted once its member answers (Karmada skips deleting Works)
                 applied, message = _applied(work)
