@@ -215,3 +215,24 @@ def test_skipped_fields_come_from_the_caller_and_are_not_keys():
     assert encode(Owned("K", "n", 2)) == {"priority": 2}
     with pytest.raises(FieldError, match='unknown field "spec.kind"'):
         decode(Owned, {"kind": "K"}, "spec", kind="K")
+
+
+@dataclass
+class Choice:
+    operator: str = api_field(required=True, choices=("add", "remove"))
+    effect: str = api_field(default="", choices=("", "NoSchedule"))
+
+
+@pytest.mark.parametrize("given, message, expected", [
+    ({}, "operator: required", "one of add, remove"),
+    ({"operator": ""}, "operator: required", "one of add, remove"),
+    ({"operator": "keep"}, 'operator: unsupported value "keep" (supported: "add", "remove")', "one of add, remove"),
+    ({"operator": 1}, "operator: must be a string, got integer", "one of add, remove"),
+    ({"operator": "add", "effect": "x"}, 'effect: unsupported value "x" (supported: "NoSchedule")',
+     "one of , NoSchedule"),
+])
+def test_choices_of_an_enum_like_string(given, message, expected):
+    with pytest.raises(FieldError) as e:
+        decode(Choice, given)
+    assert (str(e.value), e.value.expected) == (message, expected)
+    assert decode(Choice, {"operator": "remove"}) == Choice("remove", "")
