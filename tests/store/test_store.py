@@ -13,7 +13,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, i
 from karmadactl.errors import AlreadyExists, Conflict, InvalidInput, NotFound, StoreError
 from karmadactl.store import SCHEMA_VERSION, Store, group_kind, migrations
 from karmadactl.store import engine as engines
-from karmadactl.store.keys import ObjectKey
+from karmadactl.store.keys import ObjectKey, describe, object_key
 
 CLUSTER = "Cluster.cluster.karmada.io"
 DEPLOY = "Deployment.apps"
@@ -66,6 +66,25 @@ def test_keys_module_does_not_import_sqlalchemy() -> None:
     code = "import sys; from karmadactl.store import group_kind; print('sqlalchemy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_object_key_of_a_manifest_and_how_messages_name_it() -> None:
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "prod"}}
+    cluster = {"apiVersion": "cluster.karmada.io/v1alpha1", "kind": "Cluster", "metadata": {"name": "member1"}}
+    assert object_key(deployment) == ObjectKey("Deployment.apps", "prod", "web")
+    assert object_key(cluster) == ObjectKey(CLUSTER, "", "member1")
+    assert describe(object_key(deployment)) == 'Deployment "prod/web"'
+    assert describe(object_key(cluster)) == 'Cluster "member1"'
+
+
+def test_an_object_key_finds_what_it_names(store: Store) -> None:
+    with store.write() as tx:
+        created = tx.create(deployment("web"))
+        key = object_key(created)
+        assert tx.get(key) == created
+        assert tx.get(key._replace(namespace="other")) is None
+        assert tx.delete(key)["metadata"]["uid"] == created["metadata"]["uid"]
+        assert tx.get(key) is None
 
 
 # -- create / get / list ---------------------------------------------------
