@@ -206,19 +206,18 @@ class MemberClient:
             except (Unreachable, MemberAPIError):
                 return gv, None
 
-        from concurrent.futures import ThreadPoolExecutor
+        from karmadactl.members.fanout import fan_out
 
-        with ThreadPoolExecutor(max_workers=min(8, max(1, len(group_versions)))) as pool:
-            for gv, doc in pool.map(fetch, group_versions):
-                if doc is None:
-                    failed.append(gv)
-                    continue
-                resources = sorted(
-                    ({"name": r["name"], "kind": r.get("kind", "")}
-                     for r in doc.get("resources") or [] if "/" not in r.get("name", "/")),
-                    key=lambda r: r["name"])
-                enablements.append({"groupVersion": doc.get("groupVersion") or gv,
-                                    "resources": resources})
+        for gv, doc in fan_out(group_versions, fetch, at_once=8):
+            if doc is None:
+                failed.append(gv)
+                continue
+            resources = sorted(
+                ({"name": r["name"], "kind": r.get("kind", "")}
+                 for r in doc.get("resources") or [] if "/" not in r.get("name", "/")),
+                key=lambda r: r["name"])
+            enablements.append({"groupVersion": doc.get("groupVersion") or gv,
+                                "resources": resources})
         enablements.sort(key=lambda e: e["groupVersion"])
         return enablements, sorted(failed)
 

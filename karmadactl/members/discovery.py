@@ -41,7 +41,7 @@ class APIResource:
 
 def api_resources(client) -> list[APIResource]:
     """Every resource of every served group/version (subresources left out), preferred versions first."""
-    from concurrent.futures import ThreadPoolExecutor
+    from karmadactl.members.fanout import fan_out
 
     versions: list[tuple[str, str, bool]] = [("", v, i == 0) for i, v in
                                              enumerate(client.get_json("/api").get("versions") or [])]
@@ -62,8 +62,7 @@ def api_resources(client) -> list[APIResource]:
             categories=tuple(r.get("categories") or ()), preferred=preferred)
             for r in doc.get("resources") or [] if "/" not in r.get("name", "/")]
 
-    with ThreadPoolExecutor(max_workers=min(8, max(1, len(versions)))) as pool:
-        lists = list(pool.map(fetch, versions))
+    lists = fan_out(versions, fetch, at_once=8)
     groups = list(dict.fromkeys(group for group, _, _ in versions))
     return [replace(r, order=groups.index(r.group)) for rs in lists for r in rs]
 
