@@ -166,18 +166,18 @@ def _work_lines(works: list[dict], binding: dict | None = None, unanswered: dict
     what was last known; a Work not Applied is never Healthy (Karmada's aggregated status item says
     Unknown then, pkg/util/helper/workstatus.go); a Work on a cluster the binding left is named as
     left over (deleted once its member answers)."""
-    from karmadactl.controllers.execution import cluster_of, manifest_of
+    from karmadactl.apis.karmada import load_work
     from karmadactl.interpreter.status import existing_clusters
 
     if not works:
         return ["Works:  <none>"]
     existing = existing_clusters(binding) if binding is not None else None
     rows = []
-    for work in sorted(works, key=cluster_of):
-        cluster = cluster_of(work)
+    for typed, work in sorted(((load_work(w), w) for w in works), key=lambda pair: pair[0].cluster):
+        cluster = typed.cluster
         condition = _condition(work, "Applied") or _condition(work, "Dispatching") or {}
         statuses = (work.get("status") or {}).get("manifestStatuses") or [{}]
-        replicas = (manifest_of(work).get("spec") or {}).get("replicas")
+        replicas = (typed.manifest.get("spec") or {}).get("replicas")
         suspended = condition.get("type") == "Dispatching"
         applied = "Suspended" if suspended else condition.get("status", "Unknown")
         health = (statuses[0].get("health") or "Unknown") if applied == "True" else "Unknown"

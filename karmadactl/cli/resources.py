@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from karmadactl.apis.wellknown import cluster_of_execution_namespace
 from karmadactl.cli.env import Env
 
 if TYPE_CHECKING:

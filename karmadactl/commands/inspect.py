@@ -58,9 +58,9 @@ def describe(store, kind: str, name: str, namespace: str) -> Description:
     """The stored object `kind`/`name`, its template's binding and Works and its recent events, after
     the status of the members it was pushed to is read again and aggregated."""
     from karmadactl.apis import meta
+    from karmadactl.apis.karmada import load_work
     from karmadactl.controllers import status
     from karmadactl.controllers.detector import binding_name
-    from karmadactl.controllers.execution import cluster_of
     from karmadactl.errors import NotFound
     from karmadactl.store.keys import ObjectKey
 
@@ -73,7 +73,7 @@ def describe(store, kind: str, name: str, namespace: str) -> Description:
             raise NotFound(f'{_plural(info)} "{name}" not found{where}')
         template = not info.group.endswith("karmada.io")
         binding_key = ObjectKey(kinds.BINDINGS[0 if info.namespaced else 1], ns, binding_name(name, info.kind))
-        members = {cluster_of(w) for w in _works_of(tx, binding_key)} if template else set()
+        members = {load_work(w).cluster for w in _works_of(tx, binding_key)} if template else set()
     failures: dict[str, str] = {}
     if members:
         failures = status.refresh(store, clusters=members)
@@ -90,9 +90,10 @@ def describe(store, kind: str, name: str, namespace: str) -> Description:
 
 
 def _works_of(tx, binding_key: ObjectKey) -> list[dict]:
+    from karmadactl.apis.karmada import load_work
     from karmadactl.controllers.execution import binding_of
 
-    return [w for w in tx.list(kinds.WORK) if binding_of(w) == binding_key]
+    return [w for w in tx.list(kinds.WORK) if binding_of(load_work(w)) == binding_key]
 
 
 def _object_events(tx, kind: str, name: str, namespace: str) -> list[dict]:

@@ -416,11 +416,11 @@ def _objects_left(store, name: str) -> list[str]:
 def prune_orphans(store, only_clusters: set[str] | None = None, *, fleet=None) -> list[str]:
     """Delete member objects labelled as managed that no stored Work wants (after a crash, say).
     `fleet` (members.fanout.Fleet) holds the members' clients; a Fleet of this call's own when not given."""
-    from karmadactl.controllers.execution import WORK_GK, cluster_of, manifest_of
+    from karmadactl.controllers.execution import cluster_of, load_works, manifest_of
     from karmadactl.members.fanout import Fleet
 
     with store.read() as tx:
-        works = tx.list(WORK_GK)
+        works = load_works(tx)
         clusters = [Cluster.from_dict(c) for c in tx.list(GROUP_KIND)]
     wanted = set()
     for work in works:

@@ -24,11 +24,12 @@ import threading
 from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
+from karmadactl.apis.karmada import ManifestStatus, ResourceIdentifier, Work, WorkStatus, load_work
 from karmadactl.apis.wellknown import (
     CONFLICT_RESOLUTION,
     CPP_PERMANENT_ID,
@@ -43,10 +44,9 @@ from karmadactl.apis.wellknown import (
     RB_NAMESPACE,
     RB_PERMANENT_ID,
     WORK_PERMANENT_ID,
-    cluster_of_execution_namespace,
     execution_namespace,
 )
-from karmadactl.controllers.binding import set_condition
+from karmadactl.controllers.binding import with_condition
 from karmadactl.errors import ExitCode, KarmadaError, StoreError
 from karmadactl.members.fanout import Fleet, fan_out
 from karmadactl.store.keys import ObjectKey
@@ -73,7 +73,7 @@ class Outcome:
     """What happened to one Work on its member."""
 
     cluster: str
-    work: dict
+    work: Work
     action: str           # created | updated | unchanged | deleted | preserved | conflict | failed | suspended
     message: str = ""
 
@@ -111,20 +111,30 @@ class Report:
         return ExitCode.PARTIAL if self.touched_clusters - failed else ExitCode.ERROR
 
 
-def manifest_of(work: dict) -> dict:
-    return work["spec"]["workload"]["manifests"][0]
+def manifest_of(work: Work) -> dict:
+    return work.manifest
 
 
-def manifest_hash(work: dict) -> str:
-    return hashlib.sha256(json.dumps(manifest_of(work), sort_keys=True).encode()).hexdigest()[:32]
+def manifest_hash(work: Work) -> str:
+    return hashlib.sha256(json.dumps(work.manifest, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def cluster_of(work: dict) -> str:
-    return cluster_of_execution_namespace(work["metadata"]["namespace"])
+def cluster_of(work: Work) -> str:
+    return work.cluster
 
 
-def _key(work: dict) -> ObjectKey:
-    return ObjectKey(WORK_GK, work["metadata"]["namespace"], work["metadata"]["name"])
+def _key(work: Work) -> ObjectKey:
+    return ObjectKey(WORK_GK, work.metadata.namespace or "", work.metadata.name)
+
+
+def load_works(tx, namespace: str | None = None) -> list[Work]:
+    """The stored Works (of one execution namespace), typed."""
+    return [load_work(w) for w in tx.list(WORK_GK, namespace=namespace)]
+
+
+def get_work(tx, key: ObjectKey) -> Work | None:
+    found = tx.get(key)
+    return None if found is None else load_work(found)
 
 
 def is_managed(obj: dict | None) -> bool:
@@ -148,9 +158,9 @@ def drifted(desired, live) -> bool:
 
 # -- the pass ---------------------------------------------------------------------------------
 
-def binding_of(work: dict) -> ObjectKey | None:
+def binding_of(work: Work) -> ObjectKey | None:
     """The key of the binding a Work belongs to, from its annotations."""
-    annotations = work["metadata"].get("annotations") or {}
+    annotations = work.metadata.annotations or {}
     if CRB_NAME in annotations:
         return ObjectKey(kinds.BINDINGS[1], "", annotations[CRB_NAME])
     if RB_NAME in annotations:
@@ -158,15 +168,15 @@ def binding_of(work: dict) -> ObjectKey | None:
     return None
 
 
-def is_deleting(work: dict) -> bool:
+def is_deleting(work: Work) -> bool:
     """A Work nobody wants any more whose member object is still to be removed (as Kubernetes marks an
     object waiting for its finalizer); it leaves the store once the member no longer holds its object."""
-    return bool(work["metadata"].get("deletionTimestamp"))
+    return work.deleting
 
 
-def is_pushed(work: dict) -> bool:
+def is_pushed(work: Work) -> bool:
     """True when the member last received exactly this Work's manifest."""
-    return (work["metadata"].get("annotations") or {}).get(PUSHED_HASH) == manifest_hash(work)
+    return work.metadata.annotation(PUSHED_HASH) == manifest_hash(work)
 
 
 PENDING_REASON = "Pending"
@@ -178,36 +188,36 @@ def _pending_condition(now: str) -> dict:
             **({"lastTransitionTime": now} if now else {})}
 
 
-def _with_condition(status: dict, condition: dict) -> None:
+def _with_condition(status: WorkStatus, condition: dict) -> None:
     """Set one condition; Applied and Dispatching replace each other."""
-    set_condition(status, condition, replaces=("Applied", "Dispatching"))
+    status.conditions = with_condition(status.conditions, condition, replaces=("Applied", "Dispatching"))
 
 
-def _desired_body(work: dict, current: dict | None, now: str) -> dict:
+def _desired_body(work: Work, current: Work | None, now: str) -> Work:
     """The Work to store before pushing: the plan's content over what the store knows of the member
     (pushed-hash, status, server fields); an Applied condition that no longer holds says Pending."""
-    body = json.loads(json.dumps(work))
-    meta = body["metadata"]
-    status: dict = {}
+    meta = replace(work.metadata)
+    status = WorkStatus()
     if current is not None:
-        for server_field in ("uid", "creationTimestamp", "generation", "resourceVersion"):
-            if server_field in current["metadata"]:
-                meta[server_field] = current["metadata"][server_field]
-        pushed = (current["metadata"].get("annotations") or {}).get(PUSHED_HASH)
+        old = current.metadata
+        meta.uid, meta.creation_timestamp = old.uid, old.creation_timestamp
+        meta.generation, meta.resource_version = old.generation, old.resource_version
+        pushed = old.annotation(PUSHED_HASH)
         if pushed:
-            meta.setdefault("annotations", {})[PUSHED_HASH] = pushed
-        status = json.loads(json.dumps(current.get("status") or {}))
-    if not is_pushed(body) and not body["spec"].get("suspendDispatching"):
-        applied = next((c for c in status.get("conditions") or [] if c["type"] == "Applied"), None)
+            meta.annotations = {**(meta.annotations or {}), PUSHED_HASH: pushed}
+        if current.status is not None:
+            status = replace(current.status)
+    body = replace(work, metadata=meta, status=None)
+    if not is_pushed(body) and not body.spec.suspend_dispatching:
+        applied = status.condition("Applied")
         if applied is None or applied.get("status") == "True":
             _with_condition(status, _pending_condition(now))
-    body.pop("status", None)
-    if status:
-        body["status"] = status
+    if status != WorkStatus():
+        body.status = status
     return body
 
 
-def store_desired(tx, desired: list[dict], *, keep_bindings: Collection[ObjectKey] = frozenset(),
+def store_desired(tx, desired: list[Work], *, keep_bindings: Collection[ObjectKey] = frozenset(),
                   keep_works: Collection[ObjectKey] = frozenset(), now: str) -> None:
     """Before any push, in the caller's write transaction: the Works the plan wants, created or
     updated (each keeps what the store knows was last pushed), and the Works nobody wants marked
@@ -219,28 +229,28 @@ def store_desired(tx, desired: list[dict], *, keep_bindings: Collection[ObjectKe
     objects then). keep_works: stored Works to leave in place, such as
     the old copy of a graceful eviction.
     """
-    stored = {_key(w): w for w in tx.list(WORK_GK)}
+    stored = {_key(w): w for w in load_works(tx)}
     wanted = {_key(w): w for w in desired}
     created = []
     for key in sorted(wanted):
         listed = stored.get(key)
         if listed is None:
-            created.append(_desired_body(wanted[key], None, now))
+            created.append(_desired_body(wanted[key], None, now).to_dict())
         elif _desired_body(wanted[key], listed, now) != listed:
-            current = tx.get(key)      # re-read (and, on PostgreSQL, lock) it
+            current = get_work(tx, key)      # re-read (and, on PostgreSQL, lock) it
             if current is None:
-                created.append(_desired_body(wanted[key], None, now))
+                created.append(_desired_body(wanted[key], None, now).to_dict())
             else:
-                tx.update(_desired_body(wanted[key], current, now))
+                tx.update(_desired_body(wanted[key], current, now).to_dict(like=current.raw))
     tx.create_many(created)
     for key in sorted(stored):
         work = stored[key]
         if key in wanted or key in keep_works or is_deleting(work) or binding_of(work) in keep_bindings:
             continue
-        current = tx.get(key)
+        current = get_work(tx, key)
         if current is not None and not is_deleting(current):
-            current["metadata"]["deletionTimestamp"] = now or "1970-01-01T00:00:00Z"
-            tx.update(current)
+            current.metadata.deletion_timestamp = now or "1970-01-01T00:00:00Z"
+            tx.update(current.to_dict())
 
 
 def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str] | None = None,
@@ -258,7 +268,7 @@ def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str
     from karmadactl.store.locks import Cancelled
 
     with store.read() as tx:
-        works = tx.list(WORK_GK)
+        works = load_works(tx)
         clusters = {c["metadata"]["name"]: Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)}
         customizations = load_customizations(tx)
     todo: dict[str, int] = {}
@@ -302,7 +312,7 @@ def _run_member(store, fleet: Fleet, name: str, cluster: Cluster | None, recorde
                 customizations, stopping: threading.Event) -> None:
     """One member, under its lock: read its Works afresh, push and remove, recording as it goes."""
     with store.read() as tx:
-        works = tx.list(WORK_GK, namespace=execution_namespace(name))
+        works = load_works(tx, namespace=execution_namespace(name))
     pushes = [w for w in works if not is_deleting(w) and (live_check or _needs_push(w))]
     removals = [w for w in works if is_deleting(w)]
     if not pushes and not removals:
@@ -332,13 +342,13 @@ def _writes(client) -> int:
     return sum(v for k, v in client.requests.items() if k != "GET")
 
 
-def _needs_push(work: dict) -> bool:
-    if (work["metadata"].get("annotations") or {}).get(OVERRIDE_ERROR):
+def _needs_push(work: Work) -> bool:
+    if work.metadata.annotation(OVERRIDE_ERROR):
         return True      # reported on every pass until the override is fixed
     return not is_pushed(work)
 
 
-def _push_cluster(client, cluster: Cluster, pushes: list[dict], removals: list[dict], live_check: bool,
+def _push_cluster(client, cluster: Cluster, pushes: list[Work], removals: list[Work], live_check: bool,
                   record: Callable[[list[Outcome]], None], customizations=(),
                   stopping: threading.Event | None = None) -> None:
     """Everything for one member: namespaces first, then objects in dependency order, then removals.
@@ -363,14 +373,16 @@ def _push_cluster(client, cluster: Cluster, pushes: list[dict], removals: list[d
         record([_push(client, cluster, work, live_check, live, customizations)])
     if rest and not stopping.is_set():
         live.prefetch([manifest_of(w) for w in rest])
+    def unless_stopping(step: Callable[[Work], Outcome], work: Work) -> Outcome | None:
+        return None if stopping.is_set() else step(work)
+
     with ThreadPoolExecutor(max_workers=WORKERS_PER_MEMBER) as pool:
         for step, works in ((lambda w: _push(client, cluster, w, live_check, live, customizations), rest),
                             (lambda w: _remove(client, cluster, w), removals)):
-            running = {pool.submit(lambda w=w, step=step: None if stopping.is_set() else step(w))
-                       for w in works}
+            running = {pool.submit(unless_stopping, step, w) for w in works}
             while running:
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
-                record([f.result() for f in finished if f.result() is not None])
+                record([outcome for outcome in (f.result() for f in finished) if outcome is not None])
 
 
 class LiveObjects:
@@ -423,12 +435,12 @@ def plural_for(cluster: Cluster, manifest: dict) -> str:
             or kinds.of(manifest).plural)
 
 
-def _push(client, cluster: Cluster, work: dict, live_check: bool, objects: LiveObjects,
+def _push(client, cluster: Cluster, work: Work, live_check: bool, objects: LiveObjects,
           customizations=()) -> Outcome:
     manifest = manifest_of(work)
-    if work["spec"].get("suspendDispatching"):
+    if work.spec.suspend_dispatching:
         return Outcome(cluster.name, work, "suspended", "dispatching is suspended")
-    override_error = (work["metadata"].get("annotations") or {}).get(OVERRIDE_ERROR)
+    override_error = work.metadata.annotation(OVERRIDE_ERROR)
     if override_error:      # the member keeps its last good copy
         return Outcome(cluster.name, work, "failed", f"overrides: {override_error}")
     meta = manifest["metadata"]
@@ -489,24 +501,21 @@ def load_customizations(tx) -> list:
     return parse_all(tx.list(GROUP_KIND))
 
 
-def _attach(work: dict, member_object: dict, plural: str, customizations=()) -> None:
+def _attach(work: Work, member_object: dict, plural: str, customizations=()) -> None:
     """Record the member object's reflected status and health on the Work."""
     from karmadactl.interpreter import resolve
 
     manifest = manifest_of(work)
-    api_version = manifest["apiVersion"]
-    group, _, version = api_version.rpartition("/")
-    entry = {"identifier": {"ordinal": 0, "group": group, "version": version, "kind": manifest["kind"],
-                            "resource": plural, "namespace": manifest["metadata"].get("namespace", ""),
-                            "name": manifest["metadata"]["name"]},
-             "health": _health(member_object, customizations)}
+    group, _, version = manifest["apiVersion"].rpartition("/")
+    identifier = ResourceIdentifier(0, group, version, manifest["kind"], plural,
+                                    manifest["metadata"].get("namespace", ""), manifest["metadata"]["name"])
     try:
         status = resolve.reflect_status(member_object, customizations)
     except KarmadaError:
         status = None
-    if status is not None:
-        entry["status"] = status
-    work.setdefault("status", {})["manifestStatuses"] = [entry]
+    if work.status is None:
+        work.status = WorkStatus()
+    work.status.manifest_statuses = [ManifestStatus(identifier, _health(member_object, customizations), status)]
 
 
 def _health(member_object: dict, customizations) -> str:
@@ -518,7 +527,7 @@ def _health(member_object: dict, customizations) -> str:
         return "Unknown"
 
 
-def _remove(client, cluster: Cluster, work: dict) -> Outcome:
+def _remove(client, cluster: Cluster, work: Work) -> Outcome:
     """Delete the member object of an unwanted Work, or strip Karmada's marks when it is preserved."""
     from karmadactl.members.client import MemberAPIError
 
@@ -529,7 +538,7 @@ def _remove(client, cluster: Cluster, work: dict) -> Outcome:
         live = client.get(manifest["apiVersion"], plural, meta["name"], meta.get("namespace"))
         if live is None or not is_managed(live):
             return Outcome(cluster.name, work, "deleted", "" if live is None else "left: not managed by karmadactl")
-        if work["spec"].get("preserveResourcesOnDeletion"):
+        if work.spec.preserve_resources_on_deletion:
             client.merge_patch(manifest["apiVersion"], plural, meta["name"], meta.get("namespace"),
                                {"metadata": _strip_patch(live)})
             return Outcome(cluster.name, work, "preserved")
@@ -588,7 +597,7 @@ class Recorder:
         self.outcomes.extend(outcomes)
         self.tick(len(outcomes))
 
-    def unreachable(self, pushes: list[dict], why: str) -> None:
+    def unreachable(self, pushes: list[Work], why: str) -> None:
         """The member did not answer: Works it has not taken say so (the others keep their record)."""
         from karmadactl.store.objects import retrying
 
@@ -598,14 +607,14 @@ class Recorder:
 
         def write(tx) -> None:
             for work in sorted(left, key=_key):
-                current = tx.get(_key(work))
+                current = get_work(tx, _key(work))
                 if current is None or is_pushed(current):
                     continue
-                status = json.loads(json.dumps(current.get("status") or {}))
+                status = WorkStatus() if current.status is None else current.status
                 _with_condition(status, {"type": "Applied", "status": "False", "reason": "AppliedFailed",
                                          "message": why, **({"lastTransitionTime": self.now} if self.now else {})})
-                current["status"] = status
-                tx.update(current)
+                current.status = status
+                tx.update(current.to_dict())
             tx.add_event(kind="Cluster", name=self.cluster, type="Warning", reason="PushFailed", message=why)
 
         retrying(self.store, write)
@@ -614,18 +623,18 @@ class Recorder:
         events = []
         for o in sorted(outcomes, key=lambda o: _key(o.work)):
             key = _key(o.work)
-            current = tx.get(key)
+            current = get_work(tx, key)
             if current is not None:
                 if is_deleting(o.work) and o.action in ("deleted", "preserved"):
                     if is_deleting(current):
                         tx.delete(key)
                     else:             # wanted again meanwhile: the member no longer holds it
-                        (current["metadata"].get("annotations") or {}).pop(PUSHED_HASH, None)
-                        tx.update(current)
+                        (current.metadata.annotations or {}).pop(PUSHED_HASH, None)
+                        tx.update(current.to_dict())
                 elif not is_deleting(o.work):
                     marked = _marked(current, o, self.now)
                     if marked != current:
-                        tx.update(marked)
+                        tx.update(marked.to_dict(like=current.raw))
             if o.action != "unchanged":
                 manifest = manifest_of(o.work)
                 events.append({"kind": manifest["kind"], "name": manifest["metadata"]["name"],
@@ -635,15 +644,15 @@ class Recorder:
         tx.add_events(events)
 
 
-def _marked(current: dict, outcome: Outcome, now: str) -> dict:
+def _marked(current: Work, outcome: Outcome, now: str) -> Work:
     """The stored Work with one push's outcome: pushed-hash, Applied (or Dispatching), member status."""
-    body = json.loads(json.dumps(current))
+    body = replace(current, metadata=replace(current.metadata))
     sent = manifest_hash(outcome.work)
     if outcome.ok and outcome.action != "suspended":
-        body["metadata"].setdefault("annotations", {})[PUSHED_HASH] = sent
-    status = body.setdefault("status", {})
-    if "manifestStatuses" in (outcome.work.get("status") or {}):
-        status["manifestStatuses"] = outcome.work["status"]["manifestStatuses"]
+        body.metadata.annotations = {**(body.metadata.annotations or {}), PUSHED_HASH: sent}
+    status = body.status = WorkStatus() if current.status is None else replace(current.status)
+    if outcome.work.status is not None and outcome.work.status.manifest_statuses is not None:
+        status.manifest_statuses = outcome.work.status.manifest_statuses
     condition = _applied_condition(outcome)
     if now:
         condition["lastTransitionTime"] = now

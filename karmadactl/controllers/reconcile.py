@@ -15,6 +15,7 @@ from typing import Any
 
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import Cluster
+from karmadactl.apis.karmada import Work
 from karmadactl.apis.override import OverridePolicy
 from karmadactl.apis.policy import Placement, PropagationPolicy
 from karmadactl.apis.wellknown import (
@@ -67,7 +68,7 @@ class BindingPlan:
     policy: PropagationPolicy | None
     binding: dict | None          # desired binding (None: the template is not propagated)
     previous: dict | None
-    works: list[dict] = field(default_factory=list)
+    works: list[Work] = field(default_factory=list)
     error: str = ""               # a scheduling failure, as the Scheduled condition says it
     unprocessable: bool = False   # the error is the object's own: the pipeline cannot process it
     attached: bool = False        # a dependency's binding, created for the workloads that need it

@@ -16,14 +16,18 @@ from contextlib import nullcontext
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
+from karmadactl.apis.codec import encode
+from karmadactl.apis.karmada import Work, WorkStatus
 from karmadactl.controllers.execution import (
     CLUSTERS_AT_ONCE,
-    WORK_GK,
     LiveObjects,
     _attach,
+    _key,
     binding_of,
     cluster_of,
+    get_work,
     load_customizations,
+    load_works,
     manifest_of,
     plural_for,
 )
@@ -38,17 +42,17 @@ def refresh(store, *, clusters: set[str] | None = None, fleet: Fleet | None = No
     """Read every stored Work's member object again; returns the clusters that could not be read.
     `fleet` holds the members' clients (a Fleet of this call's own when not given)."""
     with store.read() as tx:
-        works = tx.list(WORK_GK)
+        works = load_works(tx)
         members = {c["metadata"]["name"]: Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)}
         customizations = load_customizations(tx)
-    by_cluster: dict[str, list[dict]] = {}
+    by_cluster: dict[str, list[Work]] = {}
     for work in works:
         name = cluster_of(work)
         if name in members and (clusters is None or name in clusters):
             by_cluster.setdefault(name, []).append(work)
 
-    def read(cluster: Cluster, client) -> tuple[list[dict], str | None]:
-        updated: list[dict] = []
+    def read(cluster: Cluster, client) -> tuple[list[Work], str | None]:
+        updated: list[Work] = []
         try:
             objects = LiveObjects(client, cluster)        # one LIST per kind and namespace where it pays
             objects.prefetch([manifest_of(w) for w in by_cluster[cluster.name]])
@@ -73,20 +77,22 @@ def refresh(store, *, clusters: set[str] | None = None, fleet: Fleet | None = No
     def write(tx) -> None:       # each Work re-read (and locked) before it is written
         for updated, _ in results:
             for work in updated:
-                current = tx.get(ObjectKey(WORK_GK, work["metadata"]["namespace"], work["metadata"]["name"]))
-                if current is None:
+                current = get_work(tx, _key(work))
+                if current is None or work.status is None:
                     continue
-                current.setdefault("status", {})["manifestStatuses"] = work["status"]["manifestStatuses"]
-                tx.update(current)
+                if current.status is None:
+                    current.status = WorkStatus()
+                current.status.manifest_statuses = work.status.manifest_statuses
+                tx.update(current.to_dict())
 
     retrying(store, write)
     return failures
 
 
-def _applied(work: dict) -> tuple[bool, str]:
-    for condition in (work.get("status") or {}).get("conditions") or []:
-        if condition["type"] == "Applied":
-            return condition["status"] == "True", condition.get("message", "")
+def _applied(work: Work) -> tuple[bool, str]:
+    condition = work.status.condition("Applied") if work.status is not None else None
+    if condition is not None:
+        return condition["status"] == "True", condition.get("message", "")
     return False, ""
 
 
@@ -103,8 +109,8 @@ def _aggregate(tx, now: str) -> None:
     tx.serialize("reconcile")      # bindings change under the reconcile pass's lock,
     tx.serialize("templates")      # templates under store_objects': no lost race, no deadlock
     customizations = load_customizations(tx)
-    works_by_binding: dict[ObjectKey, list[dict]] = {}
-    for work in tx.list(WORK_GK):
+    works_by_binding: dict[ObjectKey, list[Work]] = {}
+    for work in load_works(tx):
         key = binding_of(work)
         if key:
             works_by_binding.setdefault(key, []).append(work)
@@ -117,8 +123,9 @@ def _aggregate(tx, now: str) -> None:
                 if cluster_of(work) not in existing:
                     continue      # left over, deleted once its member answers (Karmada skips deleting Works)
                 applied, message = _applied(work)
-                statuses = (work.get("status") or {}).get("manifestStatuses") or [None]
-                items.append(native.aggregated_item(cluster_of(work), applied, message, statuses[0]))
+                statuses = work.status.manifest_statuses if work.status else None
+                first = encode(statuses[0]) if statuses else None
+                items.append(native.aggregated_item(cluster_of(work), applied, message, first))
             status = json.loads(json.dumps(binding.get("status") or {}))
             if items:
                 status["aggregatedStatus"] = items

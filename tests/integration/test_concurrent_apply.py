@@ -106,8 +106,9 @@ def test_eight_processes_applying_the_same_objects_all_succeed_and_members_match
         backend, members, member_client, tmp_path):
     from kubernetes import client as k8s
 
+    from karmadactl.apis.karmada import load_work
     from karmadactl.apis.wellknown import PUSHED_HASH
-    from karmadactl.controllers.execution import manifest_hash, manifest_of
+    from karmadactl.controllers.execution import manifest_hash
     from karmadactl.store import Store
     from karmadactl.store.keys import ObjectKey
 
@@ -131,7 +132,7 @@ def test_eight_processes_applying_the_same_objects_all_succeed_and_members_match
             own = [c for c in tx.list("ConfigMap", ns) if c["metadata"]["name"].startswith("own-")]
             deployment = tx.get(ObjectKey("Deployment.apps", ns, "web"))
             works = [w for w in tx.list("Work.work.karmada.io")
-                     if manifest_of(w)["metadata"].get("namespace") == ns]
+                     if load_work(w).manifest["metadata"].get("namespace") == ns]
     assert own == []
     writer, round_ = int(config["data"]["writer"]), int(config["data"]["round"])
     assert (writer, round_) in writes and set(config["data"]) == {"writer", "round"}
@@ -142,11 +143,11 @@ def test_eight_processes_applying_the_same_objects_all_succeed_and_members_match
     assert deployment["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "WRITE", "value": mark}]
 
     # the store's Works are the final templates', each marked as pushed ...
-    assert sorted((w["metadata"]["namespace"], manifest_of(w)["kind"]) for w in works) == sorted(
+    assert sorted((w["metadata"]["namespace"], load_work(w).manifest["kind"]) for w in works) == sorted(
         (f"karmada-es-{m}", kind) for m in MEMBERS for kind in ("ConfigMap", "Deployment"))
     for work in works:
-        manifest = manifest_of(work)
-        assert work["metadata"]["annotations"][PUSHED_HASH] == manifest_hash(work), work["metadata"]["name"]
+        manifest = load_work(work).manifest
+        assert work["metadata"]["annotations"][PUSHED_HASH] == manifest_hash(load_work(work)), work["metadata"]["name"]
         assert not work["metadata"].get("deletionTimestamp")
         applied = [c for c in work["status"]["conditions"] if c["type"] == "Applied"]
         assert [c["status"] for c in applied] == ["True"]
@@ -158,7 +159,7 @@ def test_eight_processes_applying_the_same_objects_all_succeed_and_members_match
     # ... and each member holds exactly what its Work says (read with the official client)
     by_member = {m.name: m for m in members}
     for work in works:
-        manifest = manifest_of(work)
+        manifest = load_work(work).manifest
         api = member_client(by_member[work["metadata"]["namespace"].removeprefix("karmada-es-")])
         if manifest["kind"] == "ConfigMap":
             live = k8s.CoreV1Api(api).read_namespaced_config_map("settings", ns)

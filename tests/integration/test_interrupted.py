@@ -72,19 +72,20 @@ def write(tmp_path, ns: str, version: str):
 
 def is_pushed(work: dict) -> bool:
     """What the README promises: the pushed-hash annotation names the manifest the member last took."""
+    from karmadactl.apis.karmada import load_work
     from karmadactl.apis.wellknown import PUSHED_HASH
     from karmadactl.controllers.execution import manifest_hash
 
-    return (work["metadata"].get("annotations") or {}).get(PUSHED_HASH) == manifest_hash(work)
+    return (work["metadata"].get("annotations") or {}).get(PUSHED_HASH) == manifest_hash(load_work(work))
 
 
 def stored_works(ns: str) -> list[dict]:
-    from karmadactl.controllers.execution import manifest_of
+    from karmadactl.apis.karmada import load_work
     from karmadactl.store import Store
 
     with Store.open() as store:
         with store.read() as tx:
-            return [w for w in tx.list("Work.work.karmada.io") if manifest_of(w)["metadata"]["namespace"] == ns]
+            return [w for w in tx.list("Work.work.karmada.io") if load_work(w).manifest["metadata"]["namespace"] == ns]
 
 
 def on_member(member_client, member, ns: str) -> dict[str, str]:
@@ -130,7 +131,7 @@ def wait_for_point(point: str, ns: str, member_client, slow, version: str) -> No
 def check_store_tells_the_truth(ns: str, member_client, members, exact: bool, before: str | None) -> list[dict]:
     """Every desired Work is stored; one marked pushed is on its member as stored; one not marked holds
     the earlier copy (or none). After SIGINT (exact) the marks are exactly what the members hold."""
-    from karmadactl.controllers.execution import manifest_of
+    from karmadactl.apis.karmada import load_work
 
     works = stored_works(ns)
     assert len(works) == 2 * COUNT                                   # what is desired: all of it
@@ -138,7 +139,7 @@ def check_store_tells_the_truth(ns: str, member_client, members, exact: bool, be
         held = on_member(member_client, member, ns)
         mine = [w for w in works if w["metadata"]["namespace"] == f"karmada-es-{member.name}"]
         for work in mine:
-            manifest = manifest_of(work)
+            manifest = load_work(work).manifest
             name, version = manifest["metadata"]["name"], manifest["data"]["version"]
             applied = next(c for c in work["status"]["conditions"] if c["type"] == "Applied")
             if is_pushed(work):
