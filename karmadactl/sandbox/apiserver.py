@@ -85,6 +85,10 @@ class ApiServer:
         from karmadactl.sandbox.pods import PodController
         self.pods = PodController(self.cluster, lambda *key: key in self.unhealthy, now)
         self.cluster.on_remove.append(lambda rt, removed: self.pods.collect(removed))
+        from karmadactl.sandbox.endpoints import EndpointsController
+        self.endpoints = EndpointsController(self.cluster, now, settle_delay)
+        self.cluster.on_write.append(self.endpoints.written)
+        self.cluster.on_remove.append(self.endpoints.removed)
         self.metrics_enabled = True                 # serve metrics.k8s.io (see metrics.py)
         self.loads: dict = {}                       # simulated load per workload (metrics.py)
 

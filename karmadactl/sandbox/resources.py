@@ -94,6 +94,7 @@ BUILTINS: tuple[ResourceType, ...] = (
     _r("storage.k8s.io/v1", "storageclasses", "StorageClass", False, ("sc",)),
     _r("scheduling.k8s.io/v1", "priorityclasses", "PriorityClass", False, ("pc",)),
     _r("coordination.k8s.io/v1", "leases", "Lease", True),
+    _r("discovery.k8s.io/v1", "endpointslices", "EndpointSlice", True),
 )
 
 CRD_GROUP_RESOURCE = ("apiextensions.k8s.io", "customresourcedefinitions")

@@ -46,6 +46,41 @@ def _ports(obj: dict) -> str:
     return ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in ports) or "<none>"
 
 
+def _more(items: list[str], count: int, empty: str, limit: int = 3) -> str:
+    """At most three items, then ` + N more...`, as kubectl prints lists in a column."""
+    text = ",".join(items[:limit])
+    if count > limit:
+        return f"{text} + {count - limit} more..."
+    return text or empty
+
+
+def _slice_ports(obj: dict) -> str:
+    ports = obj.get("ports") or []
+    return _more([str(p.get("port") if p.get("port") is not None else p.get("name") or "*")
+                  for p in ports], len(ports), "<unset>")
+
+
+def _slice_endpoints(obj: dict) -> str:
+    addresses = [a for e in obj.get("endpoints") or [] for a in e.get("addresses") or []]
+    return _more(addresses, len(addresses), "<unset>")
+
+
+def _endpoints(obj: dict) -> str:
+    subsets = obj.get("subsets") or []
+    if not subsets:
+        return "<none>"
+    pairs = []
+    for subset in subsets:
+        ips = [a.get("ip", "") for a in subset.get("addresses") or []]
+        ports = subset.get("ports") or []
+        if not ports:
+            pairs.extend(ips)
+        for port in ports:
+            pairs.extend(f"[{ip}]:{port.get('port')}" if ":" in ip else f"{ip}:{port.get('port')}"
+                         for ip in ips)
+    return _more(pairs, len(pairs), "")
+
+
 COLUMNS: dict[str, list[Column]] = {
     "Deployment": [
         ("Ready", "string", lambda o: f"{_status(o).get('readyReplicas', 0)}/"
@@ -67,6 +102,9 @@ COLUMNS: dict[str, list[Column]] = {
     "Service": [("Type", "string", lambda o: _spec(o).get("type", "ClusterIP")),
                 ("Cluster-IP", "string", lambda o: _spec(o).get("clusterIP", "<none>")),
                 ("Port(s)", "string", _ports)],
+    "EndpointSlice": [("AddressType", "string", lambda o: o.get("addressType", "")),
+                      ("Ports", "string", _slice_ports), ("Endpoints", "string", _slice_endpoints)],
+    "Endpoints": [("Endpoints", "string", _endpoints)],
 }
 
 
