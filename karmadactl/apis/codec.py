@@ -354,6 +354,8 @@ def _empty(raw: Any) -> bool:
 
 def plain(value: Any) -> Any:
     """A value as YAML holds it: dataclasses encoded, containers copied."""
+    if value is None or isinstance(value, (str, int, float)):
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return encode(value)
     if isinstance(value, (list, tuple)):

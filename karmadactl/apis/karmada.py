@@ -53,6 +53,18 @@ def plain_array() -> Any:
     return api_field(default=None, decode=_array, encode=_same)
 
 
+def _string_map(raw: Any, path: str) -> dict[str, str]:
+    for key, value in _object(raw, path).items():
+        if not isinstance(value, str):
+            raise FieldError(f"{path}.{key}", "must be a string", "a string")
+    return dict(raw)
+
+
+def string_map() -> Any:
+    """Labels or annotations: checked and copied when read, written as they are (no copy per write)."""
+    return api_field(default=None, decode=_string_map, encode=_same)
+
+
 @dataclass
 class ObjectMeta:
     strict: ClassVar[bool] = False
@@ -64,8 +76,8 @@ class ObjectMeta:
     creation_timestamp: str | None = None
     generation: int | None = None
     deletion_timestamp: str | None = None
-    labels: dict[str, str] | None = None
-    annotations: dict[str, str] | None = None
+    labels: dict[str, str] | None = string_map()
+    annotations: dict[str, str] | None = string_map()
     owner_references: list[dict] | None = plain_array()
     finalizers: list[str] | None = None
 
