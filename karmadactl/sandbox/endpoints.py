@@ -452,23 +452,25 @@ class EndpointsController:
         self._syncing = True
         try:
             for namespace in sorted(namespaces):
-                for service in self.cluster.store.list(SERVICES, namespace):
-                    if self.cluster.store.exists(SERVICES, namespace, service["metadata"]["name"]):
-                        self.sync(service)
+                services = [s for s in self.cluster.store.list(SERVICES, namespace)
+                            if has_endpoints(s) and not s["metadata"].get("deletionTimestamp")]
+                if not services:
+                    continue
+                pods = self.cluster.store.list(PODS, namespace)
+                nodes = {n["metadata"]["name"]: n for n in self.cluster.store.list(NODES)}
+                for service in services:
+                    self.sync(service, pods, nodes)
         finally:
             self._syncing = False
 
     # one Service --------------------------------------------------------------------------------
 
-    def sync(self, service: dict) -> None:
-        if not has_endpoints(service) or service["metadata"].get("deletionTimestamp"):
-            return
-        namespace = service["metadata"].get("namespace", "")
-        pods = sorted((p for p in self.cluster.store.list(PODS, namespace) if selects(service, p)),
-                      key=lambda p: p["metadata"]["name"])
-        nodes = {n["metadata"]["name"]: n for n in self.cluster.store.list(NODES)}
-        self._sync_slices(service, pods, nodes)
-        self._sync_endpoints(service, pods)
+    def sync(self, service: dict, pods: list[dict], nodes: dict[str, dict]) -> None:
+        """Bring one Service's slices and Endpoints in line with the namespace's `pods`."""
+        selected = sorted((p for p in pods if selects(service, p)),
+                          key=lambda p: p["metadata"]["name"])
+        self._sync_slices(service, selected, nodes)
+        self._sync_endpoints(service, selected)
 
     def _sync_slices(self, service: dict, pods: list[dict], nodes: dict[str, dict]) -> None:
         rt = self._rt("discovery.k8s.io", "v1", "endpointslices")
