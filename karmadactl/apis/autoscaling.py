@@ -502,3 +502,112 @@ def _rules_problems(rules: HPAScalingRules | None, path: str) -> list[Problem]:
         if policy.period_seconds > MAX_PERIOD_SECONDS:
             out.append((f"{where}.periodSeconds", f"must be less than or equal to {MAX_PERIOD_SECONDS}"))
     return out
+
+
+# ---------------------------------------------------------------- CronFederatedHPA
+
+CRON_KIND = "CronFederatedHPA"
+CRON_GK = f"{CRON_KIND}.{GROUP}"
+DEFAULT_HISTORY_LIMIT = 3       # pkg/util/helper/cronfederatedhpa.go, and the CRD's default
+
+
+@dataclass
+class CronFederatedHPARule:
+    """One schedule and what it sets (pkg/apis/autoscaling/v1alpha1/cronfederatedhpa_types.go)."""
+
+    strict: ClassVar[bool] = False
+
+    name: str = ""
+    schedule: str = ""
+    target_replicas: int | None = None
+    target_min_replicas: int | None = None
+    target_max_replicas: int | None = None
+    suspend: bool | None = None
+    time_zone: str | None = None
+    successful_history_limit: int | None = None
+    failed_history_limit: int | None = None
+
+    @property
+    def suspended(self) -> bool:
+        return bool(self.suspend)
+
+    @property
+    def success_limit(self) -> int:
+        return DEFAULT_HISTORY_LIMIT if self.successful_history_limit is None else self.successful_history_limit
+
+    @property
+    def failure_limit(self) -> int:
+        return DEFAULT_HISTORY_LIMIT if self.failed_history_limit is None else self.failed_history_limit
+
+
+@dataclass
+class CronFederatedHPASpec:
+    strict: ClassVar[bool] = False
+
+    scale_target_ref: CrossVersionObjectReference = field(default_factory=CrossVersionObjectReference)
+    rules: list[CronFederatedHPARule] = field(default_factory=list)
+
+
+@dataclass
+class SuccessfulExecution:
+    schedule_time: str | None = None
+    execution_time: str | None = None
+    applied_replicas: int | None = None
+    applied_max_replicas: int | None = None
+    applied_min_replicas: int | None = None
+
+
+@dataclass
+class FailedExecution:
+    schedule_time: str | None = None
+    execution_time: str | None = None
+    message: str = ""
+
+
+@dataclass
+class ExecutionHistory:
+    """One rule's record: when it runs next (none while suspended) and its latest runs, newest first."""
+
+    rule_name: str = ""
+    next_execution_time: str | None = None
+    successful_executions: list[SuccessfulExecution] | None = None
+    failed_executions: list[FailedExecution] | None = None
+
+
+@dataclass
+class CronFederatedHPAStatus:
+    execution_histories: list[ExecutionHistory] | None = None
+
+
+@dataclass
+class CronFederatedHPA:
+    """The spec and status of a stored CronFederatedHPA; the stored mapping stays the source of the rest."""
+
+    metadata: dict = field(default_factory=dict)
+    spec: CronFederatedHPASpec = field(default_factory=CronFederatedHPASpec)
+    status: CronFederatedHPAStatus = field(default_factory=CronFederatedHPAStatus)
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name", ""))
+
+    @property
+    def namespace(self) -> str:
+        return str(self.metadata.get("namespace") or "default")
+
+    @property
+    def targets_federated_hpa(self) -> bool:
+        """Karmada's job: a scaleTargetRef in this API group is a FederatedHPA (or refused)."""
+        return self.spec.scale_target_ref.api_version == API_VERSION
+
+    @classmethod
+    def from_dict(cls, obj: dict) -> CronFederatedHPA:
+        """A stored (so already validated) CronFederatedHPA."""
+        status = obj.get("status")
+        spec = decode(CronFederatedHPASpec, obj.get("spec") or {}, "spec")
+        return cls(copy.deepcopy(obj.get("metadata") or {}), spec,
+                   decode(CronFederatedHPAStatus, status, "status") if isinstance(status, dict)
+                   else CronFederatedHPAStatus())
+
+    def status_dict(self) -> dict:
+        return encode(self.status)
