@@ -29,7 +29,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar, Union
+from typing import Any, Literal, NamedTuple, TypeVar, Union
 
 from karmadactl.apis.schema import type_name
 from karmadactl.errors import InvalidInput
@@ -76,8 +76,7 @@ def api_field(default: Any = dataclasses.MISSING, *, default_factory: Any = data
     return dataclasses.field(default=default, default_factory=default_factory, metadata={"codec": options})
 
 
-@dataclasses.dataclass(frozen=True)
-class _Field:
+class _Field(NamedTuple):
     name: str
     keys: tuple[str, ...]            # the YAML key, split at dots
     hint: Any
@@ -96,8 +95,7 @@ class _Field:
         return ".".join(self.keys)
 
 
-@dataclasses.dataclass(frozen=True)
-class _Plan:
+class _Plan(NamedTuple):
     fields: tuple[_Field, ...]
     written: tuple[_Field, ...]      # the fields in the order encode writes them
     known: dict[str, Any]            # key -> None, or the keys known inside a wrapper object
