@@ -256,9 +256,6 @@ class ClusterAffinity:
     def from_dict(cls, d: dict, path: str = "clusterAffinity") -> ClusterAffinity:
         return decode(cls, d, path)
 
-    def to_dict(self) -> dict:
-        return encode(self)
-
     def is_empty(self) -> bool:
         return self.label_selector is None and not (self.field_selector or self.cluster_names or self.exclude)
 
