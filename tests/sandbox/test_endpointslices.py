@@ -31,7 +31,7 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes import watch
 
-from karmadactl.sandbox.endpoints import plan_slices
+from karmadactl.sandbox.endpoints import endpoints_subsets, plan_slices
 from tests.waiting import until
 
 NS = "default"
@@ -256,3 +256,30 @@ def test_more_than_a_hundred_endpoints_spread_over_slices():
     assert (steady.create, steady.update, steady.delete) == ([], [], [])
     grown = plan_slices(big_service(), pods + [pod("p999", "10.244.9.9")], nodes, existing)
     assert grown.create == [] and [len(s["endpoints"]) for s in grown.update] == [51]
+
+
+def test_endpoint_conditions_hostnames_and_headless_labels():
+    headless = big_service()
+    headless["spec"].update(clusterIP="None", publishNotReadyAddresses=False)
+    ready, waiting, leaving, done = (pod("a", "10.244.0.2"), pod("b", "10.244.0.3"),
+                                     pod("c", "10.244.0.4"), pod("d", "10.244.0.5"))
+    ready["spec"].update(hostname="a", subdomain="big")
+    waiting["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
+    leaving["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    done["status"]["phase"] = "Succeeded"
+    nodes = {"n1": {"metadata": {"name": "n1", "labels": {"topology.kubernetes.io/zone": "z1"}}}}
+    [created] = plan_slices(headless, [ready, waiting, leaving, done], nodes, []).create
+    assert created["metadata"]["labels"]["service.kubernetes.io/headless"] == ""
+    got = {e["targetRef"]["name"]: e for e in created["endpoints"]}
+    assert set(got) == {"a", "b", "c"}                          # a terminal pod is left out
+    assert got["a"]["hostname"] == "a" and "hostname" not in got["b"]
+    assert got["a"]["zone"] == "z1"
+    assert got["b"]["conditions"] == {"ready": False, "serving": False, "terminating": False}
+    assert got["c"]["conditions"] == {"ready": False, "serving": True, "terminating": True}
+    [subset] = endpoints_subsets(headless, [ready, waiting, leaving, done])
+    assert [(a["ip"], a.get("hostname")) for a in subset["addresses"]] == [("10.244.0.2", "a")]
+    assert [a["ip"] for a in subset["notReadyAddresses"]] == ["10.244.0.3"]   # terminating: out
+    assert subset["ports"] == [{"name": "http", "port": 8080, "protocol": "TCP"}]
+    headless["spec"]["publishNotReadyAddresses"] = True
+    [published] = plan_slices(headless, [waiting], nodes, []).create
+    assert published["endpoints"][0]["conditions"]["ready"] is True
