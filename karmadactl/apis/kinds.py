@@ -6,6 +6,7 @@ built-in kinds are listed here and CRDs applied to the store add theirs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -130,7 +131,7 @@ def not_acted_on_warnings(objs: list[dict]) -> list[str]:
     return list(dict.fromkeys(w for w in (not_acted_on(of(o)) for o in objs) if w))
 
 
-def unserved(obj: dict, extra: list[Kind] = ()) -> str | None:
+def unserved(obj: dict, extra: Sequence[Kind] = ()) -> str | None:
     """Why an object of a Karmada API group cannot be stored: Karmada serves no such kind (a typo,
     say); None for every other object (a kind outside Karmada's groups is a template)."""
     group = obj.get("apiVersion", "").rpartition("/")[0]
@@ -150,11 +151,11 @@ def crd_kinds(crds: list[dict]) -> list[Kind]:
         spec = _mapping(crd.get("spec"))
         names = _mapping(spec.get("names"))
         # a CRD of an odd shape (validation set to ignore) defines nothing rather than failing
-        listed = spec.get("versions") if isinstance(spec.get("versions"), list) else []
+        listed = spec["versions"] if isinstance(spec.get("versions"), list) else []
         versions = [v for v in listed if isinstance(v, dict) and isinstance(v.get("name"), str) and v["name"]]
         version = next((v["name"] for v in versions if v.get("storage") is True),
                        versions[0]["name"] if versions else "v1")
-        short_names = names.get("shortNames") if isinstance(names.get("shortNames"), list) else []
+        short_names = names["shortNames"] if isinstance(names.get("shortNames"), list) else []
         names = {**names, "shortNames": [n for n in short_names if isinstance(n, str)]}
         if not isinstance(names.get("plural"), str):
             names["plural"] = ""
@@ -166,7 +167,7 @@ def crd_kinds(crds: list[dict]) -> list[Kind]:
     return kinds
 
 
-def lookup(name: str, extra: list[Kind] = ()) -> Kind | None:
+def lookup(name: str, extra: Sequence[Kind] = ()) -> Kind | None:
     """A kind by what a user types: `deploy`, `deployments`, `Deployment`, `deployment.apps`, `pp`."""
     wanted = name.lower()
     for k in (*BUILTIN, *extra):
@@ -177,7 +178,7 @@ def lookup(name: str, extra: list[Kind] = ()) -> Kind | None:
     return None
 
 
-def known(obj: dict, extra: list[Kind] = ()) -> Kind | None:
+def known(obj: dict, extra: Sequence[Kind] = ()) -> Kind | None:
     """The Kind of an object when it is built in or a CRD defines it, else None."""
     api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
     group = api_version.rpartition("/")[0] if "/" in api_version else ""
@@ -188,7 +189,7 @@ def known(obj: dict, extra: list[Kind] = ()) -> Kind | None:
     return _BY_GROUP_KIND.get(group_kind)
 
 
-def of(obj: dict, extra: list[Kind] = ()) -> Kind:
+def of(obj: dict, extra: Sequence[Kind] = ()) -> Kind:
     """The Kind of an object; unknown kinds are namespaced unless a CRD says otherwise."""
     found = known(obj, extra)
     if found:

@@ -99,7 +99,7 @@ _JOB_SPEC = struct(zero=True, selector=ATOMIC, template=_POD_TEMPLATE)
 
 
 def _kind(**fields: Schema) -> Schema:
-    return struct(metadata=_object_meta(), **fields)
+    return Schema("struct", {"metadata": _object_meta(), **fields})
 
 
 _WORKLOAD_SPEC = dict(selector=ATOMIC, template=_POD_TEMPLATE)

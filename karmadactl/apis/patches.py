@@ -232,7 +232,7 @@ def _reorder(items: list, order: list, schema: Schema) -> list:
             return canonical(x)
     else:
         return items
-    rank = {}
+    rank: dict = {}
     for position, entry in enumerate(order):
         ident_value = ident(entry)
         if ident_value is not None:

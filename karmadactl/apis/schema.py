@@ -159,7 +159,7 @@ class Compiler:
     @staticmethod
     def _alternatives(keyword: str, options: list[Check]) -> Check:
         def check(value: Any, path: str, out: list) -> None:
-            results = []
+            results: list[list[Problem]] = []
             for option in options:
                 found: list = []
                 option(value, path, found)
@@ -170,7 +170,8 @@ class Compiler:
                 for found in results:
                     out.extend(found)
             elif results:
-                out.extend(min(results, key=len))
+                fewest: list[Problem] = min(results, key=len)
+                out.extend(fewest)
         return check
 
     def _scalar_checks(self, schema: dict) -> list[Check]:
@@ -181,11 +182,11 @@ class Compiler:
         format_check = self._format(schema.get("format"))
         if format_check is not None:
             checks.append(format_check)
-        bounds = [(k, schema.get(k)) for k in ("minimum", "maximum")
-                  if isinstance(schema.get(k), (int, float)) and not isinstance(schema.get(k), bool)]
-        for keyword, bound in bounds:
-            exclusive = schema.get("exclusive" + keyword.capitalize()) is True
-            checks.append(self._bound(keyword, bound, exclusive))
+        for keyword in ("minimum", "maximum"):
+            bound = schema.get(keyword)
+            if isinstance(bound, (int, float)) and not isinstance(bound, bool):
+                exclusive = schema.get("exclusive" + keyword.capitalize()) is True
+                checks.append(self._bound(keyword, bound, exclusive))
         for keyword in ("minLength", "maxLength"):
             limit = schema.get(keyword)
             if isinstance(limit, int) and not isinstance(limit, bool):

@@ -110,7 +110,7 @@ def _string_map_problems(key: str, value: Any) -> list[Problem]:
 
 
 def _crd_name_problem(obj: dict, name: str) -> str:
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    spec = obj["spec"] if isinstance(obj.get("spec"), dict) else {}
     plural = (spec.get("names") or {}).get("plural") if isinstance(spec.get("names"), dict) else None
     group = spec.get("group")
     if isinstance(plural, str) and isinstance(group, str) and name != f"{plural}.{group}":
@@ -178,7 +178,7 @@ def _schema_root() -> Path | None:
 @functools.cache
 def _builtin() -> tuple[Path | None, Compiler]:
     root = _schema_root()
-    definitions = {}
+    definitions: dict = {}
     if root is not None:
         with (root / "_definitions.json").open() as f:
             definitions = json.load(f).get("$defs") or {}
@@ -257,7 +257,9 @@ class Validator:
         if self.mode != "ignore":
             problems += self.schema_problems(obj)
         problems += karmada_problems(obj)
-        errors, warnings, seen = [], [], set()
+        errors: list = []
+        warnings: list = []
+        seen: set = set()
         for p in problems:
             if p.path in seen:
                 continue                  # one problem per field: the first one found
@@ -442,7 +444,7 @@ def karmada_problems(obj: dict) -> list[Problem]:
     if not group.endswith("karmada.io"):
         return kubernetes_problems(obj)
     out: list[Problem] = []
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    spec = obj["spec"] if isinstance(obj.get("spec"), dict) else {}
     if obj["kind"] == "ClusterTaintPolicy" and group == "policy.karmada.io":
         _cluster_taint_policy_problems(spec, out)
     if obj["kind"] == "CronFederatedHPA" and group == "autoscaling.karmada.io":
