@@ -9,10 +9,10 @@ gives the mapping back, in field order, leaving out what is None.
 A field's options come from `api_field(...)`: its YAML key when it is not the camelCase
 of its name (a dotted key reaches into a wrapper object: "weightPreference.dynamicWeight"),
 `omitempty` (left out when empty, as Go's json tag), `required`, `choices` (the values an
-enum-like string may take), `zero_default` (an empty
-value takes the default, as Karmada's defaulting does), `inline` (a nested object whose
-fields sit in the same mapping), `decode`/`encode` hooks for a field of its own shape, and
-`skip` for a field that is not in the mapping at all (the caller passes it to `decode`).
+enum-like string may take), `zero_default` (an empty value takes the default, as Karmada's
+defaulting does), `inline` (a nested object whose fields sit in the same mapping),
+`decode`/`encode` hooks for a field of its own shape, and `skip` for a field that is not
+in the mapping at all (the caller passes its value to `decode`).
 A class may define `after_decode(self, path)` for the defaults or checks that span its fields,
 `strict = False` (a ClassVar) to ignore unknown keys instead of refusing them, and
 `encode_order` (a ClassVar of field names) when its keys are written in another order than
@@ -71,8 +71,7 @@ def api_field(default: Any = dataclasses.MISSING, *, default_factory: Any = data
               encode: Callable[[Any], Any] | None = None) -> Any:
     """A dataclass field with codec options (see the module's docstring)."""
     options = {"key": key, "omitempty": omitempty, "required": required, "choices": choices,
-               "zero_default": zero_default,
-               "inline": inline, "skip": skip, "decode": decode, "encode": encode}
+               "zero_default": zero_default, "inline": inline, "skip": skip, "decode": decode, "encode": encode}
     return dataclasses.field(default=default, default_factory=default_factory, metadata={"codec": options})
 
 
