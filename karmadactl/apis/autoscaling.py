@@ -11,8 +11,10 @@ the whole object back (camelCase, empty optional fields left out).
 from __future__ import annotations
 
 import copy
+import os
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from typing import Any, ClassVar
 
 from karmadactl.apis.codec import FieldError, api_field, decode, encode
@@ -509,6 +511,38 @@ def _rules_problems(rules: HPAScalingRules | None, path: str) -> list[Problem]:
 CRON_KIND = "CronFederatedHPA"
 CRON_GK = f"{CRON_KIND}.{GROUP}"
 DEFAULT_HISTORY_LIMIT = 3       # pkg/util/helper/cronfederatedhpa.go, and the CRD's default
+
+
+def local_zone() -> tzinfo:
+    """The zone of this process, as Go's time.Local: $TZ (empty or unknown: UTC), else /etc/localtime."""
+    from zoneinfo import ZoneInfo
+
+    name = os.environ.get("TZ")
+    if name is not None:
+        try:
+            return ZoneInfo(name.lstrip(":")) if name.lstrip(":") else UTC
+        except (ValueError, OSError):
+            return UTC
+    try:
+        with open("/etc/localtime", "rb") as f:
+            return ZoneInfo.from_file(f, key="Local")
+    except (ValueError, OSError):
+        return UTC
+
+
+def load_location(name: str | None) -> tzinfo:
+    """A rule's timeZone as Go's time.LoadLocation reads it ("" and "UTC": UTC; "Local" or none: this
+    process's zone); ValueError "unknown time zone NAME" otherwise."""
+    from zoneinfo import ZoneInfo
+
+    if name is None or name == "Local":
+        return local_zone()
+    if name in ("", "UTC"):
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError, OSError):      # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"unknown time zone {name}") from None
 
 
 @dataclass

@@ -430,6 +430,75 @@ def _cluster_taint_policy_problems(spec: dict, out: list[Problem]) -> None:
         seen.add((str(key), str(effect)))
 
 
+def _cron_federated_hpa_problems(spec: dict, out: list[Problem]) -> None:
+    """CronFederatedHPA as Karmada's webhook checks it (pkg/webhook/cronfederatedhpa/validating.go): a target
+    in autoscaling.karmada.io/v1alpha1 must be a FederatedHPA, and then each rule sets targetMinReplicas
+    and/or targetMaxReplicas (above 0, min <= max); any other target needs targetReplicas (0 or more); rule
+    names unique, schedules parsed, time zones known. And its CRD's bounds (cronfederatedhpa_types.go):
+    a rule name of 1 to 32 characters, successfulHistoryLimit 1 to 32, failedHistoryLimit 0 to 32."""
+    from karmadactl.apis.autoscaling import API_VERSION, FHPA_KIND, load_location
+
+    ref = spec["scaleTargetRef"] if isinstance(spec.get("scaleTargetRef"), dict) else {}
+    to_fhpa = ref.get("apiVersion") == API_VERSION
+    if to_fhpa and ref.get("kind") != FHPA_KIND:
+        out.append(Problem("spec.scaleTargetRef.kind",
+                           f"invalid scaleTargetRef kind: {ref.get('kind')}, only support {FHPA_KIND}"))
+        return
+    for key in ("kind", "name"):
+        if not ref.get(key):
+            out.append(Problem(f"spec.scaleTargetRef.{key}", "required"))
+    seen: set = set()
+    rules = spec.get("rules")
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        if not isinstance(rule, dict):
+            continue
+        path = f"spec.rules[{i}]"
+        name = rule.get("name")
+        if isinstance(name, str) and not 1 <= len(name) <= 32:
+            out.append(Problem(f"{path}.name", "must be 1 to 32 characters long"))
+        if name in seen:
+            out.append(Problem(f"{path}.name", f'duplicate rule name "{name}"'))
+        seen.add(name)
+        why = cron_problem(rule.get("schedule"))
+        if why:
+            out.append(Problem(f"{path}.schedule", why))
+        zone = rule.get("timeZone")
+        if isinstance(zone, str):
+            try:
+                load_location(zone)
+            except ValueError as e:
+                out.append(Problem(f"{path}.timeZone", str(e)))
+        _cron_rule_replica_problems(rule, path, to_fhpa, str(ref.get("kind") or ""), out)
+        for key, low in (("successfulHistoryLimit", 1), ("failedHistoryLimit", 0)):
+            value = rule.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and not low <= value <= 32:
+                out.append(Problem(f"{path}.{key}", f"must be between {low} and 32, got {value}"))
+
+
+def _cron_rule_replica_problems(rule: dict, path: str, to_fhpa: bool, kind: str, out: list[Problem]) -> None:
+    def number(key: str) -> int | None:
+        value = rule.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    if not to_fhpa:
+        if rule.get("targetReplicas") is None:
+            out.append(Problem(f"{path}.targetReplicas", f"targetReplicas cannot be nil if you want to scale {kind}"))
+        elif (number("targetReplicas") or 0) < 0:
+            out.append(Problem(f"{path}.targetReplicas", "targetReplicas should be larger than or equal to 0"))
+        return
+    low, high = number("targetMinReplicas"), number("targetMaxReplicas")
+    if rule.get("targetMinReplicas") is None and rule.get("targetMaxReplicas") is None:
+        out.append(Problem(f"{path}.targetMaxReplicas", "targetMinReplicas and targetMaxReplicas cannot be nil at "
+                                                        "the same time if you want to scale FederatedHPA"))
+    if low is not None and low <= 0:
+        out.append(Problem(f"{path}.targetMinReplicas", "targetMinReplicas should be larger than 0"))
+    if high is not None and high <= 0:
+        out.append(Problem(f"{path}.targetMaxReplicas", "targetMaxReplicas should be larger than 0"))
+    if low is not None and high is not None and low > high:
+        out.append(Problem(f"{path}.targetMinReplicas",
+                           "targetMaxReplicas should be larger than or equal to targetMinReplicas"))
+
+
 def kubernetes_problems(obj: dict) -> list[Problem]:
     """What kube-apiserver checks beyond the schema, for the fields karmadactl checks: CronJob schedules."""
     if obj["apiVersion"].startswith("batch/") and obj["kind"] == "CronJob":
@@ -447,12 +516,14 @@ def karmada_problems(obj: dict) -> list[Problem]:
     spec = obj["spec"] if isinstance(obj.get("spec"), dict) else {}
     if obj["kind"] == "ClusterTaintPolicy" and group == "policy.karmada.io":
         _cluster_taint_policy_problems(spec, out)
+    if obj["kind"] == "FederatedResourceQuota" and group == "policy.karmada.io":
+        from karmadactl.apis import quota
+        out.extend(quota.problems(obj))
+    if obj["kind"] == "WorkloadRebalancer" and group == "apps.karmada.io":
+        from karmadactl.apis import rebalancer
+        out.extend(rebalancer.problems(obj))
     if obj["kind"] == "CronFederatedHPA" and group == "autoscaling.karmada.io":
-        rules = spec.get("rules")
-        for i, rule in enumerate(rules if isinstance(rules, list) else []):
-            why = cron_problem(rule.get("schedule")) if isinstance(rule, dict) else ""
-            if why:
-                out.append(Problem(f"spec.rules[{i}].schedule", why))
+        _cron_federated_hpa_problems(spec, out)
     for path in _INT32_FIELDS.get(obj["kind"], ()):
         value = _at(obj, path)
         if isinstance(value, int) and not isinstance(value, bool) and not INT32[0] <= value <= INT32[1]:

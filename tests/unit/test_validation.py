@@ -301,7 +301,9 @@ def test_cronjob_schedules_follow_the_five_field_grammar(schedule, ok):
 
 def test_a_cron_federated_hpa_rule_schedule_is_checked():
     hpa = {"apiVersion": "autoscaling.karmada.io/v1alpha1", "kind": "CronFederatedHPA", "metadata": {"name": "h"},
-           "spec": {"rules": [{"name": "up", "schedule": "0 8 * * *"}, {"name": "down", "schedule": "0 25 * * *"}]}}
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                    "rules": [{"name": "up", "schedule": "0 8 * * *", "targetReplicas": 4},
+                              {"name": "down", "schedule": "0 25 * * *", "targetReplicas": 1}]}}
     assert problems(hpa)[0] == {"spec.rules[1].schedule": 'invalid schedule "0 25 * * *": bad hour "25"'}
 
 
