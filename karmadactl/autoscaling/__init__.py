@@ -1,0 +1,1 @@
+"""Karmada's FederatedHPA algorithm (Kubernetes' HPA across member clusters); pure."""
