@@ -99,9 +99,14 @@ def next_run(schedule: str, zone: tzinfo, after: datetime) -> datetime:
     from cronsim import CronSim, CronSimError
 
     try:
-        return next(CronSim(_five_fields(schedule), after.astimezone(zone))).astimezone(UTC)
-    except (CronSimError, StopIteration) as e:
+        sim = CronSim(_five_fields(schedule), after.astimezone(zone))
+        for found in sim:
+            local = found.astimezone(zone)
+            if local.hour in sim.hours and local.minute in sim.minutes:   # robfig/cron skips a time that a
+                return found.astimezone(UTC)                               # DST jump removed; cronsim moves it
+    except CronSimError as e:
         raise ScheduleError(f'invalid schedule "{schedule}": {e}') from None
+    raise ScheduleError(f'invalid schedule "{schedule}": no time in the next 50 years')
 
 
 def is_time_of(schedule: str, zone: tzinfo, at: datetime) -> bool:
