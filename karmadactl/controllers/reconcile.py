@@ -15,7 +15,7 @@ from typing import Any
 
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import Cluster
-from karmadactl.apis.karmada import Work
+from karmadactl.apis.karmada import Work, load_binding
 from karmadactl.apis.override import OverridePolicy
 from karmadactl.apis.policy import Placement, PropagationPolicy
 from karmadactl.apis.wellknown import (
@@ -211,7 +211,7 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
     for p in plans:
         if p.binding is not None and (p.policy is not None or p.attached) and id(p) not in stuck:
             try:
-                rendered = build_works(p.template, p.binding, overrides, snapshot.customizations)
+                rendered = build_works(p.template, load_binding(p.binding), overrides, snapshot.customizations)
             except (KarmadaError, *SHAPE_ERRORS) as e:
                 p.error = p.error if p.unprocessable else _failure(p.template, e)
                 p.unprocessable = True
@@ -360,8 +360,7 @@ def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict, custom
         except (KarmadaError, *SHAPE_ERRORS) as e:     # this workload waits with its error; the rest go on
             p.error, p.unprocessable = _failure(p.template, e), True
             continue
-        for dep in dependencies:
-            key = ObjectKey(group_kind(dep["apiVersion"], dep["kind"]), dep.get("namespace", ""), dep.get("name", ""))
+        for dep, key in _dependency_keys(dependencies, by_template):
             if key in by_template and key != _template_key(p.template):
                 found.append(dep)
                 required.setdefault(key, []).append({
@@ -395,6 +394,24 @@ def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict, custom
             if previous and field_name in previous["metadata"]:
                 binding["metadata"][field_name] = previous["metadata"][field_name]
         needed.binding, needed.previous, needed.attached = binding, previous, True
+
+
+def _dependency_keys(dependencies: list[dict], by_template: dict) -> list[tuple[dict, ObjectKey]]:
+    """Each dependency with its template key; one named by a labelSelector (a ServiceImport's
+    EndpointSlices) stands for every template of its kind and namespace whose labels match."""
+    from karmadactl.apis.labels import label_selector_matcher
+
+    found = []
+    for dep in dependencies:
+        gk = group_kind(dep["apiVersion"], dep["kind"])
+        if "labelSelector" not in dep:
+            found.append((dep, ObjectKey(gk, dep.get("namespace", ""), dep.get("name", ""))))
+            continue
+        matches = label_selector_matcher(dep["labelSelector"])
+        for key in sorted(k for k in by_template if k.gk == gk and k.namespace == dep.get("namespace", "")):
+            if matches(by_template[key].template["metadata"].get("labels") or {}):
+                found.append(({k: v for k, v in dep.items() if k != "labelSelector"} | {"name": key.name}, key))
+    return found
 
 
 def _generation_after(binding: dict, previous: dict | None) -> int:
@@ -476,11 +493,12 @@ def reconcile(store, now: str) -> list[BindingPlan]:
 
 
 def _reconcile_once(tx, now: str) -> list[BindingPlan]:
-    from karmadactl.controllers import execution
+    from karmadactl.controllers import execution, quota
 
     tx.serialize("reconcile")      # passes run one at a time: each plans from what the last one wrote
     snapshot = load_snapshot(tx)
     plans = plan(snapshot, now)
+    quota_works = quota.admit_and_sync(tx, plans, snapshot.clusters, now)
     wanted = {_key(p.binding) for p in plans if p.binding is not None}
     new = [p for p in plans if p.binding is not None and p.previous is None]
     for p, stored in zip(new, tx.create_many([p.binding for p in new])):
@@ -492,7 +510,7 @@ def _reconcile_once(tx, now: str) -> list[BindingPlan]:
     for b in snapshot.bindings:   # bindings of deleted templates go, as Karmada's GC does
         if _key(b) not in wanted:
             tx.delete(_key(b))
-    execution.store_desired(tx, [w for p in plans for w in p.works], keep_bindings=_kept_bindings(plans),
+    execution.store_desired(tx, [w for p in plans for w in p.works] + quota_works, keep_bindings=_kept_bindings(plans),
                             keep_works=_evicted_but_kept(plans), now=now)
     return plans
 
@@ -537,12 +555,14 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
 
     Returns (plans, execution report or None when not pushing).
     """
-    from karmadactl.controllers import execution, status
+    from karmadactl.controllers import execution, quota, status, workloadrebalancer
 
+    workloadrebalancer.reconcile(store, now)
     plans = reconcile(store, now)
     if not push:
         return plans, None
     report = execution.execute(store, now=now, live_check=live_check, only_clusters=only_clusters,
                                progress=progress, fleet=fleet)
     status.aggregate(store, now)
+    quota.collect_status(store, now)
     return plans, report

@@ -190,7 +190,8 @@ def test_printer_columns_are_karmadas(store):
     assert row[:4] == ["shop", "nightly", "Deployment", "web"]
 
     _, out, _ = karmadactl("get", "federatedresourcequotas", "-n", "shop")
-    assert rows(out) == [["NAME", "OVERALL", "OVERALL_USED"], ["team", "<none>", "<none>"]]
+    # acted on: the status controller copies spec.overall at once; nothing is used without members
+    assert rows(out) == [["NAME", "OVERALL", "OVERALL_USED"], ["team", '{"cpu":"10","memory":"20Gi"}', "<none>"]]
 
     _, out, _ = karmadactl("get", "svcim", "-n", "shop")
     header, row = rows(out)
@@ -322,7 +323,8 @@ SERVICE_EXPORT_CRD = {
 
 def test_on_members_only_the_service_export_template_arrives(store, members, member_client):
     """What the README promises on a member: a ServiceExport claimed by a policy is pushed as an ordinary
-    template; a FederatedResourceQuota with a static assignment and a FederatedHPA change nothing there."""
+    template; a FederatedHPA changes nothing there (a FederatedResourceQuota's ResourceQuotas:
+    tests/integration/test_quota_rebalancer.py)."""
     from kubernetes import client as k8s
     from kubernetes.client.exceptions import ApiException
 
@@ -336,14 +338,13 @@ def test_on_members_only_the_service_export_template_arrives(store, members, mem
             raise
     ns = "kinds-h8"
     export = {**EXPORT, "metadata": {"name": "web", "namespace": ns}}
-    quota = {**FRQ, "metadata": {"name": "team", "namespace": ns}}
     fhpa = {**FHPA, "metadata": {"name": "web", "namespace": ns}}
     policy = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
               "metadata": {"name": "exports", "namespace": ns},
               "spec": {"resourceSelectors": [{"apiVersion": "multicluster.x-k8s.io/v1alpha1",
                                               "kind": "ServiceExport"}],
                        "placement": {"clusterAffinity": {"clusterNames": ["member1"]}}}}
-    path = write(store, "mcs.yaml", export, policy, quota, fhpa)
+    path = write(store, "mcs.yaml", export, policy, fhpa)
     try:
         code, _, err = karmadactl("join", member1.name, "--kubeconfig", str(member1.kubeconfig_path))
         assert code == 0, err
@@ -355,7 +356,6 @@ def test_on_members_only_the_service_export_template_arrives(store, members, mem
         pushed = k8s.CustomObjectsApi(api).get_namespaced_custom_object(
             "multicluster.x-k8s.io", "v1alpha1", ns, "serviceexports", "web")
         assert pushed["metadata"]["labels"]["karmada.io/managed"] == "true"
-        assert k8s.CoreV1Api(api).list_namespaced_resource_quota(ns).items == []
         code, out, _ = karmadactl("get", "svcex", "web", "-n", ns, "--scope", "members")
         assert code == 0 and rows(out)[1][:2] == ["web", "member1"]
     finally:
