@@ -85,6 +85,10 @@ class ApiServer:
         from karmadactl.sandbox.pods import PodController
         self.pods = PodController(self.cluster, lambda *key: key in self.unhealthy, now)
         self.cluster.on_remove.append(lambda rt, removed: self.pods.collect(removed))
+        from karmadactl.sandbox.quota import QuotaController
+        self.quotas = QuotaController(self.cluster)
+        self.cluster.on_write.append(self.quotas.written)
+        self.cluster.on_remove.append(self.quotas.removed)
         from karmadactl.sandbox.endpoints import EndpointsController
         self.endpoints = EndpointsController(self.cluster, now, settle_delay)
         self.cluster.on_write.append(self.endpoints.written)
