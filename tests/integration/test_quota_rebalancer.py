@@ -198,6 +198,20 @@ def test_workload_rebalancer_object_divides_afresh_and_goes_after_its_ttl(joined
     described = run_cli("describe", "workloadrebalancer", f"after-{ns}").stdout
     assert "RescheduleTriggered" in described and "ReferencedBindingNotFound" in described
 
+    # re-applied with a workload added and the failed one removed: the addition is acted on, the
+    # Successful entry kept, the Failed one dropped (syncWorkloadsFromSpecToStatus)
+    apply(tmp_path, deployment(ns, 2, name="api"))
+    rebalancer["spec"]["workloads"] = [rebalancer["spec"]["workloads"][0],
+                                       {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api", "namespace": ns}]
+    apply(tmp_path, rebalancer)
+    got = get_json("workloadrebalancer", f"after-{ns}")["status"]
+    assert got["observedGeneration"] == 2
+    assert [(o["workload"]["name"], o["result"]) for o in got["observedWorkloads"]] == [("api", "Successful"),
+                                                                                       ("web", "Successful")]
+    api_binding = get_json("rb", "api-deployment", "-n", ns)
+    assert api_binding["spec"]["rescheduleTriggeredAt"] == \
+        get_json("workloadrebalancer", f"after-{ns}")["metadata"]["creationTimestamp"]
+
     finished = datetime.fromisoformat(got["finishTime"].replace("Z", "+00:00"))
     with Store.open() as store:
         watcher = Watcher(store, Options(failure_threshold=timedelta(0), success_threshold=timedelta(0)))
