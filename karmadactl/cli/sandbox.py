@@ -9,8 +9,9 @@ from karmadactl.cli.env import Env
 LOAD_HELP = """Simulate load: each pod of a workload uses --cpu/--memory in metrics.k8s.io.
 
 The value is per pod (spread over its containers), in every running member that has the workload
-(or only --member); node usage follows (the sum of its pods plus a small base). --reset returns the
-pods to their idle usage."""
+(or only --member); node usage follows (the sum of its pods plus a small base). --total-cpu is the
+workload's CPU in each member, shared by its running pods (scale out and each uses less, as a
+FederatedHPA expects). --reset returns the pods to their idle usage."""
 
 
 def up(ctx: typer.Context,
@@ -82,6 +83,8 @@ def load(ctx: typer.Context,
          workload: str = typer.Argument(..., metavar="TYPE/NAME", help="deploy/nginx, sts/db, ..."),
          cpu: str | None = typer.Option(None, "--cpu", help="CPU of each pod, e.g. 400m"),
          memory: str | None = typer.Option(None, "--memory", help="Memory of each pod, e.g. 200Mi"),
+         total_cpu: str | None = typer.Option(None, "--total-cpu",
+                                              help="CPU of the workload in each member, shared by its pods"),
          namespace: str = typer.Option("default", "-n", "--namespace"),
          member: str | None = typer.Option(None, "--member", help="Only this member (default: all)"),
          reset: bool = typer.Option(False, "--reset", help="Back to the idle usage")) -> int:
@@ -93,10 +96,10 @@ def load(ctx: typer.Context,
     kind, _, name = workload.partition("/")
     if not kind or not name or "/" in name:
         raise UsageError(f"sandbox load {workload!r}: expected TYPE/NAME, e.g. deploy/nginx")
-    if reset == (cpu is not None or memory is not None):
-        raise UsageError("sandbox load: give --cpu and/or --memory, or --reset")
+    if reset == (cpu is not None or memory is not None or total_cpu is not None):
+        raise UsageError("sandbox load: give --cpu, --total-cpu and/or --memory, or --reset")
     try:
-        parse_load(cpu, memory)
+        parse_load(cpu, memory, total_cpu)
     except ValueError as e:
         raise InvalidInput(f"sandbox load: --{e}") from None
     targets = [member] if member else [i.name for i in manager.status() if i.running and not i.failed]
@@ -106,13 +109,16 @@ def load(ctx: typer.Context,
     for target in targets:
         try:
             result = manager.set_load(target, kind, namespace, name, cpu=cpu, memory=memory,
-                                      reset=reset)
+                                      reset=reset, total_cpu=total_cpu)
         except NotFound as e:
             missing.append(str(e))
             continue
         done.append(target)
         what = "reset" if reset else "load set: " + ", ".join(
             f"{k} {v}" for k, v in (("cpu", cpu), ("memory", memory)) if v is not None) + " per pod"
+        if total_cpu is not None:
+            what = f"load set: cpu {total_cpu} shared by the pods" + "".join(
+                f", {k} {v} per pod" for k, v in (("cpu", cpu), ("memory", memory)) if v is not None)
         env.out(f"{target}: {result['resource']}/{name} {what} ({result['pods']} running pods)")
     if not done:
         raise NotFound(missing[0] if len(missing) == 1 else

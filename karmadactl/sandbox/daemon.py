@@ -9,7 +9,7 @@ control API on the unix socket DIR/NAME.sock, which `karmadactl sandbox`
     POST /recover                listen again on the same port
     POST /inject                 {"latency", "error_status", "error_count"}
     POST /unhealthy              {"kind", "namespace", "name", "unhealthy"}
-    POST /load                   {"kind", "namespace", "name", "cpu", "memory", "reset"}
+    POST /load                   {"kind", "namespace", "name", "cpu", "memory", "totalCpu", "reset"}
     POST /metrics                {"enabled"}: serve metrics.k8s.io or not
     POST /shutdown               stop the daemon (as SIGTERM does)
 
@@ -118,7 +118,8 @@ class Daemon:
                 done = self.member.set_load(body["kind"], body.get("namespace") or "default",
                                             body["name"], cpu=body.get("cpu"),
                                             memory=body.get("memory"),
-                                            reset=bool(body.get("reset")))
+                                            reset=bool(body.get("reset")),
+                                            total_cpu=body.get("totalCpu"))
             except LookupError as exc:
                 return web.json_response({"error": str(exc.args[0])}, status=404)
             return web.json_response(done)

@@ -146,12 +146,14 @@ def set_unhealthy(name: str, kind: str, namespace: str, name_: str, unhealthy: b
 
 def set_load(name: str, kind: str, namespace: str, workload: str, *, cpu: str | None = None,
              memory: str | None = None, reset: bool = False,
-             state_dir: Path | None = None) -> dict:
+             state_dir: Path | None = None, total_cpu: str | None = None) -> dict:
     """Set the simulated per-pod load of a workload in a member ({"kind", "resource", "pods"}).
 
     NotFound when the member has no such workload."""
     body = {"kind": kind, "namespace": namespace, "name": workload, "cpu": cpu, "memory": memory,
             "reset": reset}
+    if total_cpu is not None:
+        body["totalCpu"] = total_cpu
     try:
         return _control(_state_dir(state_dir), name, "POST", "/load", body)
     except _Missing as exc:

@@ -258,12 +258,12 @@ class Member:
         self._call(lambda: setattr(self.api, "metrics_enabled", enabled))
 
     def set_load(self, kind: str, namespace: str, name: str, *, cpu: str | None = None,
-                 memory: str | None = None, reset: bool = False) -> dict:
-        """Each pod of a workload uses `cpu`/`memory` (quantities) in metrics.k8s.io; `reset`
-        returns it to idle. LookupError when the member has no such workload."""
+                 memory: str | None = None, reset: bool = False, total_cpu: str | None = None) -> dict:
+        """Each pod of a workload uses `cpu`/`memory` (quantities) in metrics.k8s.io, or its share of
+        `total_cpu`; `reset` returns it to idle. LookupError when the member has no such workload."""
         from karmadactl.sandbox import metrics
 
-        load = None if reset else metrics.parse_load(cpu, memory)
+        load = None if reset else metrics.parse_load(cpu, memory, total_cpu)
         return self._call(lambda: metrics.set_load(self.api, kind, namespace, name, load))
 
 

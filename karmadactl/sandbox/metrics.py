@@ -4,8 +4,9 @@ Usage is computed on each request from the pods the member stores, so it
 follows the workloads as they scale. A pod is measured only while its phase
 is Running (as metrics-server does); its usage is the simulated load of the
 workload that selects it (`Loads`, set per workload, meant *per pod*) spread
-over its containers, else a small idle usage that depends only on the pod's
-name. A node's usage is the sum over the Running pods bound to it
+over its containers, or its share of the workload's total CPU in the member (`--total-cpu`:
+more pods, less each, as a real service under a steady load), else a small idle usage that
+depends only on the pod's name. A node's usage is the sum over the Running pods bound to it
 (spec.nodeName) plus a fixed base for the system daemons.
 
 The computing part is pure (objects in, objects out); `serve` is the HTTP
@@ -37,6 +38,7 @@ class Load:
 
     cpu_nano: int | None = None
     memory: int | None = None       # bytes
+    total_cpu_nano: int | None = None   # the workload's CPU in this member, shared by its running pods
 
 
 # (namespace, Kind, name) -> Load
@@ -72,13 +74,16 @@ def _idle(seed: str, low_high: tuple[int, int]) -> int:
 # -- usage ----------------------------------------------------------------------------------
 
 def load_of(pod: dict, workloads: list[tuple[dict, Load]],
-            selects: Callable[[dict, dict], bool]) -> Load:
-    """The load of the first workload (same namespace) whose selector picks the pod."""
+            selects: Callable[[dict, dict], bool], shares: dict[int, int] | None = None) -> Load:
+    """The load of the workloads (same namespace) whose selector picks the pod; a total CPU is divided
+    by the workload's running pods (`shares`: index in `workloads` -> how many)."""
     namespace = pod["metadata"].get("namespace", "")
     found = Load()
-    for workload, load in workloads:
+    for i, (workload, load) in enumerate(workloads):
         if workload["metadata"].get("namespace", "") == namespace and selects(workload, pod):
             cpu = load.cpu_nano if load.cpu_nano is not None else found.cpu_nano
+            if load.total_cpu_nano is not None:
+                cpu = load.total_cpu_nano // max(1, (shares or {}).get(i, 1))
             memory = load.memory if load.memory is not None else found.memory
             found = Load(cpu, memory)
     return found
@@ -137,7 +142,7 @@ def node_metrics(node: dict, pods: list[dict], now: str) -> dict:
             "usage": {"cpu": cpu_quantity(cpu), "memory": memory_quantity(memory)}}
 
 
-def parse_load(cpu: str | None, memory: str | None) -> Load:
+def parse_load(cpu: str | None, memory: str | None, total_cpu: str | None = None) -> Load:
     """A Load from quantities ("400m", "1", "200Mi"); ValueError naming the bad one."""
     from karmadactl.apis.quantity import parse_quantity
     from karmadactl.errors import InvalidInput
@@ -153,7 +158,8 @@ def parse_load(cpu: str | None, memory: str | None) -> Load:
             raise ValueError(f"{flag}: must not be negative, got {text}")
         return int(value)
 
-    return Load(amount(cpu, "cpu", 1_000_000_000), amount(memory, "memory", 1))
+    return Load(amount(cpu, "cpu", 1_000_000_000), amount(memory, "memory", 1),
+                amount(total_cpu, "total-cpu", 1_000_000_000))
 
 
 # -- discovery ------------------------------------------------------------------------------
@@ -199,8 +205,13 @@ def measured_pods(cluster, loads: Loads, namespace: str | None, match=None) -> l
         if obj is not None:
             workloads.append((obj, load))
     now = _now()
+    shares = {}
+    for i, (workload, load) in enumerate(workloads):
+        if load.total_cpu_nano is not None:
+            ns = workload["metadata"].get("namespace", "")
+            shares[i] = sum(1 for p in cluster.store.list(("", "pods"), ns) if running(p) and _selects(workload, p))
     pods = cluster.store.list(("", "pods"), namespace, match)
-    return [pod_metrics(p, load_of(p, workloads, _selects), now) for p in pods if running(p)]
+    return [pod_metrics(p, load_of(p, workloads, _selects, shares), now) for p in pods if running(p)]
 
 
 async def serve(server, request, path: str):
@@ -297,7 +308,8 @@ def set_load(server, kind: str, namespace: str, name: str, load: Load | None) ->
     else:
         old = server.loads.get(key, Load())
         server.loads[key] = Load(load.cpu_nano if load.cpu_nano is not None else old.cpu_nano,
-                                 load.memory if load.memory is not None else old.memory)
+                                 load.memory if load.memory is not None else old.memory,
+                                 load.total_cpu_nano if load.total_cpu_nano is not None else old.total_cpu_nano)
     pods = [p for p in server.cluster.store.list(("", "pods"), namespace)
             if running(p) and _selects(obj, p)]
     return {"kind": rt.kind, "resource": rt.qualified, "pods": len(pods)}

@@ -166,6 +166,24 @@ def test_a_workloads_load_is_each_pods_usage_spread_over_its_containers(member, 
     assert nano(items["web-2"][0]["usage"]["cpu"]) < 5_000_000
 
 
+def test_a_total_cpu_is_shared_by_the_running_pods_so_more_pods_use_less_each(member, make_pod, custom,
+                                                                              api_client):
+    from kubernetes import client
+
+    client.AppsV1Api(api_client).create_namespaced_deployment(NS, deployment("web", {"app": "web"}))
+    make_pod("web-1", {"app": "web"}, containers=("app", "sidecar"))
+    make_pod("web-2", {"app": "web"})
+    make_pod("web-0", {"app": "web"}, phase="Pending")                     # not running: no share
+    member.set_load("deploy", NS, "web", total_cpu="1", memory="100Mi")
+    items = {i["metadata"]["name"]: i["containers"] for i in pod_metrics(custom)}
+    assert [c["usage"] for c in items["web-1"]] == [{"cpu": "250m", "memory": "51200Ki"}] * 2
+    assert items["web-2"][0]["usage"] == {"cpu": "500m", "memory": "102400Ki"}
+    make_pod("web-3", {"app": "web"})
+    make_pod("web-4", {"app": "web"})
+    items = {i["metadata"]["name"]: i["containers"] for i in pod_metrics(custom)}
+    assert [items[n][0]["usage"]["cpu"] for n in ("web-2", "web-3", "web-4")] == ["250m"] * 3
+
+
 def test_load_of_a_missing_workload_or_a_bad_quantity_is_refused(member, make_pod, api_client):
     from kubernetes import client
 
