@@ -77,7 +77,8 @@ def api_field(default: Any = dataclasses.MISSING, *, default_factory: Any = data
 
 class _Field(NamedTuple):
     name: str
-    keys: tuple[str, ...]            # the YAML key, split at dots
+    key: str                         # the YAML key
+    keys: tuple[str, ...]            # the same, split at dots
     hint: Any
     default: Callable[[], Any] | None    # None: no default
     omitempty: bool
@@ -88,10 +89,7 @@ class _Field(NamedTuple):
     skip: bool
     decode: Callable[[Any, str], Any] | None
     encode: Callable[[Any], Any] | None
-
-    @property
-    def key(self) -> str:
-        return ".".join(self.keys)
+    convert: Callable[[Any, str], Any] | None     # the decode hook, or the converter of the type hint
 
 
 class _Plan(NamedTuple):
@@ -99,6 +97,7 @@ class _Plan(NamedTuple):
     written: tuple[_Field, ...]      # the fields in the order encode writes them
     known: dict[str, Any]            # key -> None, or the keys known inside a wrapper object
     strict: bool
+    after_decode: Callable[[Any, str], None] | None
 
 
 def _default_of(f: dataclasses.Field) -> Callable[[], Any] | None:
@@ -129,11 +128,13 @@ def _make_plan(cls: Any) -> _Plan:
         if not f.init:
             continue
         options = f.metadata.get("codec") or {}
-        keys = tuple((options.get("key") or camel(f.name)).split("."))
-        field = _Field(f.name, keys, hints[f.name], _default_of(f), bool(options.get("omitempty")),
+        key = options.get("key") or camel(f.name)
+        keys = tuple(key.split("."))
+        skip, inline, hook = bool(options.get("skip")), bool(options.get("inline")), options.get("decode")
+        convert = None if skip or inline else hook or _converter(hints[f.name])
+        field = _Field(f.name, key, keys, hints[f.name], _default_of(f), bool(options.get("omitempty")),
                        bool(options.get("required")), options.get("choices"), bool(options.get("zero_default")),
-                       bool(options.get("inline")), bool(options.get("skip")), options.get("decode"),
-                       options.get("encode"))
+                       inline, skip, hook, options.get("encode"), convert)
         fields.append(field)
         if field.inline:
             _merge(known, _plan(field.hint).known)
@@ -141,7 +142,7 @@ def _make_plan(cls: Any) -> _Plan:
             _merge(known, _nest(keys))
     order = getattr(cls, "encode_order", None)
     written = tuple(fields) if order is None else tuple(next(f for f in fields if f.name == n) for n in order)
-    return _Plan(tuple(fields), written, known, getattr(cls, "strict", True))
+    return _Plan(tuple(fields), written, known, getattr(cls, "strict", True), getattr(cls, "after_decode", None))
 
 
 def _nest(keys: tuple[str, ...]) -> dict[str, Any]:
@@ -186,11 +187,11 @@ def _decode_object(cls: type[T], data: Any, path: str, inline: bool, given: dict
         elif f.inline:
             values[f.name] = _decode_object(f.hint, mapping, path, inline=True)
         else:
-            values[f.name] = _decode_field(f, _lookup(mapping, f.keys, path, plan), join(path, f.key))
+            raw = mapping.get(f.key) if len(f.keys) == 1 else _lookup(mapping, f.keys, path, plan)
+            values[f.name] = _decode_field(f, raw, f"{path}.{f.key}" if path else f.key)
     obj = cls(**values)
-    after = getattr(obj, "after_decode", None)
-    if after is not None:
-        after(path)
+    if plan.after_decode is not None:
+        plan.after_decode(obj, path)
     return obj
 
 
@@ -239,7 +240,7 @@ def _decode_field(f: _Field, raw: Any, path: str) -> Any:
             raise FieldError(path, "required", _expected(f))
         return f.default()
     try:
-        value = f.decode(raw, path) if f.decode is not None else _value(f.hint, raw, path)
+        value = typing.cast(Callable, f.convert)(raw, path)
     except FieldError as e:
         if e.path == path and (f.required or f.choices is not None):
             raise FieldError(path, e.problem, _expected(f)) from None
@@ -262,65 +263,105 @@ def _wrong(value: Any, path: str, expected: str) -> FieldError:
     return FieldError(path, f"must be {expected}, got {type_name(value)}", expected)
 
 
-def _value(hint: Any, value: Any, path: str) -> Any:
-    """`value` checked against `hint` and converted (nested dataclasses built, containers copied)."""
-    if hint is Any or hint is object:
-        return copy.deepcopy(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise _wrong(value, path, "a string")
-        return value
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise _wrong(value, path, "a boolean")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _wrong(value, path, "an integer")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _wrong(value, path, "a number")
-        return value
+# A converter checks one value against one type hint and converts it (nested dataclasses built,
+# containers copied); one is built per type hint, the first time a class is planned.
+Converter = Callable[[Any, str], Any]
+_CONVERTERS: dict[Any, Converter] = {}
+
+
+def _converter(hint: Any) -> Converter:
+    convert = _CONVERTERS.get(hint)
+    if convert is None:
+        convert = _CONVERTERS[hint] = _make_converter(hint)
+    return convert
+
+
+def _plain_copy(value: Any, path: str) -> Any:
+    return copy.deepcopy(value)
+
+
+def _str(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise _wrong(value, path, "a string")
+    return value
+
+
+def _bool(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise _wrong(value, path, "a boolean")
+    return value
+
+
+def _int(value: Any, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _wrong(value, path, "an integer")
+    return value
+
+
+def _float(value: Any, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _wrong(value, path, "a number")
+    return value
+
+
+_SCALARS: dict[Any, Converter] = {str: _str, bool: _bool, int: _int, float: _float, Any: _plain_copy,
+                                  object: _plain_copy}
+
+
+def _make_converter(hint: Any) -> Converter:
+    if hint in _SCALARS:
+        return _SCALARS[hint]
     if dataclasses.is_dataclass(hint):
-        return _decode_object(typing.cast(type, hint), value, path, inline=False)
-    return _generic(hint, value, path)
-
-
-def _generic(hint: Any, value: Any, path: str) -> Any:
+        cls = typing.cast(type, hint)
+        return lambda value, path: _decode_object(cls, value, path, inline=False)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
         others = [a for a in args if a is not type(None)]
         if len(others) != 1:
             raise TypeError(f"codec: unsupported union {hint}")
-        return _value(others[0], value, path)
+        inner = _converter(others[0])
+        return lambda value, path: None if value is None else inner(value, path)
     if origin is Literal:
-        expected = "one of " + ", ".join(str(a) for a in args)
-        if isinstance(value, bool) or value not in args:
-            if all(isinstance(a, str) for a in args) and not isinstance(value, str):
-                raise FieldError(path, f"must be a string, got {type_name(value)}", expected)
-            raise FieldError(path, _unsupported(value, args), expected)
-        return value
-    if hint in (dict, list) or origin in (dict, list, tuple):
-        return _container(hint, origin or hint, args, value, path)
+        return _literal(args)
+    if hint is dict or origin is dict:
+        return _mapping_of(_converter(args[1]) if args else None)
+    if hint is list or origin in (list, tuple):
+        return _list_of(_converter(args[0]) if args else None, origin is tuple)
     raise TypeError(f"codec: unsupported type {hint}")
 
 
-def _container(hint: Any, origin: Any, args: tuple, value: Any, path: str) -> Any:
-    if origin is dict:
+def _literal(allowed: tuple) -> Converter:
+    expected = "one of " + ", ".join(str(a) for a in allowed)
+    strings = all(isinstance(a, str) for a in allowed)
+
+    def convert(value: Any, path: str) -> Any:
+        if isinstance(value, bool) or value not in allowed:
+            if strings and not isinstance(value, str):
+                raise FieldError(path, f"must be a string, got {type_name(value)}", expected)
+            raise FieldError(path, _unsupported(value, allowed), expected)
+        return value
+    return convert
+
+
+def _mapping_of(item: Converter | None) -> Converter:
+    def convert(value: Any, path: str) -> dict:
         if not isinstance(value, dict):
             raise _wrong(value, path, "an object")
-        if not args:
+        if item is None:
             return copy.deepcopy(value)
-        return {str(k): _value(args[1], v, join(path, str(k))) for k, v in value.items()}
-    if not isinstance(value, list):
-        raise _wrong(value, path, "an array")
-    if not args:
-        return copy.deepcopy(value)
-    items = [_value(args[0], item, f"{path}[{i}]") for i, item in enumerate(value)]
-    return tuple(items) if origin is tuple else items
+        return {str(k): item(v, join(path, str(k))) for k, v in value.items()}
+    return convert
+
+
+def _list_of(item: Converter | None, as_tuple: bool) -> Converter:
+    def convert(value: Any, path: str) -> list | tuple:
+        if not isinstance(value, list):
+            raise _wrong(value, path, "an array")
+        if item is None:
+            return copy.deepcopy(value)
+        items = [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return tuple(items) if as_tuple else items
+    return convert
 
 
 # ---------------------------------------------------------------- encode
