@@ -168,6 +168,9 @@ def collect_status(store, now: str = "") -> None:
     """Each FRQ's status from the member ResourceQuotas of its applied Works (one transaction)."""
     from karmadactl.store.objects import retrying
 
+    with store.read() as tx:
+        if not tx.list(frq.GROUP_KIND):
+            return
     retrying(store, lambda tx: _collect(tx, now))
 
 
