@@ -101,13 +101,7 @@ BINDINGS = ("ResourceBinding.work.karmada.io", "ClusterResourceBinding.work.karm
 # Karmada's kinds that karmadactl stores, lists, describes, exports and deletes but does not act on
 # yet, with what a user can do meanwhile; `apply` and `describe` say so.
 NOT_ACTED_ON: dict[str, str] = {
-    "FederatedHPA.autoscaling.karmada.io": "",
-    "MultiClusterService.networking.karmada.io": "",
     "MultiClusterIngress.networking.karmada.io": "",
-    "ServiceExport.multicluster.x-k8s.io": "a policy propagates it as an ordinary template; "
-                                           "no EndpointSlices are collected",
-    "ServiceImport.multicluster.x-k8s.io": "a policy propagates it as an ordinary template; "
-                                           "no derived Service is made",
     "ResourceInterpreterWebhookConfiguration.config.karmada.io": "no webhook is called; "
                                                                  "a ResourceInterpreterCustomization is",
     "Remedy.remedy.karmada.io": "",

@@ -101,6 +101,10 @@ def _prepared(m, extra, keep_server_fields: bool) -> dict:
         from karmadactl.apis.override import OverridePolicy
 
         obj = OverridePolicy.from_dict(obj, source=m.source).to_dict()
+    elif kind == "FederatedHPA" and group == "autoscaling.karmada.io":
+        from karmadactl.apis.autoscaling import FederatedHPA
+
+        obj = FederatedHPA.from_dict(obj, source=m.source).to_dict()
     elif kind == "ResourceInterpreterCustomization" and group == "config.karmada.io":
         from karmadactl.interpreter.customization import Customization
 

@@ -93,7 +93,7 @@ class Watcher:
 
     def run_once(self, now: datetime | None = None) -> PassResult:
         from karmadactl.controllers import clusters as registry
-        from karmadactl.controllers import cronfhpa, reconcile, status
+        from karmadactl.controllers import cronfhpa, fhpa, reconcile, status
 
         now = now or datetime.now(UTC)
         if not lease.acquire(self.store, self.holder, self.options.lease_duration, now):
@@ -106,6 +106,7 @@ class Watcher:
             status.aggregate(self.store, rfc3339(now))
         self._evict(now, result)
         cronfhpa.run_due_rules(self.store, now, self.say)
+        fhpa.sync_due(self.store, now, self.say, self.fleet, every=self._last_resync is None)   # a new watch: all
         resync = self._last_resync is None or now - self._last_resync >= self.options.resync_interval
         if resync:
             self._last_resync = now

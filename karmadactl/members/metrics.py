@@ -65,3 +65,25 @@ def node_metrics(client: MemberClient, name: str | None = None, selector: str | 
     allocatable = {n["metadata"]["name"]: (n.get("status") or {}).get("allocatable") or {}
                    for n in nodes}
     return found, allocatable
+
+
+CUSTOM_BASE = "/apis/custom.metrics.k8s.io/v1beta2"
+
+
+def custom_pod_metrics(client: MemberClient, namespace: str, metric: str, selector: str | None = None
+                       ) -> list[dict]:
+    """A Pods metric of the selected pods (custom.metrics.k8s.io MetricValueList items), as the HPA
+    reads it; MemberAPIError when the member serves no such metric."""
+    doc = client.get_json(f"{CUSTOM_BASE}/namespaces/{namespace}/pods/*/{metric}", _query(selector),
+                          what=f"get pods metric {metric}")
+    return list(doc.get("items") or [])
+
+
+def custom_object_metric(client: MemberClient, namespace: str, plural: str, name: str, metric: str) -> dict:
+    """One object's metric (the first MetricValue) from custom.metrics.k8s.io."""
+    doc = client.get_json(f"{CUSTOM_BASE}/namespaces/{namespace}/{plural}/{name}/{metric}",
+                          what=f"get {plural} {name} metric {metric}")
+    items = doc.get("items") or []
+    if not items:
+        raise ObjectNotFound(client.name, 404, "NotFound", f"no metric {metric} for {plural} {name}")
+    return dict(items[0])
