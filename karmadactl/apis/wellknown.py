@@ -45,6 +45,34 @@ MANAGED_LABELS = "resourcetemplate.karmada.io/managed-labels"
 MANAGED_ANNOTATIONS = "resourcetemplate.karmada.io/managed-annotations"
 RETAIN_REPLICAS = "resourcetemplate.karmada.io/retain-replicas"
 
+# pkg/util/constants.go and pkg/apis/networking/v1alpha1/well_known_constants.go: multi-cluster services
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"                        # discoveryv1.LabelServiceName
+SLICE_MANAGED_BY = "endpointslice.kubernetes.io/managed-by"             # discoveryv1.LabelManagedBy
+KARMADA_SLICE_CONTROLLER = "endpointslice-controller.karmada.io"        # EndpointSliceControllerLabelValue
+KARMADA_SLICE_DISPATCHER = "endpointslice-dispatch-controller.karmada.io"
+EPS_SERVICE_NAME = "endpointslice.karmada.io/name"                      # ServiceNameLabel
+EPS_SERVICE_NAMESPACE = "endpointslice.karmada.io/namespace"            # ServiceNamespaceLabel
+EPS_WORK_MANAGED_BY = "endpointslice.karmada.io/managed-by"             # EndpointSliceWorkManagedByLabel
+PROVISION_CLUSTER = "endpointslice.karmada.io/provision-cluster"        # EndpointSliceProvisionClusterAnnotation
+CLAIMED_BY = "resourcetemplate.karmada.io/claimed-by"                   # ResourceTemplateClaimedByLabel
+BINDING_MANAGED_BY = "binding.karmada.io/managed-by"                    # BindingManagedByLabel
+MCS_PERMANENT_ID = "multiclusterservice.karmada.io/permanent-id"
+MCS_NAME = "multiclusterservice.karmada.io/name"
+MCS_NAMESPACE = "multiclusterservice.karmada.io/namespace"
+EPS_CONTROLLER_FINALIZER = "karmada.io/endpointslice-controller"
+MCS_DISPATCH_FINALIZER = "karmada.io/mcs-endpointslice-dispatch-controller"
+MCS_FINALIZER = "karmada.io/multiclusterservice-controller"
+EXECUTION_FINALIZER = "karmada.io/execution-controller"
+BINDING_FINALIZER = "karmada.io/binding-controller"
+
+
+def is_service_work(labels: dict[str, str] | None) -> bool:
+    """A Work the multi-cluster service controllers write (collected EndpointSlices, a
+    MultiClusterService's marker and dispatched copies), not one of a binding's."""
+    labels = labels or {}
+    return EPS_SERVICE_NAME in labels or EPS_WORK_MANAGED_BY in labels or MCS_NAME in labels
+
+
 # pkg/util/names/names.go: reserved namespaces and the execution space of each member cluster
 NAMESPACE_KARMADA_SYSTEM = "karmada-system"
 NAMESPACE_KARMADA_CLUSTER = "karmada-cluster"

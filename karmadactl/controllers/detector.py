@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from karmadactl.apis.wellknown import (
     BINDING_API_VERSION,
+    CLAIMED_BY,
     CPP_NAME,
     CPP_PERMANENT_ID,
     CRB_PERMANENT_ID,
@@ -137,6 +138,8 @@ def select_policy(obj: dict, policies: list[PropagationPolicy],
     wins, then the better selector (name > labelSelector > kind only), then
     the smaller name.
     """
+    if (_meta(obj).get("labels") or {}).get(CLAIMED_BY):     # a MultiClusterService propagates it
+        return None
     matched = [(policy, match_priority(obj, policy)) for policy in policies]
     matched = [(policy, implicit) for policy, implicit in matched if implicit > 0]
     if claimed_by is not None:

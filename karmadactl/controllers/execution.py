@@ -45,6 +45,7 @@ from karmadactl.apis.wellknown import (
     RB_PERMANENT_ID,
     WORK_PERMANENT_ID,
     execution_namespace,
+    is_service_work,
 )
 from karmadactl.controllers.binding import with_condition
 from karmadactl.errors import ExitCode, KarmadaError, StoreError
@@ -102,6 +103,12 @@ class Report:
     @property
     def touched_clusters(self) -> set[str]:
         return {o.cluster for o in self.outcomes} | set(self.unreachable)
+
+    def extend(self, later: Report) -> None:
+        """Add a later push of the same pass (the multi-cluster services' objects, controllers/mcs.py)."""
+        self.outcomes.extend(later.outcomes)
+        self.unreachable.update(later.unreachable)
+        self.writes += later.writes
 
     @property
     def exit_code(self) -> ExitCode:
@@ -245,7 +252,8 @@ def store_desired(tx, desired: list[Work], *, keep_bindings: Collection[ObjectKe
     tx.create_many(created)
     for key in sorted(stored):
         work = stored[key]
-        if key in wanted or key in keep_works or is_deleting(work) or binding_of(work) in keep_bindings:
+        if key in wanted or key in keep_works or is_deleting(work) or binding_of(work) in keep_bindings \
+                or is_service_work(work.metadata.labels):      # the mcs controllers' own (controllers/mcs.py)
             continue
         current = get_work(tx, key)
         if current is not None and not is_deleting(current):
@@ -345,6 +353,8 @@ def _writes(client) -> int:
 def _needs_push(work: Work) -> bool:
     if work.metadata.annotation(OVERRIDE_ERROR):
         return True      # reported on every pass until the override is fixed
+    if work.spec.suspend_dispatching and is_service_work(work.metadata.labels):
+        return False     # collected from its member, never sent back to it
     return not is_pushed(work)
 
 

@@ -555,7 +555,7 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
 
     Returns (plans, execution report or None when not pushing).
     """
-    from karmadactl.controllers import execution, quota, status, workloadrebalancer
+    from karmadactl.controllers import execution, mcs, quota, status, workloadrebalancer
 
     workloadrebalancer.reconcile(store, now)
     plans = reconcile(store, now)
@@ -563,6 +563,9 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
         return plans, None
     report = execution.execute(store, now=now, live_check=live_check, only_clusters=only_clusters,
                                progress=progress, fleet=fleet)
+    if mcs.sync_services(store, now, fleet):     # endpoints collected, derived or dispatched: out in this pass
+        plans = reconcile(store, now)
+        report.extend(execution.execute(store, now=now, only_clusters=only_clusters, fleet=fleet))
     status.aggregate(store, now)
     quota.collect_status(store, now)
     return plans, report
