@@ -271,8 +271,21 @@ async def delete_object(cluster: Cluster, request: web.Request, t: Target) -> we
         raise bad_request("DeleteOptions must be a JSON object")
     result = cluster.delete(t.rt, t.namespace, t.name,
                             dry_run=dry_run(request) or "All" in (options.get("dryRun") or []),
-                            preconditions=options.get("preconditions"))
+                            preconditions=options.get("preconditions"),
+                            grace_period=_grace_period(request, options))
     return respond(result)
+
+
+def _grace_period(request: web.Request, options: dict) -> int | None:
+    """DeleteOptions.gracePeriodSeconds, from the body or else the query."""
+    value = options.get("gracePeriodSeconds", request.query.get("gracePeriodSeconds"))
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise bad_request(f"gracePeriodSeconds: invalid value {value!r}: must be an integer") \
+            from None
 
 
 async def delete_collection(cluster: Cluster, request: web.Request, t: Target) -> web.Response:

@@ -16,7 +16,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from karmadactl.sandbox import patch as patching
 from karmadactl.sandbox.objects import (
@@ -39,12 +39,22 @@ _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _LABEL_NAMED = {("", "namespaces"), ("", "services")}   # names must be DNS-1123 labels
+# Registries whose genericregistry.Store sets ReturnDeletedObject (kube's
+# pkg/registry/**/storage/storage.go) answer a DELETE with the deleted object; namespaces and
+# CRDs answer with it from their own REST Delete (marked for deletion); every other registry,
+# custom resources included, answers with a Success Status naming it (Store.finalizeDelete).
+RETURNS_DELETED_OBJECT = frozenset({
+    ("", "pods"), ("", "services"), ("", "serviceaccounts"), ("", "persistentvolumes"),
+    ("", "persistentvolumeclaims"), ("", "resourcequotas"), ("storage.k8s.io", "storageclasses"),
+    NAMESPACES, CRD_GROUP_RESOURCE})
+CRD_CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
 
 WriteHook = Callable[[ResourceType, dict, str], None]     # (type, stored object, subresource)
 
 
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def now(after: int = 0) -> str:
+    """The time (`after` seconds from now) as kube serializes it."""
+    return (datetime.now(UTC) + timedelta(seconds=after)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def view(rt: ResourceType, obj: dict) -> dict:
@@ -198,6 +208,73 @@ def _keep_allocations(new: dict, old: dict) -> None:
         previous = old_ports.get((port.get("port"), port.get("protocol", "TCP"))) or {}
         if isinstance(port, dict) and not port.get("nodePort") and previous.get("nodePort"):
             port["nodePort"] = previous["nodePort"]
+
+
+def pod_grace_period(pod: dict, requested: int | None) -> int:
+    """The grace period of a pod's deletion, as kube's pod strategy picks it
+    (CheckGracefulDelete): the requested one, else spec.terminationGracePeriodSeconds;
+    0 for a pod not yet on a node or already finished; 1 for a negative one."""
+    spec = pod.get("spec") or {}
+    period = requested if requested is not None else spec.get("terminationGracePeriodSeconds")
+    if not isinstance(period, int) or not spec.get("nodeName") or \
+            (pod.get("status") or {}).get("phase") in ("Failed", "Succeeded"):
+        period = 0
+    return 1 if period < 0 else period
+
+
+def mark_deleting(rt: ResourceType, obj: dict, grace_period: int | None = None) -> dict:
+    """A copy of obj as kube writes it when its deletion begins (rest.BeforeDelete for pods,
+    markAsDeleting for the rest): deletionTimestamp and deletionGracePeriodSeconds set,
+    generation bumped. An object already being deleted is returned as it is."""
+    marked = copy.deepcopy(obj)
+    meta = marked["metadata"]
+    if meta.get("deletionTimestamp"):
+        return marked
+    grace = pod_grace_period(marked, grace_period) if rt.group_resource == ("", "pods") else 0
+    meta["deletionTimestamp"] = now(grace)
+    meta["deletionGracePeriodSeconds"] = grace
+    if isinstance(meta.get("generation"), int) and meta["generation"] > 0:
+        meta["generation"] += 1
+    return marked
+
+
+def _crd_terminating(crd: dict) -> None:
+    """What the CRD registry's Delete writes first: the cleanup finalizer and a Terminating
+    condition (apiextensions-apiserver registry/customresourcedefinition/etcd.go)."""
+    meta = crd["metadata"]
+    meta.setdefault("deletionTimestamp", now())
+    finalizers = meta.setdefault("finalizers", [])
+    if CRD_CLEANUP_FINALIZER not in finalizers:
+        finalizers.append(CRD_CLEANUP_FINALIZER)
+    status = crd["status"] if isinstance(crd.get("status"), dict) else {}
+    status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != "Terminating"]
+    status["conditions"].append({
+        "type": "Terminating", "status": "True", "reason": "InstanceDeletionPending",
+        "message": "CustomResourceDefinition marked for deletion; CustomResource deletion will "
+                   "begin soon", "lastTransitionTime": now()})
+    crd["status"] = status
+
+
+def deletion_answer(rt: ResourceType, deleted: dict, grace_period: int | None = None) -> dict:
+    """kube-apiserver's answer to the DELETE that removed `deleted`: the object for the
+    registries in RETURNS_DELETED_OBJECT (a pod marked with its grace period, a namespace
+    Terminating, a CRD with its cleanup finalizer), else a Success Status naming it."""
+    gr, meta = rt.group_resource, deleted["metadata"]
+    if gr not in RETURNS_DELETED_OBJECT:
+        details = {"name": meta["name"], "kind": rt.plural, "uid": meta.get("uid")}
+        if rt.group:
+            details["group"] = rt.group
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                "details": details}
+    answer = view(rt, copy.deepcopy(deleted))
+    if gr == ("", "pods"):
+        answer = mark_deleting(rt, answer, grace_period)
+    elif gr == NAMESPACES:
+        answer["metadata"].setdefault("deletionTimestamp", now())
+        answer["status"] = {"phase": "Terminating"}
+    elif gr == CRD_GROUP_RESOURCE:
+        _crd_terminating(answer)
+    return answer
 
 
 class Cluster:
@@ -421,8 +498,9 @@ class Cluster:
     # delete --------------------------------------------------------------------------------
 
     def delete(self, rt: ResourceType, namespace: str, name: str, *, dry_run: bool = False,
-               preconditions: dict | None = None) -> dict:
-        """DELETE: returns what kube returns (the object or a Success Status)."""
+               preconditions: dict | None = None, grace_period: int | None = None) -> dict:
+        """DELETE: returns what kube returns: the object marked for deletion while finalizers
+        hold it, else `deletion_answer` (the deleted object or a Success Status)."""
         obj = self.get(rt, namespace, name)
         meta = obj["metadata"]
         pre = preconditions or {}
@@ -433,22 +511,15 @@ class Cluster:
             raise StatusError(403, "Forbidden", f'namespaces "{name}" is forbidden: this '
                               "namespace may not be deleted",
                               {"name": name, "kind": "namespaces"})
-        if dry_run:
-            return obj
         if meta.get("finalizers") and rt.group_resource != NAMESPACES:
-            if not meta.get("deletionTimestamp"):
-                meta["deletionTimestamp"] = now()
-                meta["deletionGracePeriodSeconds"] = 0
-                self.store.put(rt.group_resource, obj)
-            return obj
-        removed = self._remove(rt, namespace, name)
-        if rt.group_resource in (NAMESPACES, CRD_GROUP_RESOURCE):
-            return removed
-        details = {"name": name, "kind": rt.plural, "uid": meta.get("uid")}
-        if rt.group:
-            details["group"] = rt.group
-        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                "details": details}
+            if meta.get("deletionTimestamp"):
+                return obj
+            marked = mark_deleting(rt, obj, grace_period)
+            if not dry_run:
+                self.store.put(rt.group_resource, marked)
+            return marked
+        deleted = obj if dry_run else self._remove(rt, namespace, name)
+        return deletion_answer(rt, deleted, grace_period)
 
     def _remove(self, rt: ResourceType, namespace: str, name: str) -> dict:
         if rt.group_resource == NAMESPACES:
