@@ -152,3 +152,57 @@ def test_an_exported_service_reaches_the_importing_member_and_follows_its_pods(j
 
     assert run_cli("delete", "serviceimport", "web", "-n", NS).returncode == 0
     synced_until(lambda: "derived-web" not in run_cli("get", "svc", "-n", NS).stdout)
+
+
+MCS = {"apiVersion": "networking.karmada.io/v1alpha1", "kind": "MultiClusterService",
+       "metadata": {"name": "web", "namespace": NS},
+       "spec": {"types": ["CrossCluster"], "providerClusters": [{"name": "member1"}],
+                "consumerClusters": [{"name": "member2"}]}}
+
+
+def test_a_multicluster_service_dispatches_provider_endpoints_to_its_consumers(joined, member_client, tmp_path):
+    from kubernetes import client as k8s
+
+    m1, m2, m3 = joined
+    apply(tmp_path, deployment(2), SERVICE, policy("workload", ["member1"], [("apps/v1", "Deployment")]), MCS)
+
+    def dispatched() -> list[dict]:
+        return [s for s in slices_for(member_client, m2, "web")
+                if s["metadata"]["labels"].get("endpointslice.kubernetes.io/managed-by")
+                == "endpointslice-dispatch-controller.karmada.io"]
+
+    def provider_ips() -> set[str]:
+        return addresses(slices_for(member_client, m1, "web"))
+
+    synced_until(lambda: len(provider_ips()) == 2 and addresses(dispatched()) == provider_ips())
+    copies = dispatched()
+    assert all(s["metadata"]["name"].startswith("member1-web-") for s in copies)
+    assert {s["metadata"]["annotations"]["endpointslice.karmada.io/provision-cluster"] for s in copies} == {"member1"}
+    for member in (m1, m2):            # the Service goes to providers and consumers
+        assert k8s.CoreV1Api(member_client(member)).read_namespaced_service("web", NS).spec.selector == {"app": "web"}
+    assert not [s for s in member_objects(member_client, m3, "endpointslices")
+                if s["metadata"]["name"].startswith("member1-")]
+
+    mcs = json.loads(run_cli("get", "mcs", "web", "-n", NS, "-o", "json").stdout)
+    assert {c["type"]: (c["status"], c["reason"]) for c in mcs["status"]["conditions"]} == {
+        "EndpointSliceDispatched": ("True", "EndpointSliceDispatchedSucceed"),
+        "ServiceApplied": ("True", "ServiceAppliedSucceed")}
+    binding = json.loads(run_cli("get", "rb", "web-service", "-n", NS, "-o", "json").stdout)
+    assert binding["spec"]["placement"] == {"clusterAffinity": {"clusterNames": ["member1", "member2"]}}
+    assert binding["spec"]["conflictResolution"] == "Overwrite"
+    assert binding["metadata"]["labels"]["binding.karmada.io/managed-by"] == "MultiClusterService"
+    service = json.loads(run_cli("get", "svc", "web", "-n", NS, "-o", "json").stdout)
+    assert service["metadata"]["labels"]["resourcetemplate.karmada.io/claimed-by"] == "MultiClusterService"
+
+    apply(tmp_path, deployment(3))
+    synced_until(lambda: len(provider_ips()) == 3 and addresses(dispatched()) == provider_ips())
+
+    assert run_cli("delete", "mcs", "web", "-n", NS).returncode == 0
+    synced_until(lambda: not dispatched())
+    service = json.loads(run_cli("get", "svc", "web", "-n", NS, "-o", "json").stdout)
+    assert "resourcetemplate.karmada.io/claimed-by" not in service["metadata"].get("labels", {})
+    binding = json.loads(run_cli("get", "rb", "web-service", "-n", NS, "-o", "json").stdout)
+    assert "binding.karmada.io/managed-by" not in binding["metadata"].get("labels", {})
+    assert k8s.CoreV1Api(member_client(m2)).read_namespaced_service("web", NS)     # stays propagated
+    works = json.loads(run_cli("get", "works", "-A", "-o", "json").stdout)["items"]
+    assert not [w for w in works if "multiclusterservice.karmada.io/name" in w["metadata"].get("labels", {})]
