@@ -195,13 +195,31 @@ class TargetCluster:
     replicas: int | None = None
 
 
+def _target_clusters(raw: Any, path: str) -> list[TargetCluster]:
+    """spec.clusters read without the codec's per-field walk: a binding may target hundreds of clusters."""
+    targets = []
+    for i, item in enumerate(_array(raw, path)):
+        where = f"{path}[{i}]"
+        name, replicas = _object(item, where).get("name", ""), item.get("replicas")
+        if not isinstance(name, str):
+            raise FieldError(f"{where}.name", "must be a string", "a string")
+        if replicas is not None and (isinstance(replicas, bool) or not isinstance(replicas, int)):
+            raise FieldError(f"{where}.replicas", "must be an integer", "an integer")
+        targets.append(TargetCluster(name, replicas))
+    return targets
+
+
+def target_clusters() -> Any:
+    return api_field(default=None, decode=_target_clusters)
+
+
 @dataclass
 class BindingSnapshot:
     strict: ClassVar[bool] = False
 
     namespace: str | None = None
     name: str | None = None
-    clusters: list[TargetCluster] | None = None
+    clusters: list[TargetCluster] | None = target_clusters()
 
 
 @dataclass
@@ -221,7 +239,7 @@ class ResourceBindingSpec:
     preserve_resources_on_deletion: bool | None = None
     scheduler_name: str | None = None
     schedule_priority: dict | None = plain_object()
-    clusters: list[TargetCluster] | None = None
+    clusters: list[TargetCluster] | None = target_clusters()
     graceful_eviction_tasks: list[dict] | None = plain_array()
     reschedule_triggered_at: str | None = None
     required_by: list[BindingSnapshot] | None = None

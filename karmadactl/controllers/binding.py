@@ -11,7 +11,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from karmadactl.apis.karmada import ObjectMeta, Work, Workload, WorkSpec
+from karmadactl.apis.karmada import (
+    ObjectMeta,
+    ResourceBinding,
+    ResourceBindingSpec,
+    TargetCluster,
+    Work,
+    Workload,
+    WorkSpec,
+)
 from karmadactl.apis.wellknown import (
     CONFLICT_RESOLUTION,
     CRB_NAME,
@@ -91,17 +99,24 @@ def prune(template: dict) -> dict:
     return obj
 
 
-def conflict_resolution(template: dict, binding_spec: dict) -> str:
+def conflict_resolution(template: dict, binding_spec: ResourceBindingSpec) -> str:
     """`overwrite` or `abort`: the template's annotation wins over the policy's conflictResolution (§7.3)."""
     annotated = ((template.get("metadata") or {}).get("annotations") or {}).get(CONFLICT_RESOLUTION, "")
     if annotated in ("overwrite", "abort"):
         return annotated
-    return (binding_spec.get("conflictResolution") or "Abort").lower()
+    return (binding_spec.conflict_resolution or "Abort").lower()
 
 
-def _binding_labels(binding: dict) -> dict[str, str]:
-    labels = binding["metadata"].get("labels") or {}
+def _binding_labels(binding: ResourceBinding) -> dict[str, str]:
+    labels = binding.metadata.labels or {}
     return {k: v for k, v in labels.items() if k in (RB_PERMANENT_ID, CRB_PERMANENT_ID)}
+
+
+def _binding_annotations(binding: ResourceBinding) -> dict[str, str]:
+    """What a Work and its manifest say of their binding."""
+    if binding.cluster_scoped:
+        return {CRB_NAME: binding.metadata.name}
+    return {RB_NAME: binding.metadata.name, RB_NAMESPACE: binding.metadata.namespace or ""}
 
 
 @dataclass
@@ -120,7 +135,7 @@ class Rendered:
     errors: dict[str, str] = field(default_factory=dict)          # cluster -> why its overrides failed
 
 
-def build_works(template: dict, binding: dict, overrides: Overrides | None = None,
+def build_works(template: dict, binding: ResourceBinding, overrides: Overrides | None = None,
                 customizations=()) -> Rendered:
     """The Works a scheduled binding asks for, one per target cluster, sorted by cluster.
 
@@ -130,96 +145,103 @@ def build_works(template: dict, binding: dict, overrides: Overrides | None = Non
     cluster whose overrides fail gets a Work marked with the error, which the
     execution stage does not push.
     """
-    from karmadactl.apis.wellknown import APPLIED_CLUSTER_OVERRIDES, APPLIED_OVERRIDES
-    from karmadactl.overrides.manager import apply_overrides
-
     rendered = Rendered([])
-    spec = binding.get("spec") or {}
-    resource = spec.get("resource") or {}
-    ns, name, kind = resource.get("namespace", ""), resource.get("name", ""), resource.get("kind", "")
-    clusters = list(spec.get("clusters") or [])
-    names = {c["name"] for c in clusters}
-    for entry in spec.get("requiredBy") or []:      # dependencies follow the workloads that need them
-        for c in entry.get("clusters") or []:
-            if c["name"] not in names:
-                names.add(c["name"])
-                clusters.append({"name": c["name"]})
-    clusters.sort(key=lambda c: c["name"])
+    spec = binding.spec
+    resource = spec.resource
+    wname = work_name(resource.namespace or "", resource.name or "", resource.kind or "")
+    clusters = _targets(spec)
     completions = _job_completions(template, binding, clusters)
-    is_crb = binding.get("kind") == "ClusterResourceBinding"
-    bmeta = binding["metadata"]
-    works = rendered.works
     pruned = json.dumps(prune(template))
     for target in clusters:
         manifest = json.loads(pruned)      # a fresh copy per cluster (much faster than deepcopy)
-        if "replicas" in target and spec.get("replicas"):
-            manifest = revise_replicas(manifest, target["replicas"], customizations)
-            if target["name"] in completions:
-                manifest["spec"]["completions"] = completions[target["name"]]
-        work_annotations = ({CRB_NAME: bmeta["name"]} if is_crb else
-                            {RB_NAME: bmeta["name"], RB_NAMESPACE: bmeta.get("namespace", "")})
-        cluster = (overrides.clusters.get(target["name"]) if overrides else None)
-        if overrides is not None and cluster is not None and (overrides.cluster_policies or overrides.policies):
-            result = apply_overrides(manifest, cluster, overrides.cluster_policies, overrides.policies)
-            if result.error:
-                rendered.errors[target["name"]] = result.error
-                work_annotations[OVERRIDE_ERROR] = result.error
-            else:
-                manifest = result.manifest
-                if result.changes:
-                    rendered.changes[target["name"]] = result.changes
-                for key, applied in ((APPLIED_CLUSTER_OVERRIDES, result.applied_cluster_overrides),
-                                     (APPLIED_OVERRIDES, result.applied_overrides)):
-                    if applied:
-                        work_annotations[key] = json.dumps(applied, sort_keys=True, separators=(",", ":"))
-        mmeta = manifest.setdefault("metadata", {})
-        wname = work_name(ns, name, kind)
-        mmeta["labels"] = {**(mmeta.get("labels") or {}), **_binding_labels(binding),
-                           MANAGED_LABEL: "true"}
-        annotations = dict(mmeta.get("annotations") or {})
-        annotations.update({
-            TEMPLATE_UID: (template.get("metadata") or {}).get("uid", ""),
-            TEMPLATE_GENERATION: str((template.get("metadata") or {}).get("generation", "")),
-            WORK_NAME: wname,
-            WORK_NAMESPACE: execution_namespace(target["name"]),
-            CONFLICT_RESOLUTION: conflict_resolution(template, spec),
-            MANAGED_LABELS: ",".join(sorted(
-                (template.get("metadata") or {}).get("labels") or {})),
-            MANAGED_ANNOTATIONS: ",".join(sorted(
-                (template.get("metadata") or {}).get("annotations") or {})),
-        })
-        if is_crb:
-            annotations[CRB_NAME] = bmeta["name"]
-        else:
-            annotations[RB_NAME] = bmeta["name"]
-            annotations[RB_NAMESPACE] = bmeta.get("namespace", "")
-        mmeta["annotations"] = dict(sorted(annotations.items()))
-        works.append(Work(
-            metadata=ObjectMeta(name=wname, namespace=execution_namespace(target["name"]),
+        if target.replicas is not None and spec.replicas:
+            manifest = revise_replicas(manifest, target.replicas, customizations)
+            if target.name in completions:
+                manifest["spec"]["completions"] = completions[target.name]
+        work_annotations = _binding_annotations(binding)
+        if overrides is not None:
+            manifest = _overridden(manifest, target.name, overrides, rendered, work_annotations)
+        _mark_manifest(manifest, template, binding, wname, target.name)
+        rendered.works.append(Work(
+            metadata=ObjectMeta(name=wname, namespace=execution_namespace(target.name),
                                 labels=_binding_labels(binding), annotations=work_annotations),
             spec=WorkSpec(Workload([manifest]),
-                          preserve_resources_on_deletion=True if spec.get("preserveResourcesOnDeletion") else None,
-                          suspend_dispatching=True if _dispatching_suspended(spec, target["name"]) else None)))
+                          preserve_resources_on_deletion=True if spec.preserve_resources_on_deletion else None,
+                          suspend_dispatching=True if _dispatching_suspended(spec, target.name) else None)))
     return rendered
 
 
-def _dispatching_suspended(binding_spec: dict, cluster: str) -> bool:
-    suspension = binding_spec.get("suspension") or {}
+def _targets(spec: ResourceBindingSpec) -> list[TargetCluster]:
+    """The binding's target clusters and, for a dependency, those of the workloads that need it, by name."""
+    clusters = list(spec.clusters or [])
+    names = {c.name for c in clusters}
+    for entry in spec.required_by or []:
+        for c in entry.clusters or []:
+            if c.name not in names:
+                names.add(c.name)
+                clusters.append(TargetCluster(c.name))
+    return sorted(clusters, key=lambda c: c.name)
+
+
+def _overridden(manifest: dict, cluster_name: str, overrides: Overrides, rendered: Rendered,
+                work_annotations: dict[str, str]) -> dict:
+    """The manifest with the cluster's override policies applied; what they did goes to `rendered`
+    and to the Work's annotations (the error, when they fail: the manifest stays as it was)."""
+    from karmadactl.apis.wellknown import APPLIED_CLUSTER_OVERRIDES, APPLIED_OVERRIDES
+    from karmadactl.overrides.manager import apply_overrides
+
+    cluster = overrides.clusters.get(cluster_name)
+    if cluster is None or not (overrides.cluster_policies or overrides.policies):
+        return manifest
+    result = apply_overrides(manifest, cluster, overrides.cluster_policies, overrides.policies)
+    if result.error:
+        rendered.errors[cluster_name] = result.error
+        work_annotations[OVERRIDE_ERROR] = result.error
+        return manifest
+    if result.changes:
+        rendered.changes[cluster_name] = result.changes
+    for key, applied in ((APPLIED_CLUSTER_OVERRIDES, result.applied_cluster_overrides),
+                         (APPLIED_OVERRIDES, result.applied_overrides)):
+        if applied:
+            work_annotations[key] = json.dumps(applied, sort_keys=True, separators=(",", ":"))
+    return result.manifest
+
+
+def _mark_manifest(manifest: dict, template: dict, binding: ResourceBinding, wname: str, cluster_name: str) -> None:
+    """Karmada's labels and annotations on the manifest pushed to one cluster."""
+    template_meta = template.get("metadata") or {}
+    mmeta = manifest.setdefault("metadata", {})
+    mmeta["labels"] = {**(mmeta.get("labels") or {}), **_binding_labels(binding), MANAGED_LABEL: "true"}
+    annotations = dict(mmeta.get("annotations") or {})
+    annotations.update({
+        TEMPLATE_UID: template_meta.get("uid", ""),
+        TEMPLATE_GENERATION: str(template_meta.get("generation", "")),
+        WORK_NAME: wname,
+        WORK_NAMESPACE: execution_namespace(cluster_name),
+        CONFLICT_RESOLUTION: conflict_resolution(template, binding.spec),
+        MANAGED_LABELS: ",".join(sorted(template_meta.get("labels") or {})),
+        MANAGED_ANNOTATIONS: ",".join(sorted(template_meta.get("annotations") or {})),
+    })
+    annotations.update(_binding_annotations(binding))
+    mmeta["annotations"] = dict(sorted(annotations.items()))
+
+
+def _dispatching_suspended(binding_spec: ResourceBindingSpec, cluster: str) -> bool:
+    suspension = binding_spec.suspension or {}
     return bool(suspension.get("dispatching")) or cluster in (
         (suspension.get("dispatchingOnClusters") or {}).get("clusterNames") or [])
 
 
-def _job_completions(template: dict, binding: dict, clusters: list[dict]) -> dict[str, int]:
+def _job_completions(template: dict, binding: ResourceBinding, clusters: list[TargetCluster]) -> dict[str, int]:
     """Divided Jobs: completions split by Webster with each cluster's parallelism as weight."""
     if template.get("kind") != "Job" or not clusters:
         return {}
     spec = template.get("spec") or {}
-    placement = (binding.get("spec") or {}).get("placement") or {}
+    placement = binding.spec.placement or {}
     if ((placement.get("replicaScheduling") or {}).get("replicaSchedulingType") != "Divided"
             or spec.get("completions") is None):
         return {}
     from karmadactl.scheduler.webster import allocate_webster
 
-    votes = {c["name"]: c.get("replicas") or 0 for c in clusters}
-    uid = ((binding.get("spec") or {}).get("resource") or {}).get("uid", "")
-    return allocate_webster(votes, int(spec["completions"]), uid)
+    votes = {c.name: c.replicas or 0 for c in clusters}
+    return allocate_webster(votes, int(spec["completions"]), binding.spec.resource.uid or "")
