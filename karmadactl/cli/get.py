@@ -603,18 +603,42 @@ def read_sections(store, requests: list[tuple[str, list[str]]], query: Query
         expression = query.sort_by
         order = lambda rows: sort_by(rows, expression, obj=lambda row: row[1])  # noqa: E731
     result = get_objects(store, requests, query, order)
-    sections = [Section(found.info.resource, found.rows, _shape(found, query), found.info, found.namespace,
-                        found.names) for found in result.kinds]
+    sections = [Section(found.info.resource, found.rows, _shape(found, query, _exporting(store, found, query)),
+                        found.info, found.namespace, found.names) for found in result.kinds]
     return sections, result.failures, result.answered, result.single
 
 
-def _shape(found: KindRows, query: Query) -> Callable[[list[Row]], tuple[tuple[str, ...], list[list[str]]]]:
+def _exporting(store, found: KindRows, query: Query) -> dict[tuple[str, str], list[str]] | None:
+    """For the store's ServiceExports: the clusters each is exported from (karmadactl's CLUSTERS column)."""
+    from karmadactl.commands.services import SERVICE_EXPORT_GK, exporting_clusters
+
+    if found.info.group_kind != SERVICE_EXPORT_GK or query.scope != "karmada":
+        return None
+    return exporting_clusters(store)
+
+
+def _with_clusters(columns: Columns, clusters: dict[tuple[str, str], list[str]]) -> Columns:
+    """CLUSTERS before AGE: where each ServiceExport's service is exported from."""
+    at = len(columns.headers) - 1 if columns.headers[-1:] == ("AGE",) else len(columns.headers)
+
+    def row(obj: dict) -> list[str]:
+        cells = columns.row(obj)
+        key = (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+        return cells[:at] + [",".join(clusters.get(key, [])) or "<none>"] + cells[at:]
+
+    return Columns(columns.headers[:at] + ("CLUSTERS",) + columns.headers[at:], row)
+
+
+def _shape(found: KindRows, query: Query, exporting: dict[tuple[str, str], list[str]] | None = None
+           ) -> Callable[[list[Row]], tuple[tuple[str, ...], list[list[str]]]]:
     """How one kind's rows become headers and cells: its columns (a CRD's own when it declares them),
     with CLUSTER and ADOPTION for --scope members|all."""
     info = found.info
     crd = crd_columns([found.crd] if found.crd else [], info.group, info.kind, info.api_version.rpartition("/")[2])
     table, wide = columns_for(info.kind, namespaced_rows=query.all_namespaces and info.namespaced, crd=crd)
     columns = wide if query.output == "wide" and wide else table
+    if exporting is not None:
+        columns = _with_clusters(columns, exporting)
     if query.scope == "karmada":
         return lambda rows: (columns.headers, [columns.row(o) for _, o in rows])
     # Karmada's karmadactl shows ADOPTION for pods only in the wide view

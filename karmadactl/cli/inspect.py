@@ -193,7 +193,8 @@ def _work_lines(works: list[dict], binding: dict | None = None, unanswered: dict
 
 
 def describe_text(obj: dict, *, binding: dict | None, works: list[dict], events: list[dict], template: bool,
-                  now: datetime, unanswered: dict[str, str] | None = None) -> str:
+                  now: datetime, unanswered: dict[str, str] | None = None, exported_from: list[str] | None = None,
+                  endpoints: list | None = None) -> str:
     """kubectl-describe-like text: the object, then (for templates) policy, binding, Works, status, events."""
     md = obj["metadata"]
     created = md.get("creationTimestamp") or ""
@@ -214,10 +215,24 @@ def describe_text(obj: dict, *, binding: dict | None, works: list[dict], events:
         for key, value in obj.items():
             if key not in ("apiVersion", "kind", "metadata", "status") and value not in (None, {}, []):
                 lines += [f"{_title(key)}:", *nested_lines(value, 2)]
+    if exported_from is not None or endpoints:
+        lines += _endpoint_lines(exported_from, endpoints or [])
     status = obj.get("status")
     lines += ["Status:", *nested_lines(status, 2)] if status else ["Status:  <none>"]
     lines += events_section(events, now)
     return "\n".join(lines) + "\n"
+
+
+def _endpoint_lines(exported_from: list[str] | None, endpoints: list) -> list[str]:
+    """A service's exporting clusters and the EndpointSlices collected from them (controllers/mcs.py)."""
+    lines = [] if exported_from is None else [f"Exported From:  {', '.join(exported_from) or '<none>'}"]
+    if not endpoints:
+        return lines + ["Endpoints:  <none>"]
+    rows = [["CLUSTER", "ENDPOINTSLICE", "ADDRESSES", "PORTS"]] + [
+        [e.cluster, e.name, ",".join(e.addresses) or "<none>", ",".join(e.ports) or "<none>"] for e in endpoints]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    return lines + ["Endpoints:"] + ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[3]
+                                     for r in rows]
 
 
 def event_object(event: dict) -> dict:
@@ -308,7 +323,8 @@ def describe(ctx: typer.Context,
     if kinds.not_acted_on(found.info):
         env.err(f"warning: {kinds.not_acted_on(found.info)}")
     env.stdout.write(describe_text(found.obj, binding=found.binding, works=found.works, events=found.events,
-                                   template=found.template, now=datetime.now(UTC), unanswered=found.unanswered))
+                                   template=found.template, now=datetime.now(UTC), unanswered=found.unanswered,
+                                   exported_from=found.exported_from, endpoints=found.endpoints))
     return ExitCode.OK
 
 

@@ -27,6 +27,8 @@ class Description:
     works: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
     unanswered: dict[str, str] = field(default_factory=dict)
+    exported_from: list[str] | None = None     # a service's exporting clusters (ServiceExport, ServiceImport)
+    endpoints: list = field(default_factory=list)    # the EndpointSlices collected for it (controllers/mcs.py)
 
 
 @dataclass
@@ -83,10 +85,29 @@ def describe(store, kind: str, name: str, namespace: str) -> Description:
         if obj is None:
             raise NotFound(f'{info.plural} "{name}" not found')
         if not template:
-            return Description(info, obj, False, events=_object_events(tx, info.kind, name, ns),
-                               unanswered=failures)
-        return Description(info, obj, True, binding=tx.get(binding_key), works=_works_of(tx, binding_key),
-                           events=_object_events(tx, info.kind, name, ns), unanswered=failures)
+            found = Description(info, obj, False, events=_object_events(tx, info.kind, name, ns),
+                                unanswered=failures)
+        else:
+            found = Description(info, obj, True, binding=tx.get(binding_key), works=_works_of(tx, binding_key),
+                                events=_object_events(tx, info.kind, name, ns), unanswered=failures)
+        _add_service_endpoints(tx, found, ns, name)
+        return found
+
+
+def _add_service_endpoints(tx, found: Description, namespace: str, name: str) -> None:
+    """For a ServiceExport, ServiceImport or MultiClusterService: the clusters exporting the service and
+    the endpoints collected from them."""
+    from karmadactl.controllers import mcs
+
+    kind = found.info.group_kind
+    if kind not in (mcs.EXPORT_GK, mcs.IMPORT_GK, mcs.MCS_GK):
+        return
+    from karmadactl.apis.karmada import load_work
+
+    works = [load_work(w) for w in tx.list(kinds.WORK)]
+    found.endpoints = mcs.exported_slices(works, namespace, name, by_mcs=kind == mcs.MCS_GK)
+    if kind != mcs.MCS_GK:
+        found.exported_from = mcs.exporting_clusters(works, namespace, name)
 
 
 def _works_of(tx, binding_key: ObjectKey) -> list[dict]:

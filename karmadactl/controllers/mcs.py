@@ -508,3 +508,52 @@ def collected_of(works: Iterable[Work], namespace: str, service: str) -> list[Wo
                    and w.metadata.label(EPS_SERVICE_NAMESPACE) == namespace),
                   key=lambda w: (w.cluster, w.metadata.name))
 
+
+
+# -- what get and describe show ---------------------------------------------------------------
+
+@dataclass
+class ExportedSlice:
+    """One member EndpointSlice collected for a service: where it comes from and what it holds."""
+
+    cluster: str
+    name: str
+    addresses: list[str]
+    ports: list[str]          # "name:port/protocol"
+
+
+def exported_slices(works: Iterable[Work], namespace: str, service: str, by_mcs: bool = False) -> list[ExportedSlice]:
+    """The collected slices of one service (by ServiceExport, or by a MultiClusterService), by cluster."""
+    name_label, namespace_label = (MCS_NAME, MCS_NAMESPACE) if by_mcs else (EPS_SERVICE_NAME, EPS_SERVICE_NAMESPACE)
+    out = []
+    for work in sorted(works, key=lambda w: (w.cluster, w.metadata.name)):
+        if not is_collected(work) or work.metadata.label(name_label) != service \
+                or work.metadata.label(namespace_label) != namespace:
+            continue
+        manifest = work.manifest
+        addresses = [a for e in manifest.get("endpoints") or [] for a in e.get("addresses") or []]
+        ports = [f"{p.get('name') or '<unset>'}:{p.get('port', '')}/{p.get('protocol', 'TCP')}"
+                 for p in manifest.get("ports") or []]
+        out.append(ExportedSlice(work.cluster, (manifest.get("metadata") or {}).get("name", ""), addresses, ports))
+    return out
+
+
+def service_clusters(tx, kind: str) -> dict[tuple[str, str], list[str]]:
+    """(namespace, name) -> clusters: where each service is exported from (ServiceExport), or where each
+    ServiceImport is applied (imported)."""
+    works = [load_work(w) for w in tx.list(kinds.WORK)]
+    if kind == "ServiceExport":
+        out: dict[tuple[str, str], list[str]] = {}
+        for cluster, services in exported_services(works).items():
+            for service in services:
+                out.setdefault(service, []).append(cluster)
+        return {k: sorted(v) for k, v in out.items()}
+    imported: dict[tuple[str, str], list[str]] = {}
+    for work in works:
+        if work.deleting or not work.spec.workload.manifests or not _is_applied(work):
+            continue
+        manifest = work.manifest
+        if manifest.get("kind") == kind and manifest.get("apiVersion", "").rpartition("/")[0] == MCS_GROUP:
+            meta = manifest.get("metadata") or {}
+            imported.setdefault((meta.get("namespace") or "default", meta.get("name", "")), []).append(work.cluster)
+    return {k: sorted(v) for k, v in imported.items()}

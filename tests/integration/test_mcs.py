@@ -140,8 +140,19 @@ def test_an_exported_service_reaches_the_importing_member_and_follows_its_pods(j
     assert {w["metadata"]["labels"]["endpointslice.karmada.io/managed-by"] for w in collected} == {"ServiceExport"}
     assert all(w["metadata"]["finalizers"] == ["karmada.io/endpointslice-controller"] for w in collected)
 
+    table = run_cli("get", "serviceexports", "-n", NS).stdout.splitlines()
+    assert table[0].split() == ["NAME", "CLUSTERS", "AGE"] and table[1].split()[:2] == ["web", "member1"]
+    described = run_cli("describe", "serviceimport", "web", "-n", NS)
+    assert described.returncode == 0, described.stderr
+    assert "Exported From:  member1" in described.stdout
+    assert all(ip in described.stdout for ip in pod_ips()) and "http:80/TCP" in described.stdout
+    assert "does not act on" not in described.stderr
+
     apply(tmp_path, deployment(3))                  # the pods change in member1: member2 follows
     synced_until(lambda: len(pod_ips()) == 3 and imported() == pod_ips())
+    through_watch = run_cli("watch", "--once")
+    assert through_watch.returncode == 0, through_watch.stderr
+    assert imported() == pod_ips()
 
     assert run_cli("delete", "serviceexport", "web", "-n", NS).returncode == 0
     synced_until(lambda: not slices_for(member_client, m2, "derived-web"))
