@@ -67,7 +67,12 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
             level = root.level
             root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
             root.addHandler(handler)
-            ctx.call_on_close(lambda: (root.removeHandler(handler), root.setLevel(level)))
+
+            def restore() -> None:
+                root.removeHandler(handler)
+                root.setLevel(level)
+
+            ctx.call_on_close(restore)
 
     for name in _modules_for(argv or []):
         importlib.import_module(f"karmadactl.cli.{name}").register(app)
