@@ -158,6 +158,7 @@ class HPAScalingRules:
     stabilization_window_seconds: int | None = None
     select_policy: str | None = None
     policies: list[HPAScalingPolicy] | None = None
+    tolerance: str | None = quantity_field()      # alpha in Kubernetes 1.33; Karmada's controller ignores it
 
 
 @dataclass
