@@ -214,7 +214,7 @@ def overall_used(quota: dict, bindings: list[dict]) -> ResourceList:
     overall's resources."""
     overall = (quota.get("spec") or {}).get("overall") or {}
     total = added(*(usage(b) for b in bindings))
-    return {k: total.get(k, Fraction(0)) for k in overall}
+    return {k: v for k, v in total.items() if k in overall}
 
 
 # ---------------------------------------------------------------- status

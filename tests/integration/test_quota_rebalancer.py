@@ -117,6 +117,10 @@ def test_frq_makes_and_updates_member_quotas_and_reports_usage(joined, core, ns,
     assert quota_in(core, m1, ns)["spec"]["hard"] == {"cpu": "3", "pods": "5"}
     assert quota_in(core, m2, ns) is None                    # dropped from the list: its quota goes
 
+    core(m1).patch_namespaced_resource_quota("team", ns, {"spec": {"hard": {"cpu": "99", "pods": "5"}}})
+    assert run_cli("sync").returncode == 0                    # a hand edit on the member is repaired
+    assert quota_in(core, m1, ns)["spec"]["hard"] == {"cpu": "3", "pods": "5"}
+
     apply(tmp_path, deployment(ns, 2), policy(ns, ["member1"]))
 
     def counted() -> dict | None:

@@ -126,12 +126,19 @@ MEMBER2 = ("member2", {"hard": {"cpu": "1"}, "used": {"cpu": "250m"}})
       "aggregatedStatus": [{"clusterName": "member1", **MEMBER1[1]}, {"clusterName": "member2", **MEMBER2[1]}],
       "overallUsed": {"cpu": "750m", "pods": "2"}}),
     ([], False, None, {"overall": {"cpu": "4", "pods": "10"}}),
-    ([MEMBER1], True, {"cpu": Fraction(1), "pods": Fraction(0)},
+    ([MEMBER1], True, {"cpu": Fraction(1)},
      {"overall": {"cpu": "4", "pods": "10"}, "aggregatedStatus": [{"clusterName": "member1", **MEMBER1[1]}],
-      "overallUsed": {"cpu": "1", "pods": "0"}}),
+      "overallUsed": {"cpu": "1"}}),
 ])
 def test_status_of(clusters, enforcing, by_bindings, expected):
     assert quota.status_of(frq({"cpu": "4", "pods": "10"}), clusters, enforcing, by_bindings) == expected
+
+
+def test_overall_used_is_the_bindings_usage_on_the_overalls_resources():
+    """The enforcement controller: Σ usage of the namespace's bindings, filtered to overall's keys."""
+    bindings = [rb({"a": 2}, {"cpu": "500m", "memory": "1Gi"}), rb({"b": 1}, {"cpu": "1"}),
+                rb({"a": 3}, {"cpu": "1"}, kind="ClusterResourceBinding")]
+    assert quota.overall_used(frq({"cpu": "4", "pods": "10"}), bindings) == {"cpu": Fraction(2)}
 
 
 def test_works_for_assigned_clusters_that_exist():
