@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from karmadactl.apis.schema import Problem
+from karmadactl.apis.schema import INT32, Problem
 
 GROUP_KIND = "WorkloadRebalancer.apps.karmada.io"
 SUCCESSFUL = "Successful"
@@ -35,8 +35,8 @@ def problems(obj: dict) -> list[Problem]:
             if not isinstance(workload.get(key), str) or not workload.get(key):
                 out.append(Problem(f"spec.workloads[{i}].{key}", "required"))
     ttl = spec.get("ttlSecondsAfterFinished")
-    if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 0):
-        out.append(Problem("spec.ttlSecondsAfterFinished", "must be a non-negative integer"))
+    if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or not INT32[0] <= ttl <= INT32[1]):
+        out.append(Problem("spec.ttlSecondsAfterFinished", "must be an integer (int32)"))
     return out
 
 

@@ -237,3 +237,15 @@ def _replicas(apps, member, ns: str) -> int | None:
     except ApiException as e:
         assert e.status == 404
         return None
+
+
+def test_bad_quotas_and_rebalancers_are_refused_at_the_door(home, tmp_path):
+    """pkg/webhook/federatedresourcequota/validating.go; the WorkloadRebalancer CRD's minItems."""
+    bad = frq("shop", {"cpu": "1"}, {"member1": {"cpu": "2", "memory": "1Gi"}})
+    result = apply(tmp_path, bad, expect=1)
+    assert "spec.overall[cpu]: overall is less than assignments" in result.stderr
+    assert "spec.staticAssignments[0].hard[memory]: assignment resourceName is not exist in overall" in result.stderr
+    empty = {"apiVersion": "apps.karmada.io/v1alpha1", "kind": "WorkloadRebalancer", "metadata": {"name": "r"},
+             "spec": {"workloads": []}}
+    assert "spec.workloads" in apply(tmp_path, empty, expect=1).stderr
+    assert get_json("federatedresourcequotas", "-A")["items"] == []

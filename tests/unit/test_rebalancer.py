@@ -85,7 +85,9 @@ def test_expired(ttl, finish, now, expected):
     ({}, ["spec.workloads"]),
     ({"workloads": []}, ["spec.workloads"]),
     ({"workloads": [{"apiVersion": "apps/v1", "kind": "Deployment"}]}, ["spec.workloads[0].name"]),
-    ({"workloads": [ref("a")], "ttlSecondsAfterFinished": -1}, ["spec.ttlSecondsAfterFinished"]),
+    ({"workloads": [ref("a")], "ttlSecondsAfterFinished": -1}, []),     # the CRD sets no minimum
+    ({"workloads": [ref("a")], "ttlSecondsAfterFinished": "60"}, ["spec.ttlSecondsAfterFinished"]),
+    ({"workloads": [ref("a")], "ttlSecondsAfterFinished": 2 ** 31}, ["spec.ttlSecondsAfterFinished"]),
 ])
 def test_problems(spec, paths):
     assert [p.path for p in wr.problems({"spec": spec})] == paths
