@@ -524,6 +524,9 @@ def karmada_problems(obj: dict) -> list[Problem]:
         out.extend(rebalancer.problems(obj))
     if obj["kind"] == "CronFederatedHPA" and group == "autoscaling.karmada.io":
         _cron_federated_hpa_problems(spec, out)
+    if obj["kind"] == "MultiClusterService" and group == "networking.karmada.io":
+        from karmadactl.apis import networking
+        out.extend(networking.problems(obj))
     for path in _INT32_FIELDS.get(obj["kind"], ()):
         value = _at(obj, path)
         if isinstance(value, int) and not isinstance(value, bool) and not INT32[0] <= value <= INT32[1]:

@@ -230,3 +230,25 @@ def test_marker_work_is_suspended_and_holds_the_multicluster_service():
                                     "multiclusterservice.karmada.io/namespace": "shop",
                                     "multiclusterservice.karmada.io/name": "web"}
     assert mcsvc.is_marker(work)
+
+
+@pytest.mark.parametrize("name, spec, paths", [
+    ("web", {"types": ["CrossCluster"], "ports": [{"name": "http", "port": 80}]}, []),
+    ("9web", {"types": ["CrossCluster"]}, ["metadata.name"]),
+    ("web", {"types": ["Anywhere"]}, ["spec.types[0]"]),
+    ("web", {"types": ["CrossCluster", "LoadBalancer"]}, ["spec.types"]),
+    ("web", {"types": ["CrossCluster"], "ports": [{"name": "http", "port": 80}, {"name": "http", "port": 81}]},
+     ["spec.ports[1].name"]),
+    ("web", {"types": ["CrossCluster"], "ports": [{"name": "Http", "port": 0}]},
+     ["spec.ports[0].name", "spec.ports[0].port"]),
+    ("web", {"types": ["CrossCluster"], "providerClusters": [{"name": "m" * 49}],
+             "consumerClusters": [{"name": "Member_1"}]},
+     ["spec.range.providerClusters[0]", "spec.range.consumerClusters[0]"]),
+])
+def test_the_webhook_checks(name, spec, paths):
+    """pkg/webhook/multiclusterservice/validating.go validateMCS."""
+    from karmadactl.apis.networking import problems
+
+    obj = {"apiVersion": "networking.karmada.io/v1alpha1", "kind": "MultiClusterService",
+           "metadata": {"name": name, "namespace": "shop"}, "spec": spec}
+    assert [p.path for p in problems(obj)] == paths
