@@ -34,7 +34,7 @@ def problems(obj: dict) -> list[Problem]:
     why = dns1035_label(str((obj.get("metadata") or {}).get("name") or ""))
     if why:
         out.append(Problem("metadata.name", why))
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    spec: dict = obj["spec"] if isinstance(obj.get("spec"), dict) else {}
     names: set[str] = set()
     for i, port in enumerate(_items(spec.get("ports"))):
         port = port if isinstance(port, dict) else {}
