@@ -81,6 +81,13 @@ def _endpoints(obj: dict) -> str:
     return _more(pairs, len(pairs), "")
 
 
+def _quota(obj: dict, limits: bool) -> str:
+    """kubectl's REQUEST or LIMIT of a ResourceQuota: `resource: used/hard` of its status, sorted."""
+    hard, used = _status(obj).get("hard") or {}, _status(obj).get("used") or {}
+    return ", ".join(f"{name}: {used.get(name, '0')}/{hard[name]}" for name in sorted(hard)
+                     if name.startswith("limits.") == limits)
+
+
 COLUMNS: dict[str, list[Column]] = {
     "Deployment": [
         ("Ready", "string", lambda o: f"{_status(o).get('readyReplicas', 0)}/"
@@ -105,6 +112,8 @@ COLUMNS: dict[str, list[Column]] = {
     "EndpointSlice": [("AddressType", "string", lambda o: o.get("addressType", "")),
                       ("Ports", "string", _slice_ports), ("Endpoints", "string", _slice_endpoints)],
     "Endpoints": [("Endpoints", "string", _endpoints)],
+    "ResourceQuota": [("Age", "string", _age), ("Request", "string", lambda o: _quota(o, False)),
+                      ("Limit", "string", lambda o: _quota(o, True))],
 }
 
 

@@ -191,3 +191,14 @@ def test_sandbox_quota_status_keeps_hard_canonical():
     assert quota_status(quota_obj, [pod("500m")], {}) == {"hard": {"cpu": "2", "memory": "1Gi"},
                                                           "used": {"cpu": "500m", "memory": "64Mi"}}
     assert quota_status({"spec": {}}, [], {}) == {}
+
+
+def test_sandbox_prints_quota_request_and_limit_as_kubectl():
+    """kubectl get quota: REQUEST and LIMIT list `resource: used/hard` (printResourceQuota)."""
+    from karmadactl.sandbox.tables import to_table
+
+    obj = {"metadata": {"name": "team", "creationTimestamp": "2026-12-01T10:00:00Z"},
+           "status": {"hard": {"pods": "5", "cpu": "2", "limits.cpu": "4"}, "used": {"cpu": "500m", "pods": "2"}}}
+    table = to_table("ResourceQuota", [obj], "1")
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Age", "Request", "Limit"]
+    assert table["rows"][0]["cells"][2:] == ["cpu: 500m/2, pods: 2/5", "limits.cpu: 0/4"]
