@@ -373,11 +373,16 @@ def encode(obj: Any) -> dict:
         if f.skip:
             continue
         value = getattr(obj, f.name)
+        if value is None and f.encode is None:
+            continue
         if f.inline:
             out.update(encode(value))
             continue
         raw = f.encode(value) if f.encode is not None else plain(value)
         if raw is None or (f.omitempty and _empty(raw)):
+            continue
+        if len(f.keys) == 1:
+            out[f.keys[0]] = raw
             continue
         target = out
         for k in f.keys[:-1]:
