@@ -127,6 +127,8 @@ class Observation:
     usage_error: str | None = None                                    # no member served metrics.k8s.io
     pods_metrics: dict[str, dict[str, Sample] | str] = field(default_factory=dict)   # name -> samples or error
     object_metrics: dict[str, int | str] = field(default_factory=dict)                # name -> value or error
+    selector: str = ""                                                # the target's, as its scale reports it
+    controlled_by: list[str] = field(default_factory=list)           # FederatedHPAs selecting these pods
 
 
 @dataclass
@@ -290,6 +292,12 @@ class _Metrics:
 def compute_replicas_for_metrics(fhpa: FederatedHPA, obs: Observation, status: FederatedHPAStatus,
                                  events: list[Event], now: datetime) -> _Metrics:
     """The largest proposal over the metrics (replicas -1: none can be used; error says why)."""
+    if len(obs.controlled_by) > 1:
+        others = " ".join(f"{{{name} {fhpa.namespace}}}" for name in sorted(obs.controlled_by))
+        message = f"pods by selector {obs.selector} are controlled by multiple HPAs: [{others}]"
+        events.append(Event(WARNING, "AmbiguousSelector", message))
+        set_condition(status, SCALING_ACTIVE, "False", "AmbiguousSelector", message, now)
+        return _Metrics(-1, "", [], message)
     specs = fhpa.spec.metrics or []
     current = obs.template_replicas
     calibration = obs.member_spec_replicas / current if current else 1.0

@@ -55,6 +55,7 @@ class Target:
     key: ObjectKey
     plural: str
     clusters: list[Cluster] = field(default_factory=list)
+    others: dict[str, dict] = field(default_factory=dict)     # other FederatedHPAs here -> their target's selector
 
 
 class TargetError(KarmadaError):
@@ -94,7 +95,24 @@ def find_target(tx, fhpa: FederatedHPA) -> Target:
         cluster = Cluster.from_dict(stored)
         if cluster.ready == "True":
             clusters.append(cluster)
-    return Target(template, key, info.plural, clusters)
+    return Target(template, key, info.plural, clusters, _other_selectors(tx, fhpa))
+
+
+def _other_selectors(tx, fhpa: FederatedHPA) -> dict[str, dict]:
+    """The selectors of the namespace's other FederatedHPAs' targets (Karmada's hpaSelectors), for the
+    check that one FederatedHPA alone controls the pods."""
+    out = {}
+    for obj in tx.list(FHPA_GK, namespace=fhpa.namespace):
+        ref = ((obj.get("spec") or {}).get("scaleTargetRef") or {})
+        name = obj["metadata"]["name"]
+        if name == fhpa.name or not isinstance(ref.get("kind"), str):
+            continue
+        template = tx.get(ObjectKey(group_kind(str(ref.get("apiVersion") or ""), ref["kind"]), fhpa.namespace,
+                                    str(ref.get("name", ""))))
+        selector = ((template or {}).get("spec") or {}).get("selector")
+        if isinstance(selector, dict) and selector:
+            out[name] = selector
+    return out
 
 
 def _no_clusters(detail: str) -> None:
@@ -136,6 +154,8 @@ class MemberRead:
     usage_error: str | None
     pods_metrics: dict[str, dict[str, Sample] | str]
     object_metrics: dict[str, int | str]
+    selector: str = ""
+    controlled_by: set[str] = field(default_factory=set)
 
 
 def _time(value: Any) -> datetime | None:
@@ -197,8 +217,8 @@ def read_member(client, cluster: str, fhpa: FederatedHPA, target: Target) -> Mem
         raise KarmadaError(f"{target.plural} {fhpa.namespace}/{ref.name} not found")
     spec, status = workload.get("spec") or {}, workload.get("status") or {}
     selector = selector_string(spec.get("selector"))
-    pods = [pod_of(cluster, p) for p in client.list("v1", "pods", fhpa.namespace, label_selector=selector)] \
-        if selector else []
+    listed = client.list("v1", "pods", fhpa.namespace, label_selector=selector) if selector else []
+    pods = [pod_of(cluster, p) for p in listed]
     usage: dict[str, horizontal.PodUsage] = {}
     usage_error = None
     try:
@@ -207,7 +227,7 @@ def read_member(client, cluster: str, fhpa: FederatedHPA, target: Target) -> Mem
     except KarmadaError as e:
         usage_error = str(e)
     read = MemberRead(int(spec.get("replicas", 1)), int(status.get("replicas", 0)), pods, usage, usage_error,
-                      {}, {})
+                      {}, {}, selector, _controlling(fhpa, target, listed))
     for metric in fhpa.spec.metrics or []:
         if metric.type == PODS and metric.pods is not None:
             read.pods_metrics[metric.pods.metric.name] = _custom_pods(client, cluster, fhpa.namespace, selector,
@@ -215,6 +235,20 @@ def read_member(client, cluster: str, fhpa: FederatedHPA, target: Target) -> Mem
         elif metric.type == OBJECT and metric.object is not None:
             read.object_metrics[metric.object.metric.name] = _custom_object(client, fhpa, metric)
     return read
+
+
+def _controlling(fhpa: FederatedHPA, target: Target, pods: list[dict]) -> set[str]:
+    from karmadactl.apis.labels import label_selector_matcher
+
+    found = {fhpa.name} if pods else set()
+    for name, selector in target.others.items():
+        try:
+            matches = label_selector_matcher(selector)
+        except KarmadaError:
+            continue
+        if any(matches((p.get("metadata") or {}).get("labels") or {}) for p in pods):
+            found.add(name)
+    return found
 
 
 def _custom_pods(client, cluster: str, namespace: str, selector: str, name: str) -> dict[str, Sample] | str:
@@ -254,6 +288,8 @@ def observe(fhpa: FederatedHPA, target: Target, fleet) -> horizontal.Observation
         obs.member_spec_replicas += read.spec_replicas
         obs.member_status_replicas += read.status_replicas
         obs.pods += read.pods
+        obs.selector = obs.selector or read.selector
+        obs.controlled_by = sorted(set(obs.controlled_by) | read.controlled_by)
         obs.usage.update(read.usage)
         if read.usage_error:
             errors.append(read.usage_error)

@@ -10,6 +10,9 @@ Each pass, while this process holds the watch lease:
   3. evict bindings from NoExecute-tainted clusters they do not tolerate and
      from clusters where their application stayed unhealthy, rate-limited;
      settle graceful eviction tasks; on recovery, rebalance if asked;
+     run the CronFederatedHPA rules that are due (cronfhpa.py) and evaluate the
+     FederatedHPAs (fhpa.py: every 15s, all of them in a new watch), which set
+     their targets' replicas;
   4. run the reconcile pass (reschedule, push, drift repair every resync
      interval) to the ready members;
   5. remove leftovers on clusters that just recovered.

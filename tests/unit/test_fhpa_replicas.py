@@ -229,6 +229,18 @@ def test_decide_clamps_to_min_and_max_first(template, spec, want, reason):
     assert (decision.desired, decision.reason) == (want, reason)
 
 
+def test_decide_refuses_pods_that_two_federated_hpas_select():
+    obs = observation()
+    obs.selector, obs.controlled_by = "app=web", ["web", "api"]
+    decision = h.decide(fhpa(), obs, h.History(), NOW)
+    message = "pods by selector app=web are controlled by multiple HPAs: [{api shop} {web shop}]"
+    assert (decision.rescale, decision.error) == (False, message)
+    assert [(e.reason, e.message) for e in decision.events] == [("AmbiguousSelector", message),
+                                                                ("FailedComputeMetricsReplicas", message)]
+    active = decision.status.condition("ScalingActive")
+    assert (active.status, active.reason) == ("False", "AmbiguousSelector")
+
+
 def test_decide_with_no_replicas_in_members_disables_scaling():
     decision = h.decide(fhpa(), observation(spec=0), h.History(), NOW)
     assert decision.rescale is False
