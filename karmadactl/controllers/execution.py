@@ -283,7 +283,7 @@ def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str
     for work in works:
         name = cluster_of(work)
         if (only_clusters is None or name in only_clusters) and \
-                (live_check or is_deleting(work) or _needs_push(work)):
+                (is_deleting(work) or _needs_push(work, live_check)):
             todo[name] = todo.get(name, 0) + 1
 
     report = Report()
@@ -321,7 +321,7 @@ def _run_member(store, fleet: Fleet, name: str, cluster: Cluster | None, recorde
     """One member, under its lock: read its Works afresh, push and remove, recording as it goes."""
     with store.read() as tx:
         works = load_works(tx, namespace=execution_namespace(name))
-    pushes = [w for w in works if not is_deleting(w) and (live_check or _needs_push(w))]
+    pushes = [w for w in works if not is_deleting(w) and _needs_push(w, live_check)]
     removals = [w for w in works if is_deleting(w)]
     if not pushes and not removals:
         return
@@ -350,11 +350,11 @@ def _writes(client) -> int:
     return sum(v for k, v in client.requests.items() if k != "GET")
 
 
-def _needs_push(work: Work) -> bool:
-    if work.metadata.annotation(OVERRIDE_ERROR):
-        return True      # reported on every pass until the override is fixed
+def _needs_push(work: Work, live_check: bool = False) -> bool:
     if work.spec.suspend_dispatching and is_service_work(work.metadata.labels):
-        return False     # collected from its member, never sent back to it
+        return False     # collected from its member (or a provider's marker), never sent to it
+    if live_check or work.metadata.annotation(OVERRIDE_ERROR):
+        return True      # an override error is reported on every pass until the override is fixed
     return not is_pushed(work)
 
 
