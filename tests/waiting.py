@@ -1,4 +1,6 @@
-"""Waiting in tests for something that happens in another thread or process."""
+"""Waiting in tests for something that happens in another thread or process: polling with a deadline,
+never a fixed sleep. `until` waits for a condition to come true; `stays` checks that one holds for a
+whole window (a threshold that must pass without an effect), failing as soon as it does not."""
 
 from __future__ import annotations
 
@@ -15,3 +17,17 @@ def until(check, timeout: float = 20.0, every: float = 0.1):
             return last
         time.sleep(every)
     raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+
+
+def stays(check, seconds: float, every: float = 0.1):
+    """check() is truthy at every look for `seconds` (and once more at the end); AssertionError with the
+    first falsy value otherwise. For what must not happen within a window, e.g. before a threshold."""
+    deadline = time.monotonic() + seconds
+    while True:
+        last = check()
+        if not last:
+            raise AssertionError(f"condition broken after {seconds - (deadline - time.monotonic()):.1f}s "
+                                 f"of {seconds}s (value: {last!r})")
+        if time.monotonic() >= deadline:
+            return last
+        time.sleep(min(every, max(0.0, deadline - time.monotonic())))

@@ -9,12 +9,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
 from karmadactl.store import Store
 from karmadactl.store.locks import Cancelled
+from tests.waiting import stays, until
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -52,8 +52,7 @@ def test_a_waiter_gets_the_lock_when_the_holder_lets_go(url):
 
             waiter = threading.Thread(target=wait_and_take)
             waiter.start()
-            time.sleep(0.2)
-            assert not taken.is_set()
+            stays(lambda: not taken.is_set(), 0.2, every=0.02)
         waiter.join(timeout=30)
         assert taken.is_set()
 
@@ -77,10 +76,7 @@ def test_a_holder_killed_with_sigkill_leaves_the_lock_free(url):
             assert not free(store, "push:member1")
             holder.kill()
             holder.wait(timeout=30)
-            deadline = time.monotonic() + 30
-            while not free(store, "push:member1"):       # the server may notice the closed session late
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            until(lambda: free(store, "push:member1"), timeout=30, every=0.05)   # the server may notice it late
     finally:
         holder.kill()
         holder.wait(timeout=30)
