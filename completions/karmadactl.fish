@@ -275,6 +275,7 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox load'" -l member
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox load'" -l memory
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox load'" -l namespace
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox load'" -l reset
+complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox load'" -l total-cpu
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox load'" -s n
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox recover'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox status'" -l help

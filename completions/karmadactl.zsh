@@ -45,7 +45,7 @@ _karmadactl() {
     "sandbox") words="down fail load recover status up --help" ;;
     "sandbox down") words="--help --keep-clusters" ;;
     "sandbox fail") words="--help" ;;
-    "sandbox load") words="--cpu --help --member --memory --namespace --reset -n" ;;
+    "sandbox load") words="--cpu --help --member --memory --namespace --reset --total-cpu -n" ;;
     "sandbox recover") words="--help" ;;
     "sandbox status") words="--help --output -o" ;;
     "sandbox up") words="--help --join --members --no-join --no-metrics --no-tls --tls" ;;
