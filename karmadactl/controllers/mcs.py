@@ -53,6 +53,7 @@ from karmadactl.apis.wellknown import (
     WORK_NAMESPACE,
     WORK_PERMANENT_ID,
     execution_namespace,
+    is_service_work,
 )
 from karmadactl.controllers.binding import with_condition, work_name
 from karmadactl.store.keys import ObjectKey
@@ -309,6 +310,16 @@ def load_state(tx) -> ServiceState:
                         mcs=tx.list(MCS_GK))
 
 
+def _anything_to_do(tx) -> bool:
+    """A cheap first look: a kind of multi-cluster services stored, or a Work of theirs left to clean."""
+    stored = set(tx.group_kinds())
+    if stored & {EXPORT_GK, IMPORT_GK, MCS_GK, SLICE_GK}:
+        return True
+    if tx.list(SERVICE_GK, selector=lambda s: DERIVED_FROM in ((s.get("metadata") or {}).get("annotations") or {})):
+        return True
+    return bool(tx.list(kinds.WORK, selector=lambda w: is_service_work((w.get("metadata") or {}).get("labels"))))
+
+
 def namespaces_to_read(state: ServiceState) -> dict[str, set[str]]:
     """cluster -> namespaces whose EndpointSlices this pass needs: those of exported services."""
     wanted: dict[str, set[str]] = {}
@@ -325,6 +336,8 @@ def sync_services(store, now: str, fleet=None) -> bool:
     from karmadactl.store.objects import retrying
 
     with store.read() as tx:
+        if not _anything_to_do(tx):
+            return False
         state = load_state(tx)
     if state.idle:
         return False
