@@ -228,7 +228,7 @@ class ResourceBindingSpec:
 
     strict: ClassVar[bool] = False
 
-    resource: ObjectReference = field(default_factory=ObjectReference)
+    resource: ObjectReference = api_field(default_factory=ObjectReference, omitempty=True)
     replicas: int | None = None
     replica_requirements: dict | None = plain_object()
     placement: dict | None = plain_object()

@@ -7,17 +7,17 @@
 - `settle_tasks`: the graceful eviction controller: which tasks are done.
 - `application_evictions`: the application failover controller's timers.
 
-Bindings are ResourceBinding-shaped dicts; inputs are never mutated.
+Bindings are typed ResourceBindings; inputs are never mutated.
 """
 
 from __future__ import annotations
 
-import copy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from karmadactl.apis.cluster import Cluster, Taint
+from karmadactl.apis.karmada import ResourceBinding
 from karmadactl.apis.meta import parse_time
 from karmadactl.apis.wellknown import APPLIED_PLACEMENT
 from karmadactl.controllers.health import NO_EXECUTE, timestamp
@@ -42,16 +42,12 @@ class Eviction:
     at: datetime | None               # None: now
 
 
-def _spec(binding: dict) -> dict:
-    return binding.get("spec") or {}
+def _targets(binding: ResourceBinding) -> list[str]:
+    return binding.spec.target_names()
 
 
-def _targets(binding: dict) -> list[str]:
-    return [t.get("name") for t in _spec(binding).get("clusters") or []]
-
-
-def _evicting(binding: dict) -> set[str]:
-    return {t.get("fromCluster") for t in _spec(binding).get("gracefulEvictionTasks") or []}
+def _evicting(binding: ResourceBinding) -> set[str]:
+    return {t.get("fromCluster") or "" for t in binding.spec.graceful_eviction_tasks or []}
 
 
 def _mode(value: str | None) -> str:
@@ -61,12 +57,12 @@ def _mode(value: str | None) -> str:
 
 # -- taint manager --------------------------------------------------------------------------
 
-def tolerations(binding: dict) -> list:
+def tolerations(binding: ResourceBinding) -> list:
     """The clusterTolerations of the placement the scheduler last applied (else spec.placement)."""
     from karmadactl.apis.policy import Toleration
 
-    placement = _spec(binding).get("placement") or {}
-    applied = ((binding.get("metadata") or {}).get("annotations") or {}).get(APPLIED_PLACEMENT)
+    placement = binding.spec.placement or {}
+    applied = binding.metadata.annotation(APPLIED_PLACEMENT)
     if applied:
         try:
             placement = json.loads(applied) or {}
@@ -95,7 +91,7 @@ def eviction_time(taints: list[Taint], tols: list) -> datetime | None | bool:
     return min(due) if due else None
 
 
-def taint_evictions(binding: dict, clusters: dict[str, Cluster], now: datetime
+def taint_evictions(binding: ResourceBinding, clusters: dict[str, Cluster], now: datetime
                     ) -> tuple[list[str], datetime | None]:
     """Target clusters to evict now because of NoExecute taints, and the next time one
     becomes due (None: nothing pending). Clusters unknown to `clusters` are skipped."""
@@ -116,7 +112,7 @@ def taint_evictions(binding: dict, clusters: dict[str, Cluster], now: datetime
 
 # -- eviction -------------------------------------------------------------------------------
 
-def purge_mode_for(binding: dict, reason: str) -> tuple[str, int | None]:
+def purge_mode_for(binding: ResourceBinding, reason: str) -> tuple[str, int | None]:
     """(purgeMode, gracePeriodSeconds) for an eviction of `reason`.
 
     TaintUntolerated: failover.cluster.purgeMode, else Gracefully (Karmada's
@@ -124,7 +120,7 @@ def purge_mode_for(binding: dict, reason: str) -> tuple[str, int | None]:
     the eviction timeout. ApplicationFailure: failover.application.purgeMode
     (default Gracefully) with its gracePeriodSeconds (default 600) when Gracefully.
     """
-    failover = _spec(binding).get("failover") or {}
+    failover = binding.spec.failover or {}
     if reason == REASON_TAINT_UNTOLERATED:
         return _mode((failover.get("cluster") or {}).get("purgeMode")), None
     if reason == REASON_APPLICATION_FAILURE:
@@ -136,9 +132,9 @@ def purge_mode_for(binding: dict, reason: str) -> tuple[str, int | None]:
     raise ValueError(f"unknown eviction reason {reason!r}")
 
 
-def evict(binding: dict, cluster: str, *, reason: str, producer: str, now: datetime,
+def evict(binding: ResourceBinding, cluster: str, *, reason: str, producer: str, now: datetime,
           purge_mode: str | None = None, grace_period_seconds: int | None = None,
-          message: str = "") -> dict:
+          message: str = "") -> ResourceBinding:
     """The binding with `cluster` moved from spec.clusters to a gracefulEvictionTask.
 
     Unchanged when `cluster` is not a target; when a task for it exists already the
@@ -147,22 +143,21 @@ def evict(binding: dict, cluster: str, *, reason: str, producer: str, now: datet
     has not seen this spec yet, and `settle_tasks` waits for it to (the status of the
     remaining targets predates the re-division).
     """
-    result = copy.deepcopy(binding)
-    spec = result.setdefault("spec", {})
-    targets = spec.get("clusters") or []
-    target = next((t for t in targets if t.get("name") == cluster), None)
+    targets = binding.spec.clusters or []
+    target = next((t for t in targets if t.name == cluster), None)
     if target is None:
-        return result
-    spec["clusters"] = [t for t in targets if t is not target]
-    metadata = result.get("metadata") or {}
-    if "generation" in metadata:
-        metadata["generation"] += 1
+        return binding
+    spec = replace(binding.spec, clusters=[t for t in targets if t is not target])
+    metadata = replace(binding.metadata)
+    if metadata.generation is not None:
+        metadata.generation += 1
+    result = replace(binding, metadata=metadata, spec=spec)
     if cluster in _evicting(binding):
         return result
-    mode = purge_mode or _mode(((spec.get("failover") or {}).get("cluster") or {}).get("purgeMode"))
+    mode = purge_mode or _mode(((spec.failover or {}).get("cluster") or {}).get("purgeMode"))
     task: dict = {"fromCluster": cluster, "purgeMode": mode}
-    if target.get("replicas"):
-        task["replicas"] = target["replicas"]
+    if target.replicas:
+        task["replicas"] = target.replicas
     task["reason"] = reason
     if message:
         task["message"] = message
@@ -172,26 +167,30 @@ def evict(binding: dict, cluster: str, *, reason: str, producer: str, now: datet
     if mode == NEVER:
         task["suppressDeletion"] = True
     task["creationTimestamp"] = timestamp(now)
-    spec["gracefulEvictionTasks"] = list(spec.get("gracefulEvictionTasks") or []) + [task]
+    spec.graceful_eviction_tasks = list(spec.graceful_eviction_tasks or []) + [task]
     return result
 
 
 # -- graceful eviction controller -----------------------------------------------------------
 
-def scheduled(binding: dict) -> bool:
+def scheduled(binding: ResourceBinding) -> bool:
     """Scheduled=True and, when both are known, the scheduler saw the current generation."""
-    status = binding.get("status") or {}
-    ok = any(c.get("type") == "Scheduled" and c.get("status") == "True"
-             for c in status.get("conditions") or [])
-    observed = status.get("schedulerObservedGeneration")
-    generation = (binding.get("metadata") or {}).get("generation")
+    status = binding.status
+    if status is None:
+        return False
+    ok = any(c.get("type") == "Scheduled" and c.get("status") == "True" for c in status.conditions or [])
+    observed = status.scheduler_observed_generation
+    generation = binding.metadata.generation
     return ok and (observed is None or generation is None or observed == generation)
 
 
-def all_targets_healthy(binding: dict) -> bool:
+def _aggregated(binding: ResourceBinding) -> list[dict]:
+    return (binding.status.aggregated_status if binding.status else None) or []
+
+
+def all_targets_healthy(binding: ResourceBinding) -> bool:
     """Every target cluster reports Healthy (and there is at least one target)."""
-    health = {item.get("clusterName"): item.get("health")
-              for item in (binding.get("status") or {}).get("aggregatedStatus") or []}
+    health = {item.get("clusterName"): item.get("health") for item in _aggregated(binding)}
     targets = _targets(binding)
     return bool(targets) and all(health.get(name) == "Healthy" for name in targets)
 
@@ -206,7 +205,7 @@ def task_deadline(task: dict, default_timeout: timedelta) -> datetime | None:
     return parse_time(task["creationTimestamp"]) + timeout
 
 
-def settle_tasks(binding: dict, now: datetime, default_timeout: timedelta) -> dict:
+def settle_tasks(binding: ResourceBinding, now: datetime, default_timeout: timedelta) -> ResourceBinding:
     """The binding without the eviction tasks that are done, as Karmada's graceful eviction
     controller decides (pkg/controllers/gracefuleviction/evictiontask.go, assessEvictionTasks).
 
@@ -217,13 +216,12 @@ def settle_tasks(binding: dict, now: datetime, default_timeout: timedelta) -> di
     reconcile pass, but the task stays until then: while it exists the scheduler keeps
     the workload off that cluster. A task without creationTimestamp gets `now`.
     """
-    result = copy.deepcopy(binding)
-    spec = result.get("spec") or {}
-    if not spec.get("gracefulEvictionTasks"):
-        return result
+    tasks = binding.spec.graceful_eviction_tasks
+    if not tasks:
+        return binding
     settled = scheduled(binding) and all_targets_healthy(binding)
     kept = []
-    for task in spec["gracefulEvictionTasks"]:
+    for task in tasks:
         suppress = task.get("suppressDeletion")
         if suppress is not None:
             if suppress:
@@ -236,23 +234,18 @@ def settle_tasks(binding: dict, now: datetime, default_timeout: timedelta) -> di
         if settled or (deadline is not None and now >= deadline):
             continue
         kept.append(task)
-    if kept:
-        spec["gracefulEvictionTasks"] = kept
-    else:
-        spec.pop("gracefulEvictionTasks")
-    return result
+    return replace(binding, spec=replace(binding.spec, graceful_eviction_tasks=kept or None))
 
 
-def next_settle_time(binding: dict, default_timeout: timedelta) -> datetime | None:
+def next_settle_time(binding: ResourceBinding, default_timeout: timedelta) -> datetime | None:
     """The earliest timeout among the binding's eviction tasks (for the loop's sleep)."""
-    deadlines = [task_deadline(task, default_timeout)
-                 for task in _spec(binding).get("gracefulEvictionTasks") or []]
+    deadlines = [task_deadline(task, default_timeout) for task in binding.spec.graceful_eviction_tasks or []]
     return min((d for d in deadlines if d is not None), default=None)
 
 
 # -- application failover -------------------------------------------------------------------
 
-def application_evictions(binding: dict, unhealthy_since: dict[str, str], now: datetime
+def application_evictions(binding: ResourceBinding, unhealthy_since: dict[str, str], now: datetime
                           ) -> tuple[list[str], dict[str, str]]:
     """Target clusters whose workload has been Unhealthy past tolerationSeconds, and the
     updated timers (cluster -> RFC 3339 time first seen Unhealthy).
@@ -263,7 +256,7 @@ def application_evictions(binding: dict, unhealthy_since: dict[str, str], now: d
     clusters that are no longer targets, or are evicted now, are dropped.
     tolerationSeconds 0 evicts at the first observation.
     """
-    application = (_spec(binding).get("failover") or {}).get("application")
+    application = (binding.spec.failover or {}).get("application")
     if application is None:
         return [], {}
     seconds = (application.get("decisionConditions") or {}).get("tolerationSeconds")
@@ -271,7 +264,7 @@ def application_evictions(binding: dict, unhealthy_since: dict[str, str], now: d
     targets, evicting = set(_targets(binding)), _evicting(binding)
     timers = {c: t for c, t in unhealthy_since.items() if c in targets and c not in evicting}
     due: list[str] = []
-    for item in (binding.get("status") or {}).get("aggregatedStatus") or []:
+    for item in _aggregated(binding):
         name, health = item.get("clusterName"), item.get("health")
         if name not in targets or name in evicting:
             continue

@@ -29,11 +29,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
+from karmadactl.apis.karmada import ResourceBinding, load_binding
 from karmadactl.apis.kinds import BINDINGS
 from karmadactl.apis.meta import rfc3339
 from karmadactl.apis.wellknown import EVICTED_FROM, UNHEALTHY_SINCE
@@ -263,22 +264,22 @@ class Watcher:
         try:
             with self.store.write() as tx:
                 for gk in BINDINGS:
-                    for binding in tx.list(gk):
+                    for binding in map(load_binding, tx.list(gk)):
                         changed, spent = self._evict_binding(tx, binding, clusters, now, budget, result)
                         budget -= spent
                         self._tokens -= spent
                         if changed != binding:
-                            tx.update(changed)
+                            tx.update(changed.to_dict())
         except BaseException:
             self._flush(committed=False)
             raise
         self._flush(committed=True)
 
-    def _evict_binding(self, tx, binding: dict, clusters: dict[str, Cluster], now: datetime, budget: int,
-                       result: PassResult) -> tuple[dict, int]:
-        meta = binding["metadata"]
-        ref = f"{meta.get('namespace') + '/' if meta.get('namespace') else ''}{meta['name']}"
-        annotations = meta.get("annotations") or {}
+    def _evict_binding(self, tx, binding: ResourceBinding, clusters: dict[str, Cluster], now: datetime,
+                       budget: int, result: PassResult) -> tuple[ResourceBinding, int]:
+        meta = binding.metadata
+        ref = f"{meta.namespace + '/' if meta.namespace else ''}{meta.name}"
+        annotations = meta.annotations or {}
         updated = binding
         spent = 0
         due, _ = eviction.taint_evictions(updated, clusters, now)
@@ -289,35 +290,29 @@ class Watcher:
             if spent >= budget:
                 self.say(f"eviction of {ref} from {cluster} postponed: eviction rate limit")
                 break
-            if cluster not in {c["name"] for c in updated["spec"].get("clusters") or []}:
+            if cluster not in updated.spec.target_names():
                 continue
             purge_mode, grace = eviction.purge_mode_for(updated, reason)
             updated = eviction.evict(updated, cluster, reason=reason, producer=producer, now=now,
                                      purge_mode=purge_mode, grace_period_seconds=grace)
             if reason == "TaintUntolerated":     # remembered for --rebalance-on-recovery
-                annotations_now = updated["metadata"].setdefault("annotations", {})
-                moved = set(filter(None, annotations_now.get(EVICTED_FROM, "").split(",")))
-                annotations_now[EVICTED_FROM] = ",".join(sorted(moved | {cluster}))
+                moved = set(filter(None, (updated.metadata.annotation(EVICTED_FROM) or "").split(",")))
+                updated = _annotated(updated, EVICTED_FROM, ",".join(sorted(moved | {cluster})))
             spent += 1
             result.evictions.append(f"{ref}@{cluster}")
-            self._event(tx, meta["name"], "Warning", "EvictWorkload",
-                        f"{binding['kind']} {ref} evicted from {cluster} ({reason}, purge {purge_mode})",
-                        kind=binding["kind"], namespace=meta.get("namespace", ""))
+            self._event(tx, meta.name, "Warning", "EvictWorkload",
+                        f"{binding.kind} {ref} evicted from {cluster} ({reason}, purge {purge_mode})",
+                        kind=binding.kind, namespace=meta.namespace or "")
         if timers != json.loads(annotations.get(UNHEALTHY_SINCE, "{}")):
-            if updated is binding:
-                updated = json.loads(json.dumps(binding))
-            if timers:
-                updated["metadata"].setdefault("annotations", {})[UNHEALTHY_SINCE] = json.dumps(timers, sort_keys=True)
-            else:
-                (updated["metadata"].get("annotations") or {}).pop(UNHEALTHY_SINCE, None)
+            updated = _annotated(updated, UNHEALTHY_SINCE, json.dumps(timers, sort_keys=True) if timers else None)
         settled = eviction.settle_tasks(updated, now, self.options.eviction_timeout)
-        gone = ({t["fromCluster"] for t in updated["spec"].get("gracefulEvictionTasks") or []}
-                - {t["fromCluster"] for t in settled["spec"].get("gracefulEvictionTasks") or []})
+        gone = ({t["fromCluster"] for t in updated.spec.graceful_eviction_tasks or []}
+                - {t["fromCluster"] for t in settled.spec.graceful_eviction_tasks or []})
         if gone:
-            self._event(tx, meta["name"], "Normal", "EvictionDone",
-                        f"{binding['kind']} {ref}: eviction from {','.join(sorted(gone))} is over, an old copy "
+            self._event(tx, meta.name, "Normal", "EvictionDone",
+                        f"{binding.kind} {ref}: eviction from {','.join(sorted(gone))} is over, an old copy "
                         "left there goes (new copies healthy or grace period over)",
-                        kind=binding["kind"], namespace=meta.get("namespace", ""))
+                        kind=binding.kind, namespace=meta.namespace or "")
         updated = settled
         if self.options.rebalance_on_recovery:
             back = {n for n in result.ready if n in clusters
@@ -325,31 +320,37 @@ class Watcher:
             updated = self._rebalance(tx, updated, back, now, ref)
         return updated, spent
 
-    def _rebalance(self, tx, binding: dict, ready: set[str], now: datetime, ref: str) -> dict:
+    def _rebalance(self, tx, binding: ResourceBinding, ready: set[str], now: datetime, ref: str
+                   ) -> ResourceBinding:
         """Beyond Karmada: a Divided workload moved away from a cluster that is ready again is divided
         afresh, once the eviction from that cluster is settled (its old copy gone)."""
-        annotations = binding["metadata"].get("annotations") or {}
-        moved = set(filter(None, annotations.get(EVICTED_FROM, "").split(",")))
-        evicting = {t["fromCluster"] for t in binding["spec"].get("gracefulEvictionTasks") or []}
+        moved = set(filter(None, (binding.metadata.annotation(EVICTED_FROM) or "").split(",")))
+        evicting = {t["fromCluster"] for t in binding.spec.graceful_eviction_tasks or []}
         recovered = (moved & ready) - evicting
-        scheduling = (binding["spec"].get("placement") or {}).get("replicaScheduling") or {}
-        affinities = (binding["spec"].get("placement") or {}).get("clusterAffinities")
-        if not recovered or (scheduling.get("replicaSchedulingType") != "Divided" and not affinities):
+        placement = binding.spec.placement or {}
+        scheduling = placement.get("replicaScheduling") or {}
+        if not recovered or (scheduling.get("replicaSchedulingType") != "Divided"
+                             and not placement.get("clusterAffinities")):
             return binding
-        if (binding.get("status") or {}).get("lastScheduledTime", "") >= rfc3339(now):
+        if ((binding.status.last_scheduled_time if binding.status else None) or "") >= rfc3339(now):
             # Times have whole seconds and the scheduler divides afresh only when rescheduleTriggeredAt
             # is after lastScheduledTime: a trigger in the second of the last schedule (the eviction's,
             # when the cluster came back quickly) would be ignored for good. Wait for the next second.
             return binding
-        updated = json.loads(json.dumps(binding))
-        updated["spec"]["rescheduleTriggeredAt"] = rfc3339(now)
         left = moved - recovered
-        if left:
-            updated["metadata"]["annotations"][EVICTED_FROM] = ",".join(sorted(left))
-        else:
-            updated["metadata"]["annotations"].pop(EVICTED_FROM, None)
-        self._event(tx, binding["metadata"]["name"], "Normal", "Rebalance",
-                    f"{binding['kind']} {ref} rescheduled afresh: {','.join(sorted(recovered))} recovered",
-                    kind=binding["kind"], namespace=binding["metadata"].get("namespace", ""))
+        updated = _annotated(binding, EVICTED_FROM, ",".join(sorted(left)) if left else None)
+        updated.spec = replace(binding.spec, reschedule_triggered_at=rfc3339(now))
+        self._event(tx, binding.metadata.name, "Normal", "Rebalance",
+                    f"{binding.kind} {ref} rescheduled afresh: {','.join(sorted(recovered))} recovered",
+                    kind=binding.kind, namespace=binding.metadata.namespace or "")
         return updated
 
+
+def _annotated(binding: ResourceBinding, key: str, value: str | None) -> ResourceBinding:
+    """A copy of the binding with one annotation set (removed when `value` is None)."""
+    annotations = binding.metadata.annotations
+    if value is not None:
+        annotations = {**(annotations or {}), key: value}
+    elif annotations is not None:
+        annotations = {k: v for k, v in annotations.items() if k != key}
+    return replace(binding, metadata=replace(binding.metadata, annotations=annotations))

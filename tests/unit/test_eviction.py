@@ -9,17 +9,40 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from karmadactl.apis.cluster import TAINT_NOT_READY, TAINT_UNREACHABLE, Cluster, Taint
+from karmadactl.apis.karmada import load_binding
+from karmadactl.controllers import eviction
 from karmadactl.controllers.eviction import (
     PRODUCER_TAINT_MANAGER,
     REASON_APPLICATION_FAILURE,
     REASON_TAINT_UNTOLERATED,
-    application_evictions,
-    evict,
-    next_settle_time,
-    purge_mode_for,
-    settle_tasks,
-    taint_evictions,
 )
+
+# The decisions take and give typed ResourceBindings; the cases below write bindings as the store
+# holds them, so each call goes through load_binding and each binding returned through to_dict.
+
+
+def taint_evictions(b: dict, clusters: dict[str, Cluster], now: datetime):
+    return eviction.taint_evictions(load_binding(b), clusters, now)
+
+
+def evict(b: dict, cluster: str, **options) -> dict:
+    return eviction.evict(load_binding(b), cluster, **options).to_dict()
+
+
+def purge_mode_for(b: dict, reason: str):
+    return eviction.purge_mode_for(load_binding(b), reason)
+
+
+def settle_tasks(b: dict, now: datetime, default_timeout: timedelta) -> dict:
+    return eviction.settle_tasks(load_binding(b), now, default_timeout).to_dict()
+
+
+def next_settle_time(b: dict, default_timeout: timedelta):
+    return eviction.next_settle_time(load_binding(b), default_timeout)
+
+
+def application_evictions(b: dict, unhealthy_since: dict[str, str], now: datetime):
+    return eviction.application_evictions(load_binding(b), unhealthy_since, now)
 
 T0 = datetime(2026, 11, 25, 15, 50, 0, tzinfo=UTC)
 T0S = "2026-11-25T15:50:00Z"
