@@ -46,7 +46,7 @@ _karmadactl() {
     "sandbox load") words="--cpu --help --member --memory --namespace --reset --total-cpu -n" ;;
     "sandbox recover") words="--help" ;;
     "sandbox status") words="--help --output -o" ;;
-    "sandbox up") words="--help --join --members --no-join --no-metrics --no-tls --tls" ;;
+    "sandbox up") words="--help --join --members --no-join --no-metrics --no-tls --per-process --tls" ;;
     "sync") words="--cluster --help --prune -C" ;;
     "taint") words="--dry-run --help --overwrite" ;;
     "top") words="no node nodes po pod pods --help" ;;

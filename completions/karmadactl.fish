@@ -287,6 +287,7 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox up'" -l members
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox up'" -l no-join
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox up'" -l no-metrics
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox up'" -l no-tls
+complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox up'" -l per-process
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox up'" -l tls
 complete -c karmadactl -n "test (__karmadactl_path) = 'sync'" -l cluster
 complete -c karmadactl -n "test (__karmadactl_path) = 'sync'" -l help

@@ -13,9 +13,19 @@ The value is per pod (spread over its containers), in every running member that 
 workload's CPU in each member, shared by its running pods (scale out and each uses less, as a
 FederatedHPA expects). --reset returns the pods to their idle usage."""
 
+UP_HELP = """Start N sandbox members, write their kubeconfigs and join them.
+
+The members are served --per-process to a process (default 100, so up to 100 members share one
+process, each with its own port, TLS certificate, token, kubeconfig and objects); members already
+running are left as they are."""
+MAX_MEMBERS = 500
+MEMBERS_PER_PROCESS = 100   # manager.MEMBERS_PER_PROCESS, kept here so --help imports no sandbox
+
 
 def up(ctx: typer.Context,
-       members: int = typer.Option(3, "--members", min=1, max=20, help="How many members"),
+       members: int = typer.Option(3, "--members", min=1, max=MAX_MEMBERS, help="How many members"),
+       per_process: int = typer.Option(MEMBERS_PER_PROCESS, "--per-process", min=1,
+                                       help="Members served by one process (1: a process each)"),
        join: bool = typer.Option(True, "--join/--no-join", help="Join them to the store"),
        tls: bool = typer.Option(True, "--tls/--no-tls",
                                 help="Serve https with a self-signed CA in the kubeconfig (kubectl "
@@ -32,7 +42,7 @@ def up(ctx: typer.Context,
     unknown = sorted(set(without) - {f"member{i}" for i in range(1, members + 1)})
     if unknown:
         raise UsageError(f"--no-metrics {unknown[0]}: not one of member1..member{members}")
-    infos = manager.up(members, tls=tls)
+    infos = manager.up(members, tls=tls, per_process=per_process)
     for info in infos:     # running members too: the flag says what the member serves now
         if info.name in without:
             manager.set_metrics(info.name, False)
@@ -47,13 +57,15 @@ def up(ctx: typer.Context,
 
 
 def down(ctx: typer.Context,
+         names: list[str] | None = typer.Argument(None, metavar="[NAME]...",
+                                                  help="Only these members (default: all)"),
          keep_clusters: bool = typer.Option(False, "--keep-clusters",
                                             help="Keep them registered in the store")) -> None:
     from karmadactl.commands.sandbox import unjoin_member
     from karmadactl.sandbox import manager
 
     env: Env = ctx.obj
-    stopped = manager.down()
+    stopped = manager.down(names=names or None)
     store = None if keep_clusters else env.store()
     try:
         for name in stopped:
@@ -154,8 +166,8 @@ def register(app: typer.Typer) -> None:
     sandbox = typer.Typer(help="Local sandbox member clusters: up, down, fail, recover, load, status.",
                           no_args_is_help=True)
     app.add_typer(sandbox, name="sandbox")
-    sandbox.command("up", help="Start N sandbox members, write their kubeconfigs and join them.")(up)
-    sandbox.command("down", help="Stop the sandbox members (and unjoin them).")(down)
+    sandbox.command("up", help=UP_HELP)(up)
+    sandbox.command("down", help="Stop the sandbox members, all or those named (and unjoin them).")(down)
     sandbox.command("fail", help="Make a member refuse connections (its data is kept).")(fail)
     sandbox.command("recover", help="Bring a failed member back with its data.")(recover)
     sandbox.command("load", help=LOAD_HELP)(load)

@@ -1,8 +1,10 @@
-"""One long-running sandbox member: `python -m karmadactl.sandbox.daemon --name member1 ...`.
+"""Long-running sandbox members: `python -m karmadactl.sandbox.daemon --member member1=PORT ...`.
 
-Runs a Member (a local fake kube-apiserver) in the foreground and a small
-control API on the unix socket DIR/NAME.sock, which `karmadactl sandbox`
-(karmadactl.sandbox.manager) uses to fail, recover, inject faults and stop it:
+One process serves every member named by a --member NAME=PORT, all in one
+asyncio loop: each member its own port, TLS certificate, token, kubeconfig and
+objects, and its own control API on the unix socket DIR/NAME.sock, which
+`karmadactl sandbox` (karmadactl.sandbox.manager) uses to fail, recover,
+inject faults and stop it:
 
     GET  /status                 {"name", "port", "url", "pid", "failed"}
     POST /fail                   stop listening, keep the data
@@ -11,10 +13,13 @@ control API on the unix socket DIR/NAME.sock, which `karmadactl sandbox`
     POST /unhealthy              {"kind", "namespace", "name", "unhealthy"}
     POST /load                   {"kind", "namespace", "name", "cpu", "memory", "totalCpu", "reset"}
     POST /metrics                {"enabled"}: serve metrics.k8s.io or not
-    POST /shutdown               stop the daemon (as SIGTERM does)
+    POST /shutdown               stop this member (its socket goes first); the
+                                 process exits when its last member stops
 
-The member's token lives in DIR/NAME.token (0600) so a restarted daemon keeps
-it; its kubeconfig is written to DIR/NAME.kubeconfig (0600).
+SIGTERM stops every member. A member's token lives in DIR/NAME.token (0600) so
+a restarted member keeps it; its kubeconfig is written to DIR/NAME.kubeconfig
+(0600) and its lines (serving, stopped, cannot start) to DIR/NAME.log. If one
+member cannot start, the others are stopped and the process exits with 1.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import os
 import secrets
 import signal
 import sys
+import traceback
 from pathlib import Path
 
 from karmadactl.paths import private_dir, write_private
@@ -45,6 +51,10 @@ def kubeconfig_path(state_dir: Path, name: str) -> Path:
     return state_dir / f"{name}.kubeconfig"
 
 
+def log_path(state_dir: Path, name: str) -> Path:
+    return state_dir / f"{name}.log"
+
+
 def load_or_create_token(path: Path) -> str:
     """The member's bearer token: kept in `path` (0600) across restarts."""
     if path.exists():
@@ -56,14 +66,28 @@ def load_or_create_token(path: Path) -> str:
     return token
 
 
-class Daemon:
-    """A Member plus the control API that drives it, in one asyncio loop."""
+class Hosted:
+    """One member served by the daemon, with the control API that drives it."""
 
     def __init__(self, member, state_dir: Path):
         self.member = member
         self.state_dir = state_dir
         self.failed = False
+        self.crashed = False
         self.stopping = asyncio.Event()
+        self.serving: asyncio.Task | None = None
+        self.control = None                             # the control socket's AppRunner
+
+    @property
+    def name(self) -> str:
+        return self.member.name
+
+    def say(self, line: str) -> None:
+        """Append a line to the member's own log."""
+        fd = os.open(log_path(self.state_dir, self.name), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                     0o600)
+        with os.fdopen(fd, "a") as log:
+            log.write(line.rstrip("\n") + "\n")
 
     # --- control API ------------------------------------------------------
 
@@ -154,47 +178,82 @@ class Daemon:
 
     # --- lifetime ---------------------------------------------------------
 
-    async def run(self) -> int:
+    async def start(self) -> None:
+        """Listen, write the kubeconfig, then open the control socket (the manager's sign
+        that the member is up). Raises OSError when the member cannot listen."""
         from aiohttp import web
 
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stopping.set)
-
-        serving = asyncio.create_task(self.member.serve())
-        if not await _listening(self.member, serving):
-            if serving.done() and serving.exception():
-                raise serving.exception()
-            print(f"member did not start listening on port {self.member.port}", file=sys.stderr)
-            serving.cancel()
-            return 1
-        name = self.member.name
-        self.member.write_kubeconfig(kubeconfig_path(self.state_dir, name))
-
-        sock = socket_path(self.state_dir, name)
+        self.serving = asyncio.create_task(self.member.serve())
+        if not await _listening(self.member, self.serving):
+            if self.serving.done() and self.serving.exception():
+                raise self.serving.exception()
+            raise OSError(f"did not start listening on port {self.member.port}")
+        self.member.write_kubeconfig(kubeconfig_path(self.state_dir, self.name))
+        sock = socket_path(self.state_dir, self.name)
         sock.unlink(missing_ok=True)
-        runner = web.AppRunner(self.app(), access_log=None)
+        runner = web.AppRunner(self.app(), access_log=None, handle_signals=False,
+                               shutdown_timeout=1.0)
         await runner.setup()
+        self.control = runner
         await web.UnixSite(runner, str(sock)).start()
         os.chmod(sock, 0o600)
-        print(f"sandbox member {name} serving {self.member.url}", flush=True)
+        self.say(f"sandbox member {self.name} serving {self.member.url}")
 
+    async def run(self) -> None:
+        """Serve until /shutdown or the process stops (or the member's server fails)."""
         stop = asyncio.create_task(self.stopping.wait())
         try:
-            await asyncio.wait({serving, stop}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({self.serving, stop}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            await runner.cleanup()
-            sock.unlink(missing_ok=True)
-            serving.cancel()
             stop.cancel()
+            await self.stop()
+
+    async def stop(self) -> None:
+        """Stop serving, remove the control socket (stopped, for the manager), close the rest."""
+        started = self.control is not None
+        serving = self.serving
+        if serving is not None:
+            serving.cancel()
             try:
                 await serving
             except asyncio.CancelledError:
                 pass
-        if serving.done() and not serving.cancelled() and serving.exception():
-            raise serving.exception()
-        print(f"sandbox member {name} stopped", flush=True)
-        return 0
+            except Exception as exc:  # noqa: BLE001 - the member's server failed: its log says why
+                if started:
+                    self.crashed = True
+                    self.say("".join(traceback.format_exception(exc)))
+        if not started:
+            return
+        socket_path(self.state_dir, self.name).unlink(missing_ok=True)
+        self.say(f"sandbox member {self.name} stopped")
+        await self.control.cleanup()
+        self.control = None
+
+
+class Daemon:
+    """Every member of one process, in one asyncio loop."""
+
+    def __init__(self, members: list, state_dir: Path):
+        self.hosted = [Hosted(member, state_dir) for member in members]
+
+    def stop_all(self) -> None:
+        for hosted in self.hosted:
+            hosted.stopping.set()
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop_all)
+        results = await asyncio.gather(*(h.start() for h in self.hosted), return_exceptions=True)
+        failures = [(h, r) for h, r in zip(self.hosted, results, strict=True)
+                    if isinstance(r, BaseException)]
+        if failures:
+            await asyncio.gather(*(h.stop() for h in self.hosted))
+            for hosted, exc in failures:
+                hosted.say(f"sandbox member {hosted.name} cannot start: {exc}")
+            return 1
+        await asyncio.gather(*(h.run() for h in self.hosted))
+        return 1 if any(h.crashed for h in self.hosted) else 0
 
 
 async def _listening(member, serving: asyncio.Task, timeout: float = 10.0) -> bool:
@@ -202,7 +261,7 @@ async def _listening(member, serving: asyncio.Task, timeout: float = 10.0) -> bo
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline and not serving.done():
-        if not member.port:  # still binding an ephemeral port
+        if not member.listening:  # still binding
             await asyncio.sleep(0.02)
             continue
         try:
@@ -236,11 +295,19 @@ def _bad_request(message: str):
     return web.json_response({"error": message}, status=400)
 
 
+def member_arg(text: str) -> tuple[str, int]:
+    """NAME=PORT, as --member takes it."""
+    name, sep, port = text.partition("=")
+    if not name or not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected NAME=PORT, got {text!r}")
+    return name, int(port)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m karmadactl.sandbox.daemon",
-                                     description="Run one sandbox member cluster.")
-    parser.add_argument("--name", required=True)
-    parser.add_argument("--port", type=int, required=True)
+                                     description="Run sandbox member clusters in one process.")
+    parser.add_argument("--member", type=member_arg, action="append", required=True,
+                        metavar="NAME=PORT", help="a member to serve (repeat for more)")
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--nodes", type=int, default=3)
     parser.add_argument("--node-cpu", default="8")
@@ -255,18 +322,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     state_dir = private_dir(args.state_dir.resolve())
-    sock = socket_path(state_dir, args.name)
-    if len(str(sock).encode()) > MAX_SOCKET_PATH:
-        print(f"control socket path too long for a unix socket: {sock}", file=sys.stderr)
-        return 2
+    for name, _ in args.member:
+        sock = socket_path(state_dir, name)
+        if len(str(sock).encode()) > MAX_SOCKET_PATH:
+            print(f"control socket path too long for a unix socket: {sock}", file=sys.stderr)
+            return 2
     from karmadactl.sandbox.member import Member
 
-    member = Member(args.name, port=args.port,
-                    token=load_or_create_token(token_path(state_dir, args.name)),
-                    nodes=args.nodes, node_cpu=args.node_cpu, node_memory=args.node_memory,
-                    node_pods=args.node_pods, kubernetes_version=args.kubernetes_version,
-                    tls=args.tls)
-    return asyncio.run(Daemon(member, state_dir).run())
+    members = [Member(name, port=port, token=load_or_create_token(token_path(state_dir, name)),
+                      nodes=args.nodes, node_cpu=args.node_cpu, node_memory=args.node_memory,
+                      node_pods=args.node_pods, kubernetes_version=args.kubernetes_version,
+                      tls=args.tls)
+               for name, port in args.member]
+    return asyncio.run(Daemon(members, state_dir).run())
 
 
 if __name__ == "__main__":

@@ -1,14 +1,23 @@
 """Long-running sandbox members for `karmadactl sandbox up|down|fail|recover|status`.
 
-Each member runs as a detached `python -m karmadactl.sandbox.daemon` process.
-Everything about it lives in the state directory ($KARMADA_HOME/sandbox):
+The members started by one `up` are served by detached
+`python -m karmadactl.sandbox.daemon` processes, up to `per_process` members
+each (one asyncio loop; every member its own port, TLS certificate, token,
+kubeconfig and objects). Everything about a member lives in the state
+directory ($KARMADA_HOME/sandbox):
 
     NAME.json        {"name", "port", "pid"}: the port is kept so that `up`
-                     after `down` gives the member the same address
+                     after `down` gives the member the same address; the pid
+                     is its process's, shared with the members it hosts
     NAME.token       its bearer token (0600), kept across restarts
     NAME.kubeconfig  a kubeconfig for it (0600), written by the daemon
-    NAME.sock        the daemon's control socket while it runs
-    NAME.log         the daemon's stdout and stderr
+    NAME.sock        its control socket while it serves (the daemon removes it
+                     when the member stops)
+    NAME.log         its lines from the daemon; the log of a process's first
+                     member also takes the process's stdout and stderr
+
+A member runs while its process lives and its control socket is there: a
+crashed process shows all its members stopped.
 
 This module imports only the standard library and pyyaml (the CLI imports it).
 """
@@ -31,6 +40,8 @@ from karmadactl.errors import KarmadaError, NotFound
 
 READY_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
+MEMBERS_PER_PROCESS = 100
+READY_SECONDS_PER_MEMBER = 0.2  # more time to start for each member a process hosts
 DAEMON_MODULE = "karmadactl.sandbox.daemon"
 
 # Daemons started by this process: holding them avoids Popen's "still running" warning.
@@ -55,60 +66,69 @@ class MemberInfo:
 
 
 def up(count: int = 3, *, state_dir: Path | None = None, names: list[str] | None = None,
-       nodes: int = 3, tls: bool = False,
-       timeout: float = READY_TIMEOUT) -> list[MemberInfo]:
+       nodes: int = 3, tls: bool = False, timeout: float = READY_TIMEOUT,
+       per_process: int = MEMBERS_PER_PROCESS) -> list[MemberInfo]:
     """Start member1..memberN (or `names`) and wait until each answers /readyz.
 
-    Members already running are left as they are. A member keeps the port it
+    Members already running are left as they are; the others are started
+    `per_process` to a process (1: a process each). A member keeps the port it
     had before; new members get free ports chosen before any is started.
     `nodes` is the number of Nodes each new member reports; with `tls` new
     members serve https with a self-signed certificate (in their kubeconfig).
+    `timeout` is for one process; a process of many members gets more.
     """
     state = _state_dir(state_dir)
     wanted = names or [f"member{i}" for i in range(1, count + 1)]
     for name in wanted:
         _check_name(name)
     records = {name: _read_record(state, name) for name in wanted}
-    to_start = [n for n in wanted if not _running(records[n])]
+    to_start = [n for n in wanted if not _running(records[n], state)]
     new_ports = iter(_free_ports(sum(1 for n in to_start if not records[n].get("port"))))
-    started: dict[str, subprocess.Popen] = {}
     for name in to_start:
-        port = records[name].get("port") or next(new_ports)
-        started[name] = _spawn(state, name, port, nodes, tls)
-        _CHILDREN.append(started[name])
-        records[name] = {"name": name, "port": port, "pid": started[name].pid}
-        _write_record(state, records[name])
-    _wait_ready(state, started, timeout)
+        records[name]["port"] = records[name].get("port") or next(new_ports)
+    started: dict[str, subprocess.Popen] = {}
+    size = max(1, per_process)
+    for first in range(0, len(to_start), size):
+        group = to_start[first:first + size]
+        proc = _spawn(state, [(name, records[name]["port"]) for name in group], nodes, tls)
+        _CHILDREN.append(proc)
+        for name in group:
+            started[name] = proc
+            records[name] = {"name": name, "port": records[name]["port"], "pid": proc.pid}
+            _write_record(state, records[name])
+    _wait_ready(state, started, timeout + READY_SECONDS_PER_MEMBER * min(size, len(to_start)))
     return [_info(state, records[name]) for name in wanted]
 
 
 def down(state_dir: Path | None = None, names: list[str] | None = None) -> list[str]:
-    """Stop the running members (all, or `names`); return the names stopped."""
+    """Stop the running members (all, or `names`); return the names stopped.
+
+    A process whose every member goes is stopped as a whole (SIGTERM, then
+    SIGKILL); a member that shares its process with members that stay is
+    stopped through its control socket, and the others keep serving.
+    """
     state = _state_dir(state_dir)
     targets = names or _known(state)
     records = {name: _record(state, name) for name in targets}
-    stopping = []
-    for name, record in records.items():
-        if not _running(record):
-            continue
-        try:
-            _control(state, name, "POST", "/shutdown", timeout=2.0)
-        except KarmadaError:
-            _signal(record["pid"], signal.SIGTERM)
-        stopping.append(name)
-    deadline = time.monotonic() + STOP_TIMEOUT
+    stopping = [name for name, record in records.items() if _running(record, state)]
+    hosted = _members_by_process(state)
+    whole = {records[name]["pid"] for name in stopping
+             if set(hosted.get(records[name]["pid"], ())) <= set(stopping)}
+    alone = [name for name in stopping if records[name]["pid"] not in whole]
+    for pid in whole:
+        _signal(pid, signal.SIGTERM)
+    stuck = _shutdown_members(state, alone)
+    for pid in whole:
+        _wait_exit(pid)
     for name in stopping:
-        pid = records[name]["pid"]
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _alive(pid):
-            _signal(pid, signal.SIGKILL)
-            while _alive(pid) and time.monotonic() < deadline + STOP_TIMEOUT:
-                time.sleep(0.05)
-        socket_file(state, name).unlink(missing_ok=True)
-    for record in records.values():
-        if record.get("pid") is not None:
+        if records[name]["pid"] in whole:
+            socket_file(state, name).unlink(missing_ok=True)
+    for name, record in records.items():
+        if record.get("pid") is not None and name not in stuck:
             _write_record(state, {**record, "pid": None})
+    if stuck:
+        raise KarmadaError(f"sandbox member {stuck[0]} did not stop within {STOP_TIMEOUT:g}s; "
+                           f"see {log_file(state, stuck[0])}")
     return stopping
 
 
@@ -241,7 +261,7 @@ def _server_url(state: Path, name: str) -> str | None:
 
 def _info(state: Path, record: dict, ask: bool = False) -> MemberInfo:
     name = record["name"]
-    running = _running(record)
+    running = _running(record, state)
     failed = False
     if running and ask:
         try:
@@ -273,31 +293,39 @@ def _free_ports(count: int) -> list[int]:
             s.close()
 
 
-def _spawn(state: Path, name: str, port: int, nodes: int, tls: bool) -> subprocess.Popen:
+def _spawn(state: Path, members: list[tuple[str, int]], nodes: int,
+           tls: bool) -> subprocess.Popen:
+    """One daemon process serving `members` ((name, port) pairs); its output goes to the
+    first member's log."""
     env = dict(os.environ)
     source_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (source_root, env.get("PYTHONPATH")) if p)
-    log = os.fdopen(os.open(log_file(state, name), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-                            0o600), "ab")
+    logs = [os.open(log_file(state, name), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            for name, _ in members]
+    for name, _ in members:
+        socket_file(state, name).unlink(missing_ok=True)   # left by a process that crashed
+    args = [arg for name, port in members for arg in ("--member", f"{name}={port}")]
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", DAEMON_MODULE, "--name", name, "--port", str(port),
+            [sys.executable, "-m", DAEMON_MODULE, *args,
              "--state-dir", str(state), "--nodes", str(nodes)] + (["--tls"] if tls else []),
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, stdout=logs[0], stderr=subprocess.STDOUT,
             start_new_session=True, close_fds=True, env=env, cwd=str(state))
     finally:
-        log.close()
+        for fd in logs:
+            os.close(fd)
 
 
 def _wait_ready(state: Path, started: dict[str, subprocess.Popen], timeout: float) -> None:
+    """Wait until every started member has its control socket and answers /readyz."""
     deadline = time.monotonic() + timeout
     pending = dict(started)
     while pending:
         for name, proc in list(pending.items()):
             if proc.poll() is not None:
-                last = _last_line(log_file(state, name))
-                raise KarmadaError(f"sandbox member {name} exited with code {proc.returncode}"
-                                   f"{': ' + last if last else ''}; see {log_file(state, name)}")
+                raise _start_error(state, [n for n, p in started.items() if p is proc], proc)
+            if not socket_file(state, name).exists():
+                continue
             url = _server_url(state, name)
             if url and _answers_readyz(url):
                 del pending[name]
@@ -308,6 +336,19 @@ def _wait_ready(state: Path, started: dict[str, subprocess.Popen], timeout: floa
             raise KarmadaError(f"sandbox member {name} did not become ready within "
                                f"{timeout:g}s; see {log_file(state, name)}")
         time.sleep(0.05)
+
+
+def _start_error(state: Path, group: list[str], proc: subprocess.Popen) -> KarmadaError:
+    """The error for a process that exited while starting: the member that could not start
+    (its log says so), else the process's first member and the process's log."""
+    for member in group:
+        line = _last_line(log_file(state, member))
+        if line.startswith(f"sandbox member {member} cannot start"):
+            return KarmadaError(f"{line}; see {log_file(state, member)}")
+    name = group[0]
+    last = _last_line(log_file(state, name))
+    return KarmadaError(f"sandbox member {name} exited with code {proc.returncode}"
+                        f"{': ' + last if last else ''}; see {log_file(state, name)}")
 
 
 def _last_line(path: Path) -> str:
@@ -368,8 +409,48 @@ def _reap(pid: int) -> bool:
     return bool(done)
 
 
-def _running(record: dict) -> bool:
-    return _alive(record.get("pid"))
+def _running(record: dict, state: Path | None = None) -> bool:
+    """Whether the member's process lives and (given the state directory) still serves it."""
+    if not _alive(record.get("pid")):
+        return False
+    return state is None or socket_file(state, record["name"]).exists()
+
+
+def _members_by_process(state: Path) -> dict[int, list[str]]:
+    """pid -> the running members that process serves, from every record."""
+    hosted: dict[int, list[str]] = {}
+    for name in _known(state):
+        record = _read_record(state, name)
+        if _running(record, state):
+            hosted.setdefault(record["pid"], []).append(name)
+    return hosted
+
+
+def _shutdown_members(state: Path, names: list[str]) -> list[str]:
+    """Stop members one by one through their control sockets; return those that did not stop."""
+    for name in names:
+        try:
+            _control(state, name, "POST", "/shutdown", timeout=2.0)
+        except KarmadaError:
+            pass
+    deadline = time.monotonic() + STOP_TIMEOUT
+    waiting = list(names)
+    while waiting and time.monotonic() < deadline:
+        waiting = [name for name in waiting if socket_file(state, name).exists()]
+        if waiting:
+            time.sleep(0.05)
+    return waiting
+
+
+def _wait_exit(pid: int) -> None:
+    """Wait for a stopping process to exit; SIGKILL it when it takes too long."""
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        _signal(pid, signal.SIGKILL)
+        while _alive(pid) and time.monotonic() < deadline + STOP_TIMEOUT:
+            time.sleep(0.05)
 
 
 def _signal(pid: int | None, sig: int) -> None:
@@ -407,7 +488,7 @@ def _control(state: Path, name: str, method: str, path: str, body: dict | None =
              timeout: float = 10.0) -> dict:
     """Call a running daemon's control API; one clear error when it cannot."""
     record = _record(state, name)
-    if not _running(record):
+    if not _running(record, state):
         raise KarmadaError(f"sandbox member {name} is not running; start it with "
                            "`karmadactl sandbox up`")
     conn = _UnixConnection(socket_file(state, name), timeout)

@@ -54,6 +54,11 @@ class Member:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
+    def listening(self) -> bool:
+        """Whether the port is bound and accepting (False while failed)."""
+        return self._server is not None
+
+    @property
     def api(self):
         """The ApiServer (objects, faults); build it lazily so importing stays cheap."""
         if self._api is None:
