@@ -147,6 +147,10 @@ def test_an_exported_service_reaches_the_importing_member_and_follows_its_pods(j
     assert "Exported From:  member1" in described.stdout
     assert all(ip in described.stdout for ip in pod_ips()) and "http:80/TCP" in described.stdout
     assert "does not act on" not in described.stderr
+    exported = [o for doc in yaml.safe_load_all(run_cli("export").stdout) if doc
+                for o in (doc.get("items") or [] if doc.get("kind") == "List" else [doc])]
+    kinds = {(o["kind"], o["metadata"]["name"]) for o in exported}
+    assert {("ServiceExport", "web"), ("ServiceImport", "web"), ("Service", "derived-web")} <= kinds
 
     apply(tmp_path, deployment(3))                  # the pods change in member1: member2 follows
     synced_until(lambda: len(pod_ips()) == 3 and imported() == pod_ips())
