@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from karmadactl.apis.karmada import ResourceBinding, load_binding
 from karmadactl.apis.kinds import BINDINGS
 from karmadactl.apis.meta import SERVER_SET_METADATA
 from karmadactl.apis.wellknown import ANNOTATION_CONTEXT, ANNOTATION_KUBECONFIG
 
 
-def _chosen(binding: dict, refs: list[tuple[str, str, str]] | None) -> bool:
-    resource = binding["spec"].get("resource") or {}
+def _chosen(binding: ResourceBinding, refs: list[tuple[str, str, str]] | None) -> bool:
+    resource = binding.spec.resource
     if refs is not None:
-        return (resource.get("kind"), resource.get("namespace", ""), resource.get("name")) in refs
-    scheduling = (binding["spec"].get("placement") or {}).get("replicaScheduling") or {}
+        return (resource.kind, resource.namespace or "", resource.name) in refs
+    scheduling = (binding.spec.placement or {}).get("replicaScheduling") or {}
     return scheduling.get("replicaSchedulingType") == "Divided"
+
+
+def _bindings(tx) -> list[ResourceBinding]:
+    return [load_binding(b) for gk in BINDINGS for b in tx.list(gk)]
 
 
 def _after_last_schedule(store, refs, now: str) -> str:
@@ -24,7 +29,7 @@ def _after_last_schedule(store, refs, now: str) -> str:
     from karmadactl.apis.meta import now as clock
 
     with store.read() as tx:
-        last = max(((b.get("status") or {}).get("lastScheduledTime", "") for gk in BINDINGS for b in tx.list(gk)
+        last = max(((b.status.last_scheduled_time if b.status else None) or "" for b in _bindings(tx)
                     if _chosen(b, refs)), default="")
     while last >= now:
         time.sleep(1 - time.time() % 1 + 0.01)
@@ -38,17 +43,14 @@ def trigger(store, refs: list[tuple[str, str, str]] | None, now: str) -> list[st
     lines = []
     now = _after_last_schedule(store, refs, now)
     with store.write() as tx:
-        for gk in BINDINGS:
-            for binding in tx.list(gk):
-                if not _chosen(binding, refs):
-                    continue
-                binding["spec"]["rescheduleTriggeredAt"] = now
-                tx.update(binding)
-                tx.add_event(kind=binding["kind"], name=binding["metadata"]["name"],
-                             namespace=binding["metadata"].get("namespace", ""), reason="Rebalance",
-                             message="rescheduling from scratch was asked for")
-                lines.append(f"{binding['kind'].lower()}.work.karmada.io/{binding['metadata']['name']} "
-                             "rescheduled from scratch")
+        for binding in _bindings(tx):
+            if not _chosen(binding, refs):
+                continue
+            binding.spec.reschedule_triggered_at = now
+            tx.update(binding.to_dict())
+            tx.add_event(kind=binding.kind, name=binding.metadata.name, namespace=binding.metadata.namespace or "",
+                         reason="Rebalance", message="rescheduling from scratch was asked for")
+            lines.append(f"{binding.kind.lower()}.work.karmada.io/{binding.metadata.name} rescheduled from scratch")
     if refs is not None and len(lines) < len(refs):
         lines.append(f"{len(refs) - len(lines)} of the templates have no binding yet (no policy claims them)")
     return lines
