@@ -262,10 +262,18 @@ def run(tx, state: ServiceState, read: MemberSlices, changes: WorkChanges, now: 
     return changed
 
 
+RECENT_EVENTS = 10      # an event already among the object's last ones is not recorded again each pass
+
+
 def _event(tx, mcs: dict, reason: str, message: str, warning: bool = False) -> None:
+    """One event on the MultiClusterService; a repeat of one of its recent events is left out (Karmada's
+    event recorder counts repeats on one Event rather than writing new ones)."""
     namespace, name = _key_of(mcs)
-    tx.add_event(kind=KIND, namespace=namespace, name=name, type="Warning" if warning else "Normal",
-                 reason=reason, message=message)
+    type_ = "Warning" if warning else "Normal"
+    recent = [e for e in tx.events(kind=KIND, name=name) if e["namespace"] == namespace][-RECENT_EVENTS:]
+    if any((e["type"], e["reason"], e["message"]) == (type_, reason, message) for e in recent):
+        return
+    tx.add_event(kind=KIND, namespace=namespace, name=name, type=type_, reason=reason, message=message)
 
 
 def _reconcile(tx, state: ServiceState, read: MemberSlices, changes: WorkChanges, mcs: dict, now: str) -> bool:
