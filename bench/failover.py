@@ -141,7 +141,7 @@ class Sandbox:
 
     def up(self) -> None:
         self.started = True
-        self.cli("sandbox", "up", "--members", str(len(MEMBERS)), timeout=120)
+        self.cli("sandbox", "up", "--members", str(len(MEMBERS)), "--per-process", "1", timeout=120)
 
     def down(self) -> None:
         for api in self._clients.values():

@@ -163,7 +163,8 @@ class Sandbox:
 
     def up(self) -> None:
         self.started = True
-        run([karmadactl_script(), "sandbox", "up", "--members", str(self.count)], self.env, "sandbox up")
+        run([karmadactl_script(), "sandbox", "up", "--members", str(self.count), "--per-process", "1"],
+            self.env, "sandbox up")
 
     def down(self) -> None:
         if self.started:
