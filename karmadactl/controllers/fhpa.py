@@ -2,9 +2,10 @@
 target runs in the member clusters.
 
 Karmada (pkg/controllers/federatedhpa/federatedhpa_controller.go reconcileAutoscaler) requeues every
-FederatedHPA each `--horizontal-pod-autoscaler-sync-period` (15s). karmadactl runs `sync_due` from every
-`watch` pass: a FederatedHPA is evaluated when its last evaluation is 15s old or more, and always with
-`watch --once`. One evaluation:
+FederatedHPA each `--horizontal-pod-autoscaler-sync-period` (15s) and at once when its spec changes.
+karmadactl runs `sync_due` from every `watch` pass: a FederatedHPA is evaluated when its last evaluation
+is 15s old or more or its generation moved since, and all of them in a new `watch` (so always with
+`watch --once`). One evaluation:
   1. the target template from the store (AbleToScale False FailedGetScaleTargetRef when missing), its
      ResourceBinding (FailedGetBinding) and the binding's clusters that are Ready (FailedGetTargetClusters);
   2. from each of those members, in parallel: the same-named workload (its spec and status replicas and
@@ -328,7 +329,7 @@ def _event(tx, fhpa: FederatedHPA, type_: str, reason: str, message: str) -> Non
 def _save_state(tx, fhpa: FederatedHPA, history: horizontal.History | None, now: datetime) -> None:
     key = _state_key(fhpa)
     stored = tx.get(key)
-    spec = {"lastSyncTime": micro_time(now)}
+    spec = {"lastSyncTime": micro_time(now), "observedGeneration": fhpa.metadata.get("generation")}
     if history is not None:
         spec.update(history.to_dict())
     elif stored is not None:
@@ -379,8 +380,11 @@ def _commit(store, key: ObjectKey, fhpa: FederatedHPA, target: Target, decision:
 
 # ---------------------------------------------------------------- the pass
 
-def _last_sync(state: dict | None) -> datetime | None:
-    return _time(((state or {}).get("spec") or {}).get("lastSyncTime"))
+def _due(fhpa: dict, state: dict | None, now: datetime, period: timedelta) -> bool:
+    """Evaluated a sync period ago, or its spec changed since (Karmada's GenerationChangedPredicate)."""
+    spec = (state or {}).get("spec") or {}
+    last = _time(spec.get("lastSyncTime"))
+    return last is None or now - last >= period or spec.get("observedGeneration") != fhpa["metadata"].get("generation")
 
 
 def sync_one(store, key: ObjectKey, now: datetime, fleet, window: timedelta = horizontal.DOWNSCALE_STABILIZATION
@@ -415,19 +419,20 @@ def sync_one(store, key: ObjectKey, now: datetime, fleet, window: timedelta = ho
 
 def sync_due(store, now: datetime, say: Callable[[str], None] | None = None, fleet=None, every: bool = False,
              period: timedelta = SYNC_PERIOD) -> None:
-    """Every FederatedHPA whose last evaluation is `period` old (all of them with `every`), one
-    transaction each; records of deleted FederatedHPAs go."""
+    """Every FederatedHPA whose last evaluation is `period` old or whose spec changed since (all of them
+    with `every`), one transaction each; records of deleted FederatedHPAs go."""
     from karmadactl.members.fanout import Fleet
 
     with store.read() as tx:
-        keys = [ObjectKey(FHPA_GK, o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in tx.list(FHPA_GK)]
+        fhpas = tx.list(FHPA_GK)
         states = {(o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in tx.list(STATE_GK)}
     own_fleet = fleet is None
     fleet = fleet if fleet is not None else Fleet(store)
     try:
-        for key in keys:
-            last = _last_sync(states.pop((key.namespace, key.name), None))
-            if not every and last is not None and now - last < period:
+        for obj in fhpas:
+            key = ObjectKey(FHPA_GK, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+            state = states.pop((key.namespace, key.name), None)
+            if not every and not _due(obj, state, now, period):
                 continue
             line = _sync_with_retries(store, key, now, fleet)
             if line and say is not None:

@@ -121,10 +121,16 @@ def test_scales_the_template_from_the_members_and_waits_the_sync_period(store, f
     assert record["spec"]["lastSyncTime"] == "2026-03-01T10:30:00.000000Z"
     assert [r["replicas"] for r in record["spec"]["recommendations"]] == [4, 8]
 
+    def recommendations() -> int:
+        return len(world.stored(store, "FederatedHPAState.karmadactl.io")[0]["spec"]["recommendations"])
+
     assert sync(store, fleet, NOW + timedelta(seconds=10)) == []          # within the 15s sync period
-    assert len(world.stored(store, "FederatedHPAState.karmadactl.io")[0]["spec"]["recommendations"]) == 2
+    assert recommendations() == 2
     sync(store, fleet, NOW + timedelta(seconds=15))
-    assert len(world.stored(store, "FederatedHPAState.karmadactl.io")[0]["spec"]["recommendations"]) == 3
+    assert recommendations() == 3
+    world.apply(store, fhpa_object(min_replicas=3))                       # a spec change is acted on at once
+    sync(store, fleet, NOW + timedelta(seconds=16))
+    assert recommendations() == 4
 
 
 def test_a_member_that_does_not_answer_is_left_out_not_counted_as_idle(store, fleet):
