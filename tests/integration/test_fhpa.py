@@ -166,3 +166,33 @@ def test_an_unreachable_member_does_not_scale_it_in(joined, ns, tmp_path, member
         assert {c["type"]: c["status"] for c in status["conditions"]}["ScalingActive"] == "True"
     finally:
         member2.recover()
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"metrics": [{"type": "External", "external": {"metric": {"name": "queue"},
+                                                    "target": {"type": "Value", "value": "10"}}}]},
+     'spec.metrics[0].type: unsupported value "External"'),
+    ({"behavior": {"scaleDown": {"stabilizationWindowSeconds": 4000}}},
+     "spec.behavior.scaleDown.stabilizationWindowSeconds: must be less than or equal to 3600"),
+    ({"minReplicas": 0}, "spec.minReplicas: must be greater than or equal to 1"),
+])
+def test_apply_refuses_what_karmadas_webhook_refuses_and_stores_nothing(home, tmp_path, change, message):
+    deployment, policy, fhpa = manifests("shop", 2)
+    fhpa["spec"].update(change)
+    path = tmp_path / "web.yaml"
+    path.write_text(yaml.safe_dump_all([deployment, fhpa]))
+    out = run_cli("apply", "-f", str(path))
+    assert out.returncode == 1
+    assert f"{path} (document 2): FederatedHPA shop/web: {message}" in out.stderr
+    assert run_cli("get", "deploy,fhpa", "-A", "-o", "name").stdout == ""
+
+
+def test_apply_stores_karmadas_defaults(home, tmp_path):
+    fhpa = manifests("shop", 2)[2]
+    del fhpa["spec"]["minReplicas"], fhpa["spec"]["metrics"]
+    apply(tmp_path, [fhpa])
+    spec = get_json("fhpa", "web", "shop")["spec"]
+    assert spec["minReplicas"] == 1
+    assert spec["metrics"] == [{"type": "Resource", "resource": {
+        "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]
+    assert "behavior" not in spec
