@@ -435,44 +435,61 @@ def _cron_federated_hpa_problems(spec: dict, out: list[Problem]) -> None:
     in autoscaling.karmada.io/v1alpha1 must be a FederatedHPA, and then each rule sets targetMinReplicas
     and/or targetMaxReplicas (above 0, min <= max); any other target needs targetReplicas (0 or more); rule
     names unique, schedules parsed, time zones known. And its CRD's bounds (cronfederatedhpa_types.go):
-    a rule name of 1 to 32 characters, successfulHistoryLimit 1 to 32, failedHistoryLimit 0 to 32."""
-    from karmadactl.apis.autoscaling import API_VERSION, FHPA_KIND, load_location
+    a rule name of 1 to 32 characters, successfulHistoryLimit 1 to 32, failedHistoryLimit 0 to 32, the
+    fields' types, and the required ones (spec.scaleTargetRef, spec.rules, each rule's name and schedule)."""
+    from karmadactl.apis.autoscaling import API_VERSION, FHPA_KIND, CronFederatedHPASpec
+    from karmadactl.apis.codec import FieldError, decode
 
+    try:
+        decode(CronFederatedHPASpec, spec, "spec")
+    except FieldError as e:
+        out.append(Problem(e.path, e.problem))
+        return
+    for key in ("scaleTargetRef", "rules"):
+        if spec.get(key) is None:
+            out.append(Problem(f"spec.{key}", "required"))
     ref = spec["scaleTargetRef"] if isinstance(spec.get("scaleTargetRef"), dict) else {}
     to_fhpa = ref.get("apiVersion") == API_VERSION
     if to_fhpa and ref.get("kind") != FHPA_KIND:
         out.append(Problem("spec.scaleTargetRef.kind",
                            f"invalid scaleTargetRef kind: {ref.get('kind')}, only support {FHPA_KIND}"))
         return
-    for key in ("kind", "name"):
+    for key in ("kind", "name") if ref else ():
         if not ref.get(key):
             out.append(Problem(f"spec.scaleTargetRef.{key}", "required"))
     seen: set = set()
     rules = spec.get("rules")
     for i, rule in enumerate(rules if isinstance(rules, list) else []):
-        if not isinstance(rule, dict):
-            continue
-        path = f"spec.rules[{i}]"
-        name = rule.get("name")
-        if isinstance(name, str) and not 1 <= len(name) <= 32:
-            out.append(Problem(f"{path}.name", "must be 1 to 32 characters long"))
-        if name in seen:
-            out.append(Problem(f"{path}.name", f'duplicate rule name "{name}"'))
-        seen.add(name)
-        why = cron_problem(rule.get("schedule"))
-        if why:
-            out.append(Problem(f"{path}.schedule", why))
-        zone = rule.get("timeZone")
-        if isinstance(zone, str):
-            try:
-                load_location(zone)
-            except ValueError as e:
-                out.append(Problem(f"{path}.timeZone", str(e)))
-        _cron_rule_replica_problems(rule, path, to_fhpa, str(ref.get("kind") or ""), out)
-        for key, low in (("successfulHistoryLimit", 1), ("failedHistoryLimit", 0)):
-            value = rule.get(key)
-            if isinstance(value, int) and not isinstance(value, bool) and not low <= value <= 32:
-                out.append(Problem(f"{path}.{key}", f"must be between {low} and 32, got {value}"))
+        if isinstance(rule, dict):
+            _cron_rule_problems(rule, f"spec.rules[{i}]", seen, out)
+            _cron_rule_replica_problems(rule, f"spec.rules[{i}]", to_fhpa, str(ref.get("kind") or ""), out)
+
+
+def _cron_rule_problems(rule: dict, path: str, seen: set, out: list[Problem]) -> None:
+    from karmadactl.apis.autoscaling import load_location
+
+    for key in ("name", "schedule"):
+        if rule.get(key) is None:
+            out.append(Problem(f"{path}.{key}", "required"))
+    name = rule.get("name")
+    if isinstance(name, str) and not 1 <= len(name) <= 32:
+        out.append(Problem(f"{path}.name", "must be 1 to 32 characters long"))
+    if name in seen:
+        out.append(Problem(f"{path}.name", f'duplicate rule name "{name}"'))
+    seen.add(name)
+    why = cron_problem(rule.get("schedule"))
+    if why:
+        out.append(Problem(f"{path}.schedule", why))
+    zone = rule.get("timeZone")
+    if isinstance(zone, str):
+        try:
+            load_location(zone)
+        except ValueError as e:
+            out.append(Problem(f"{path}.timeZone", str(e)))
+    for key, low in (("successfulHistoryLimit", 1), ("failedHistoryLimit", 0)):
+        value = rule.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and not low <= value <= 32:
+            out.append(Problem(f"{path}.{key}", f"must be between {low} and 32, got {value}"))
 
 
 def _cron_rule_replica_problems(rule: dict, path: str, to_fhpa: bool, kind: str, out: list[Problem]) -> None:

@@ -41,6 +41,7 @@ from karmadactl.apis.autoscaling import (
     SuccessfulExecution,
     load_location,
 )
+from karmadactl.apis.codec import FieldError
 from karmadactl.apis.meta import parse_time, rfc3339
 from karmadactl.errors import Conflict
 from karmadactl.store.keys import ObjectKey, group_kind
@@ -276,7 +277,10 @@ def _run_one(tx, key: ObjectKey, now: datetime) -> list[str]:
     stored = tx.get(key)
     if stored is None:
         return []
-    cron = CronFederatedHPA.from_dict(stored)
+    try:
+        cron = CronFederatedHPA.from_dict(stored)
+    except FieldError as e:                     # stored before the checks at the door knew its fields
+        return [f"{CRON_KIND} {key.namespace}/{key.name}: {e}"]
     before = cron.status_dict()
     plan = step(cron, now)
     said, who = [], f"{CRON_KIND} {cron.namespace}/{cron.name}"

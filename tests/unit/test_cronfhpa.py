@@ -263,6 +263,20 @@ def test_karmadas_webhook_checks(target, rule_fields, expected):
                      "rules": [{"name": "r", "schedule": "0 8 * * *", **rule_fields}]}) == expected
 
 
+@pytest.mark.parametrize("spec, expected", [
+    ({}, {"spec.scaleTargetRef": "required", "spec.rules": "required"}),
+    ({"scaleTargetRef": DEPLOYMENT, "rules": [{"targetReplicas": 1}]},
+     {"spec.rules[0].name": "required", "spec.rules[0].schedule": "required"}),
+    ({"scaleTargetRef": DEPLOYMENT, "rules": [{"name": "r", "schedule": "@daily", "targetReplicas": "3"}]},
+     {"spec.rules[0].targetReplicas": "must be an integer, got string"}),
+    ({"scaleTargetRef": DEPLOYMENT, "rules": [{"name": "r", "schedule": "@daily", "targetReplicas": 1,
+                                               "suspend": "yes"}]},
+     {"spec.rules[0].suspend": "must be a boolean, got string"}),
+])
+def test_required_fields_and_types(spec, expected):
+    assert problems(spec) == expected
+
+
 def test_rule_names_are_unique_and_short():
     rules = [{"name": "same", "schedule": "0 8 * * *", "targetReplicas": 1},
              {"name": "same", "schedule": "0 9 * * *", "targetReplicas": 2},
