@@ -256,8 +256,9 @@ def run(tx, state: ServiceState, read: MemberSlices, changes: WorkChanges, now: 
     template, a binding or a pushed Work changed."""
     active = {_key_of(m): m for m in state.mcs if is_cross_cluster(m)}
     changed = False
+    rendering = _rendering(tx, state) if active else None
     for key in sorted(active):
-        changed |= _reconcile(tx, state, read, changes, active[key], now)
+        changed |= _reconcile(tx, state, read, changes, active[key], rendering, now)
     changed |= _clean_up(tx, state, changes, set(active), now)
     return changed
 
@@ -276,7 +277,8 @@ def _event(tx, mcs: dict, reason: str, message: str, warning: bool = False) -> N
     tx.add_event(kind=KIND, namespace=namespace, name=name, type=type_, reason=reason, message=message)
 
 
-def _reconcile(tx, state: ServiceState, read: MemberSlices, changes: WorkChanges, mcs: dict, now: str) -> bool:
+def _reconcile(tx, state: ServiceState, read: MemberSlices, changes: WorkChanges, mcs: dict, rendering,
+               now: str) -> bool:
     namespace, name = _key_of(mcs)
     clusters = {c.name: c for c in state.clusters}
     chosen = sides(mcs, list(clusters))
@@ -297,7 +299,7 @@ def _reconcile(tx, state: ServiceState, read: MemberSlices, changes: WorkChanges
                 (namespace, name) and work.cluster not in providers:
             changes.drop(work.metadata.namespace or "", work.metadata.name)
     _collect(state, read, changes, mcs, providers)
-    error, changed = _apply_service(tx, state, mcs, chosen, now)
+    error, changed = _apply_service(tx, state, mcs, chosen, rendering, now)
     _dispatch(tx, state, changes, mcs, chosen.consumers, now)
     _set_status(tx, mcs, "ServiceApplied", error, "ServiceAppliedSucceed", "ServiceAppliedFailed",
                 "Service is propagated to target clusters.", now)
@@ -349,7 +351,7 @@ def _collect(state: ServiceState, read: MemberSlices, changes: WorkChanges, mcs:
             _clean(changes, work, BY_MCS)
 
 
-def _apply_service(tx, state: ServiceState, mcs: dict, chosen: Sides, now: str) -> tuple[str, bool]:
+def _apply_service(tx, state: ServiceState, mcs: dict, chosen: Sides, rendering, now: str) -> tuple[str, bool]:
     """Claim the Service and bind it to providers ∪ consumers, its Works built and stored; (error, changed)."""
     from karmadactl.controllers.reconcile import binding_key
 
@@ -374,7 +376,7 @@ def _apply_service(tx, state: ServiceState, mcs: dict, chosen: Sides, now: str) 
     elif _content(binding) != _content(previous):
         binding = tx.update(binding)
         changed = True
-    changed |= _store_works(tx, state, service, binding, now)
+    changed |= _store_works(tx, state, service, binding, rendering, now)
     return "", changed
 
 
@@ -383,18 +385,28 @@ def _content(obj: dict) -> dict:
     return {**obj, "metadata": meta}
 
 
-def _store_works(tx, state: ServiceState, service: dict, binding: dict, now: str) -> bool:
+def _rendering(tx, state: ServiceState) -> tuple:
+    """What building a binding's Works needs: the override policies by scope and the customizations."""
+    from karmadactl.apis.override import OverridePolicy
+    from karmadactl.controllers.binding import Overrides
+    from karmadactl.controllers.execution import load_customizations
+
+    found = [OverridePolicy.from_dict(o, source="store") for kind in ("OverridePolicy", "ClusterOverridePolicy")
+             for o in tx.list(f"{kind}.policy.karmada.io")]
+    overrides = Overrides(clusters={c.name: c for c in state.clusters},
+                          cluster_policies=[o for o in found if o.is_cluster_scoped],
+                          policies=[o for o in found if not o.is_cluster_scoped])
+    return overrides, load_customizations(tx)
+
+
+def _store_works(tx, state: ServiceState, service: dict, binding: dict, rendering: tuple, now: str) -> bool:
     """The binding's Works, built as the binding controller builds them (overrides included), stored as
     execution.store_desired stores a pass's; the Works of clusters it left marked for deletion."""
     from karmadactl.controllers import execution
-    from karmadactl.controllers.binding import Overrides, build_works
-    from karmadactl.controllers.reconcile import load_snapshot
+    from karmadactl.controllers.binding import build_works
 
-    snapshot = load_snapshot(tx)
-    overrides = Overrides(clusters={c.name: c for c in snapshot.clusters},
-                          cluster_policies=[o for o in snapshot.overrides if o.is_cluster_scoped],
-                          policies=[o for o in snapshot.overrides if not o.is_cluster_scoped])
-    rendered = build_works(service, load_binding(binding), overrides, snapshot.customizations)
+    overrides, customizations = rendering
+    rendered = build_works(service, load_binding(binding), overrides, customizations)
     key = ObjectKey(kinds.BINDINGS[0], binding["metadata"]["namespace"], binding["metadata"]["name"])
     stored = {(w.metadata.namespace, w.metadata.name): w for w in state.works if execution.binding_of(w) == key}
     changed = False

@@ -176,3 +176,16 @@ def test_the_pass_does_not_read_members_without_multicluster_services(store, mem
     before = sum(m.requests["GET"] for m in members.members.values())
     assert mcs.sync_services(store, NOW) is False
     assert sum(m.requests["GET"] for m in members.members.values()) == before
+
+
+def test_the_service_of_a_multicluster_service_takes_its_overrides(store, members):
+    override = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "OverridePolicy",
+                "metadata": {"name": "tier", "namespace": NS},
+                "spec": {"resourceSelectors": [ref(SERVICE)],
+                         "overrideRules": [{"targetCluster": {"clusterNames": ["m3"]},
+                                            "overriders": {"labelsOverrider": [{"operator": "add",
+                                                                                "value": {"tier": "edge"}}]}}]}}
+    apply(store, SERVICE, MCS, override)
+    run_pass(store, members)
+    assert members["m3"].find("Service", "web", NS)["metadata"]["labels"]["tier"] == "edge"
+    assert "tier" not in (members["m1"].find("Service", "web", NS)["metadata"].get("labels") or {})
