@@ -50,6 +50,7 @@ from karmadactl.apis.wellknown import (
     PP_NAMESPACE,
     PP_PERMANENT_ID,
     PROVISION_CLUSTER,
+    PUSHED_HASH,
     RB_PERMANENT_ID,
     SERVICE_NAME_LABEL,
     SLICE_MANAGED_BY,
@@ -319,10 +320,15 @@ def _unusable(cluster, name: str, side: str, skip: str) -> tuple[str, str] | Non
 
 
 def _merged(body: dict, existing: dict | None) -> dict:
+    """A Work as this pass wants it, keeping what the store knows of it: server fields, status and the
+    manifest its member last took (pushed-hash)."""
     if existing:
         for key in ("uid", "resourceVersion", "creationTimestamp", "generation"):
             if key in existing["metadata"]:
                 body["metadata"][key] = existing["metadata"][key]
+        pushed = (existing["metadata"].get("annotations") or {}).get(PUSHED_HASH)
+        if pushed:
+            body["metadata"]["annotations"] = {**(body["metadata"].get("annotations") or {}), PUSHED_HASH: pushed}
         if existing.get("status"):
             body["status"] = existing["status"]
     return body

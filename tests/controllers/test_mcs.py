@@ -133,6 +133,7 @@ def test_a_multicluster_service_dispatches_to_every_consumer_but_the_source(stor
     markers = [w for w in stored(store, WORK) if w["spec"]["workload"]["manifests"][0]["kind"] == "MultiClusterService"]
     assert sorted(w["metadata"]["namespace"] for w in markers) == ["karmada-es-m1", "karmada-es-m2"]
     assert all(w["spec"]["suspendDispatching"] for w in markers)
+    assert run_pass(store, members).outcomes == []                         # nothing changed: nothing pushed
 
     apply(store, {**MCS, "spec": {**MCS["spec"], "consumerClusters": [{"name": "m3"}, {"name": "gone"}]}})
     run_pass(store, members)
