@@ -328,10 +328,11 @@ def namespaces_to_read(state: ServiceState) -> dict[str, set[str]]:
     return wanted
 
 
-def sync_services(store, now: str, fleet=None) -> bool:
+def sync_services(store, now: str, fleet=None, only_clusters: set[str] | None = None) -> bool:
     """Collect the exported services' EndpointSlices, keep the imported slices and derived Services
     in step, and run the MultiClusterServices; True when templates or pushable Works changed (the
-    caller then plans and pushes again)."""
+    caller then plans and pushes again). `only_clusters`: the members read (the others keep what was
+    collected from them)."""
     from karmadactl.controllers import multiclusterservice
     from karmadactl.store.objects import retrying
 
@@ -344,6 +345,8 @@ def sync_services(store, now: str, fleet=None) -> bool:
     wanted = namespaces_to_read(state)
     for cluster, namespaces in multiclusterservice.namespaces_to_read(state).items():
         wanted.setdefault(cluster, set()).update(namespaces)
+    if only_clusters is not None:
+        wanted = {c: namespaces for c, namespaces in wanted.items() if c in only_clusters}
     read = read_slices(store, state.clusters, wanted, fleet)
     return retrying(store, lambda tx: _write(tx, read, now))
 

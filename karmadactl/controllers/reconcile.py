@@ -563,7 +563,7 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
         return plans, None
     report = execution.execute(store, now=now, live_check=live_check, only_clusters=only_clusters,
                                progress=progress, fleet=fleet)
-    if mcs.sync_services(store, now, fleet):     # endpoints collected, derived or dispatched: out in this pass
+    if mcs.sync_services(store, now, fleet, only_clusters):   # endpoints collected, derived, dispatched: out now
         plans = reconcile(store, now)
         report.extend(execution.execute(store, now=now, only_clusters=only_clusters, fleet=fleet))
     status.aggregate(store, now)
