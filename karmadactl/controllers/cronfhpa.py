@@ -272,6 +272,24 @@ def _event(tx, cron: CronFederatedHPA, type_: str, reason: str, message: str) ->
                  message=message)
 
 
+def _last_event(tx, cron: CronFederatedHPA) -> tuple[str, str] | None:
+    mine = [e for e in tx.events(kind=CRON_KIND, name=cron.name) if e["namespace"] == cron.namespace]
+    return (mine[-1]["reason"], mine[-1]["message"]) if mine else None
+
+
+def _has_work(stored: dict, now: datetime) -> bool:
+    """Whether a pass at `now` would change anything of this CronFederatedHPA (read first, so that a
+    pass with nothing due takes no write lock)."""
+    try:
+        cron = CronFederatedHPA.from_dict(stored)
+    except FieldError:
+        return True
+    before = cron.status_dict()
+    plan = step(cron, now)
+    cron.status.execution_histories = plan.histories or None
+    return bool(plan.due or plan.not_started) or cron.status_dict() != before
+
+
 def _run_one(tx, key: ObjectKey, now: datetime) -> list[str]:
     """One CronFederatedHPA's pass in the caller's write transaction; the lines to say once committed."""
     stored = tx.get(key)
@@ -285,8 +303,9 @@ def _run_one(tx, key: ObjectKey, now: datetime) -> list[str]:
     plan = step(cron, now)
     said, who = [], f"{CRON_KIND} {cron.namespace}/{cron.name}"
     for rule, message in plan.not_started:
-        _event(tx, cron, "Warning", "StartRuleFailed", message)
-        said.append(f"{who}: rule {rule.name} not started: {message}")
+        if _last_event(tx, cron) != ("StartRuleFailed", message):      # said once, not at every pass
+            _event(tx, cron, "Warning", "StartRuleFailed", message)
+            said.append(f"{who}: rule {rule.name} not started: {message}")
     histories = {h.rule_name: h for h in plan.histories}
     ref = cron.spec.scale_target_ref
     for scheduled, rule in plan.due:
@@ -316,7 +335,7 @@ def run_due_rules(store, now: datetime, say: Callable[[str], None] | None = None
     """Every CronFederatedHPA's pass: rules due by `now` run, next times stored (one transaction each)."""
     with store.read() as tx:
         keys = [ObjectKey(CRON_GK, o["metadata"].get("namespace", ""), o["metadata"]["name"])
-                for o in tx.list(CRON_GK)]
+                for o in tx.list(CRON_GK) if _has_work(o, now)]
     for key in keys:
         for _ in range(3):
             try:

@@ -185,3 +185,21 @@ def test_watch_once_starts_the_rules(joined, tmp_path):
     upcoming = datetime.strptime(histories[0]["nextExecutionTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert upcoming.weekday() == 0 and (upcoming.hour, upcoming.minute) == (7, 0)
     assert before < upcoming <= before + timedelta(days=7)
+
+
+def test_a_rule_that_cannot_start_is_said_once_and_a_quiet_pass_writes_nothing(home, tmp_path):
+    """February 30th passes the checks at the door (robfig/cron parses it too) but has no time: Karmada's
+    event StartRuleFailed, recorded once; the other rule starts. A pass with nothing to do changes nothing."""
+    apply(tmp_path, cron_fhpa("odd", TARGET,
+                              {"name": "never", "schedule": "0 0 30 2 *", "targetReplicas": 1, "timeZone": "UTC"},
+                              {"name": "daily", "schedule": "@daily", "targetReplicas": 2, "timeZone": "UTC"}))
+    now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)          # no member: any clock will do
+    said = watch_pass(now)
+    assert said == ['CronFederatedHPA shop/odd: rule never not started: invalid schedule "0 0 30 2 *": '
+                    'Bad day-of-month']
+    first = get("cronfhpa", "odd")
+    assert [h["ruleName"] for h in first["status"]["executionHistories"]] == ["daily"]
+    assert watch_pass(now + timedelta(seconds=10)) == []
+    assert get("cronfhpa", "odd")["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+    events = json.loads(run_cli("events", "cronfhpa/odd", "-n", "shop", "-o", "json").stdout)["items"]
+    assert [(e["type"], e["reason"]) for e in events] == [("Warning", "StartRuleFailed")]
