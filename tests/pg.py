@@ -10,6 +10,11 @@ no server can be had, every test that needs one is skipped with the reason
 
 ``empty_postgres(url)`` drops karmadactl's tables so a test starts from an
 empty store.
+
+Under pytest-xdist each worker is a session of its own: it starts its own
+throwaway server, or, with KARMADACTL_TEST_POSTGRES, uses a database of its
+own on that server (``per_worker``), so one worker's emptying never reaches
+another's tests.
 """
 
 from __future__ import annotations
@@ -117,8 +122,27 @@ def create_database(admin_url: str, name: str) -> None:
     from sqlalchemy import make_url
 
     u = make_url(admin_url)
-    with psycopg.connect(host=u.host, port=u.port, user=u.username, dbname=u.database, autocommit=True) as conn:
+    with psycopg.connect(host=u.host, port=u.port, user=u.username, password=u.password, dbname=u.database,
+                         autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def per_worker(url: str) -> str:
+    """The URL itself, or under pytest-xdist a database of this worker's own on the same server
+    (`<database>_gw0`, ...), made when missing."""
+    import psycopg
+    from sqlalchemy import make_url
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    u = make_url(url)
+    name = f"{u.database}_{worker}"
+    try:
+        create_database(u.set(database="postgres").render_as_string(hide_password=False), name)
+    except psycopg.errors.DuplicateDatabase:
+        pass
+    return u.set(database=name).render_as_string(hide_password=False)
 
 
 def empty_postgres(url: str) -> str:
@@ -151,7 +175,7 @@ def postgres_url():
         pytest.skip(f"PostgreSQL: {e}")
     given = os.environ.get(ENV_URL)
     if given:
-        yield given
+        yield per_worker(given)
         return
     server = None
     try:

@@ -18,8 +18,11 @@ from pathlib import Path
 import pytest
 
 from karmadactl.store import Store
+from tests.pg import per_worker
 
 EXTERNAL = os.environ.get("KARMADACTL_TEST_STORE")
+if EXTERNAL and EXTERNAL.startswith("postgresql"):
+    EXTERNAL = per_worker(EXTERNAL)             # under pytest-xdist, a database for each worker
 
 
 def reset_external(url: str) -> None:
