@@ -43,6 +43,7 @@ from karmadactl.apis.autoscaling import (
 )
 from karmadactl.apis.codec import FieldError
 from karmadactl.apis.meta import parse_time, rfc3339
+from karmadactl.controllers.templates import CRD_GK
 from karmadactl.errors import Conflict
 from karmadactl.store.keys import ObjectKey, group_kind
 
@@ -53,7 +54,6 @@ _GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 # kinds whose /scale Kubernetes serves, with spec.replicas defaulted to 1 by the API server
 SCALABLE = {"Deployment.apps", "StatefulSet.apps", "ReplicaSet.apps", "ReplicationController"}
-CRD_GK = "CustomResourceDefinition.apiextensions.k8s.io"
 
 
 class ScheduleError(ValueError):
