@@ -27,6 +27,8 @@ TAINT_NOT_READY = "cluster.karmada.io/not-ready"
 TAINT_UNREACHABLE = "cluster.karmada.io/unreachable"
 TAINT_UNSCHEDULABLE = "cluster.karmada.io/unschedulable"
 EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+SYNC_PUSH = "Push"
+SYNC_PULL = "Pull"
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class Cluster:
     context: str = ""
     embedded: bool = False          # credentials held in the store's secrets table
     id: str = ""
+    sync_mode: str = SYNC_PUSH      # Pull: an agent beside the member pushes its Works (karmadactl agent)
     status: dict = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)   # uid, resourceVersion, creationTimestamp, ...
 
@@ -134,6 +137,7 @@ class Cluster:
             context=annotations.get(ANNOTATION_CONTEXT, ""),
             embedded=bool(spec.get("secretRef")),
             id=spec.get("id", ""),
+            sync_mode=spec.get("syncMode") or SYNC_PUSH,
             status=copy.deepcopy(d.get("status") or {}),
             metadata=meta,
         )
@@ -158,7 +162,7 @@ class Cluster:
         spec: dict = {}
         if self.id:
             spec["id"] = self.id
-        spec["syncMode"] = "Push"
+        spec["syncMode"] = self.sync_mode
         spec["apiEndpoint"] = self.api_endpoint
         if self.embedded:
             spec["secretRef"] = {"namespace": SECRET_NAMESPACE, "name": self.name}
@@ -189,6 +193,11 @@ class Cluster:
                     if resource.get("kind") == kind and "/" not in resource.get("name", ""):
                         return resource["name"]
         return None
+
+    @property
+    def pull(self) -> bool:
+        """Pull mode: only its agent talks to the member; the central side never contacts it."""
+        return self.sync_mode == SYNC_PULL
 
     @property
     def ready(self) -> str:

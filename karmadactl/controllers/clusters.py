@@ -430,7 +430,7 @@ def prune_orphans(store, only_clusters: set[str] | None = None, *, fleet=None) -
     lines = []
     with Fleet(store) if fleet is None else nullcontext(fleet) as members:
         for cluster in clusters:
-            if only_clusters and cluster.name not in only_clusters:
+            if (only_clusters and cluster.name not in only_clusters) or not members.reaches(cluster):
                 continue
             kinds_by_plural = {(gv["groupVersion"], r["name"]): r["kind"] for gv in
                                cluster.status.get("apiEnablements") or [] for r in gv.get("resources") or []}
@@ -459,6 +459,7 @@ def refresh_status(store, only_clusters: set[str] | None = None, *, fleet=None) 
 
     clusters = [c for c in list_clusters(store) if not only_clusters or c.name in only_clusters]
     with Fleet(store) if fleet is None else nullcontext(fleet) as members:
+        clusters = [c for c in clusters if members.reaches(c)]
         read = members.each(clusters, lambda cluster, client: collect_status(client, cluster.status, meta.now()),
                             at_once=REFRESH_AT_ONCE)
     failures = {}

@@ -49,7 +49,7 @@ from karmadactl.apis.wellknown import (
 )
 from karmadactl.controllers.binding import with_condition
 from karmadactl.errors import ExitCode, KarmadaError, StoreError
-from karmadactl.members.fanout import Fleet, fan_out
+from karmadactl.members.fanout import Fleet, fan_out, reaches
 from karmadactl.store.keys import ObjectKey
 
 log = logging.getLogger(__name__)
@@ -280,9 +280,10 @@ def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str
         clusters = {c["metadata"]["name"]: Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)}
         customizations = load_customizations(tx)
     todo: dict[str, int] = {}
+    agent_of = fleet.agent_of if fleet is not None else None
     for work in works:
         name = cluster_of(work)
-        if (only_clusters is None or name in only_clusters) and \
+        if (only_clusters is None or name in only_clusters) and reaches(clusters.get(name), agent_of) and \
                 (is_deleting(work) or _needs_push(work, live_check)):
             todo[name] = todo.get(name, 0) + 1
 

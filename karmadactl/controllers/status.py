@@ -32,7 +32,7 @@ from karmadactl.controllers.execution import (
     plural_for,
 )
 from karmadactl.errors import KarmadaError
-from karmadactl.members.fanout import Fleet
+from karmadactl.members.fanout import Fleet, reaches
 from karmadactl.store.keys import ObjectKey
 
 log = logging.getLogger(__name__)
@@ -46,9 +46,10 @@ def refresh(store, *, clusters: set[str] | None = None, fleet: Fleet | None = No
         members = {c["metadata"]["name"]: Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)}
         customizations = load_customizations(tx)
     by_cluster: dict[str, list[Work]] = {}
+    agent_of = fleet.agent_of if fleet is not None else None
     for work in works:
         name = cluster_of(work)
-        if name in members and (clusters is None or name in clusters):
+        if name in members and (clusters is None or name in clusters) and reaches(members[name], agent_of):
             by_cluster.setdefault(name, []).append(work)
 
     def read(cluster: Cluster, client) -> tuple[list[Work], str | None]:

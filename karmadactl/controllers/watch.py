@@ -38,7 +38,7 @@ from karmadactl.apis.karmada import ResourceBinding, load_binding
 from karmadactl.apis.kinds import BINDINGS
 from karmadactl.apis.meta import rfc3339
 from karmadactl.apis.wellknown import EVICTED_FROM, UNHEALTHY_SINCE
-from karmadactl.controllers import eviction, health, lease
+from karmadactl.controllers import eviction, health, heartbeat, lease
 from karmadactl.errors import Conflict, KarmadaError
 from karmadactl.members.fanout import Fleet
 from karmadactl.store.keys import ObjectKey
@@ -178,8 +178,12 @@ class Watcher:
                 return "Unreachable", str(e), None
 
         thresholds = health.Thresholds(self.options.failure_threshold, self.options.success_threshold)
-        probes = self.fleet.each(clusters, probe, at_once=PROBES_AT_ONCE)
+        probed = [c for c in clusters if self.fleet.reaches(c)]
+        probes = self.fleet.each(probed, probe, at_once=PROBES_AT_ONCE)
         for cluster in clusters:
+            if cluster not in probed:     # Pull: its agent posts the status; its Lease says it is alive
+                self._publish_pulled(cluster.name, now, taint_policies, result)
+                continue
             if cluster.name in probes.values:
                 state, message, fresh = probes.values[cluster.name]
             else:                   # no client could be made
@@ -215,6 +219,34 @@ class Watcher:
             stored = tx.get(ObjectKey(CLUSTER_GK, "", name))
         if stored and Cluster.from_dict(stored).ready == "True" and state == "Ready":
             result.ready.add(name)      # a cluster failing but not yet past its threshold is left alone
+
+    def _publish_pulled(self, name: str, now: datetime, taint_policies: list[dict], result: PassResult) -> None:
+        """A Pull cluster: Ready=Unknown once its agent's Lease is stale (heartbeat.py), taints from Ready."""
+        from karmadactl.members.status import set_condition
+
+        for _ in range(3):
+            try:
+                with self.store.write() as tx:
+                    current = tx.get(ObjectKey(CLUSTER_GK, "", name))
+                    if current is None:
+                        return
+                    before = Cluster.from_dict(current)
+                    cluster = Cluster.from_dict(current)
+                    quiet = heartbeat.silence(cluster, tx.get(heartbeat.lease_key(name)), now)
+                    if quiet is not None:
+                        cluster.status = {**cluster.status, "conditions": set_condition(
+                            cluster.status.get("conditions"), quiet.condition(), health.timestamp(now))}
+                    cluster.taints = health.desired_taints(cluster, now, failover=self.options.failover,
+                                                           taint_policies=taint_policies)
+                    if cluster.to_dict() != before.to_dict():
+                        tx.update(cluster.to_dict())
+                        self._note_changes(tx, before, cluster, result)
+                self._flush(committed=True)
+                if cluster.ready == "True":
+                    result.ready.add(name)
+                break
+            except Conflict:        # the agent wrote its status meanwhile
+                self._flush(committed=False)
 
     def _note_changes(self, tx, before: Cluster, after: Cluster, result: PassResult) -> None:
         name = after.name

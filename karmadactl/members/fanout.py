@@ -40,10 +40,27 @@ def embedded_kubeconfig(store: Any, cluster: Cluster) -> Kubeconfig:
     return Kubeconfig.from_dict(secret, source=f"store secret {cluster.name}")
 
 
+class PullCluster(KarmadaError):
+    """A Pull cluster's member is reached by its agent only (`karmadactl agent`), never from here."""
+
+
+def check_reachable(cluster: Cluster, agent_of: str | None = None) -> None:
+    """The one check that keeps the central side away from Pull clusters; an agent reaches its own."""
+    if not reaches(cluster, agent_of):
+        raise PullCluster(f"cluster {cluster.name} is in Pull mode: its agent reaches it, not karmadactl here")
+
+
+def reaches(cluster: Cluster | None, agent_of: str | None = None) -> bool:
+    """Whether a pass (an agent's when `agent_of` names its cluster) talks to the member; a cluster no
+    longer stored is reached for nothing but forgetting its Works."""
+    return cluster is None or not cluster.pull or cluster.name == agent_of
+
+
 def kubeconfig_of(store: Any, cluster: Cluster) -> Kubeconfig:
     """What a stored cluster's client is made from: its kubeconfig reference or embedded credentials."""
     from karmadactl.members.kubeconfig import load_kubeconfig
 
+    check_reachable(cluster)
     if cluster.embedded:
         return embedded_kubeconfig(store, cluster)
     return load_kubeconfig(cluster.kubeconfig or None, cluster.context or None)
@@ -99,9 +116,10 @@ class Results(Generic[T]):
 class Fleet:
     """The member clusters' clients for one pass (or one `watch`); a context manager that closes them."""
 
-    def __init__(self, store: Any, factory: Factory | None = None):
+    def __init__(self, store: Any, factory: Factory | None = None, *, agent_of: str | None = None):
         self.store = store
         self.factory = factory
+        self.agent_of = agent_of      # an agent's fleet: the one Pull cluster it may reach
         self._clients: dict[str, tuple[object, Any]] = {}     # member -> (what it was built from, client)
         self._guard = threading.Lock()
 
@@ -111,10 +129,16 @@ class Fleet:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def reaches(self, cluster: Cluster) -> bool:
+        """Whether this fleet talks to the member: every Push cluster, and an agent's own Pull cluster."""
+        return reaches(cluster, self.agent_of)
+
     def client(self, cluster: Cluster) -> Any:
         """The member's client, made on first use and again when its connection changed.
 
-        Raises KarmadaError when it cannot be made (a kubeconfig gone, credentials missing)."""
+        Raises KarmadaError when it cannot be made (a kubeconfig gone, credentials missing, a Pull
+        cluster that is not this agent's)."""
+        check_reachable(cluster, self.agent_of)
         source = self._source(cluster)
         with self._guard:
             cached = self._clients.get(cluster.name)
