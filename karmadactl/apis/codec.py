@@ -188,6 +188,8 @@ def _decode_object(cls: type[T], data: Any, path: str, inline: bool, given: dict
             values[f.name] = _decode_object(f.hint, mapping, path, inline=True)
         else:
             raw = mapping.get(f.key) if len(f.keys) == 1 else _lookup(mapping, f.keys, path, plan)
+            if raw is None and f.default is not None and not f.required:
+                continue        # absent: the dataclass's own default
             values[f.name] = _decode_field(f, raw, f"{path}.{f.key}" if path else f.key)
     obj = cls(**values)
     if plan.after_decode is not None:
