@@ -152,6 +152,8 @@ def build_works(template: dict, binding: ResourceBinding, overrides: Overrides |
     clusters = _targets(spec)
     completions = _job_completions(template, binding, clusters)
     pruned = json.dumps(prune(template))
+    work_labels = _binding_labels(binding)
+    labels, annotations = _karmada_marks(template, binding, wname)
     for target in clusters:
         manifest = json.loads(pruned)      # a fresh copy per cluster (much faster than deepcopy)
         if target.replicas is not None and spec.replicas:
@@ -161,10 +163,10 @@ def build_works(template: dict, binding: ResourceBinding, overrides: Overrides |
         work_annotations = _binding_annotations(binding)
         if overrides is not None:
             manifest = _overridden(manifest, target.name, overrides, rendered, work_annotations)
-        _mark_manifest(manifest, template, binding, wname, target.name)
+        _mark_manifest(manifest, labels, annotations, target.name)
         rendered.works.append(Work(
             metadata=ObjectMeta(name=wname, namespace=execution_namespace(target.name),
-                                labels=_binding_labels(binding), annotations=work_annotations),
+                                labels=dict(work_labels), annotations=work_annotations),
             spec=WorkSpec(Workload([manifest]),
                           preserve_resources_on_deletion=True if spec.preserve_resources_on_deletion else None,
                           suspend_dispatching=True if _dispatching_suspended(spec, target.name) else None)))
@@ -207,23 +209,29 @@ def _overridden(manifest: dict, cluster_name: str, overrides: Overrides, rendere
     return result.manifest
 
 
-def _mark_manifest(manifest: dict, template: dict, binding: ResourceBinding, wname: str, cluster_name: str) -> None:
-    """Karmada's labels and annotations on the manifest pushed to one cluster."""
+def _karmada_marks(template: dict, binding: ResourceBinding, wname: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The labels and annotations Karmada puts on every manifest of a binding (all but the Work's
+    namespace, which names the cluster)."""
     template_meta = template.get("metadata") or {}
-    mmeta = manifest.setdefault("metadata", {})
-    mmeta["labels"] = {**(mmeta.get("labels") or {}), **_binding_labels(binding), MANAGED_LABEL: "true"}
-    annotations = dict(mmeta.get("annotations") or {})
-    annotations.update({
+    labels = {**_binding_labels(binding), MANAGED_LABEL: "true"}
+    annotations = {
         TEMPLATE_UID: template_meta.get("uid", ""),
         TEMPLATE_GENERATION: str(template_meta.get("generation", "")),
         WORK_NAME: wname,
-        WORK_NAMESPACE: execution_namespace(cluster_name),
         CONFLICT_RESOLUTION: conflict_resolution(template, binding.spec),
         MANAGED_LABELS: ",".join(sorted(template_meta.get("labels") or {})),
         MANAGED_ANNOTATIONS: ",".join(sorted(template_meta.get("annotations") or {})),
-    })
-    annotations.update(_binding_annotations(binding))
-    mmeta["annotations"] = dict(sorted(annotations.items()))
+        **_binding_annotations(binding),
+    }
+    return labels, annotations
+
+
+def _mark_manifest(manifest: dict, labels: dict[str, str], annotations: dict[str, str], cluster_name: str) -> None:
+    """Karmada's labels and annotations on the manifest pushed to one cluster."""
+    mmeta = manifest.setdefault("metadata", {})
+    mmeta["labels"] = {**(mmeta.get("labels") or {}), **labels}
+    marked = {**(mmeta.get("annotations") or {}), **annotations, WORK_NAMESPACE: execution_namespace(cluster_name)}
+    mmeta["annotations"] = dict(sorted(marked.items()))
 
 
 def _dispatching_suspended(binding_spec: ResourceBindingSpec, cluster: str) -> bool:
