@@ -9,8 +9,9 @@ long-lived scheduler: the stored nextExecutionTime is the timer. Every `watch` p
   - stored nextExecutionTime not yet reached: kept; if the schedule or time zone changed meanwhile it
     is recomputed from now, as Karmada restarts a changed rule's executor (processCronRule);
   - reached, and still a time of the current schedule: the rule runs once, however many of its times
-    passed since (a late gocron timer runs the job once; a new controller process reschedules from
-    now and runs none), recorded with scheduleTime = the stored time, executionTime = now;
+    passed since (Karmada's controller, restarted, reschedules from now and runs none; karmadactl's
+    `watch --once` from cron is never running when the time comes), recorded with scheduleTime = the
+    stored time, executionTime = now;
   - then nextExecutionTime = the first time of the schedule after now.
 The run (cronfederatedhpa_job.go RunCronFederatedHPARule) sets the template's replicas, or the
 FederatedHPA's min/max, when they differ; the change, the history record and any event are one

@@ -13,13 +13,15 @@ Karmada's behaviour, from pkg/controllers/cronfederatedhpa/ and its libraries:
   scheduleTime = the stored nextExecutionTime, executionTime = when it ran, appliedReplicas/
   appliedMinReplicas/appliedMaxReplicas = the rule's targets even when nothing had to change.
 - Missed ticks: the executors live in memory, so a controller that was down runs none of the times it
-  missed: after a restart every rule is rescheduled from now. While it runs, a gocron v1 timer that
-  fires late (go-co-op/gocron scheduler.go runContinuous) runs the job when it fires, once. karmadactl's
-  timer is the stored nextExecutionTime, read by each watch pass: a rule whose time has come runs once,
-  however many of its times passed since (the latest state is what the rule sets; replaying each would
-  only add history records), and its next time is counted from now. What karmadactl cannot tell apart
-  is a watch that was stopped from one that is run by cron as `watch --once`: both run the rule once at
-  the next pass, which is what a user running `watch --once` from cron needs.
+  missed: the new process reconciles every CronFederatedHPA and reschedules each rule from now. In a
+  running controller a gocron v1 timer runs the job when it fires (go-co-op/gocron scheduler.go
+  runContinuous); one that fires late (a frozen process) runs it then, and gocron v1 goes on from the
+  missed time, so times that also passed are run straight after. karmadactl's timer is the stored
+  nextExecutionTime, read by each watch pass: a rule whose time has come runs once, however many of its
+  times passed since (what a rule sets does not depend on how often it ran; replaying each time would
+  only add history records), and its next time is counted from now. Karmadactl cannot tell a watch
+  that was stopped from `watch --once` run by cron between two of a rule's times; both run the rule once
+  at the next pass, which is what `watch --once` from cron needs (Karmada would run none after a restart).
 """
 
 from __future__ import annotations
