@@ -88,7 +88,71 @@ def _v3_events(conn: Connection) -> None:
     md.create_all(conn)
 
 
-MIGRATIONS: list[Migration] = [_v1_objects, _v2_secrets, _v3_events]
+# What an agent's role may touch (Pull mode, store/access.py). `agent` is the cluster the
+# connected role stands for, NULL for every other role; each row of the objects table an agent
+# may read, change, create or delete, and each event it may read or write, is named here.
+_AGENT = "(SELECT karmadactl_agent_cluster())"
+_OWN_WORKS = f"(group_kind = 'Work.work.karmada.io' AND namespace = 'karmada-es-' || {_AGENT})"
+_OWN_CLUSTER = f"(group_kind = 'Cluster.cluster.karmada.io' AND namespace = '' AND name = {_AGENT})"
+_OWN_LEASE = f"(group_kind = 'Lease.coordination.k8s.io' AND namespace = 'karmada-cluster' AND name = {_AGENT})"
+_SHARED_READS = "(group_kind = 'ResourceInterpreterCustomization.config.karmada.io')"
+_OWN_EVENTS = (f"((kind = 'Cluster' AND namespace = '' AND name = {_AGENT})"
+               f" OR (kind = 'Work' AND namespace = 'karmada-es-' || {_AGENT})"
+               f" OR (kind = 'Lease' AND namespace = 'karmada-cluster' AND name = {_AGENT})"
+               f" OR left(message, length({_AGENT}) + 2) = {_AGENT} || ': ')")
+_NOT_AGENT = f"({_AGENT} IS NULL)"
+_STATUS_ONLY = "((body::jsonb - 'status') #- '{metadata,resourceVersion}' #- '{metadata,generation}')"
+
+
+def _v4_agent_access(conn: Connection) -> None:
+    """Version 4: Pull-mode agents' roles, and on PostgreSQL row-level security that keeps each
+    agent to its own cluster's rows. Every other role (the store's owner, a team's roles) passes
+    the `owner` policies unchanged; superusers and the tables' owner bypass RLS anyway."""
+    md = MetaData()
+    Table(
+        "agent_roles",
+        md,
+        Column("role", String(63), primary_key=True),
+        Column("cluster", String(253), nullable=False, unique=True),
+    )
+    md.create_all(conn)
+    if conn.dialect.name != "postgresql":
+        return
+    schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
+    for statement in (
+        f"""CREATE OR REPLACE FUNCTION karmadactl_agent_cluster() RETURNS text
+            LANGUAGE sql STABLE SECURITY DEFINER SET search_path = "{schema}"
+            AS $$ SELECT cluster FROM agent_roles WHERE role = session_user $$""",
+        "REVOKE ALL ON agent_roles FROM PUBLIC",
+        f"""CREATE OR REPLACE FUNCTION karmadactl_agent_status_only() RETURNS trigger
+            LANGUAGE plpgsql SET search_path = "{schema}" AS $$
+            BEGIN
+                IF karmadactl_agent_cluster() IS NOT NULL
+                   AND {_STATUS_ONLY.replace("body", "OLD.body")} <> {_STATUS_ONLY.replace("body", "NEW.body")} THEN
+                    RAISE EXCEPTION 'an agent may change only the status of its Cluster'
+                        USING ERRCODE = 'insufficient_privilege';
+                END IF;
+                RETURN NEW;
+            END $$""",
+        "CREATE TRIGGER agent_cluster_status_only BEFORE UPDATE ON objects FOR EACH ROW"
+        " WHEN (OLD.group_kind = 'Cluster.cluster.karmada.io') EXECUTE FUNCTION karmadactl_agent_status_only()",
+        "ALTER TABLE objects ENABLE ROW LEVEL SECURITY",
+        f"CREATE POLICY owner ON objects USING {_NOT_AGENT} WITH CHECK {_NOT_AGENT}",
+        f"CREATE POLICY agent_read ON objects FOR SELECT USING ({_OWN_WORKS} OR {_OWN_CLUSTER} OR {_OWN_LEASE}"
+        f" OR {_SHARED_READS})",
+        f"CREATE POLICY agent_update ON objects FOR UPDATE USING ({_OWN_WORKS} OR {_OWN_CLUSTER} OR {_OWN_LEASE})"
+        f" WITH CHECK ({_OWN_WORKS} OR {_OWN_CLUSTER} OR {_OWN_LEASE})",
+        f"CREATE POLICY agent_create ON objects FOR INSERT WITH CHECK {_OWN_LEASE}",
+        f"CREATE POLICY agent_delete ON objects FOR DELETE USING {_OWN_WORKS}",
+        "ALTER TABLE events ENABLE ROW LEVEL SECURITY",
+        f"CREATE POLICY owner ON events USING {_NOT_AGENT} WITH CHECK {_NOT_AGENT}",
+        f"CREATE POLICY agent_read ON events FOR SELECT USING {_OWN_EVENTS}",
+        f"CREATE POLICY agent_write ON events FOR INSERT WITH CHECK {_OWN_EVENTS}",
+    ):
+        conn.exec_driver_sql(statement)
+
+
+MIGRATIONS: list[Migration] = [_v1_objects, _v2_secrets, _v3_events, _v4_agent_access]
 LATEST = len(MIGRATIONS)
 
 _version_table = Table(

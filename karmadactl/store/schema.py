@@ -56,3 +56,12 @@ events = Table(
     Column("reason", String(128), nullable=False),
     Column("message", Text, nullable=False),
 )
+
+# Pull mode: the database role each registered cluster's agent logs in as (PostgreSQL;
+# store/access.py). The row-level security policies read it to know whose rows a role may touch.
+agent_roles = Table(
+    "agent_roles",
+    metadata,
+    Column("role", String(63), primary_key=True),
+    Column("cluster", String(NAME), nullable=False, unique=True),
+)
