@@ -9,15 +9,15 @@ controller). Both store their result in one transaction.
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import nullcontext
+from dataclasses import replace
 
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
 from karmadactl.apis.codec import encode
-from karmadactl.apis.karmada import Work, WorkStatus
+from karmadactl.apis.karmada import ResourceBinding, ResourceBindingStatus, Work, WorkStatus, load_binding
 from karmadactl.controllers.execution import (
     CLUSTERS_AT_ONCE,
     LiveObjects,
@@ -116,10 +116,11 @@ def _aggregate(tx, now: str) -> None:
         if key:
             works_by_binding.setdefault(key, []).append(work)
     for gk in kinds.BINDINGS:
-        for binding in tx.list(gk):
-            binding_key = ObjectKey(gk, binding["metadata"].get("namespace", ""), binding["metadata"]["name"])
+        for stored in tx.list(gk):
+            binding = load_binding(stored)
+            binding_key = ObjectKey(gk, binding.metadata.namespace or "", binding.metadata.name)
             items = []
-            existing = native.existing_clusters(binding)
+            existing = native.existing_clusters(stored)
             for work in sorted(works_by_binding.get(binding_key, []), key=cluster_of):
                 if cluster_of(work) not in existing:
                     continue      # left over, deleted once its member answers (Karmada skips deleting Works)
@@ -127,34 +128,34 @@ def _aggregate(tx, now: str) -> None:
                 statuses = work.status.manifest_statuses if work.status else None
                 first = encode(statuses[0]) if statuses else None
                 items.append(native.aggregated_item(cluster_of(work), applied, message, first))
-            status = json.loads(json.dumps(binding.get("status") or {}))
-            if items:
-                status["aggregatedStatus"] = items
-            else:
-                status.pop("aggregatedStatus", None)
-            full = native.fully_applied(binding, items)
-            condition = {"type": "FullyApplied", "status": "True" if full else "False",
-                         "reason": "FullyAppliedSuccess" if full else "FullyAppliedFailed",
-                         "message": ("All works have been successfully applied" if full else
-                                     "Failed to apply all works, see status.aggregatedStatus for details")}
-            old = next((c for c in status.get("conditions") or [] if c["type"] == "FullyApplied"), None)
-            if old and old.get("status") == condition["status"]:
-                condition["lastTransitionTime"] = old.get("lastTransitionTime", now)
-            elif now:
-                condition["lastTransitionTime"] = now
-            status["conditions"] = sorted(
-                [c for c in status.get("conditions") or [] if c["type"] != "FullyApplied"] + [condition],
-                key=lambda c: c["type"])
-            if status != (binding.get("status") or {}):
-                binding["status"] = status
-                binding = tx.update(binding)
+            before = binding.status or ResourceBindingStatus()
+            status = replace(before, aggregated_status=items or None,
+                             conditions=_fully_applied(before, native.fully_applied(stored, items), now))
+            if status != before:
+                binding.status = status
+                tx.update(binding.to_dict())
             _aggregate_template(tx, binding, items, customizations)
 
 
-def _aggregate_template(tx, binding: dict, items: list[dict], customizations) -> None:
-    resource = binding["spec"]["resource"]
-    info = kinds.of({"apiVersion": resource["apiVersion"], "kind": resource["kind"]})
-    template = tx.get(ObjectKey(info.group_kind, resource.get("namespace", ""), resource["name"]))
+def _fully_applied(status: ResourceBindingStatus, full: bool, now: str) -> list[dict]:
+    """The binding's conditions with FullyApplied set; an unchanged one keeps its lastTransitionTime."""
+    condition = {"type": "FullyApplied", "status": "True" if full else "False",
+                 "reason": "FullyAppliedSuccess" if full else "FullyAppliedFailed",
+                 "message": ("All works have been successfully applied" if full else
+                             "Failed to apply all works, see status.aggregatedStatus for details")}
+    old = status.condition("FullyApplied")
+    if old and old.get("status") == condition["status"]:
+        condition["lastTransitionTime"] = old.get("lastTransitionTime", now)
+    elif now:
+        condition["lastTransitionTime"] = now
+    return sorted([c for c in status.conditions or [] if c["type"] != "FullyApplied"] + [condition],
+                  key=lambda c: c["type"])
+
+
+def _aggregate_template(tx, binding: ResourceBinding, items: list[dict], customizations) -> None:
+    resource = binding.spec.resource
+    info = kinds.of({"apiVersion": resource.api_version, "kind": resource.kind})
+    template = tx.get(ObjectKey(info.group_kind, resource.namespace or "", resource.name or ""))
     if template is None:
         return
     from karmadactl.interpreter import resolve
@@ -162,7 +163,7 @@ def _aggregate_template(tx, binding: dict, items: list[dict], customizations) ->
     try:
         new_status = resolve.aggregate_status(template, items, customizations)
     except KarmadaError as e:
-        log.warning("aggregate status of %s: %s", resource["name"], e)
+        log.warning("aggregate status of %s: %s", resource.name, e)
         return
     if new_status is None or new_status == template.get("status"):
         return
