@@ -26,7 +26,8 @@ COMMANDS = {"version": "misc", "init": "misc", "join": "clusters", "unjoin": "cl
             "describe": "inspect", "events": "inspect", "watch": "watch", "exec": "exec", "attach": "exec",
             "top": "top",
             "rebalance": "extras", "export": "extras", "interpret": "interpret", "logs": "logs",
-            "api-resources": "explain", "explain": "explain"}
+            "api-resources": "explain", "explain": "explain",
+            "token": "pull", "register": "pull", "unregister": "pull", "agent": "pull"}
 GLOBAL_OPTIONS_WITH_VALUE = {"--store"}
 
 

@@ -187,12 +187,12 @@ def join(store, name: str, *, kubeconfig: str | None, context: str | None,
         if health != "Ready":
             raise Unreachable(f"join {name}: cluster at {config.server} is not ready: {message}")
         status = collect_status(client, (previous or {}).get("status"), meta.now())
-        cluster_id = _cluster_id(client)
+        cluster_id = member_id(client)
     finally:
         client.close()
 
     with store.write() as tx:
-        _check_unique_id(tx, name, cluster_id)
+        check_unique_id(tx, name, cluster_id)
         current = tx.get(ObjectKey(GROUP_KIND, "", name))
         desired = Cluster.from_dict(current) if current else Cluster(name=name)
         embed = desired.embedded if properties.embed is None else properties.embed
@@ -247,13 +247,13 @@ def _same(stored: dict, desired: dict) -> bool:
     return strip(stored) == strip(desired)
 
 
-def _cluster_id(client) -> str:
+def member_id(client) -> str:
     """Karmada's cluster id: the UID of the member's kube-system namespace."""
     ns = client.get("v1", "namespaces", "kube-system")
     return (ns or {}).get("metadata", {}).get("uid", "")
 
 
-def _check_unique_id(tx, name: str, cluster_id: str) -> None:
+def check_unique_id(tx, name: str, cluster_id: str) -> None:
     if not cluster_id:
         return
     for other in tx.list(GROUP_KIND):

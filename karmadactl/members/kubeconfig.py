@@ -313,3 +313,24 @@ def _config(context: str, cluster_name: str, cluster: dict, user_name: str, user
         "current-context": context,
         "preferences": {},
     }
+
+
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def in_cluster(directory: str = SERVICE_ACCOUNT_DIR) -> Kubeconfig:
+    """The pod's own cluster, as the kubernetes client's in-cluster loader reads it: the API server from
+    KUBERNETES_SERVICE_HOST/PORT, the service account's token (a file, read again as it rotates) and CA."""
+    host, port = os.environ.get("KUBERNETES_SERVICE_HOST"), os.environ.get("KUBERNETES_SERVICE_PORT")
+    if not host or not port:
+        raise InvalidInput("in-cluster config: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set "
+                           "(not in a pod?); pass --kubeconfig")
+    token, ca = os.path.join(directory, "token"), os.path.join(directory, "ca.crt")
+    if not os.path.exists(token):
+        raise InvalidInput(f"in-cluster config: no service account token at {token}; pass --kubeconfig")
+    server = f"https://{'[' + host + ']' if ':' in host else host}:{port}"
+    doc = {"apiVersion": "v1", "kind": "Config", "current-context": "in-cluster",
+           "clusters": [{"name": "in-cluster", "cluster": {"server": server, "certificate-authority": ca}}],
+           "users": [{"name": "in-cluster", "user": {"tokenFile": token}}],
+           "contexts": [{"name": "in-cluster", "context": {"cluster": "in-cluster", "user": "in-cluster"}}]}
+    return kubeconfig_from_dict(doc, source="in-cluster config", base_dir=directory)

@@ -316,6 +316,12 @@ class Tx:
         text = self._conn.execute(select(S.c.data).where(S.c.name == name)).scalar()
         return None if text is None else json.loads(text)
 
+    def list_secrets(self, prefix: str) -> builtins.list[tuple[str, dict]]:
+        """(name, data) of the secrets whose names start with `prefix`, by name."""
+        rows = self._conn.execute(select(S.c.name, S.c.data).where(S.c.name.startswith(prefix, autoescape=True))
+                                  .order_by(S.c.name))
+        return [(row.name, json.loads(row.data)) for row in rows]
+
     def delete_secret(self, name: str) -> None:
         """Forget a secret; nothing happens if there is none."""
         self._need_write()

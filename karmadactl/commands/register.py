@@ -1,0 +1,189 @@
+"""register and unregister: a Pull cluster, whose agent (`karmadactl agent`) pushes its Works.
+
+Karmada's `karmadactl register` (pkg/karmadactl/register/register.go) takes a
+bootstrap token, creates the agent's credentials on the control plane and runs
+the agent in the member. Here the token is checked against the store, the
+Cluster is recorded with spec.syncMode Pull, the agent's store credentials come
+from store.access.grant_agent (a database role of its own on PostgreSQL), and an
+agent configuration file (mode 0600) holds what the agent needs: the store URL
+and the cluster's name. `unregister` (pkg/karmadactl/unregister/unregister.go)
+refuses Push clusters, removes the Works, the Cluster and its Lease, revokes the
+agent's credentials and, given the member's kubeconfig, what karmadactl placed
+in the member.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from karmadactl.apis.cluster import GROUP_KIND, SYNC_PULL, Cluster
+from karmadactl.apis.kinds import WORK
+from karmadactl.apis.wellknown import KARMADACTL_API_VERSION, execution_namespace
+from karmadactl.commands.passes import Pushing, run_pass
+from karmadactl.errors import AlreadyExists, InvalidInput, KarmadaError, Unreachable
+from karmadactl.store.keys import ObjectKey
+
+if TYPE_CHECKING:
+    from karmadactl.controllers.clusters import Properties
+    from karmadactl.controllers.execution import Report
+    from karmadactl.controllers.reconcile import BindingPlan
+
+CONFIG_KIND = "AgentConfig"
+WAIT_POLL = 1.0
+
+
+@dataclass
+class Registered:
+    cluster: Cluster
+    config: Path                 # the agent configuration file (store URL and cluster name)
+    enforced: bool               # whether the store keeps the agent to its own cluster's rows
+
+
+@dataclass
+class Unregistered:
+    name: str
+    deleted: list[str] = field(default_factory=list)       # member objects removed (with its kubeconfig)
+    plans: list[BindingPlan] = field(default_factory=list)
+    report: Report | None = None
+
+
+def agent_config_path(name: str) -> Path:
+    from karmadactl.paths import home
+
+    return home() / "agents" / f"{name}.yaml"
+
+
+def read_agent_config(path: str) -> tuple[str, str]:
+    """(cluster, store URL) from an agent configuration file."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise InvalidInput(f"agent config {path}: cannot read: {e}") from None
+    if not isinstance(doc, dict) or doc.get("kind") != CONFIG_KIND or not doc.get("cluster") or not doc.get("store"):
+        raise InvalidInput(f"agent config {path}: expected kind {CONFIG_KIND} with cluster and store")
+    return str(doc["cluster"]), str(doc["store"])
+
+
+def register(store, name: str, *, token: str, kubeconfig: str | None = None, context: str | None = None,
+             properties: Properties | None = None, config: Path | None = None,
+             now: datetime | None = None) -> Registered:
+    """Record a Pull cluster and leave its agent the credentials to run with."""
+    import yaml
+
+    from karmadactl.commands import token as tokens
+    from karmadactl.controllers import clusters
+    from karmadactl.paths import write_private
+    from karmadactl.store.access import grant_agent
+
+    clusters.check_name(name)
+    tokens.check(store, token, now)
+    endpoint, cluster_id = "", ""
+    if kubeconfig is not None or context is not None:
+        endpoint, cluster_id = _member_identity(name, kubeconfig, context)
+    cluster = Cluster(name=name, api_endpoint=endpoint, sync_mode=SYNC_PULL, id=cluster_id)
+    if properties is not None:
+        properties.apply_to(cluster)
+    with store.write() as tx:
+        if tx.get(ObjectKey(GROUP_KIND, "", name)) is not None:
+            raise AlreadyExists(f"failed to register as cluster with name {name} already exists")
+        clusters.check_unique_id(tx, name, cluster_id)
+        stored = Cluster.from_dict(tx.create(cluster.to_dict()))
+        tx.add_event(kind="Cluster", name=name, reason="Registered",
+                     message=f"cluster {name} registered in Pull mode"
+                             + (f" (endpoint {endpoint})" if endpoint else ""))
+    access = grant_agent(store, name)
+    path = config or agent_config_path(name)
+    write_private(path, yaml.safe_dump({"apiVersion": KARMADACTL_API_VERSION, "kind": CONFIG_KIND,
+                                        "cluster": name, "store": access.store_url}, sort_keys=False))
+    return Registered(stored, path, access.enforced)
+
+
+def _member_identity(name: str, kubeconfig: str | None, context: str | None) -> tuple[str, str]:
+    """The member's API endpoint and cluster id (its kube-system namespace's uid)."""
+    from karmadactl.controllers.clusters import member_id
+    from karmadactl.members.kubeconfig import load_kubeconfig
+
+    config = load_kubeconfig(kubeconfig, context)
+    client = config.client(name=name)
+    try:
+        return config.server, member_id(client)
+    except KarmadaError as e:
+        raise Unreachable(f"register {name}: cannot read the member at {config.server}: {e}") from None
+    finally:
+        client.close()
+
+
+def unregister(store, name: str, *, kubeconfig: str | None = None, context: str | None = None,
+               wait: timedelta | None = None, pushing: Pushing | None = None) -> Unregistered:
+    """Remove a Pull cluster: its Works (removed from the member by its agent when `wait` is given,
+    else by karmadactl with the member's kubeconfig, else left there), the Cluster, its Lease, the
+    agent's credentials and configuration file; then the pass schedules its workloads elsewhere."""
+    from karmadactl.controllers import clusters, heartbeat
+    from karmadactl.store.access import revoke_agent
+
+    cluster = clusters.get(store, name)
+    if not cluster.pull:
+        raise InvalidInput(f"cluster {name} is a {cluster.sync_mode} mode member cluster, please use command "
+                           "`unjoin` if you want to continue unjoining the cluster")
+    result = Unregistered(name)
+    if wait is not None:
+        _wait_for_agent(store, name, wait)
+    if kubeconfig is not None or context is not None:
+        result.deleted = _clean_member(cluster, kubeconfig, context)
+    with store.write() as tx:
+        for work in tx.list(WORK, namespace=execution_namespace(name)):
+            tx.delete(ObjectKey(WORK, work["metadata"]["namespace"], work["metadata"]["name"]))
+        if tx.get(heartbeat.lease_key(name)) is not None:
+            tx.delete(heartbeat.lease_key(name))
+        tx.delete(ObjectKey(GROUP_KIND, "", name))
+        tx.add_event(kind="Cluster", name=name, reason="Unregistered",
+                     message=f"cluster {name} unregistered; {len(result.deleted)} member objects deleted")
+    revoke_agent(store, name)
+    agent_config_path(name).unlink(missing_ok=True)
+    result.plans, result.report = run_pass(store, pushing)
+    return result
+
+
+def _wait_for_agent(store, name: str, wait: timedelta) -> None:
+    """Mark the cluster's Works for deletion and wait until its agent has removed their objects."""
+    from karmadactl.apis.meta import now as stamp
+    from karmadactl.controllers.execution import is_deleting, load_works
+
+    with store.write() as tx:
+        for work in load_works(tx, namespace=execution_namespace(name)):
+            if not is_deleting(work):
+                work.metadata.deletion_timestamp = stamp()
+                tx.update(work.to_dict())
+    deadline = time.monotonic() + wait.total_seconds()
+    while True:
+        with store.read() as tx:
+            left = len(tx.list(WORK, namespace=execution_namespace(name)))
+        if not left:
+            return
+        if time.monotonic() >= deadline:
+            raise Unreachable(f"unregister {name}: {left} Works still wait for the agent to remove their "
+                              f"objects after {wait.total_seconds():g}s; is `karmadactl agent --cluster {name}` "
+                              "running? (without --wait, pass --kubeconfig to remove them from here)")
+        time.sleep(WAIT_POLL)
+
+
+def _clean_member(cluster: Cluster, kubeconfig: str | None, context: str | None) -> list[str]:
+    """Delete what karmadactl manages in the member, with the member's own kubeconfig."""
+    from karmadactl.controllers.clusters import describe_object, managed_objects
+    from karmadactl.members.kubeconfig import load_kubeconfig
+
+    client = load_kubeconfig(kubeconfig, context).client(name=cluster.name)
+    deleted = []
+    try:
+        for api_version, plural, ns, obj_name in managed_objects(client, cluster):
+            client.delete(api_version, plural, obj_name, ns or None)
+            deleted.append(describe_object(api_version, plural, ns, obj_name))
+    finally:
+        client.close()
+    return deleted
