@@ -125,8 +125,8 @@ def check(store, value: str, now: datetime | None = None) -> BootstrapToken:
     stored = BootstrapToken.from_secret(data) if data and data.get("type") == SECRET_TYPE else None
     if stored is None or not hmac.compare_digest(stored.secret, match.group(2)):
         raise InvalidInput(f'bootstrap token "{match.group(1)}" is not valid for this store')
-    if stored.expired(now or datetime.now(UTC)):
-        raise InvalidInput(f'bootstrap token "{stored.id}" expired at {rfc3339(stored.expires or now)}; '
+    if stored.expires is not None and stored.expired(now or datetime.now(UTC)):
+        raise InvalidInput(f'bootstrap token "{stored.id}" expired at {rfc3339(stored.expires)}; '
                            "create a new one with `karmadactl token create`")
     return stored
 
