@@ -8,14 +8,21 @@ function __karmadactl_path
     end
     string join ' ' $path
 end
-set -g __karmadactl_commands 'annotate' 'api-resources' 'apply' 'attach' 'completion' 'cordon' 'delete' 'describe' 'edit' 'events' 'exec' 'explain' 'export' 'get' 'init' 'interpret' 'join' 'label' 'logs' 'override' 'patch' 'plan' 'promote' 'propagate' 'rebalance' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox load' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'top' 'top no' 'top node' 'top nodes' 'top po' 'top pod' 'top pods' 'uncordon' 'unjoin' 'version' 'watch'
+set -g __karmadactl_commands 'agent' 'annotate' 'api-resources' 'apply' 'attach' 'completion' 'cordon' 'delete' 'describe' 'edit' 'events' 'exec' 'explain' 'export' 'get' 'init' 'interpret' 'join' 'label' 'logs' 'override' 'patch' 'plan' 'promote' 'propagate' 'rebalance' 'register' 'sandbox' 'sandbox down' 'sandbox fail' 'sandbox load' 'sandbox recover' 'sandbox status' 'sandbox up' 'sync' 'taint' 'token' 'token create' 'token delete' 'token list' 'top' 'top no' 'top node' 'top nodes' 'top po' 'top pod' 'top pods' 'uncordon' 'unjoin' 'unregister' 'version' 'watch'
 complete -c karmadactl -f
-complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "annotate api-resources apply attach completion cordon delete describe edit events exec explain export get init interpret join label logs override patch plan promote propagate rebalance sandbox sync taint top uncordon unjoin version watch"
+complete -c karmadactl -n "test (__karmadactl_path) = ''" -a "agent annotate api-resources apply attach completion cordon delete describe edit events exec explain export get init interpret join label logs override patch plan promote propagate rebalance register sandbox sync taint token top uncordon unjoin unregister version watch"
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l no-color
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l store
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -l verbose
 complete -c karmadactl -n "test (__karmadactl_path) = ''" -s v
+complete -c karmadactl -n "test (__karmadactl_path) = 'agent'" -l cluster
+complete -c karmadactl -n "test (__karmadactl_path) = 'agent'" -l config
+complete -c karmadactl -n "test (__karmadactl_path) = 'agent'" -l context
+complete -c karmadactl -n "test (__karmadactl_path) = 'agent'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'agent'" -l interval
+complete -c karmadactl -n "test (__karmadactl_path) = 'agent'" -l kubeconfig
+complete -c karmadactl -n "test (__karmadactl_path) = 'agent'" -l once
 complete -c karmadactl -n "test (__karmadactl_path) = 'annotate'" -l all
 complete -c karmadactl -n "test (__karmadactl_path) = 'annotate'" -l dry-run
 complete -c karmadactl -n "test (__karmadactl_path) = 'annotate'" -l help
@@ -264,6 +271,19 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'rebalance'" -l all
 complete -c karmadactl -n "test (__karmadactl_path) = 'rebalance'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'rebalance'" -l namespace
 complete -c karmadactl -n "test (__karmadactl_path) = 'rebalance'" -s n
+complete -c karmadactl -n "test (__karmadactl_path) = 'register'" -l agent-config
+complete -c karmadactl -n "test (__karmadactl_path) = 'register'" -l cluster-context
+complete -c karmadactl -n "test (__karmadactl_path) = 'register'" -l cluster-kubeconfig
+complete -c karmadactl -n "test (__karmadactl_path) = 'register'" -l context
+complete -c karmadactl -n "test (__karmadactl_path) = 'register'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'register'" -l kubeconfig
+complete -c karmadactl -n "test (__karmadactl_path) = 'register'" -l label
+complete -c karmadactl -n "test (__karmadactl_path) = 'register'" -l provider
+complete -c karmadactl -n "test (__karmadactl_path) = 'register'" -l region
+complete -c karmadactl -n "test (__karmadactl_path) = 'register'" -l token
+complete -c karmadactl -n "test (__karmadactl_path) = 'register'" -l zone
+complete -c karmadactl -n "test (__karmadactl_path) = 'register'" -l zones
+complete -c karmadactl -n "test (__karmadactl_path) = 'register'" -s l
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox'" -a "down fail load recover status up"
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'sandbox down'" -l help
@@ -296,6 +316,14 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'sync'" -s C
 complete -c karmadactl -n "test (__karmadactl_path) = 'taint'" -l dry-run
 complete -c karmadactl -n "test (__karmadactl_path) = 'taint'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'taint'" -l overwrite
+complete -c karmadactl -n "test (__karmadactl_path) = 'token'" -a "create delete list"
+complete -c karmadactl -n "test (__karmadactl_path) = 'token'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'token create'" -l description
+complete -c karmadactl -n "test (__karmadactl_path) = 'token create'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'token create'" -l print-register-command
+complete -c karmadactl -n "test (__karmadactl_path) = 'token create'" -l ttl
+complete -c karmadactl -n "test (__karmadactl_path) = 'token delete'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'token list'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'top'" -a "no node nodes po pod pods"
 complete -c karmadactl -n "test (__karmadactl_path) = 'top'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'top no'" -l clusters
@@ -363,6 +391,13 @@ complete -c karmadactl -n "test (__karmadactl_path) = 'uncordon'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'unjoin'" -l force
 complete -c karmadactl -n "test (__karmadactl_path) = 'unjoin'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'unjoin'" -l keep-resources
+complete -c karmadactl -n "test (__karmadactl_path) = 'unregister'" -l cluster-context
+complete -c karmadactl -n "test (__karmadactl_path) = 'unregister'" -l cluster-kubeconfig
+complete -c karmadactl -n "test (__karmadactl_path) = 'unregister'" -l context
+complete -c karmadactl -n "test (__karmadactl_path) = 'unregister'" -l help
+complete -c karmadactl -n "test (__karmadactl_path) = 'unregister'" -l kubeconfig
+complete -c karmadactl -n "test (__karmadactl_path) = 'unregister'" -l wait
+complete -c karmadactl -n "test (__karmadactl_path) = 'unregister'" -l wait-timeout
 complete -c karmadactl -n "test (__karmadactl_path) = 'version'" -l help
 complete -c karmadactl -n "test (__karmadactl_path) = 'version'" -l output -x -a "table wide json yaml name"
 complete -c karmadactl -n "test (__karmadactl_path) = 'version'" -s o

@@ -12,11 +12,12 @@ _karmadactl() {
   for ((i=1; i<COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "${path:+$path }$word" in
-      "annotate"|"api-resources"|"apply"|"attach"|"completion"|"cordon"|"delete"|"describe"|"edit"|"events"|"exec"|"explain"|"export"|"get"|"init"|"interpret"|"join"|"label"|"logs"|"override"|"patch"|"plan"|"promote"|"propagate"|"rebalance"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox load"|"sandbox recover"|"sandbox status"|"sandbox up"|"sync"|"taint"|"top"|"top no"|"top node"|"top nodes"|"top po"|"top pod"|"top pods"|"uncordon"|"unjoin"|"version"|"watch") path="${path:+$path }$word" ;;
+      "agent"|"annotate"|"api-resources"|"apply"|"attach"|"completion"|"cordon"|"delete"|"describe"|"edit"|"events"|"exec"|"explain"|"export"|"get"|"init"|"interpret"|"join"|"label"|"logs"|"override"|"patch"|"plan"|"promote"|"propagate"|"rebalance"|"register"|"sandbox"|"sandbox down"|"sandbox fail"|"sandbox load"|"sandbox recover"|"sandbox status"|"sandbox up"|"sync"|"taint"|"token"|"token create"|"token delete"|"token list"|"top"|"top no"|"top node"|"top nodes"|"top po"|"top pod"|"top pods"|"uncordon"|"unjoin"|"unregister"|"version"|"watch") path="${path:+$path }$word" ;;
     esac
   done
   case "$path" in
-    "") words="annotate api-resources apply attach completion cordon delete describe edit events exec explain export get init interpret join label logs override patch plan promote propagate rebalance sandbox sync taint top uncordon unjoin version watch --help --no-color --store --verbose -v" ;;
+    "") words="agent annotate api-resources apply attach completion cordon delete describe edit events exec explain export get init interpret join label logs override patch plan promote propagate rebalance register sandbox sync taint token top uncordon unjoin unregister version watch --help --no-color --store --verbose -v" ;;
+    "agent") words="--cluster --config --context --help --interval --kubeconfig --once" ;;
     "annotate") words="--all --dry-run --help --namespace --output --overwrite --selector -l -n -o cj clusteroverridepolicies clusterpropagationpolicies clusterresourcebindings clusterrolebindings clusterroles clusters clustertaintpolicies cm configmaps cop cpp crb crd crds cronfederatedhpas cronfhpa cronjobs customresourcedefinitions daemonsets deploy deployments ds endpoints ep federatedhpas federatedresourcequotas fhpa horizontalpodautoscalers hpa ing ingressclasses ingresses jobs leases limitranges limits mci mcs multiclusteringresses multiclusterservices namespaces netpol networkpolicies no nodes ns op overridepolicies pc pdb persistentvolumeclaims persistentvolumes po poddisruptionbudgets pods pp priorityclasses propagationpolicies pv pvc quota rb remedies replicasets resourcebindings resourceinterpretercustomizations resourceinterpreterwebhookconfigurations resourcequotas resourceregistries ric rolebindings roles rs sa sc secrets serviceaccounts serviceexports serviceimports services statefulsets storageclasses sts svc svcex svcim workloadrebalancers works" ;;
     "api-resources") words="--api-group --cluster --help --namespaced --no-headers --output -C -o" ;;
     "apply") words="--dry-run --filename --help --output --recursive --validate -R -f -o" ;;
@@ -42,6 +43,7 @@ _karmadactl() {
     "promote") words="--cluster --dependencies --dry-run --help --namespace --output -C -d -n -o" ;;
     "propagate") words="--aggregated --all-clusters --cluster --cluster-selector --divided --dry-run --duplicated --dynamic-weight --help --name --namespace --output --priority --weight -C -n -o" ;;
     "rebalance") words="--all --help --namespace -n" ;;
+    "register") words="--agent-config --cluster-context --cluster-kubeconfig --context --help --kubeconfig --label --provider --region --token --zone --zones -l" ;;
     "sandbox") words="down fail load recover status up --help" ;;
     "sandbox down") words="--help --keep-clusters" ;;
     "sandbox fail") words="--help" ;;
@@ -51,6 +53,10 @@ _karmadactl() {
     "sandbox up") words="--help --join --members --no-join --no-metrics --no-tls --per-process --tls" ;;
     "sync") words="--cluster --help --prune -C" ;;
     "taint") words="--dry-run --help --overwrite" ;;
+    "token") words="create delete list --help" ;;
+    "token create") words="--description --help --print-register-command --ttl" ;;
+    "token delete") words="--help" ;;
+    "token list") words="--help" ;;
     "top") words="no node nodes po pod pods --help" ;;
     "top no") words="--clusters --help --no-headers --selector --sort-by -C -l" ;;
     "top node") words="--clusters --help --no-headers --selector --sort-by -C -l" ;;
@@ -60,6 +66,7 @@ _karmadactl() {
     "top pods") words="--all-namespaces --clusters --containers --help --namespace --no-headers --selector --sort-by --sum -A -C -l -n" ;;
     "uncordon") words="--dry-run --help" ;;
     "unjoin") words="--force --help --keep-resources" ;;
+    "unregister") words="--cluster-context --cluster-kubeconfig --context --help --kubeconfig --wait --wait-timeout" ;;
     "version") words="--help --output -o" ;;
     "watch") words="--eviction-rate --eviction-timeout --failure-threshold --help --no-failover --once --probe-interval --rebalance-on-recovery --resync-interval --success-threshold" ;;
   esac

@@ -36,7 +36,7 @@ def _tree(command, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...]
 def _bash_body(root) -> str:
     cases = []
     for path, subs, opts in _tree(root):
-        words = subs + opts + VALUES.get(path[-1] if path else "", "").split()
+        words = subs + opts + VALUES.get(" ".join(path), "").split()
         cases.append(f'    "{" ".join(path)}") words="{" ".join(words)}" ;;')
     known = "|".join(f'"{" ".join(p)}"' for p, _, _ in _tree(root) if p)
     return f"""_karmadactl() {{
@@ -84,7 +84,7 @@ def _fish(root) -> str:
             values = VALUES.get(opt)
             extra = f' -x -a "{values}"' if values else ""
             lines.append(f'complete -c karmadactl -n "{cond}" {flag}{extra}')
-        values = VALUES.get(path[-1] if path else "")
+        values = VALUES.get(" ".join(path))
         if values and not subs:
             lines.append(f'complete -c karmadactl -n "{cond}" -a "{values}"')
     return "\n".join(lines) + "\n"
