@@ -24,6 +24,7 @@ This module imports only the standard library and pyyaml (the CLI imports it).
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import os
@@ -34,9 +35,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from karmadactl import paths
 from karmadactl.errors import KarmadaError, NotFound
+
+if TYPE_CHECKING:
+    import ssl
 
 READY_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
@@ -253,7 +258,8 @@ def _server_url(state: Path, name: str) -> str | None:
     import yaml
 
     try:
-        config = yaml.safe_load(kubeconfig_file(state, name).read_text())
+        config = yaml.load(kubeconfig_file(state, name).read_text(),
+                           Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         return config["clusters"][0]["cluster"]["server"]
     except (OSError, yaml.YAMLError, KeyError, IndexError, TypeError):
         return None
@@ -360,18 +366,25 @@ def _last_line(path: Path) -> str:
     return lines[-1].strip()[:200] if lines else ""
 
 
-def _answers_readyz(url: str) -> bool:
+@functools.cache
+def _unverified_context() -> ssl.SSLContext:
+    """For a sandbox member on 127.0.0.1 with a self-signed certificate: no verification
+    (and no system CA store to load, which costs tens of ms per context)."""
     import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _answers_readyz(url: str) -> bool:
     import urllib.error
     import urllib.request
 
-    # A sandbox member on 127.0.0.1 with a self-signed certificate: no verification.
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
     try:
         with urllib.request.urlopen(url.rstrip("/") + "/readyz", timeout=1.0,
-                                    context=context) as resp:
+                                    context=_unverified_context()) as resp:
             return resp.status == 200
     except (urllib.error.URLError, OSError, http.client.HTTPException):
         return False

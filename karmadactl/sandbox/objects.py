@@ -159,16 +159,16 @@ class ObjectStore:
         items = self._objects.setdefault(gr, {})
         old = items.get(key)
         meta["resourceVersion"] = self.next_rv()
-        items[key] = copy.deepcopy(obj)
-        self._emit(Event(self.rv, "MODIFIED" if old else "ADDED", gr, key[0],
-                         copy.deepcopy(obj), old))
+        stored = items[key] = copy.deepcopy(obj)     # never changed in place: events share it
+        self._emit(Event(self.rv, "MODIFIED" if old else "ADDED", gr, key[0], stored, old))
         return obj
 
     def remove(self, gr: GroupResource, namespace: str, name: str) -> dict | None:
         """Delete one object (a new rv marks the deletion) and emit DELETED."""
-        obj = self._objects.get(gr, {}).pop((namespace, name), None)
-        if obj is None:
+        stored = self._objects.get(gr, {}).pop((namespace, name), None)
+        if stored is None:
             return None
+        obj = copy.deepcopy(stored)                  # the history's events still hold `stored`
         obj["metadata"]["resourceVersion"] = self.next_rv()
         self._emit(Event(self.rv, "DELETED", gr, namespace, copy.deepcopy(obj)))
         return obj

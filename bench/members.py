@@ -1,0 +1,159 @@
+"""Sandbox members per process: start time and memory of `sandbox up --members N` in one process.
+
+    python bench/members.py [--members 100] [--deployments 10] [--per-process 100]
+
+1. Times `karmadactl sandbox up --members N` (start, wait until every member
+   answers, join each to the store) in a fresh temporary $KARMADA_HOME.
+2. Reads the processes' pids from `karmadactl sandbox status -o json` and
+   their resident memory (VmRSS in /proc/PID/status), and the CPU they use
+   idle over a few seconds.
+3. Applies M Deployments (2 replicas each, namespace default) with one
+   ClusterPropagationPolicy that duplicates them to every member
+   (`karmadactl apply -f DIR`, timed), waits for the members' simulated
+   controllers to settle, and reads the memory again (VmRSS and the peak, VmHWM).
+4. Times `karmadactl sandbox down`; exits 1 when a step failed.
+
+The CLI runs through the installed console script, as bench/push.py does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+IDLE_SECONDS = 5.0
+SETTLE_SECONDS = 5.0
+
+
+class BenchFailed(Exception):
+    """A step did not do what it must; the message says which and why."""
+
+
+def karmadactl_script() -> str:
+    script = Path(sys.executable).with_name("karmadactl")
+    return str(script if script.exists() else shutil.which("karmadactl") or "karmadactl")
+
+
+def run(argv: list[str], env: dict, what: str) -> tuple[float, str]:
+    """Run a command; (wall seconds, stdout). A non-zero exit is a failure of the bench."""
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
+        raise BenchFailed(f"{what} exited {done.returncode}:\n{tail}")
+    return seconds, done.stdout
+
+
+def deployment(i: int) -> dict:
+    name = f"web-{i:03d}"
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "default", "labels": {"app": name}},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{
+                                      "name": "web", "image": f"registry.example.com/{name}:1.0",
+                                      "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}]}}}}
+
+
+def policy() -> dict:
+    return {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "ClusterPropagationPolicy",
+            "metadata": {"name": "web-everywhere"},
+            "spec": {"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment",
+                                            "namespace": "default"}],
+                     "placement": {"replicaScheduling": {"replicaSchedulingType": "Duplicated"}}}}
+
+
+def write_objects(folder: Path, deployments: int) -> Path:
+    objects = folder / "objects"
+    objects.mkdir()
+    (objects / "policy.yaml").write_text(yaml.safe_dump(policy(), sort_keys=False))
+    (objects / "deployments.yaml").write_text(
+        yaml.safe_dump_all([deployment(i) for i in range(deployments)], sort_keys=False))
+    return objects
+
+
+def memory(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM of a process, in KiB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(value.split()[0])
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def mib(kib: int) -> str:
+    return f"{kib / 1024:.0f} MiB"
+
+
+def bench(home: Path, members: int, deployments: int, per_process: int) -> None:
+    env = {**os.environ, "KARMADA_HOME": str(home)}
+    env.pop("KARMADACTL_STORE", None)
+    cli = karmadactl_script()
+    up_seconds, _ = run([cli, "sandbox", "up", "--members", str(members), "--per-process",
+                         str(per_process)], env, "sandbox up")
+    _, out = run([cli, "sandbox", "status", "-o", "json"], env, "sandbox status")
+    status = json.loads(out)
+    if len(status) != members or not all(s["running"] for s in status):
+        raise BenchFailed(f"sandbox status: {sum(s['running'] for s in status)} of {members} running")
+    pids = sorted({s["pid"] for s in status})
+    print(f"sandbox up --members {members} --per-process {per_process}: {up_seconds:.2f} s "
+          f"(start, wait until answering, join); {len(pids)} process(es)")
+    idle = {pid: memory(pid) for pid in pids}
+    busy = {pid: cpu_seconds(pid) for pid in pids}
+    time.sleep(IDLE_SECONDS)
+    idle_cpu = sum(cpu_seconds(pid) - busy[pid] for pid in pids)
+    print(f"  idle: VmRSS {mib(sum(m['VmRSS'] for m in idle.values()))} "
+          f"({mib(sum(m['VmRSS'] for m in idle.values()) // members)} per member); "
+          f"CPU {idle_cpu:.2f} s over {IDLE_SECONDS:g} s")
+
+    objects = write_objects(home, deployments)
+    apply_seconds, _ = run([cli, "apply", "-f", str(objects)], env, "karmadactl apply")
+    time.sleep(SETTLE_SECONDS)
+    loaded = {pid: memory(pid) for pid in pids}
+    print(f"  apply {deployments} Deployments (2 replicas) Duplicated to all {members}: "
+          f"{apply_seconds:.2f} s")
+    print(f"  with them: VmRSS {mib(sum(m['VmRSS'] for m in loaded.values()))}, "
+          f"peak VmHWM {mib(sum(m['VmHWM'] for m in loaded.values()))}")
+    down_seconds, out = run([cli, "sandbox", "down"], env, "sandbox down")
+    print(f"  sandbox down: {down_seconds:.2f} s ({len(out.splitlines())} stopped)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=100)
+    parser.add_argument("--deployments", type=int, default=10)
+    parser.add_argument("--per-process", type=int, default=100)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="karmadactl-members-"))
+    try:
+        bench(home, args.members, args.deployments, args.per_process)
+    except BenchFailed as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        env = {**os.environ, "KARMADA_HOME": str(home)}
+        subprocess.run([karmadactl_script(), "sandbox", "down", "--keep-clusters"], env=env,
+                       capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
