@@ -174,6 +174,9 @@ def join(store, name: str, *, kubeconfig: str | None, context: str | None,
     config = None
     if previous is not None:        # where its credentials come from is kept too, unless given
         known = Cluster.from_dict(previous)
+        if known.pull:
+            raise InvalidInput(f"join {name}: the cluster is registered in Pull mode (its agent pushes to it); "
+                               f"`karmadactl unregister {name}` first to join it in Push mode")
         if known.embedded and kubeconfig is None and context is None:
             config = _embedded_config(store, known)
         if kubeconfig is None and known.kubeconfig:
@@ -371,6 +374,9 @@ def describe_object(api_version: str, plural: str, namespace: str, name: str) ->
 def unjoin(store, name: str, *, keep_resources: bool = False, force: bool = False) -> UnjoinResult:
     """Delete what karmadactl manages in the member (unless kept), then forget the cluster."""
     cluster = get(store, name)
+    if cluster.pull:
+        raise InvalidInput(f"cluster {name} is a Pull mode member cluster, please use command `unregister` "
+                           "if you want to continue unregistering the cluster")
     result = UnjoinResult()
     if not keep_resources:
         try:

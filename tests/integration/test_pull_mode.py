@@ -9,6 +9,10 @@ test moves time on); the central side is `apply`, `watch --once` and controllers
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +21,7 @@ import yaml
 
 from tests.conftest import run_cli
 from tests.integration.test_watch import DIVIDED, replicas
+from tests.waiting import until
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -77,7 +82,8 @@ def cluster(store: str, name: str) -> dict:
 
 
 def ready(store: str, name: str) -> dict:
-    return next(c for c in cluster(store, name)["status"]["conditions"] if c["type"] == "Ready")
+    conditions = (cluster(store, name).get("status") or {}).get("conditions") or []
+    return next((c for c in conditions if c["type"] == "Ready"), {})
 
 
 def karmada_taints(store: str, name: str) -> set[str]:
@@ -91,6 +97,14 @@ def works(store_url: str, cluster_name: str) -> list[dict]:
 
     with Store.open(store_url) as store, store.read() as tx:
         return tx.list(WORK, namespace=f"karmada-es-{cluster_name}")
+
+
+def renewed(store_url: str, cluster_name: str) -> str:
+    from karmadactl.controllers import heartbeat
+    from karmadactl.store import Store
+
+    with Store.open(store_url) as store, store.read() as tx:
+        return ((tx.get(heartbeat.lease_key(cluster_name)) or {}).get("spec") or {}).get("renewTime", "")
 
 
 def agent_for(store, tmp_path, member):
@@ -198,3 +212,53 @@ def test_register_refuses_a_wrong_or_expired_token(backend, members, tmp_path, h
     expired = k(backend, "register", "edge1", "--token", old.token)
     assert expired.returncode == 1 and "expired" in expired.stderr and old.secret not in expired.stderr
     assert k(backend, "get", "clusters", "edge1").returncode == 1
+
+
+def test_push_commands_leave_a_pull_cluster_to_register(backend, fleet):
+    m1 = fleet[0]
+    unjoin = k(backend, "unjoin", m1.name)
+    assert unjoin.returncode == 1 and "please use command `unregister`" in unjoin.stderr
+    join = k(backend, "join", m1.name, "--kubeconfig", str(m1.kubeconfig_path))
+    assert join.returncode == 1 and "registered in Pull mode" in join.stderr
+    assert cluster(backend, m1.name)["spec"]["syncMode"] == "Pull"
+
+
+def test_the_agent_stops_on_sigterm_and_a_killed_one_loses_nothing(backend, fleet, tmp_path):
+    m1 = fleet[0]
+    ns = f"p-{uuid.uuid4().hex[:8]}"
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "karmadactl", "agent", "--config",
+                                 str(tmp_path / f"{m1.name}.agent.yaml"), "--kubeconfig", str(m1.kubeconfig_path),
+                                 "--interval", "200ms"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ))
+
+    agent = start()
+    try:
+        until(lambda: ready(backend, m1.name).get("status") == "True")
+        apply(backend, tmp_path, ns)
+        until(lambda: "member1" in replicas(fleet, ns))
+        agent.send_signal(signal.SIGTERM)
+        _, err = agent.communicate(timeout=30)
+        assert agent.returncode == 0, err
+        assert err.rstrip().endswith("stopped")
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.communicate()
+
+    k(backend, "delete", "deployment", "web", "-n", ns)      # while no agent runs: the Work waits for one
+    assert "member1" in replicas(fleet, ns)
+    before = renewed(backend, m1.name)
+    agent = start()
+    try:
+        until(lambda: renewed(backend, m1.name) != before)      # killed in the middle of its work
+        agent.send_signal(signal.SIGKILL)
+        agent.communicate(timeout=30)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.communicate()
+    agent_once(tmp_path, m1)            # whatever the killed agent did or not, the next pass converges
+    assert "member1" not in replicas(fleet, ns)
+    assert not works(backend, "member1")
