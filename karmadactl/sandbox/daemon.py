@@ -37,6 +37,9 @@ from karmadactl.paths import private_dir, write_private
 
 # A unix socket path must fit in sockaddr_un.sun_path (108 bytes on Linux).
 MAX_SOCKET_PATH = 107
+# Members that start together: each has its own wait for its port, which a hundred members
+# building their objects at once on a busy machine could use up.
+STARTING_AT_ONCE = 8
 
 
 def socket_path(state_dir: Path, name: str) -> Path:
@@ -244,7 +247,13 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop_all)
-        results = await asyncio.gather(*(h.start() for h in self.hosted), return_exceptions=True)
+        starting = asyncio.Semaphore(STARTING_AT_ONCE)
+
+        async def start(hosted: Hosted) -> None:
+            async with starting:
+                await hosted.start()
+
+        results = await asyncio.gather(*(start(h) for h in self.hosted), return_exceptions=True)
         failures = [(h, r) for h, r in zip(self.hosted, results, strict=True)
                     if isinstance(r, BaseException)]
         if failures:
