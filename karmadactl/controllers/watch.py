@@ -181,7 +181,7 @@ class Watcher:
         probed = [c for c in clusters if self.fleet.reaches(c)]
         probes = self.fleet.each(probed, probe, at_once=PROBES_AT_ONCE)
         for cluster in clusters:
-            if cluster not in probed:     # Pull: its agent posts the status; its Lease says it is alive
+            if not self.fleet.reaches(cluster):    # Pull: its agent posts the status; its Lease says it is alive
                 self._publish_pulled(cluster.name, now, taint_policies, result)
                 continue
             if cluster.name in probes.values:
