@@ -317,11 +317,12 @@ class PodController:
         uid = deployment["metadata"]["uid"]
         at = self.now()
         events = []
-        for rs in self.cluster.store.list(REPLICASETS, namespace):
-            if not owned_by(rs, uid) or rs["metadata"]["name"] == wanted["metadata"]["name"]:
+        for stored in self.cluster.store.peek(REPLICASETS, namespace):
+            if not owned_by(stored, uid) or stored["metadata"]["name"] == wanted["metadata"]["name"]:
                 continue
-            old = (rs.get("spec") or {}).get("replicas", 0)
+            old = (stored.get("spec") or {}).get("replicas", 0)
             if old:
+                rs = copy.deepcopy(stored)
                 scaled = copy.deepcopy(rs)
                 scaled["spec"]["replicas"] = 0
                 self.cluster.update(rs_type, rs, scaled, manager=MANAGER)
@@ -368,9 +369,10 @@ class PodController:
         nodes = sorted(self.cluster.store.list(("", "nodes")), key=lambda n: n["metadata"]["name"])
         if not nodes:
             return
-        all_pods = self.cluster.store.list(PODS)
-        mine = sorted((p for p in all_pods if p["metadata"].get("namespace") == namespace
-                       and owned_by(p, meta["uid"])), key=_pod_order)
+        all_pods = self.cluster.store.peek(PODS)                    # read only
+        mine = sorted((copy.deepcopy(p) for p in all_pods
+                       if p["metadata"].get("namespace") == namespace and owned_by(p, meta["uid"])),
+                      key=_pod_order)
         unhealthy = self.unhealthy(owner)
         want = wanted_count(owner, len(nodes))
         at = self.now()
