@@ -13,11 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from karmadactl.apis import names
 from karmadactl.apis.quantity import DECIMAL_SI, format_quantity, parse_quantity, quantity_format
 from karmadactl.apis.schema import Problem
 from karmadactl.errors import InvalidInput
+
+if TYPE_CHECKING:  # pragma: no cover
+    from karmadactl.apis.karmada import ResourceBinding
 
 GROUP_KIND = "FederatedResourceQuota.policy.karmada.io"
 NAMESPACE_LABEL = "federatedresourcequota.karmada.io/namespace"     # on its Works
@@ -130,33 +134,33 @@ def written(resources: ResourceList, like: dict | None = None) -> dict[str, str]
 
 # ---------------------------------------------------------------- enforcement
 
-def usage(binding: dict) -> ResourceList:
+def _scheduled_replicas(binding: ResourceBinding) -> int:
+    return sum(int(c.replicas or 0) for c in binding.spec.clusters or [])
+
+
+def _requests(binding: ResourceBinding) -> dict:
+    return (binding.spec.replica_requirements or {}).get("resourceRequest") or {}
+
+
+def usage(binding: ResourceBinding) -> ResourceList:
     """What a scheduled ResourceBinding uses: each per-replica request times the replicas scheduled
     (Σ spec.clusters[].replicas); a ClusterResourceBinding uses nothing. Keys are pod resource names
     (cpu, memory), so an overall written as requests.cpu is never matched, as in Karmada."""
-    if binding.get("kind") != "ResourceBinding":
+    if binding.kind != "ResourceBinding":
         return {}
-    spec = binding.get("spec") or {}
-    request = (spec.get("replicaRequirements") or {}).get("resourceRequest") or {}
-    replicas = sum(int(c.get("replicas") or 0) for c in spec.get("clusters") or [])
+    request, replicas = _requests(binding), _scheduled_replicas(binding)
     if not request or replicas <= 0:
         return {}
     return {k: v * replicas for k, v in parsed(request).items() if v != 0}
 
 
-def quota_relevant(old: dict | None, new: dict) -> bool:
+def quota_relevant(old: ResourceBinding | None, new: ResourceBinding) -> bool:
     """Karmada's webhook looks again only when the requests or the number of scheduled replicas
     change (or a binding is created with clusters)."""
     if old is None:
-        return bool((new.get("spec") or {}).get("clusters"))
-
-    def requests(b: dict) -> ResourceList:
-        return parsed(((b.get("spec") or {}).get("replicaRequirements") or {}).get("resourceRequest"))
-
-    def scheduled(b: dict) -> int:
-        return sum(int(c.get("replicas") or 0) for c in (b.get("spec") or {}).get("clusters") or [])
-
-    return requests(old) != requests(new) or scheduled(old) != scheduled(new)
+        return bool(new.spec.clusters)
+    return parsed(_requests(old)) != parsed(_requests(new)) \
+        or _scheduled_replicas(old) != _scheduled_replicas(new)
 
 
 @dataclass
@@ -176,7 +180,8 @@ def denied(message: str) -> str:
     return f'admission webhook "{WEBHOOK}" denied the request: {message}'
 
 
-def admit(quotas: list[dict], used: dict[str, ResourceList], old: dict | None, new: dict) -> Decision:
+def admit(quotas: list[dict], used: dict[str, ResourceList], old: ResourceBinding | None,
+          new: ResourceBinding) -> Decision:
     """Karmada's resourcebinding webhook for one binding write: the change in usage added to every
     FRQ of the namespace that has an overall; any resource above its overall denies the write.
     `used` is each FRQ's overallUsed before (by name)."""
@@ -188,7 +193,7 @@ def admit(quotas: list[dict], used: dict[str, ResourceList], old: dict | None, n
     decision = Decision(True)
     if not delta:
         return decision
-    request = ((new.get("spec") or {}).get("replicaRequirements") or {}).get("resourceRequest") or {}
+    request = _requests(new)
     for quota in quotas:
         overall = (quota.get("spec") or {}).get("overall")
         if overall is None:
@@ -209,7 +214,7 @@ def admit(quotas: list[dict], used: dict[str, ResourceList], old: dict | None, n
     return decision
 
 
-def overall_used(quota: dict, bindings: list[dict]) -> ResourceList:
+def overall_used(quota: dict, bindings: list[ResourceBinding]) -> ResourceList:
     """The enforcement controller's overallUsed: the usage of every binding of the namespace, on the
     overall's resources."""
     overall = (quota.get("spec") or {}).get("overall") or {}

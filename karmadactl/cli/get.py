@@ -338,10 +338,10 @@ POLICY_COLUMNS = Columns(("NAME", "CONFLICT-RESOLUTION", "PRIORITY", "AGE"), lam
     str(o.get("spec", {}).get("priority", 0)), _created(o)])
 def _scheduled_cell(binding: dict) -> str:
     """The Scheduled condition's status; a binding left to another scheduler says whose it is."""
-    from karmadactl.controllers.detector import scheduled_elsewhere
+    from karmadactl.controllers.detector import other_scheduler
 
     status = _condition(binding, "Scheduled")
-    elsewhere = scheduled_elsewhere(binding)
+    elsewhere = other_scheduler((binding.get("spec") or {}).get("schedulerName"))
     return f"Pending({elsewhere})" if not status and elsewhere else status
 
 

@@ -149,10 +149,11 @@ def _binding_lines(binding: dict | None) -> list[str]:
     clusters = ", ".join(f"{t['name']}:{t['replicas']}" if t.get("replicas") is not None else t["name"]
                          for t in targets) or "<none>"
     scheduled = _condition_text(_condition(binding, "Scheduled"))
-    from karmadactl.controllers.detector import left_to_scheduler_message, scheduled_elsewhere
+    from karmadactl.controllers.detector import left_to_scheduler_message, other_scheduler
 
-    if _condition(binding, "Scheduled") is None and scheduled_elsewhere(binding):
-        scheduled = f"Pending ({left_to_scheduler_message(scheduled_elsewhere(binding))})"
+    elsewhere = other_scheduler(spec.get("schedulerName"))
+    if _condition(binding, "Scheduled") is None and elsewhere:
+        scheduled = f"Pending ({left_to_scheduler_message(elsewhere)})"
     return field_lines([
         ("Scheduled", scheduled),
         ("Fully Applied", _condition_text(_condition(binding, "FullyApplied"))),
@@ -166,12 +167,12 @@ def _work_lines(works: list[dict], binding: dict | None = None, unanswered: dict
     what was last known; a Work not Applied is never Healthy (Karmada's aggregated status item says
     Unknown then, pkg/util/helper/workstatus.go); a Work on a cluster the binding left is named as
     left over (deleted once its member answers)."""
-    from karmadactl.apis.karmada import load_work
+    from karmadactl.apis.karmada import load_binding, load_work
     from karmadactl.interpreter.status import existing_clusters
 
     if not works:
         return ["Works:  <none>"]
-    existing = existing_clusters(binding) if binding is not None else None
+    existing = existing_clusters(load_binding(binding)) if binding is not None else None
     rows = []
     for typed, work in sorted(((load_work(w), w) for w in works), key=lambda pair: pair[0].cluster):
         cluster = typed.cluster

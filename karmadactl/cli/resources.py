@@ -12,6 +12,7 @@ import typer
 from karmadactl.cli.env import Env
 
 if TYPE_CHECKING:
+    from karmadactl.apis.karmada import ResourceBinding
     from karmadactl.commands.passes import Progress, Pushing
     from karmadactl.commands.resources import Deleted, PolicyWritten, Promoted
     from karmadactl.controllers.execution import Report
@@ -21,12 +22,11 @@ FILES_HELP = "File, directory or '-' (repeatable)"
 VALIDATE_HELP = "strict: unknown fields are errors; warn: only warnings; ignore: no schema checks"
 
 
-def _clusters_cell(binding: dict | None) -> str:
+def _clusters_cell(binding: ResourceBinding | None) -> str:
     if not binding:
         return "<none>"
-    targets = (binding.get("spec") or {}).get("clusters") or []
-    return ",".join(f"{t['name']}:{t['replicas']}" if t.get("replicas") is not None else t["name"]
-                    for t in targets) or "<none>"
+    return ",".join(f"{t.name}:{t.replicas}" if t.replicas is not None else t.name
+                    for t in binding.spec.clusters or []) or "<none>"
 
 
 def _plan_row(p: BindingPlan) -> list[str]:
@@ -34,12 +34,12 @@ def _plan_row(p: BindingPlan) -> list[str]:
     policy = (f"{p.policy.namespace}/{p.policy.name}" if p.policy and p.policy.namespace
               else (p.policy.name if p.policy else "<none>"))
     if p.attached:     # a dependency: it goes where the workloads that reference it go
-        required_by = (p.binding or {}).get("spec", {}).get("requiredBy") or []
-        policy = "required by " + ",".join(r["name"] for r in required_by)
+        required_by = (p.binding.spec.required_by if p.binding else None) or []
+        policy = "required by " + ",".join(r.name or "" for r in required_by)
         targets = ",".join(w.cluster for w in p.works)
         return [meta.get("namespace", "") or "<cluster>", meta["name"], p.template["kind"], policy, "-",
                 targets or "<none>", "-"]
-    replicas = (p.binding or {}).get("spec", {}).get("replicas")
+    replicas = p.binding.spec.replicas if p.binding else None
     return [meta.get("namespace", "") or "<cluster>", meta["name"], p.template["kind"], policy,
             str(replicas) if replicas else "-", _clusters_cell(p.binding),
             ("False: " + p.error) if p.error else ("True" if p.binding and p.policy else "-")]
@@ -53,12 +53,14 @@ def print_plan(env: Env, plans: list[BindingPlan], output: str) -> None:
 
     check_format(output)
     if output in ("json", "yaml"):
-        items = [p.binding for p in plans if p.binding] + [w.to_dict() for p in plans for w in p.works]
+        from karmadactl.controllers.reconcile import stored_form
+
+        items = [stored_form(p.binding) for p in plans if p.binding] + [w.to_dict() for p in plans for w in p.works]
         write_list(env.stdout, items, output)
     elif output == "name":
         for p in plans:
             if p.binding:
-                env.out(f"{p.binding['kind'].lower()}.work.karmada.io/{p.binding['metadata']['name']}")
+                env.out(f"{p.binding.kind.lower()}.work.karmada.io/{p.binding.metadata.name}")
     elif not plans:
         env.err("No resource templates to propagate")
     else:

@@ -295,6 +295,7 @@ def overlay(snapshot: Snapshot, objs: list[dict]) -> None:
     from karmadactl.apis.policy import PropagationPolicy
     from karmadactl.controllers import reconcile
 
+    templates: dict[tuple, dict] = {}       # a later copy of the same template replaces the earlier one
     for obj in objs:
         if obj["kind"] in reconcile.POLICY_KINDS and obj["apiVersion"].startswith("policy.karmada.io/"):
             policy = PropagationPolicy.from_dict(obj, source="plan")
@@ -305,12 +306,17 @@ def overlay(snapshot: Snapshot, objs: list[dict]) -> None:
             snapshot.overrides = [o for o in snapshot.overrides if _policy_key(o) != _policy_key(override)]
             snapshot.overrides.append(override)
         elif reconcile.is_template(obj):
-            snapshot.templates = [t for t in snapshot.templates if _template_key(t) != _template_key(obj)] + [obj]
+            templates.pop(_template_key(obj), None)
+            templates[_template_key(obj)] = obj
+    if templates:
+        snapshot.templates = [t for t in snapshot.templates if _template_key(t) not in templates] + \
+            list(templates.values())
 
 
 def offline_snapshot(manifests: list[Manifest], validate: str = "strict", warn: Warn | None = None) -> Snapshot:
     """A snapshot from files only: templates, policies, Clusters and prior bindings."""
     from karmadactl.apis.cluster import Cluster
+    from karmadactl.apis.karmada import load_binding
     from karmadactl.apis.override import OverridePolicy
     from karmadactl.apis.policy import PropagationPolicy
     from karmadactl.controllers import reconcile
@@ -323,7 +329,7 @@ def offline_snapshot(manifests: list[Manifest], validate: str = "strict", warn: 
         if group == "cluster.karmada.io" and obj["kind"] == "Cluster":
             snapshot.clusters.append(Cluster.from_dict(obj, source=m.source))
         elif group == "work.karmada.io" and obj["kind"] in reconcile.BINDING_KINDS:
-            snapshot.bindings.append(obj)
+            snapshot.bindings.append(load_binding(obj, m.source))
         else:
             rest.append(m)
     for obj in prepare(rest, [], keep_server_fields=True, validate=validate, warn=warn):

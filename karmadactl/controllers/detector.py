@@ -14,8 +14,15 @@ import re
 import uuid
 from typing import TYPE_CHECKING
 
+from karmadactl.apis.karmada import (
+    BindingSnapshot,
+    ObjectMeta,
+    ObjectReference,
+    ResourceBinding,
+    ResourceBindingSpec,
+    TargetCluster,
+)
 from karmadactl.apis.wellknown import (
-    BINDING_API_VERSION,
     CLAIMED_BY,
     CPP_NAME,
     CPP_PERMANENT_ID,
@@ -176,7 +183,15 @@ def can_preempt(policy: PropagationPolicy, claimant: PropagationPolicy) -> bool:
 
 def claimed_policy(obj: dict) -> tuple[str, str, str] | None:
     """The (kind, namespace, name) of the policy named by a template's claim annotations, if any."""
-    annotations = _meta(obj).get("annotations") or {}
+    return _claim(_meta(obj).get("annotations") or {})
+
+
+def binding_claim(binding: ResourceBinding) -> tuple[str, str, str] | None:
+    """The (kind, namespace, name) of the policy that claims through this binding, if any."""
+    return _claim(binding.metadata.annotations or {})
+
+
+def _claim(annotations: dict) -> tuple[str, str, str] | None:
     if annotations.get(PP_NAME) and annotations.get(PP_NAMESPACE):
         return PP_KIND, annotations[PP_NAMESPACE], annotations[PP_NAME]
     if annotations.get(CPP_NAME):
@@ -232,11 +247,16 @@ def schedule_priority(policy: PropagationPolicy, classes: dict[str, int]) -> int
 DEFAULT_SCHEDULER = "default-scheduler"
 
 
-def scheduled_elsewhere(binding: dict) -> str:
-    """The scheduler a binding is left to, or "" when it is karmadactl's (Karmada's
+def scheduled_elsewhere(binding: ResourceBinding) -> str:
+    """The scheduler a binding is left to, or "" when it is karmadactl's."""
+    return other_scheduler(binding.spec.scheduler_name)
+
+
+def other_scheduler(scheduler_name: str | None) -> str:
+    """A binding's spec.schedulerName when it is not karmadactl's, else "" (Karmada's
     default-scheduler; an empty schedulerName counts as that, pkg/scheduler/event_handler.go
     schedulerNameFilter)."""
-    name = ((binding or {}).get("spec") or {}).get("schedulerName") or DEFAULT_SCHEDULER
+    name = scheduler_name or DEFAULT_SCHEDULER
     return "" if name == DEFAULT_SCHEDULER else name
 
 
@@ -263,14 +283,14 @@ def template_digest(obj: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def lazy_deferred(obj: dict, policy: PropagationPolicy, previous: dict | None) -> bool:
+def lazy_deferred(obj: dict, policy: PropagationPolicy, previous: ResourceBinding | None) -> bool:
     """Whether the pass keeps `previous` as it is: the policy is Lazy, already claims the template
     through this binding, and the template has not changed since the binding was built."""
     if policy.activation_preference != "Lazy" or previous is None:
         return False
-    if claimed_policy(previous) != (policy.kind, policy.namespace, policy.name):
+    if binding_claim(previous) != (policy.kind, policy.namespace, policy.name):
         return False
-    recorded = (_meta(previous).get("annotations") or {}).get(TEMPLATE_DIGEST)
+    recorded = previous.metadata.annotation(TEMPLATE_DIGEST)
     return recorded is None or recorded == template_digest(obj)
 
 
@@ -291,11 +311,31 @@ def _claim_metadata(policy: PropagationPolicy) -> tuple[dict[str, str], dict[str
     return labels, annotations
 
 
-_KEPT_SPEC = ("clusters", "gracefulEvictionTasks", "rescheduleTriggeredAt", "requiredBy")
-_KEPT_META = ("uid", "resourceVersion", "creationTimestamp", "generation")
+# The order karmadactl writes a binding's keys in: the detector's spec fields, the scheduling result
+# kept from the previous binding or added by the scheduler (clusters), then requiredBy (added by the
+# dependency pass); the status in the previous binding's order, with what the scheduler adds after.
+_SPEC_ORDER = ("resource", "replicas", "replicaRequirements", "placement", "propagateDeps", "conflictResolution",
+               "failover", "suspension", "preserveResourcesOnDeletion", "schedulerName", "schedulePriority")
+_STATUS_ORDER = ("schedulerObservingAffinityName", "lastScheduledTime", "conditions", "schedulerObservedGeneration")
 
 
-def _binding_metadata(obj: dict, policy: PropagationPolicy, old_meta: dict) -> dict:
+def written_order(previous: ResourceBinding | None) -> dict:
+    """The mapping whose key order a binding the detector builds is written in (its `raw`)."""
+    spec = dict.fromkeys(_SPEC_ORDER)
+    if previous is not None:
+        old = previous.spec
+        kept = (("clusters", old.clusters), ("gracefulEvictionTasks", old.graceful_eviction_tasks),
+                ("rescheduleTriggeredAt", old.reschedule_triggered_at), ("requiredBy", old.required_by))
+        spec.update((key, None) for key, value in kept if value is not None)
+    spec.setdefault("clusters")
+    spec.setdefault("requiredBy")
+    status = dict(((previous.raw or {}).get("status") or {}) if previous is not None else {})
+    for key in _STATUS_ORDER:
+        status.setdefault(key)
+    return {"apiVersion": None, "kind": None, "metadata": {}, "spec": spec, "status": status}
+
+
+def _binding_metadata(obj: dict, policy: PropagationPolicy, old_meta: ObjectMeta) -> ObjectMeta:
     """A binding's metadata: its name and owner from the template, the claim from the policy;
     what others wrote into the previous binding's labels and annotations is kept."""
     meta = _meta(obj)
@@ -303,34 +343,39 @@ def _binding_metadata(obj: dict, policy: PropagationPolicy, old_meta: dict) -> d
     kind = obj.get("kind") or ""
     id_label = RB_PERMANENT_ID if namespace else CRB_PERMANENT_ID
     claim_labels, claim_annotations = _claim_metadata(policy)
-    labels = {k: v for k, v in (old_meta.get("labels") or {}).items() if k not in CLAIM_LABELS}
+    old_labels = old_meta.labels or {}
+    labels = {k: v for k, v in old_labels.items() if k not in CLAIM_LABELS}
     labels.update(claim_labels)
-    labels[id_label] = (old_meta.get("labels") or {}).get(id_label) or str(uuid.uuid4())
-    annotations = {k: v for k, v in (old_meta.get("annotations") or {}).items()
-                   if k not in CLAIM_ANNOTATIONS}
+    labels[id_label] = old_labels.get(id_label) or str(uuid.uuid4())
+    annotations = {k: v for k, v in (old_meta.annotations or {}).items() if k not in CLAIM_ANNOTATIONS}
     annotations.update(claim_annotations)
     annotations.pop(TEMPLATE_DIGEST, None)
     if policy.activation_preference == "Lazy":
         annotations[TEMPLATE_DIGEST] = template_digest(obj)
-
-    metadata: dict = {"name": binding_name(meta.get("name") or "", kind)}
-    if namespace:
-        metadata["namespace"] = namespace
-    for key in _KEPT_META:
-        if old_meta.get(key) is not None:
-            metadata[key] = old_meta[key]
-    metadata["labels"] = labels
-    metadata["annotations"] = annotations
+    owners = None
     if meta.get("uid"):
-        metadata["ownerReferences"] = [{
-            "apiVersion": obj.get("apiVersion") or "", "kind": kind, "name": meta.get("name") or "",
-            "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True,
-        }]
-    return metadata
+        owners = [{"apiVersion": obj.get("apiVersion") or "", "kind": kind, "name": meta.get("name") or "",
+                   "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}]
+    return ObjectMeta(name=binding_name(meta.get("name") or "", kind), namespace=namespace or None,
+                      uid=old_meta.uid, resource_version=old_meta.resource_version,
+                      creation_timestamp=old_meta.creation_timestamp, generation=old_meta.generation,
+                      labels=labels, annotations=annotations, owner_references=owners)
 
 
-def build_binding(obj: dict, policy: PropagationPolicy, previous: dict | None = None,
-                  customizations=(), priority: int | None = None) -> dict:
+def _kept_spec(spec: ResourceBindingSpec, old: ResourceBindingSpec) -> None:
+    """What the scheduler and the other controllers wrote into the previous binding's spec."""
+    if old.clusters is not None:
+        spec.clusters = [TargetCluster(c.name, c.replicas) for c in old.clusters]
+    spec.graceful_eviction_tasks = copy.deepcopy(old.graceful_eviction_tasks)
+    spec.reschedule_triggered_at = old.reschedule_triggered_at
+    if old.required_by is not None:
+        spec.required_by = [BindingSnapshot(r.namespace, r.name, None if r.clusters is None else
+                                            [TargetCluster(c.name, c.replicas) for c in r.clusters])
+                            for r in old.required_by]
+
+
+def build_binding(obj: dict, policy: PropagationPolicy, previous: ResourceBinding | None = None,
+                  customizations=(), priority: int | None = None) -> ResourceBinding:
     """The ResourceBinding (namespaced template) or ClusterResourceBinding that `policy` makes of `obj`.
 
     What the scheduler and the other controllers wrote into `previous` (the
@@ -340,44 +385,22 @@ def build_binding(obj: dict, policy: PropagationPolicy, previous: dict | None = 
     """
     meta = _meta(obj)
     namespace = meta.get("namespace") or ""
-    kind = obj.get("kind") or ""
-    old_spec = (previous or {}).get("spec") or {}
-    metadata = _binding_metadata(obj, policy, _meta(previous or {}))
-    resource = {"apiVersion": obj.get("apiVersion") or "", "kind": kind}
-    if namespace:
-        resource["namespace"] = namespace
-    resource["name"] = meta.get("name") or ""
-    for source, target in (("uid", "uid"), ("resourceVersion", "resourceVersion")):
-        if meta.get(source):
-            resource[target] = meta[source]
-
+    resource = ObjectReference(api_version=obj.get("apiVersion") or "", kind=obj.get("kind") or "",
+                               namespace=namespace or None, name=meta.get("name") or "",
+                               uid=meta.get("uid") or None, resource_version=meta.get("resourceVersion") or None)
     replicas, requirements = interpret_replicas(obj, customizations)
-    spec: dict = {"resource": resource}
-    if replicas:
-        spec["replicas"] = replicas
-    if requirements is not None:
-        spec["replicaRequirements"] = requirements
-    spec["placement"] = policy.placement.to_dict()
-    spec["propagateDeps"] = bool(policy.propagate_deps)
-    spec["conflictResolution"] = policy.conflict_resolution
-    if policy.failover is not None:
-        spec["failover"] = copy.deepcopy(policy.failover)
-    if policy.suspension is not None:
-        spec["suspension"] = copy.deepcopy(policy.suspension)
-    spec["preserveResourcesOnDeletion"] = bool(policy.preserve_resources_on_deletion)
-    spec["schedulerName"] = policy.scheduler_name
-    if priority is not None:
-        spec["schedulePriority"] = {"priority": priority}
-    for key in _KEPT_SPEC:
-        if old_spec.get(key) is not None:
-            spec[key] = copy.deepcopy(old_spec[key])
-
-    binding = {
-        "apiVersion": BINDING_API_VERSION,
-        "kind": "ResourceBinding" if namespace else "ClusterResourceBinding",
-        "metadata": metadata,
-        "spec": spec,
-    }
-    if previous and previous.get("status") is not None:
-        binding["status"] = copy.deepcopy(previous["status"])
-    return binding
+    spec = ResourceBindingSpec(
+        resource=resource, replicas=replicas or None, replica_requirements=requirements,
+        placement=policy.placement.to_dict(), propagate_deps=bool(policy.propagate_deps),
+        conflict_resolution=policy.conflict_resolution, failover=copy.deepcopy(policy.failover),
+        suspension=copy.deepcopy(policy.suspension),
+        preserve_resources_on_deletion=bool(policy.preserve_resources_on_deletion),
+        scheduler_name=policy.scheduler_name,
+        schedule_priority=None if priority is None else {"priority": priority})
+    if previous is not None:
+        _kept_spec(spec, previous.spec)
+    return ResourceBinding(
+        kind="ResourceBinding" if namespace else "ClusterResourceBinding",
+        metadata=_binding_metadata(obj, policy, previous.metadata if previous is not None else ObjectMeta()),
+        spec=spec, status=copy.deepcopy(previous.status) if previous is not None else None,
+        raw=written_order(previous))

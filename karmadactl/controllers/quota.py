@@ -19,9 +19,18 @@ import os
 from fractions import Fraction
 
 from karmadactl.apis import quota as frq
-from karmadactl.apis.karmada import ObjectMeta, Work, Workload, WorkSpec
+from karmadactl.apis.karmada import (
+    ObjectMeta,
+    ResourceBinding,
+    ResourceBindingStatus,
+    TargetCluster,
+    Work,
+    Workload,
+    WorkSpec,
+    load_binding,
+)
 from karmadactl.apis.wellknown import MANAGED_LABEL, WORK_NAME, WORK_NAMESPACE, execution_namespace
-from karmadactl.controllers.binding import set_condition, work_name
+from karmadactl.controllers.binding import with_condition, work_name
 from karmadactl.store.keys import ObjectKey
 
 FEATURE_GATES_ENV = "KARMADACTL_FEATURE_GATES"
@@ -85,14 +94,14 @@ def enforce(plans: list, quotas: list[dict], now: str) -> list[dict]:
     used: dict[str, dict[str, dict[str, Fraction]]] = {}
     for namespace, mine in by_namespace.items():
         before = [p.previous for p in plans if p.previous is not None
-                  and p.previous["metadata"].get("namespace", "") == namespace]
+                  and (p.previous.metadata.namespace or "") == namespace]
         used[namespace] = {q["metadata"]["name"]: frq.overall_used(q, before) for q in mine}
     events = []
     for p in plans:
         binding = p.binding
-        if binding is None or binding.get("kind") != "ResourceBinding" or p.binding is p.previous:
+        if binding is None or binding.kind != "ResourceBinding" or p.binding is p.previous:
             continue
-        namespace = binding["metadata"].get("namespace", "")
+        namespace = binding.metadata.namespace or ""
         if namespace not in by_namespace:
             continue
         decision = frq.admit(by_namespace[namespace], used[namespace], p.previous, binding)
@@ -103,33 +112,38 @@ def enforce(plans: list, quotas: list[dict], now: str) -> list[dict]:
         p.binding, p.works, p.error = _refused(binding, p.previous, message, now), [], message
         old = _scheduled(p.previous)
         if old.get("reason") != frq.QUOTA_EXCEEDED or old.get("message") != message:
-            events.append({"kind": "ResourceBinding", "namespace": namespace, "name": binding["metadata"]["name"],
+            events.append({"kind": "ResourceBinding", "namespace": namespace, "name": binding.metadata.name,
                            "type": "Warning", "reason": "ScheduleBindingFailed", "message": message})
     return events
 
 
-def _scheduled(binding: dict | None) -> dict:
-    return next((c for c in ((binding or {}).get("status") or {}).get("conditions") or []
-                 if c.get("type") == "Scheduled"), {})
+def _scheduled(binding: ResourceBinding | None) -> dict:
+    return (binding.status.condition("Scheduled") if binding is not None and binding.status else None) or {}
 
 
-def _refused(binding: dict, previous: dict | None, message: str, now: str) -> dict:
+def _refused(binding: ResourceBinding, previous: ResourceBinding | None, message: str, now: str) -> ResourceBinding:
     """The binding as the denied write leaves it: its new spec but the previous clusters and
     scheduling status, with Scheduled=False."""
-    refused = copy.deepcopy(binding)
-    before = previous or {}
-    refused["spec"]["clusters"] = copy.deepcopy((before.get("spec") or {}).get("clusters") or [])
-    refused["metadata"]["annotations"] = {**(refused["metadata"].get("annotations") or {}),
-                                          **((before.get("metadata") or {}).get("annotations") or {})}
-    status = copy.deepcopy(before.get("status") or {})
-    observed = (binding.get("status") or {}).get("schedulerObservedGeneration")
+    refused = copy.deepcopy(binding, {id(binding.raw): binding.raw})
+    refused.spec.clusters = [TargetCluster(c.name, c.replicas) for c in (previous.spec.clusters or [])] \
+        if previous is not None else []
+    refused.metadata.annotations = {**(refused.metadata.annotations or {}),
+                                    **((previous.metadata.annotations if previous is not None else None) or {})}
+    status = copy.deepcopy(previous.status) if previous is not None else None
+    status = status or ResourceBindingStatus()
+    observed = binding.status.scheduler_observed_generation if binding.status is not None else None
     if observed is not None:
-        status["schedulerObservedGeneration"] = observed
+        status.scheduler_observed_generation = observed
     condition = {"type": "Scheduled", "status": "False", "reason": frq.QUOTA_EXCEEDED, "message": message}
     if now:
         condition["lastTransitionTime"] = now
-    set_condition(status, condition)
-    refused["status"] = status
+    status.conditions = with_condition(status.conditions, condition)
+    refused.status = status
+    # written as the previous status was, what the refusal adds after it
+    old_status = dict((((previous.raw or {}) if previous is not None else {}).get("status")) or {})
+    old_status.setdefault("schedulerObservedGeneration")
+    old_status.setdefault("conditions")
+    refused.raw = {**(binding.raw or {}), "status": old_status}
     return refused
 
 
@@ -198,7 +212,8 @@ def _collect(tx, now: str) -> None:
     events = []
     for quota in quotas:
         namespace, name = quota["metadata"].get("namespace", ""), quota["metadata"]["name"]
-        bindings = tx.list("ResourceBinding.work.karmada.io", namespace=namespace) if enforcing else []
+        bindings = [load_binding(b) for b in tx.list("ResourceBinding.work.karmada.io", namespace=namespace)] \
+            if enforcing else []
         status = frq.status_of(quota, by_owner.get((namespace, name), []), enforcing,
                                frq.overall_used(quota, bindings) if enforcing else None)
         if status == (quota.get("status") or {}):

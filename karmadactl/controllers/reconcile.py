@@ -8,19 +8,29 @@ plans, and writes the bindings that changed in one transaction.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import Cluster
-from karmadactl.apis.karmada import Work, load_binding
+from karmadactl.apis.karmada import (
+    BindingSnapshot,
+    ObjectMeta,
+    ObjectReference,
+    ResourceBinding,
+    ResourceBindingSpec,
+    ResourceBindingStatus,
+    TargetCluster,
+    Work,
+    load_binding,
+)
 from karmadactl.apis.override import OverridePolicy
 from karmadactl.apis.policy import Placement, PropagationPolicy
 from karmadactl.apis.wellknown import (
     APPLIED_PLACEMENT,
-    BINDING_API_VERSION,
     CRB_PERMANENT_ID,
     RB_DEPENDENCIES,
     RB_PERMANENT_ID,
@@ -28,7 +38,7 @@ from karmadactl.apis.wellknown import (
     execution_namespace,
 )
 from karmadactl.controllers import detector
-from karmadactl.controllers.binding import Overrides, build_works, set_condition
+from karmadactl.controllers.binding import Overrides, build_works, with_condition
 from karmadactl.errors import KarmadaError
 from karmadactl.interpreter._fields import SHAPE_ERRORS, describe, shape_reason
 from karmadactl.interpreter.customization import GROUP_KIND as CUSTOMIZATION_GK
@@ -57,7 +67,7 @@ class Snapshot:
     templates: list[dict] = field(default_factory=list)
     policies: list[PropagationPolicy] = field(default_factory=list)
     clusters: list[Cluster] = field(default_factory=list)
-    bindings: list[dict] = field(default_factory=list)     # current ResourceBindings / ClusterResourceBindings
+    bindings: list[ResourceBinding] = field(default_factory=list)    # current (Cluster)ResourceBindings
     overrides: list[OverridePolicy] = field(default_factory=list)   # OverridePolicies and ClusterOverridePolicies
     customizations: list = field(default_factory=list)    # ResourceInterpreterCustomizations (Lua), by name
 
@@ -66,8 +76,8 @@ class Snapshot:
 class BindingPlan:
     template: dict
     policy: PropagationPolicy | None
-    binding: dict | None          # desired binding (None: the template is not propagated)
-    previous: dict | None
+    binding: ResourceBinding | None     # desired binding (None: the template is not propagated)
+    previous: ResourceBinding | None
     works: list[Work] = field(default_factory=list)
     error: str = ""               # a scheduling failure, as the Scheduled condition says it
     unprocessable: bool = False   # the error is the object's own: the pipeline cannot process it
@@ -80,12 +90,31 @@ class BindingPlan:
         return self.binding is not None and _content(self.binding) != _content(self.previous)
 
 
-def _content(obj: dict | None) -> dict | None:
-    if obj is None:
+def _content(binding: ResourceBinding | None) -> ResourceBinding | None:
+    """The binding without the metadata the store sets."""
+    if binding is None:
         return None
-    meta = {k: v for k, v in obj.get("metadata", {}).items()
-            if k not in ("resourceVersion", "generation", "creationTimestamp", "uid")}
-    return {**obj, "metadata": meta}
+    meta = dataclasses.replace(binding.metadata, resource_version=None, generation=None,
+                               creation_timestamp=None, uid=None)
+    return dataclasses.replace(binding, metadata=meta)
+
+
+def copied(binding: ResourceBinding) -> ResourceBinding:
+    """A private copy of a binding (sharing the stored mapping it was read from, which nobody changes)."""
+    return copy.deepcopy(binding, {id(binding.raw): binding.raw})
+
+
+def stored_form(binding: ResourceBinding) -> dict:
+    """The mapping the store keeps (and `plan -o yaml` prints) for a binding of the pass."""
+    return binding.to_dict()
+
+
+def set_binding_condition(binding: ResourceBinding, condition: dict) -> ResourceBindingStatus:
+    """Set one condition of a binding's status (created if it has none); returns the status."""
+    if binding.status is None:
+        binding.status = ResourceBindingStatus()
+    binding.status.conditions = with_condition(binding.status.conditions, condition)
+    return binding.status
 
 
 def _condition(type_: str, status: str, reason: str, message: str, now: str) -> dict:
@@ -95,89 +124,90 @@ def _condition(type_: str, status: str, reason: str, message: str, now: str) -> 
     return c
 
 
-def _release(previous: dict) -> dict:
+def _release(previous: ResourceBinding) -> ResourceBinding:
     """A binding whose policy no longer claims its template keeps its result but loses the claim."""
-    binding = json.loads(json.dumps(previous))
-    for key in ("labels", "annotations"):
-        values = binding["metadata"].get(key) or {}
+    binding = copied(previous)
+    meta = binding.metadata
+    for values in (meta.labels, meta.annotations):
         for claim in (*detector.CLAIM_LABELS, *detector.CLAIM_ANNOTATIONS):
-            values.pop(claim, None)
+            (values or {}).pop(claim, None)
     return binding
 
 
-def needs_schedule(binding: dict, previous: dict | None, cluster_names: set[str]) -> tuple[bool, bool]:
+def needs_schedule(binding: ResourceBinding, previous: ResourceBinding | None,
+                   cluster_names: set[str]) -> tuple[bool, bool]:
     """(schedule?, fresh?) by Karmada's doScheduleBinding rules."""
     if previous is None:
         return True, False
-    spec, status = binding["spec"], binding.get("status") or {}
-    scheduled = next((c for c in status.get("conditions") or [] if c["type"] == "Scheduled"), None)
+    spec, status = binding.spec, binding.status or ResourceBindingStatus()
+    scheduled = status.condition("Scheduled")
     if scheduled is None or scheduled["status"] != "True":
         return True, False
-    placement = json.dumps(spec.get("placement") or {}, sort_keys=True)
-    applied = (previous["metadata"].get("annotations") or {}).get(APPLIED_PLACEMENT)
+    placement = json.dumps(spec.placement or {}, sort_keys=True)
+    applied = previous.metadata.annotation(APPLIED_PLACEMENT)
     if applied is None or json.dumps(json.loads(applied), sort_keys=True) != placement:
         return True, False
-    triggered, last = spec.get("rescheduleTriggeredAt"), status.get("lastScheduledTime")
+    triggered, last = spec.reschedule_triggered_at, status.last_scheduled_time
     if triggered and (not last or triggered > last):
         return True, True
-    targets = spec.get("clusters") or []
-    replicas = spec.get("replicas") or 0
-    rs = (spec.get("placement") or {}).get("replicaScheduling") or {}
+    targets = spec.clusters or []
+    replicas = spec.replicas or 0
+    rs = (spec.placement or {}).get("replicaScheduling") or {}
     duplicated = not rs or rs.get("replicaSchedulingType") == "Duplicated"
     if duplicated or not replicas:
         return True, False
-    if sum(t.get("replicas") or 0 for t in targets) != replicas:
+    if sum(t.replicas or 0 for t in targets) != replicas:
         return True, False
-    if any(t["name"] not in cluster_names for t in targets):
+    if any(t.name not in cluster_names for t in targets):
         return True, False
     return False, False
 
 
-def schedule_binding(binding: dict, clusters: list[Cluster], policy: PropagationPolicy, now: str,
+def schedule_binding(binding: ResourceBinding, clusters: list[Cluster], policy: PropagationPolicy, now: str,
                      fresh: bool = False, memo: dict | None = None, placement=None) -> str:
     """Run the scheduler for one binding and write the result into it; returns the error, if any.
 
     `placement` is the policy's unless given (a Lazy policy's binding keeps the placement it had)."""
-    from karmadactl.scheduler import ScheduleError, ScheduleRequest, TargetCluster, schedule
+    from karmadactl import scheduler
 
-    spec = binding["spec"]
-    status = binding.setdefault("status", {})
-    resource = spec["resource"]
-    request = ScheduleRequest(
-        placement=placement or policy.placement, replicas=spec.get("replicas") or 0,
-        replica_requirements=spec.get("replicaRequirements"), uid=resource.get("uid", ""),
-        api_version=resource["apiVersion"], kind=resource["kind"],
-        previous=[TargetCluster(c["name"], c.get("replicas")) for c in spec.get("clusters") or []],
-        evicted={t["fromCluster"] for t in spec.get("gracefulEvictionTasks") or []},
-        observing_affinity=status.get("schedulerObservingAffinityName", ""), fresh=fresh)
-    annotations = binding["metadata"].setdefault("annotations", {})
+    spec = binding.spec
+    if binding.status is None:
+        binding.status = ResourceBindingStatus()
+    status = binding.status
+    resource = spec.resource
+    request = scheduler.ScheduleRequest(
+        placement=placement or policy.placement, replicas=spec.replicas or 0,
+        replica_requirements=spec.replica_requirements, uid=resource.uid or "",
+        api_version=resource.api_version or "", kind=resource.kind or "",
+        previous=[scheduler.TargetCluster(c.name, c.replicas) for c in spec.clusters or []],
+        evicted={t["fromCluster"] for t in spec.graceful_eviction_tasks or []},
+        observing_affinity=status.scheduler_observing_affinity_name or "", fresh=fresh)
+    if binding.metadata.annotations is None:
+        binding.metadata.annotations = {}
+    annotations = binding.metadata.annotations
     try:
-        result = schedule(request, clusters, memo)
-    except ScheduleError as e:
+        result = scheduler.schedule(request, clusters, memo)
+    except scheduler.ScheduleError as e:
         if e.reason == "NoClusterFit":
-            spec["clusters"] = []
-        set_condition(status, _condition("Scheduled", "False", e.reason, e.message, now))
+            spec.clusters = []
+        set_binding_condition(binding, _condition("Scheduled", "False", e.reason, e.message, now))
         return f"{e.reason}: {e.message}"
-    before = spec.get("clusters")
-    spec["clusters"] = [t.to_dict() for t in result.clusters]
-    unchanged = before == spec["clusters"] and any(
-        c["type"] == "Scheduled" and c["status"] == "True" for c in status.get("conditions") or [])
-    annotations[APPLIED_PLACEMENT] = json.dumps(spec.get("placement") or {}, sort_keys=True,
-                                                separators=(",", ":"))
-    if result.affinity_name:
-        status["schedulerObservingAffinityName"] = result.affinity_name
-    else:
-        status.pop("schedulerObservingAffinityName", None)
+    before = spec.clusters
+    spec.clusters = [TargetCluster(t.name, t.replicas) for t in result.clusters]
+    unchanged = before == spec.clusters and any(
+        c["type"] == "Scheduled" and c["status"] == "True" for c in status.conditions or [])
+    annotations[APPLIED_PLACEMENT] = json.dumps(spec.placement or {}, sort_keys=True, separators=(",", ":"))
+    status.scheduler_observing_affinity_name = result.affinity_name or None
     if now and (fresh or not unchanged):     # the same answer again is not a new schedule worth a write
-        status["lastScheduledTime"] = now
-    set_condition(status, _condition("Scheduled", "True", "Success",
-                                      "Binding has been scheduled successfully.", now))
+        status.last_scheduled_time = now
+    set_binding_condition(binding, _condition("Scheduled", "True", "Success",
+                                              "Binding has been scheduled successfully.", now))
     return ""
 
 
 def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
     """The desired binding of every propagatable template; pure and deterministic."""
-    previous_by_key = {_key(b): b for b in snapshot.bindings if isinstance(b["metadata"].get("namespace", ""), str)}
+    previous_by_key = {_key(b): b for b in snapshot.bindings}
     cluster_names = {c.name for c in snapshot.clusters}
     memo: dict = {}      # filter results shared by bindings of the same policy
     plans = []
@@ -191,7 +221,7 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
             key = binding_key(meta.get("namespace", ""), detector.binding_name(meta["name"], template["kind"]))
             previous = previous_by_key.get(key)
             policy = detector.select_policy(template, snapshot.policies,
-                                            detector.claimed_policy(previous) if previous else None)
+                                            detector.binding_claim(previous) if previous else None)
             claims.append((_queue_order(template, policy, previous, classes), template, key, previous, policy))
         except (KarmadaError, *SHAPE_ERRORS) as e:    # a stored object of an odd shape: its error, not the pass's
             plans.append(_unprocessable(template, None, None, e))
@@ -211,7 +241,7 @@ def plan(snapshot: Snapshot, now: str = "") -> list[BindingPlan]:
     for p in plans:
         if p.binding is not None and (p.policy is not None or p.attached) and id(p) not in stuck:
             try:
-                rendered = build_works(p.template, load_binding(p.binding), overrides, snapshot.customizations)
+                rendered = build_works(p.template, p.binding, overrides, snapshot.customizations)
             except (KarmadaError, *SHAPE_ERRORS) as e:
                 p.error = p.error if p.unprocessable else _failure(p.template, e)
                 p.unprocessable = True
@@ -230,16 +260,16 @@ def _failure(template: dict, e: BaseException) -> str:
 UNPROCESSABLE = "TemplateUnprocessable"      # karmadactl's reason: Karmada only logs and emits an event
 
 
-def _unprocessable(template: dict, policy, previous: dict | None, e: BaseException, now: str = "") -> BindingPlan:
+def _unprocessable(template: dict, policy, previous: ResourceBinding | None, e: BaseException,
+                   now: str = "") -> BindingPlan:
     """A binding that exists keeps its clusters and says why it is stuck in its Scheduled condition
     (so `get rb` and `describe` show it); a template without one gets none, as Karmada's detector
     creates no binding for a template its interpreter cannot read."""
     error = _failure(template, e)
     binding = previous
     if previous is not None:
-        binding = json.loads(json.dumps(previous))
-        set_condition(binding.setdefault("status", {}), _condition("Scheduled", "False", UNPROCESSABLE,
-                                                                     error, now))
+        binding = copied(previous)
+        set_binding_condition(binding, _condition("Scheduled", "False", UNPROCESSABLE, error, now))
     return BindingPlan(template, policy, binding, previous, [], error, unprocessable=True)
 
 
@@ -292,30 +322,33 @@ def failed(plans: list[BindingPlan]) -> list[BindingPlan]:
     return [p for p in plans if p.unprocessable]
 
 
-def _plan_one(snapshot: Snapshot, template: dict, key: ObjectKey, previous: dict | None, policy,
+def _plan_one(snapshot: Snapshot, template: dict, key: ObjectKey, previous: ResourceBinding | None, policy,
               classes: dict, cluster_names: set[str], now: str, memo: dict) -> BindingPlan:
     """The desired binding of one template under its claiming policy (or its release)."""
     if policy is None:
         # an attached binding (a dependency's) goes unless _attach_dependencies finds it still needed
-        attached = previous is not None and previous["spec"].get("requiredBy") \
-            and detector.claimed_policy(previous) is None
+        attached = previous is not None and previous.spec.required_by \
+            and detector.binding_claim(previous) is None
         kept = _release(previous) if previous is not None and not attached else None
         return BindingPlan(template, None, kept, previous)
     waiting = _waiting_for(template, policy, previous, snapshot, classes)
     if waiting:        # Karmada's detector retries later; the binding, if any, stays as it is
         return BindingPlan(template, policy, previous, previous, [], waiting)
     placement = policy.placement
-    if detector.lazy_deferred(template, policy, previous):
-        binding = json.loads(json.dumps(previous))
-        binding["metadata"].setdefault("annotations", {}).setdefault(
-            TEMPLATE_DIGEST, detector.template_digest(template))
-        placement = Placement.from_dict(binding["spec"].get("placement"), validate=False)
+    if previous is not None and detector.lazy_deferred(template, policy, previous):
+        binding = _kept_as_it_was(previous)
+        if binding.metadata.annotations is None:
+            binding.metadata.annotations = {}
+        binding.metadata.annotations.setdefault(TEMPLATE_DIGEST, detector.template_digest(template))
+        placement = Placement.from_dict(binding.spec.placement, validate=False)
     else:        # a customization's script that fails, a malformed field: raised, this binding waits
         binding = detector.build_binding(template, policy, previous, snapshot.customizations,
                                          detector.schedule_priority(policy, classes))
     if previous is None:   # deterministic identity, so offline plans repeat byte for byte
         label = RB_PERMANENT_ID if key.namespace else CRB_PERMANENT_ID
-        binding["metadata"].setdefault("labels", {})[label] = str(
+        if binding.metadata.labels is None:
+            binding.metadata.labels = {}
+        binding.metadata.labels[label] = str(
             uuid.uuid5(uuid.NAMESPACE_URL, f"karmadactl:{kind_of(key.gk)}/{key.namespace}/{key.name}"))
     run, fresh = needs_schedule(binding, previous, cluster_names)
     elsewhere = detector.scheduled_elsewhere(binding)
@@ -323,14 +356,23 @@ def _plan_one(snapshot: Snapshot, template: dict, key: ObjectKey, previous: dict
         run = False
     error = schedule_binding(binding, snapshot.clusters, policy, now, fresh, memo, placement) if run else ""
     # the scheduler has seen this spec, whether or not it had anything to change
-    binding.setdefault("status", {})["schedulerObservedGeneration"] = _generation_after(binding, previous)
+    if binding.status is None:
+        binding.status = ResourceBindingStatus()
+    binding.status.scheduler_observed_generation = _generation_after(binding, previous)
     if elsewhere:
         error = detector.left_to_scheduler_message(elsewhere)
     elif not run:
-        scheduled: dict = next((c for c in binding.get("status", {}).get("conditions") or []
-                                if c["type"] == "Scheduled"), {})
+        scheduled = binding.status.condition("Scheduled") or {}
         error = "" if scheduled.get("status") == "True" else scheduled.get("message", "")
     return BindingPlan(template, policy, binding, previous, [], error)
+
+
+def _kept_as_it_was(previous: ResourceBinding) -> ResourceBinding:
+    """A copy of the previous binding for the pass to update (a Lazy policy's): written in the
+    previous binding's order, with what the scheduler adds after."""
+    binding = copied(previous)
+    binding.raw = {**(previous.raw or {}), "status": detector.written_order(previous)["status"]}
+    return binding
 
 
 def _template_key(obj: dict) -> ObjectKey:
@@ -348,12 +390,12 @@ def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict, custom
     from karmadactl.interpreter.resolve import get_dependencies
 
     by_template = {_template_key(p.template): p for p in plans}
-    required: dict[ObjectKey, list[dict]] = {}
+    required: dict[ObjectKey, list[BindingSnapshot]] = {}
     for p in plans:
-        spec = (p.binding or {}).get("spec") or {}
-        if p.binding is None or p.policy is None or not spec.get("propagateDeps") \
-                or p.binding["kind"] != "ResourceBinding":
+        if p.binding is None or p.policy is None or not p.binding.spec.propagate_deps \
+                or p.binding.kind != "ResourceBinding":
             continue
+        binding = p.binding
         found = []
         try:
             dependencies = get_dependencies(p.template, customizations)
@@ -363,37 +405,46 @@ def _attach_dependencies(plans: list[BindingPlan], previous_by_key: dict, custom
         for dep, key in _dependency_keys(dependencies, by_template):
             if key in by_template and key != _template_key(p.template):
                 found.append(dep)
-                required.setdefault(key, []).append({
-                    "namespace": p.binding["metadata"].get("namespace", ""), "name": p.binding["metadata"]["name"],
-                    "clusters": [{"name": c["name"]} for c in spec.get("clusters") or []]})
+                required.setdefault(key, []).append(BindingSnapshot(
+                    binding.metadata.namespace or "", binding.metadata.name,
+                    [TargetCluster(c.name) for c in binding.spec.clusters or []]))
         if found:
-            p.binding["metadata"].setdefault("annotations", {})[RB_DEPENDENCIES] = \
-                json.dumps(found, sort_keys=True, separators=(",", ":"))
+            if binding.metadata.annotations is None:
+                binding.metadata.annotations = {}
+            binding.metadata.annotations[RB_DEPENDENCIES] = json.dumps(found, sort_keys=True, separators=(",", ":"))
     for key, entries in required.items():
         needed = by_template[key]
-        entries = sorted(entries, key=lambda e: (e["namespace"], e["name"]))
+        entries = sorted(entries, key=lambda e: (e.namespace or "", e.name or ""))
         if needed.binding is not None and needed.policy is not None:
-            needed.binding["spec"]["requiredBy"] = entries
+            needed.binding.spec.required_by = entries
             continue
-        template = needed.template
-        meta = template["metadata"]
-        name = detector.binding_name(meta["name"], template["kind"])
-        previous = previous_by_key.get(ObjectKey(kinds.BINDINGS[0], meta.get("namespace", ""), name))
-        seed = (template["apiVersion"], template["kind"], str(meta.get("namespace") or ""), meta["name"])
-        binding: dict[str, Any] = {"apiVersion": BINDING_API_VERSION, "kind": "ResourceBinding",
-                   "metadata": {"name": name, "namespace": meta.get("namespace", ""),
-                                "labels": {RB_PERMANENT_ID: (
-                                    ((previous or {}).get("metadata", {}).get("labels") or {}).get(RB_PERMANENT_ID)
-                                    or str(uuid.uuid5(uuid.NAMESPACE_URL, f"karmadactl:attached/{seed}")))}},
-                   "spec": {"resource": {"apiVersion": template["apiVersion"], "kind": template["kind"],
-                                         "namespace": meta.get("namespace", ""), "name": meta["name"],
-                                         "uid": meta.get("uid", ""),
-                                         "resourceVersion": meta.get("resourceVersion", "")},
-                            "requiredBy": entries}}
-        for field_name in ("uid", "resourceVersion", "creationTimestamp", "generation"):
-            if previous and field_name in previous["metadata"]:
-                binding["metadata"][field_name] = previous["metadata"][field_name]
-        needed.binding, needed.previous, needed.attached = binding, previous, True
+        name = detector.binding_name(needed.template["metadata"]["name"], needed.template["kind"])
+        previous = previous_by_key.get(ObjectKey(kinds.BINDINGS[0], needed.template["metadata"].get("namespace", ""),
+                                                 name))
+        needed.binding = _attached_binding(needed.template, name, previous, entries)
+        needed.previous, needed.attached = previous, True
+
+
+# an attached binding's keys in the order karmadactl writes them
+_ATTACHED_ORDER = {"apiVersion": None, "kind": None, "metadata": {"name": None, "namespace": None, "labels": None},
+                   "spec": {"resource": None, "requiredBy": None}}
+
+
+def _attached_binding(template: dict, name: str, previous: ResourceBinding | None,
+                      entries: list[BindingSnapshot]) -> ResourceBinding:
+    """The binding of a dependency no policy claims: it goes where the bindings that require it go."""
+    meta = template["metadata"]
+    seed = (template["apiVersion"], template["kind"], str(meta.get("namespace") or ""), meta["name"])
+    old = previous.metadata if previous is not None else ObjectMeta()
+    label = old.label(RB_PERMANENT_ID) or str(uuid.uuid5(uuid.NAMESPACE_URL, f"karmadactl:attached/{seed}"))
+    metadata = ObjectMeta(name=name, namespace=meta.get("namespace", ""), labels={RB_PERMANENT_ID: label},
+                          uid=old.uid, resource_version=old.resource_version,
+                          creation_timestamp=old.creation_timestamp, generation=old.generation)
+    resource = ObjectReference(api_version=template["apiVersion"], kind=template["kind"],
+                               namespace=meta.get("namespace", ""), name=meta["name"], uid=meta.get("uid", ""),
+                               resource_version=meta.get("resourceVersion", ""))
+    return ResourceBinding(kind="ResourceBinding", metadata=metadata,
+                           spec=ResourceBindingSpec(resource=resource, required_by=entries), raw=_ATTACHED_ORDER)
 
 
 def _dependency_keys(dependencies: list[dict], by_template: dict) -> list[tuple[dict, ObjectKey]]:
@@ -414,16 +465,16 @@ def _dependency_keys(dependencies: list[dict], by_template: dict) -> list[tuple[
     return found
 
 
-def _generation_after(binding: dict, previous: dict | None) -> int:
+def _generation_after(binding: ResourceBinding, previous: ResourceBinding | None) -> int:
     """The generation the store will give this binding (it counts changes outside metadata and status),
     so the graceful eviction controller knows the scheduler has seen the latest spec."""
     if previous is None:
         return 1
-    old = previous["metadata"].get("generation", 1)
-    return old + (binding.get("spec") != previous.get("spec"))
+    old = 1 if previous.metadata.generation is None else previous.metadata.generation
+    return old + (binding.spec != previous.spec)
 
 
-def _waiting_for(template: dict, policy: PropagationPolicy, previous: dict | None, snapshot: Snapshot,
+def _waiting_for(template: dict, policy: PropagationPolicy, previous: ResourceBinding | None, snapshot: Snapshot,
                  classes: dict[str, int]) -> str:
     """Why the claiming policy cannot be applied to the template yet, or "" (Karmada's detector
     returns an error and retries: dependentOverrides missing, the PriorityClass missing)."""
@@ -439,13 +490,13 @@ def _waiting_for(template: dict, policy: PropagationPolicy, previous: dict | Non
     return ""
 
 
-def _queue_order(template: dict, policy: PropagationPolicy | None, previous: dict | None,
+def _queue_order(template: dict, policy: PropagationPolicy | None, previous: ResourceBinding | None,
                  classes: dict[str, int]) -> tuple:
     priority = 0
     if policy is not None and policy.schedule_priority:
         priority = classes.get(policy.schedule_priority.get("priorityClassName") or "", 0)
     if policy is not None and previous is not None and detector.lazy_deferred(template, policy, previous):
-        priority = ((previous.get("spec") or {}).get("schedulePriority") or {}).get("priority", 0)
+        priority = (previous.spec.schedule_priority or {}).get("priority", 0)
     return (-priority, *_template_order(template))
 
 
@@ -472,7 +523,7 @@ def load_snapshot(tx) -> Snapshot:
         elif gk == "Cluster.cluster.karmada.io":
             snap.clusters.extend(Cluster.from_dict(o) for o in objs)
         elif objs[0].get("kind") in BINDING_KINDS and gk.endswith("work.karmada.io"):
-            snap.bindings.extend(objs)
+            snap.bindings.extend(load_binding(o) for o in objs)
         elif is_template(objs[0]):
             snap.templates.extend(objs)
     return snap
@@ -501,12 +552,12 @@ def _reconcile_once(tx, now: str) -> list[BindingPlan]:
     quota_works = quota.admit_and_sync(tx, plans, snapshot.clusters, now)
     wanted = {_key(p.binding) for p in plans if p.binding is not None}
     new = [p for p in plans if p.binding is not None and p.previous is None]
-    for p, stored in zip(new, tx.create_many([p.binding for p in new])):
-        p.binding = stored
+    for p, stored in zip(new, tx.create_many([stored_form(p.binding) for p in new if p.binding is not None])):
+        _stored_as(p, stored)
     for p in plans:
         if p.binding is not None and p.previous is not None and p.changed:
-            p.binding["metadata"]["resourceVersion"] = p.previous["metadata"]["resourceVersion"]
-            p.binding = tx.update(p.binding)
+            p.binding.metadata.resource_version = p.previous.metadata.resource_version
+            _stored_as(p, tx.update(stored_form(p.binding)))
     for b in snapshot.bindings:   # bindings of deleted templates go, as Karmada's GC does
         if _key(b) not in wanted:
             tx.delete(_key(b))
@@ -515,21 +566,29 @@ def _reconcile_once(tx, now: str) -> list[BindingPlan]:
     return plans
 
 
+def _stored_as(p: BindingPlan, stored: dict) -> None:
+    """The plan's binding as the store wrote it: the metadata the store sets, and its stored mapping."""
+    binding, meta = p.binding, stored["metadata"]
+    if binding is None:
+        return
+    binding.metadata.uid, binding.metadata.resource_version = meta.get("uid"), meta.get("resourceVersion")
+    binding.metadata.creation_timestamp, binding.metadata.generation = meta.get("creationTimestamp"), \
+        meta.get("generation")
+    binding.raw = stored
+
+
 def _kept_bindings(plans: list[BindingPlan]) -> set[ObjectKey]:
     """Bindings whose stored Works stay as they are: released by their policy (Karmada never touches
     member objects then), or still naming clusters but without Works this pass (an interpreter error,
     a claim waiting for an override): those wait for the next pass."""
     return {_key(p.binding) for p in plans if p.binding is not None and (
                 (p.policy is None and not p.attached)
-                or (not p.works and (p.binding.get("spec") or {}).get("clusters")))}
+                or (not p.works and p.binding.spec.clusters))}
 
 
-def _gk(obj: dict) -> str:
-    return kinds.of(obj).group_kind
-
-
-def _key(obj: dict) -> ObjectKey:
-    return ObjectKey(_gk(obj), obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+def _key(binding: ResourceBinding) -> ObjectKey:
+    gk = kinds.BINDINGS[1] if binding.cluster_scoped else kinds.BINDINGS[0]
+    return ObjectKey(gk, binding.metadata.namespace or "", binding.metadata.name)
 
 
 def _evicted_but_kept(plans: list[BindingPlan]) -> set[ObjectKey]:
@@ -539,11 +598,12 @@ def _evicted_but_kept(plans: list[BindingPlan]) -> set[ObjectKey]:
 
     kept = set()
     for p in plans:
-        spec = (p.binding or {}).get("spec") or {}
-        resource = spec.get("resource") or {}
-        for task in spec.get("gracefulEvictionTasks") or []:
+        if p.binding is None:
+            continue
+        resource = p.binding.spec.resource
+        for task in p.binding.spec.graceful_eviction_tasks or []:
             if task.get("purgeMode", "Gracefully") != "Directly":
-                name = work_name(resource.get("namespace", ""), resource.get("name", ""), resource.get("kind", ""))
+                name = work_name(resource.namespace or "", resource.name or "", resource.kind or "")
                 kept.add(ObjectKey(kinds.WORK, execution_namespace(task["fromCluster"]), name))
     return kept
 

@@ -120,7 +120,7 @@ def _aggregate(tx, now: str) -> None:
             binding = load_binding(stored)
             binding_key = ObjectKey(gk, binding.metadata.namespace or "", binding.metadata.name)
             items = []
-            existing = native.existing_clusters(stored)
+            existing = native.existing_clusters(binding)
             for work in sorted(works_by_binding.get(binding_key, []), key=cluster_of):
                 if cluster_of(work) not in existing:
                     continue      # left over, deleted once its member answers (Karmada skips deleting Works)
@@ -130,7 +130,7 @@ def _aggregate(tx, now: str) -> None:
                 items.append(native.aggregated_item(cluster_of(work), applied, message, first))
             before = binding.status or ResourceBindingStatus()
             status = replace(before, aggregated_status=items or None,
-                             conditions=_fully_applied(before, native.fully_applied(stored, items), now))
+                             conditions=_fully_applied(before, native.fully_applied(binding, items), now))
             if status != before:
                 binding.status = status
                 tx.update(binding.to_dict())

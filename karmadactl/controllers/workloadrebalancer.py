@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 
 from karmadactl.apis import rebalancer as wr
+from karmadactl.apis.karmada import load_binding
 from karmadactl.apis.kinds import BINDINGS
 from karmadactl.controllers.detector import binding_name
 from karmadactl.store.keys import ObjectKey
@@ -38,18 +39,19 @@ def _trigger(tx, rebalancer: dict, items: list[dict], events: list[dict]) -> Non
         if item.get("result"):
             continue
         workload = item["workload"]
-        binding = tx.get(_binding_key(workload))
-        if binding is None:
+        stored = tx.get(_binding_key(workload))
+        if stored is None:
             item["result"], item["reason"] = wr.FAILED, wr.BINDING_NOT_FOUND
             events.append({"kind": "WorkloadRebalancer", "name": meta["name"], "type": "Warning",
                            "reason": wr.BINDING_NOT_FOUND,
                            "message": f"no binding of {_describe(workload)} to reschedule"})
             continue
-        if wr.needs_trigger(created, binding["spec"].get("rescheduleTriggeredAt")):
-            binding["spec"]["rescheduleTriggeredAt"] = created
-            tx.update(binding)
-            events.append({"kind": binding["kind"], "name": binding["metadata"]["name"],
-                           "namespace": binding["metadata"].get("namespace", ""), "reason": "Rebalance",
+        binding = load_binding(stored)
+        if wr.needs_trigger(created, binding.spec.reschedule_triggered_at):
+            binding.spec.reschedule_triggered_at = created
+            tx.update(binding.to_dict())
+            events.append({"kind": binding.kind, "name": binding.metadata.name,
+                           "namespace": binding.metadata.namespace or "", "reason": "Rebalance",
                            "message": f"rescheduling from scratch was asked for by WorkloadRebalancer "
                                       f"{meta['name']}"})
         item["result"] = wr.SUCCESSFUL

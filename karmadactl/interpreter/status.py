@@ -11,7 +11,7 @@ aggregated_item and fully_applied are the binding-status controller's
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from karmadactl.interpreter._fields import (
     DAEMONSET,
@@ -29,6 +29,9 @@ from karmadactl.interpreter._fields import (
     spec,
     template_generation,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from karmadactl.apis.karmada import ResourceBinding
 
 HEALTHY = "Healthy"
 UNHEALTHY = "Unhealthy"
@@ -115,22 +118,22 @@ def aggregated_item(cluster: str, work_applied: bool, applied_message: str,
     return item
 
 
-def existing_clusters(binding: dict) -> set[str]:
+def existing_clusters(binding: ResourceBinding) -> set[str]:
     """Clusters a binding's workload lives in: its targets, the clusters of the bindings
     that require it, and clusters still being gracefully evicted (§5 point 2)."""
-    binding_spec = binding.get("spec") or {}
-    names = {target.get("name") for target in binding_spec.get("clusters") or []}
-    for requirer in binding_spec.get("requiredBy") or []:
-        names.update(target.get("name") for target in requirer.get("clusters") or [])
-    for task in binding_spec.get("gracefulEvictionTasks") or []:
+    binding_spec = binding.spec
+    names: set[str | None] = {target.name for target in binding_spec.clusters or []}
+    for requirer in binding_spec.required_by or []:
+        names.update(target.name for target in requirer.clusters or [])
+    for task in binding_spec.graceful_eviction_tasks or []:
         if task.get("purgeMode") not in _PURGED_AT_ONCE:
             names.add(task.get("fromCluster"))
     names.discard(None)
     names.discard("")
-    return names
+    return {name for name in names if name is not None}
 
 
-def fully_applied(binding: dict, items: list[dict], *, require_healthy: bool = True) -> bool:
+def fully_applied(binding: ResourceBinding, items: list[dict], *, require_healthy: bool = True) -> bool:
     """The binding's FullyApplied condition: one applied item for every existing cluster.
 
     Karmada since the fix of issue #5867 also requires every item to be

@@ -96,7 +96,7 @@ def test_plan_offline_divides_the_replicas_over_the_clusters_of_the_files():
     assert len(plans) == 1 and not plans[0].error
     binding = plans[0].binding
     assert binding is not None
-    assert sorted((c["name"], c["replicas"]) for c in binding["spec"]["clusters"]) == [("m1", 2), ("m2", 2)]
+    assert sorted((c.name, c.replicas) for c in binding.spec.clusters or []) == [("m1", 2), ("m2", 2)]
     assert len(plans[0].works) == 2
 
 

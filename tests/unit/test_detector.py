@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from karmadactl.apis.karmada import load_binding
 from karmadactl.apis.policy import PropagationPolicy
 from karmadactl.controllers.detector import (
     SKIPPED_NAMESPACE_PATTERNS,
@@ -19,6 +20,12 @@ from karmadactl.controllers.detector import (
 )
 
 # -- fixtures -------------------------------------------------------------------------------
+
+def built(template: dict, policy, previous: dict | None = None, **options) -> dict:
+    """build_binding's binding as the store keeps it (a previous binding given as it is stored)."""
+    return build_binding(template, policy, None if previous is None else load_binding(previous), **options).to_dict()
+
+
 
 def deployment(name="nginx", namespace="default", labels=None, uid="uid-1", replicas=3) -> dict:
     return {
@@ -246,7 +253,7 @@ def test_resource_binding_shape():
                            "replicaScheduling": {"replicaSchedulingType": "Divided",
                                                  "replicaDivisionPreference": "Aggregated"}})
     template = deployment()
-    binding = build_binding(template, pp)
+    binding = built(template, pp)
 
     assert binding["apiVersion"] == "work.karmada.io/v1alpha2"
     assert binding["kind"] == "ResourceBinding"
@@ -276,7 +283,7 @@ def test_resource_binding_shape():
 
 
 def test_defaults_of_a_plain_policy_reach_the_binding():
-    spec = build_binding(deployment(), policy("web", [selector()]))["spec"]
+    spec = built(deployment(), policy("web", [selector()]))["spec"]
     assert spec["propagateDeps"] is False
     assert spec["conflictResolution"] == "Abort"
     assert spec["schedulerName"] == "default-scheduler"
@@ -286,7 +293,7 @@ def test_defaults_of_a_plain_policy_reach_the_binding():
 def test_failover_is_copied_from_the_policy():
     failover = {"application": {"decisionConditions": {"tolerationSeconds": 120}, "purgeMode": "Directly"}}
     pp = policy("web", [selector()], propagateDeps=True, failover=failover)
-    spec = build_binding(deployment(), pp)["spec"]
+    spec = built(deployment(), pp)["spec"]
     assert spec["failover"]["application"]["decisionConditions"] == {"tolerationSeconds": 120}
     assert spec["failover"]["application"]["purgeMode"] == "Directly"
 
@@ -296,7 +303,7 @@ def test_cluster_resource_binding_for_a_cluster_scoped_template():
             "metadata": {"name": "system:reader", "uid": "uid-r", "resourceVersion": "3"}, "rules": []}
     roles = cpp("roles", [selector(kind="ClusterRole", api_version="rbac.authorization.k8s.io/v1")],
                 permanent_id="cpp-id-9")
-    binding = build_binding(role, roles)
+    binding = built(role, roles)
     assert binding["kind"] == "ClusterResourceBinding"
     meta = binding["metadata"]
     assert meta["name"] == "system.reader-clusterrole"
@@ -312,7 +319,7 @@ def test_cluster_resource_binding_for_a_cluster_scoped_template():
 
 
 def test_a_cpp_claiming_a_namespaced_template_makes_a_resource_binding():
-    binding = build_binding(deployment(namespace="shop"), cpp("all", [selector()]))
+    binding = built(deployment(namespace="shop"), cpp("all", [selector()]))
     assert binding["kind"] == "ResourceBinding"
     assert binding["metadata"]["namespace"] == "shop"
     assert binding["metadata"]["annotations"] == {"clusterpropagationpolicy.karmada.io/name": "all"}
@@ -321,20 +328,20 @@ def test_a_cpp_claiming_a_namespaced_template_makes_a_resource_binding():
 def test_no_owner_reference_without_a_template_uid():
     template = deployment()
     del template["metadata"]["uid"]
-    binding = build_binding(template, policy("web", [selector()]))
+    binding = built(template, policy("web", [selector()]))
     assert "ownerReferences" not in binding["metadata"]
     assert "uid" not in binding["spec"]["resource"]
 
 
 def test_a_policy_without_permanent_id_gives_no_claim_label():
-    labels = build_binding(deployment(), policy("web", [selector()]))["metadata"]["labels"]
+    labels = built(deployment(), policy("web", [selector()]))["metadata"]["labels"]
     assert "propagationpolicy.karmada.io/permanent-id" not in labels
     assert set(labels) == {"resourcebinding.karmada.io/permanent-id"}
 
 
 def test_previous_scheduling_results_and_status_survive_a_rebuild():
     pp = policy("web", [selector()], permanent_id="pp-id-1")
-    first = build_binding(deployment(), pp)
+    first = built(deployment(), pp)
     stored = copy.deepcopy(first)
     stored["metadata"].update(uid="rb-uid", resourceVersion="42", creationTimestamp="2026-01-01T00:00:00Z")
     stored["metadata"]["annotations"]["policy.karmada.io/applied-placement"] = '{"clusterAffinity":{}}'
@@ -345,7 +352,7 @@ def test_previous_scheduling_results_and_status_survive_a_rebuild():
                         "conditions": [{"type": "Scheduled", "status": "True", "reason": "Success"}]}
     before = copy.deepcopy(stored)
 
-    rebuilt = build_binding(deployment(replicas=5), pp, stored)
+    rebuilt = built(deployment(replicas=5), pp, stored)
 
     assert stored == before                                        # previous is not modified
     assert rebuilt["spec"]["replicas"] == 5                          # the detector's part is refreshed
@@ -365,9 +372,9 @@ def test_previous_scheduling_results_and_status_survive_a_rebuild():
 
 def test_a_new_claiming_policy_replaces_the_old_claim_metadata():
     pp = policy("web", [selector()], permanent_id="pp-id-1")
-    previous = build_binding(deployment(), pp)
+    previous = built(deployment(), pp)
     previous["spec"]["clusters"] = [{"name": "member1", "replicas": 3}]
-    taken = build_binding(deployment(), cpp("all", [selector()], permanent_id="cpp-id-2"), previous)
+    taken = built(deployment(), cpp("all", [selector()], permanent_id="cpp-id-2"), previous)
     labels, annotations = taken["metadata"]["labels"], taken["metadata"]["annotations"]
     assert labels["clusterpropagationpolicy.karmada.io/permanent-id"] == "cpp-id-2"
     assert "propagationpolicy.karmada.io/permanent-id" not in labels
@@ -453,10 +460,10 @@ def test_schedule_priority_is_the_priority_class_value():
     pp = policy("web", [selector()], schedulePriority={"priorityClassSource": "KubePriorityClass",
                                                        "priorityClassName": "high"})
     assert schedule_priority(pp, classes) == 1000
-    binding = build_binding(deployment(), pp, priority=1000)
+    binding = built(deployment(), pp, priority=1000)
     assert binding["spec"]["schedulePriority"] == {"priority": 1000}
     assert schedule_priority(policy("plain", [selector()]), classes) is None
-    assert "schedulePriority" not in build_binding(deployment(), policy("plain", [selector()]))["spec"]
+    assert "schedulePriority" not in built(deployment(), policy("plain", [selector()]))["spec"]
     with pytest.raises(ClaimWaits, match='priorityclasses.scheduling.k8s.io "high" not found'):
         schedule_priority(pp, {})
 

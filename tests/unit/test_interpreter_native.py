@@ -7,6 +7,7 @@ import copy
 
 import pytest
 
+from karmadactl.apis.karmada import load_binding
 from karmadactl.interpreter import native
 from karmadactl.interpreter.native import aggregated_item, fully_applied, reflect_status
 
@@ -132,10 +133,10 @@ def test_item_of_applied_work_not_yet_observed():
 # -- FullyApplied ----------------------------------------------------------------------------
 
 def binding(clusters=(), required_by=(), evictions=()):
-    return {"spec": {"clusters": [{"name": c, "replicas": 1} for c in clusters],
+    return load_binding({"spec": {"clusters": [{"name": c, "replicas": 1} for c in clusters],
                      "requiredBy": [{"namespace": "default", "name": "parent",
                                      "clusters": [{"name": c} for c in group]} for group in required_by],
-                     "gracefulEvictionTasks": [{"fromCluster": c, "purgeMode": mode} for c, mode in evictions]}}
+                     "gracefulEvictionTasks": [{"fromCluster": c, "purgeMode": mode} for c, mode in evictions]}})
 
 
 def item(cluster, applied=True, health="Healthy"):

@@ -47,12 +47,11 @@ def one(plans, name="nginx"):
 
 
 def targets(binding) -> list[str]:
-    return [c["name"] for c in (binding or {}).get("spec", {}).get("clusters") or []]
+    return [c.name for c in (binding.spec.clusters if binding else None) or []]
 
 
 def scheduled(binding):
-    return next((c for c in (binding.get("status") or {}).get("conditions") or [] if c["type"] == "Scheduled"),
-                None)
+    return binding.status.condition("Scheduled") if binding.status else None
 
 
 # -- schedulerName -----------------------------------------------------------------------------
@@ -64,7 +63,7 @@ def test_a_binding_for_another_scheduler_is_left_unscheduled_and_says_why():
     snap = Snapshot(templates=[deployment()], policies=[policy(schedulerName="gpu-scheduler")],
                     clusters=clusters("m1"))
     p = one(plan(snap, NOW))
-    assert p.binding["spec"]["schedulerName"] == "gpu-scheduler"
+    assert p.binding.spec.scheduler_name == "gpu-scheduler"
     assert targets(p.binding) == [] and scheduled(p.binding) is None
     assert p.works == []
     assert p.error == 'left to scheduler "gpu-scheduler": karmadactl schedules only for default-scheduler'
@@ -96,7 +95,7 @@ def test_higher_priority_bindings_are_scheduled_first_and_carry_their_priority()
                     clusters=clusters("m1"))
     plans = [p for p in plan(snap, NOW) if p.policy is not None]
     assert [p.template["metadata"]["name"] for p in plans] == ["b-web", "a-batch", "c-plain"]
-    assert [p.binding["spec"].get("schedulePriority") for p in plans] == [
+    assert [p.binding.spec.schedule_priority for p in plans] == [
         {"priority": 1000}, {"priority": 10}, None]
 
 
@@ -147,7 +146,7 @@ def test_a_lazy_policy_change_waits_for_the_template_to_change():
     snap.bindings = [binding]
     snap.policies = [policy(clusters=("m2",), activationPreference="Lazy")]
     kept = one(plan(snap, NOW))
-    assert targets(kept.binding) == ["m1"] and kept.binding["spec"]["placement"] == binding["spec"]["placement"]
+    assert targets(kept.binding) == ["m1"] and kept.binding.spec.placement == binding.spec.placement
 
     touched = copy.deepcopy(deployment())      # only what Karmada ignores
     touched["metadata"].update(resourceVersion="5", generation=3)
@@ -181,7 +180,7 @@ def test_preemption_always_moves_a_claimed_template_to_the_higher_priority_polic
     snap.policies[-1] = policy("high", clusters=("m2",), selector_name="nginx", priority=5, preemption="Always")
     p = one(plan(snap, NOW))
     assert p.policy.name == "high" and targets(p.binding) == ["m2"]
-    assert p.binding["metadata"]["annotations"]["propagationpolicy.karmada.io/name"] == "high"
+    assert p.binding.metadata.annotations["propagationpolicy.karmada.io/name"] == "high"
 
 
 def test_a_policy_turned_lazy_defers_that_change_too_then_follows_the_template():

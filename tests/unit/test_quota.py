@@ -15,6 +15,7 @@ from fractions import Fraction
 import pytest
 
 from karmadactl.apis import quota
+from karmadactl.apis.karmada import ResourceBinding, load_binding
 from karmadactl.controllers.quota import feature_gates, works_for
 from karmadactl.sandbox.quota import quota_status, usage
 
@@ -48,13 +49,14 @@ def test_problems(obj, expected):
             assert message == wanted
 
 
-def rb(clusters: dict[str, int] | None, request: dict | None = None, kind: str = "ResourceBinding") -> dict:
+def rb(clusters: dict[str, int] | None, request: dict | None = None, kind: str = "ResourceBinding"
+       ) -> ResourceBinding:
     spec: dict = {}
     if request is not None:
         spec["replicaRequirements"] = {"resourceRequest": request}
     if clusters is not None:
         spec["clusters"] = [{"name": c, "replicas": r} for c, r in clusters.items()]
-    return {"kind": kind, "metadata": {"name": "web-deployment", "namespace": "shop"}, "spec": spec}
+    return load_binding({"kind": kind, "metadata": {"name": "web-deployment", "namespace": "shop"}, "spec": spec})
 
 
 @pytest.mark.parametrize("binding, expected", [
