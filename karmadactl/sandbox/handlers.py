@@ -30,6 +30,7 @@ JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml's parser when built with it
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ async def read_body(request: web.Request, *, yaml_ok: bool = False) -> object:
         raise bad_request("the request body is empty")
     try:
         if yaml_ok or request.content_type in ("application/yaml", "application/x-yaml"):
-            return yaml.safe_load(raw)
+            return yaml.load(raw, Loader=SAFE_LOADER)
         return json.loads(raw)
     except (ValueError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
