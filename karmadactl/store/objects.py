@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from karmadactl.errors import AlreadyExists, Conflict, InvalidInput, NotFound, StoreError
@@ -157,6 +157,27 @@ class Tx:
         row = self._row(key)
         return None if row is None else _decode(row.body, row.resource_version)
 
+    def _rows(self, keys: builtins.list[ObjectKey]) -> dict[ObjectKey, Any]:
+        """The rows of many keys: one SELECT per group-kind and namespace (and 500 names)."""
+        by_place: dict[tuple[str, str], set[str]] = {}
+        for key in keys:
+            by_place.setdefault((key.gk, key.namespace), set()).add(key.name)
+        found = {}
+        for (gk, namespace), wanted in by_place.items():
+            names = sorted(wanted)
+            for start in range(0, len(names), 500):       # keep the IN list within SQL limits
+                q = select(OBJ.c.name, OBJ.c.uid, OBJ.c.resource_version, OBJ.c.generation, OBJ.c.body).where(
+                    OBJ.c.group_kind == gk, OBJ.c.namespace == namespace, OBJ.c.name.in_(names[start:start + 500]))
+                if self._lock_rows:
+                    q = q.with_for_update()
+                for row in self._conn.execute(q):
+                    found[ObjectKey(gk, namespace, row.name)] = row
+        return found
+
+    def get_many(self, keys: builtins.list[ObjectKey]) -> dict[ObjectKey, dict]:
+        """The stored objects of these keys (the missing ones left out), as get() reads each."""
+        return {key: _decode(row.body, row.resource_version) for key, row in self._rows(keys).items()}
+
     def list(
         self,
         gk: str,
@@ -201,26 +222,21 @@ class Tx:
             twice = next(k for k in keys if keys.count(k) > 1)
             raise AlreadyExists(f"{describe(twice)} given twice")
         stamp = rfc3339(_now())
-        bodies: list[dict] = []
         new_rows: list[dict] = []
         for obj, key in zip(objs, keys):
-            body = json.loads(json.dumps(obj))       # a private copy (faster than deepcopy)
-            meta = body["metadata"]
-            meta["uid"] = str(uuid.uuid4())
-            meta["resourceVersion"] = "1"
-            meta["creationTimestamp"] = stamp
-            meta["generation"] = 1
+            uid = str(uuid.uuid4())
+            meta = {**obj["metadata"], "uid": uid, "resourceVersion": "1", "creationTimestamp": stamp,
+                    "generation": 1}
             new_rows.append({"group_kind": key.gk, "namespace": key.namespace, "name": key.name,
-                             "uid": meta["uid"], "resource_version": 1, "generation": 1,
-                             "body": _encode(body, describe(key))})
-            bodies.append(body)
+                             "uid": uid, "resource_version": 1, "generation": 1,
+                             "body": _encode({**obj, "metadata": meta}, describe(key))})
         if new_rows:
             try:
                 self._conn.execute(insert(OBJ), new_rows)
             except IntegrityError:  # created by a concurrent writer since our check
                 raise AlreadyExists(f"{describe(keys[0])} or another of {len(new_rows)} objects "
                                     "already exists") from None
-        return [json.loads(json.dumps(b)) for b in bodies]
+        return [json.loads(row["body"]) for row in new_rows]      # the caller's own copies
 
     def update(self, obj: dict) -> dict:
         """Replace an object if nobody changed it since it was read.
@@ -230,47 +246,77 @@ class Tx:
         stored copy; generation goes up when anything outside metadata and
         status changed. An update that changes nothing writes nothing.
         """
+        result, written = self._update_all([obj])[0]
+        return copy.deepcopy(result) if written else result
+
+    def update_many(self, objs: builtins.list[dict]) -> builtins.list[dict]:
+        """update() of many objects: one read per group-kind and namespace, one statement for the
+        writes. Each object keeps its own compare-and-swap: one read at another resourceVersion
+        raises Conflict (and the caller's transaction writes nothing). Returns what update() would
+        return for each; the objects written share nested values with the given ones."""
+        return [result for result, _ in self._update_all(objs)]
+
+    def _update_all(self, objs: builtins.list[dict]) -> builtins.list[tuple[dict, bool]]:
+        """(stored object, written?) for each object, as update() describes."""
         self._need_write()
-        key = object_key(obj)
-        what = describe(key)
-        expected = _expected_version(obj, what)
-        row = self._row(key)
-        if row is None:
-            raise NotFound(f"{what} not found")
-        if row.resource_version != expected:
-            raise _conflict(what, row.resource_version, expected)
-        given_uid = obj["metadata"].get("uid")
-        if given_uid and given_uid != row.uid:
-            raise StaleWrite(f"{what} was deleted and created again since it was read; re-read and try again")
-        stored = _decode(row.body, row.resource_version)
-        body = copy.deepcopy(obj)
-        meta = body["metadata"]
-        meta["uid"] = row.uid
-        if "creationTimestamp" in stored["metadata"]:
-            meta["creationTimestamp"] = stored["metadata"]["creationTimestamp"]
-        generation = row.generation + (_content(body) != _content(stored))
-        meta["generation"] = generation
-        meta["resourceVersion"] = str(row.resource_version)
-        if body == stored:
-            return stored
-        new_version = row.resource_version + 1
-        meta["resourceVersion"] = str(new_version)
-        result = self._conn.execute(
-            update(OBJ)
-            .where(
-                OBJ.c.group_kind == key.gk,
-                OBJ.c.namespace == key.namespace,
-                OBJ.c.name == key.name,
-                OBJ.c.resource_version == expected,
-            )
-            .values(resource_version=new_version, generation=generation, body=_encode(body, what))
-        )
-        if result.rowcount != 1:  # changed between our read and our write
+        keys = [object_key(obj) for obj in objs]
+        if len(set(keys)) != len(keys):
+            twice = next(k for k in keys if keys.count(k) > 1)
+            raise InvalidInput(f"{describe(twice)} given twice in one update")
+        rows = self._rows(keys) if len(keys) > 1 else {keys[0]: self._row(keys[0])} if keys else {}
+        results: builtins.list[tuple[dict, bool]] = []
+        changes: builtins.list[dict] = []
+        for obj, key in zip(objs, keys):
+            what = describe(key)
+            expected = _expected_version(obj, what)
+            row = rows.get(key)
+            if row is None:
+                raise NotFound(f"{what} not found")
+            if row.resource_version != expected:
+                raise _conflict(what, row.resource_version, expected)
+            given_uid = obj["metadata"].get("uid")
+            if given_uid and given_uid != row.uid:
+                raise StaleWrite(f"{what} was deleted and created again since it was read; re-read and try again")
+            stored = _decode(row.body, row.resource_version)
+            body = {**obj, "metadata": dict(obj["metadata"])}
+            meta = body["metadata"]
+            meta["uid"] = row.uid
+            if "creationTimestamp" in stored["metadata"]:
+                meta["creationTimestamp"] = stored["metadata"]["creationTimestamp"]
+            generation = row.generation + (_content(body) != _content(stored))
+            meta["generation"] = generation
+            meta["resourceVersion"] = str(row.resource_version)
+            if body == stored:
+                results.append((stored, False))
+                continue
+            meta["resourceVersion"] = str(row.resource_version + 1)
+            changes.append({"k_gk": key.gk, "k_namespace": key.namespace, "k_name": key.name,
+                            "k_version": expected, "new_version": row.resource_version + 1,
+                            "new_generation": generation, "new_body": _encode(body, what)})
+            results.append((body, True))
+        if changes:
+            self._write_changes(changes)
+        return results
+
+    def _write_changes(self, changes: builtins.list[dict]) -> None:
+        """One UPDATE per changed row, sent as one statement; each only where the row is still at the
+        resourceVersion that was read."""
+        statement = update(OBJ).where(
+            OBJ.c.group_kind == bindparam("k_gk"), OBJ.c.namespace == bindparam("k_namespace"),
+            OBJ.c.name == bindparam("k_name"), OBJ.c.resource_version == bindparam("k_version"),
+        ).values(resource_version=bindparam("new_version"), generation=bindparam("new_generation"),
+                 body=bindparam("new_body"))
+        result = self._conn.execute(statement, changes)
+        if result.rowcount == len(changes):
+            return
+        for change in changes:      # changed between our read and our write: say which
+            key = ObjectKey(change["k_gk"], change["k_namespace"], change["k_name"])
             now = self._row(key)
             if now is None:
-                raise NotFound(f"{what} not found")
-            raise _conflict(what, now.resource_version, expected)
-        return copy.deepcopy(body)
+                raise NotFound(f"{describe(key)} not found")
+            if now.resource_version != change["new_version"]:
+                raise _conflict(describe(key), now.resource_version, change["k_version"])
+        raise StaleWrite(f"{len(changes) - result.rowcount} of {len(changes)} objects changed while written")
 
     def delete(self, key: ObjectKey, resource_version: str | None = None) -> dict:
         """Remove an object and return its last state.
