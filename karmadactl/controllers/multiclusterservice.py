@@ -27,12 +27,13 @@ Works go, collected Works lose its owner.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from dataclasses import dataclass
 
 from karmadactl.apis import kinds
-from karmadactl.apis.karmada import Work, load_binding
+from karmadactl.apis.karmada import ObjectReference, ResourceBinding, TargetCluster, Work, load_binding
 from karmadactl.apis.wellknown import (
     BINDING_API_VERSION,
     BINDING_FINALIZER,
@@ -154,49 +155,65 @@ def unclaimed_service(service: dict) -> dict:
     return body
 
 
+# the keys of a binding in the order this controller writes them (after those the previous binding had)
+_WRITTEN_META = ("name", "namespace", "labels", "annotations", "finalizers", "ownerReferences")
+_WRITTEN_SPEC = ("resource", "placement", "conflictResolution", "clusters")
+
+
+def _written_order(previous: ResourceBinding | None) -> dict:
+    old = (previous.raw or {}) if previous is not None else {}
+    meta, spec = dict(old.get("metadata") or {}), dict(old.get("spec") or {})
+    for key in _WRITTEN_META:
+        meta.setdefault(key)
+    for key in _WRITTEN_SPEC:
+        spec.setdefault(key)
+    return {"apiVersion": None, "kind": None, **old, "metadata": meta, "spec": spec}
+
+
 def service_binding(service: dict, mcs: dict, clusters: list[str], registered: set[str],
-                    previous: dict | None) -> dict:
+                    previous: ResourceBinding | None) -> ResourceBinding:
     """The ResourceBinding `<svc>-service` that propagates the Service to providers ∪ consumers."""
+    from karmadactl.controllers.reconcile import copied
+
     meta = service["metadata"]
     name = f"{meta['name']}-service".lower()
-    old = json.loads(json.dumps(previous)) if previous else {}
-    old_meta = old.get("metadata") or {}
-    labels = {**(old_meta.get("labels") or {}), BINDING_MANAGED_BY: KIND, MCS_PERMANENT_ID: permanent_id(mcs)}
+    binding = copied(previous) if previous is not None else ResourceBinding(kind="ResourceBinding")
+    binding.api_version, binding.kind = BINDING_API_VERSION, "ResourceBinding"
+    binding.raw = _written_order(previous)
+    old_meta = binding.metadata
+    labels = {**(old_meta.labels or {}), BINDING_MANAGED_BY: KIND, MCS_PERMANENT_ID: permanent_id(mcs)}
     labels.setdefault(RB_PERMANENT_ID, str(uuid.uuid5(uuid.NAMESPACE_URL,
                                                       f"karmadactl:mcs-binding/{meta.get('namespace', '')}/{name}")))
-    finalizers = list(old_meta.get("finalizers") or [])
+    finalizers = list(old_meta.finalizers or [])
     if BINDING_FINALIZER not in finalizers:
         finalizers.append(BINDING_FINALIZER)
-    binding = {"apiVersion": BINDING_API_VERSION, "kind": "ResourceBinding",
-               "metadata": {**old_meta, "name": name, "namespace": meta.get("namespace", ""), "labels": labels,
-                            "annotations": {**(old_meta.get("annotations") or {}),
-                                            MCS_NAME: mcs["metadata"]["name"],
-                                            MCS_NAMESPACE: mcs["metadata"].get("namespace", "")},
-                            "finalizers": finalizers,
-                            "ownerReferences": [{"apiVersion": "v1", "kind": "Service", "name": meta["name"],
-                                                 "uid": meta.get("uid", ""), "controller": True,
-                                                 "blockOwnerDeletion": True}]},
-               "spec": {**(old.get("spec") or {}),
-                        "resource": {"apiVersion": "v1", "kind": "Service", "namespace": meta.get("namespace", ""),
-                                     "name": meta["name"], "uid": meta.get("uid", ""),
-                                     "resourceVersion": meta.get("resourceVersion", "")},
-                        "placement": {"clusterAffinity": {"clusterNames": clusters}},
-                        "conflictResolution": "Overwrite",
-                        # karmadactl schedules it here: Duplicated to the registered clusters named
-                        "clusters": [{"name": c} for c in clusters if c in registered]}}
-    if "status" in old:
-        binding["status"] = old["status"]
+    old_meta.name, old_meta.namespace, old_meta.labels = name, meta.get("namespace", ""), labels
+    old_meta.annotations = {**(old_meta.annotations or {}), MCS_NAME: mcs["metadata"]["name"],
+                            MCS_NAMESPACE: mcs["metadata"].get("namespace", "")}
+    old_meta.finalizers = finalizers
+    old_meta.owner_references = [{"apiVersion": "v1", "kind": "Service", "name": meta["name"],
+                                  "uid": meta.get("uid", ""), "controller": True, "blockOwnerDeletion": True}]
+    spec = binding.spec
+    spec.resource = ObjectReference(api_version="v1", kind="Service", namespace=meta.get("namespace", ""),
+                                    name=meta["name"], uid=meta.get("uid", ""),
+                                    resource_version=meta.get("resourceVersion", ""))
+    spec.placement = {"clusterAffinity": {"clusterNames": clusters}}
+    spec.conflict_resolution = "Overwrite"
+    # karmadactl schedules it here: Duplicated to the registered clusters named
+    spec.clusters = [TargetCluster(c) for c in clusters if c in registered]
     return binding
 
 
-def released_binding(binding: dict) -> dict:
+def released_binding(binding: ResourceBinding) -> ResourceBinding:
     """The binding after its MultiClusterService went: kept, without the MultiClusterService's marks."""
-    body = json.loads(json.dumps(binding))
-    meta = body["metadata"]
+    from karmadactl.controllers.reconcile import copied
+
+    body = copied(binding)
+    meta = body.metadata
     for key in (BINDING_MANAGED_BY, MCS_PERMANENT_ID):
-        (meta.get("labels") or {}).pop(key, None)
+        (meta.labels or {}).pop(key, None)
     for key in (MCS_NAME, MCS_NAMESPACE):
-        (meta.get("annotations") or {}).pop(key, None)
+        (meta.annotations or {}).pop(key, None)
     return body
 
 
@@ -372,23 +389,24 @@ def _apply_service(tx, state: ServiceState, mcs: dict, chosen: Sides, rendering,
         service = tx.update(claimed)
         changed = True
     key = binding_key(namespace, f"{name}-service".lower())
-    previous = tx.get(key)
+    stored = tx.get(key)
+    previous = load_binding(stored) if stored is not None else None
     registered = {c.name for c in state.clusters}
     binding = service_binding(service, mcs, sorted(set(chosen.providers) | set(chosen.consumers)), registered,
                               previous)
     if previous is None:
-        binding = tx.create(binding)
+        binding = load_binding(tx.create(binding.to_dict()))
         changed = True
     elif _content(binding) != _content(previous):
-        binding = tx.update(binding)
+        binding = load_binding(tx.update(binding.to_dict()))
         changed = True
     changed |= _store_works(tx, state, service, binding, rendering, now)
     return "", changed
 
 
-def _content(obj: dict) -> dict:
-    meta = {k: v for k, v in obj["metadata"].items() if k not in ("resourceVersion", "generation")}
-    return {**obj, "metadata": meta}
+def _content(binding: ResourceBinding) -> ResourceBinding:
+    return dataclasses.replace(binding, metadata=dataclasses.replace(binding.metadata, resource_version=None,
+                                                                     generation=None))
 
 
 def _rendering(tx, state: ServiceState) -> tuple:
@@ -405,15 +423,16 @@ def _rendering(tx, state: ServiceState) -> tuple:
     return overrides, load_customizations(tx)
 
 
-def _store_works(tx, state: ServiceState, service: dict, binding: dict, rendering: tuple, now: str) -> bool:
+def _store_works(tx, state: ServiceState, service: dict, binding: ResourceBinding, rendering: tuple,
+                 now: str) -> bool:
     """The binding's Works, built as the binding controller builds them (overrides included), stored as
     execution.store_desired stores a pass's; the Works of clusters it left marked for deletion."""
     from karmadactl.controllers import execution
     from karmadactl.controllers.binding import build_works
 
     overrides, customizations = rendering
-    rendered = build_works(service, load_binding(binding), overrides, customizations)
-    key = ObjectKey(kinds.BINDINGS[0], binding["metadata"]["namespace"], binding["metadata"]["name"])
+    rendered = build_works(service, binding, overrides, customizations)
+    key = ObjectKey(kinds.BINDINGS[0], binding.metadata.namespace or "", binding.metadata.name)
     stored = {(w.metadata.namespace, w.metadata.name): w for w in state.works if execution.binding_of(w) == key}
     changed = False
     for work in rendered.works:
@@ -523,9 +542,10 @@ def _clean_up(tx, state: ServiceState, changes: WorkChanges, active: set[tuple[s
         if owner in active:
             continue
         tx.update(unclaimed_service(service))
-        binding = tx.get(binding_key(meta.get("namespace", ""), f"{meta['name']}-service".lower()))
-        if binding is not None and (binding["metadata"].get("labels") or {}).get(BINDING_MANAGED_BY) == KIND:
-            tx.update(released_binding(binding))
+        stored = tx.get(binding_key(meta.get("namespace", ""), f"{meta['name']}-service".lower()))
+        binding = load_binding(stored) if stored is not None else None
+        if binding is not None and binding.metadata.label(BINDING_MANAGED_BY) == KIND:
+            tx.update(released_binding(binding).to_dict())
         changed = True
     return changed
 

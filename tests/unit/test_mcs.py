@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from karmadactl.apis.karmada import load_work
+from karmadactl.apis.karmada import load_binding, load_work
 from karmadactl.controllers import mcs
 from karmadactl.controllers import multiclusterservice as mcsvc
 from karmadactl.controllers.binding import work_name
@@ -193,14 +193,14 @@ def test_claiming_and_releasing_the_service():
     released = mcsvc.unclaimed_service(claimed)
     assert released["metadata"]["labels"] == {"app": "web"} and released["metadata"]["annotations"] == {}
 
-    binding = mcsvc.service_binding(claimed, MCS, ["m1", "m2", "m9"], {"m1", "m2"}, None)
+    binding = mcsvc.service_binding(claimed, MCS, ["m1", "m2", "m9"], {"m1", "m2"}, None).to_dict()
     assert binding["metadata"]["name"] == "web-service"
     assert binding["spec"]["placement"] == {"clusterAffinity": {"clusterNames": ["m1", "m2", "m9"]}}
     assert binding["spec"]["conflictResolution"] == "Overwrite"
     assert binding["spec"]["clusters"] == [{"name": "m1"}, {"name": "m2"}]
     assert binding["metadata"]["labels"]["binding.karmada.io/managed-by"] == "MultiClusterService"
     assert binding["metadata"]["finalizers"] == ["karmada.io/binding-controller"]
-    kept = mcsvc.released_binding(binding)
+    kept = mcsvc.released_binding(load_binding(binding)).to_dict()
     assert "binding.karmada.io/managed-by" not in kept["metadata"]["labels"]
     assert "multiclusterservice.karmada.io/name" not in kept["metadata"]["annotations"]
     assert kept["spec"]["clusters"] == binding["spec"]["clusters"]
