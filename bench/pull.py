@@ -287,16 +287,19 @@ def bench(postgres: Postgres, mode: str, count: int, args: argparse.Namespace, w
         fleet.down()
 
 
-def report(results: dict[tuple[str, int], dict], args: argparse.Namespace) -> None:
-    print(f"pull vs push: {args.configmaps} ConfigMaps Duplicated to N sandbox members, PostgreSQL store "
-          f"({os.cpu_count()} cores, python {sys.version.split()[0]}; agents every {args.interval})")
-    for (mode, count), r in sorted(results.items(), key=lambda item: (item[0][1], item[0][0] != "push")):
-        print(f"  N={count:<3} {mode}: converged in {r['converge']:6.2f} s (apply {r['apply_wall']:.2f} s wall, "
-              f"{r['apply_cpu']:.2f} s CPU); central pass (watch --once) {r['pass_cpu']:.2f} s CPU, "
-              f"{r['pass_wall']:.2f} s wall")
-        if mode == "pull":
-            print(f"           agents: {r['agents_converge_cpu']:.2f} s CPU to converge (all {count}), "
-                  f"{r['agents_idle_cpu']:.2f} s CPU per idle {args.interval} (all {count})")
+def header(args: argparse.Namespace) -> str:
+    return (f"pull vs push: {args.configmaps} ConfigMaps Duplicated to N sandbox members, PostgreSQL store "
+            f"({os.cpu_count()} cores, python {sys.version.split()[0]}; agents every {args.interval})")
+
+
+def lines(mode: str, count: int, r: dict, interval: str) -> list[str]:
+    out = [f"  N={count:<3} {mode}: converged in {r['converge']:6.2f} s (apply {r['apply_wall']:.2f} s wall, "
+           f"{r['apply_cpu']:.2f} s CPU); central pass (watch --once) {r['pass_cpu']:.2f} s CPU, "
+           f"{r['pass_wall']:.2f} s wall"]
+    if mode == "pull":
+        out.append(f"           agents: {r['agents_converge_cpu']:.2f} s CPU to converge (all {count}), "
+                   f"{r['agents_idle_cpu']:.2f} s CPU per idle {interval} (all {count})")
+    return out
 
 
 def main() -> int:
@@ -309,22 +312,24 @@ def main() -> int:
     parser.add_argument("--postgres", help="admin URL of a PostgreSQL server [default: a throwaway one]")
     parser.add_argument("--modes", default="push,pull")
     args = parser.parse_args()
-    results: dict[tuple[str, int], dict] = {}
+    print(header(args), flush=True)
     postgres = Postgres(args.postgres)
     work = Path(tempfile.mkdtemp(prefix="karmadactl-bench-pull-"))
+    failed = 0
     try:
         for count in (int(n) for n in args.members.split(",")):
             for mode in args.modes.split(","):
-                results[(mode, count)] = bench(postgres, mode, count, args, work)
-                print(f"  measured N={count} {mode}", file=sys.stderr)
-    except BenchFailed as e:
-        print(f"bench failed: {e}", file=sys.stderr)
-        return 1
+                try:
+                    result = bench(postgres, mode, count, args, work)
+                except BenchFailed as e:
+                    failed += 1
+                    print(f"  N={count:<3} {mode}: failed: {e}", flush=True)
+                    continue
+                print("\n".join(lines(mode, count, result, args.interval)), flush=True)
     finally:
         postgres.stop()
         shutil.rmtree(work, ignore_errors=True)
-    report(results, args)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

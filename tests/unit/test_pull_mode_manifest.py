@@ -66,22 +66,31 @@ def test_every_object_of_the_example_passes_validation() -> None:
         assert (errors, warnings) == ([], []), obj["kind"]
 
 
-def test_the_deployment_runs_the_agent_with_in_cluster_config_and_the_url_from_a_secret() -> None:
+def test_the_deployment_runs_the_agent_with_in_cluster_config_and_its_configuration_from_a_secret() -> None:
     objs = _manifest()
     deployment = _one(objs, "Deployment")
     pod = deployment["spec"]["template"]["spec"]
     assert deployment["metadata"]["namespace"] == _one(objs, "Namespace")["metadata"]["name"] == "karmada-system"
     assert pod["serviceAccountName"] == SERVICE_ACCOUNT
     [container] = pod["containers"]
-    assert container["command"][:4] == ["karmadactl", "agent", "--cluster", "member1"]
-    assert "--kubeconfig" not in container["command"] and "--store" not in container["command"]
-    store = next(e for e in container["env"] if e["name"] == "KARMADACTL_STORE")
-    assert store["valueFrom"]["secretKeyRef"] == {"name": "karmada-agent-store", "key": "store-url"}
-    assert deployment["spec"]["selector"]["matchLabels"].items() <= pod_labels(deployment).items()
+    assert container["command"] == ["karmadactl", "agent", "--config", "/etc/karmadactl/agent.yaml"]
+    [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == "/etc/karmadactl"]
+    [volume] = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    assert volume["secret"]["secretName"] == "karmada-agent-config"
+    assert volume["secret"]["defaultMode"] & 0o007 == 0                 # not readable by others
+    assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsUser"]
+    assert not any("postgresql" in str(e) for e in container.get("env", []))
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
 
 
-def pod_labels(deployment: dict) -> dict:
-    return deployment["spec"]["template"]["metadata"]["labels"]
+def test_the_agent_reads_the_configuration_register_writes(tmp_path) -> None:
+    from karmadactl.commands.register import read_agent_config
+
+    config = tmp_path / "agent.yaml"
+    config.write_text("apiVersion: karmadactl.io/v1alpha1\nkind: AgentConfig\ncluster: edge-1\n"
+                      "store: postgresql://role:pw@db/karmada\n")
+    assert read_agent_config(str(config)) == ("edge-1", "postgresql://role:pw@db/karmada")
 
 
 def test_the_dockerfile_builds_from_the_repositorys_own_files() -> None:
