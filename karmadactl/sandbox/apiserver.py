@@ -233,7 +233,7 @@ class ApiServer:
             return
         status = simulate.workload_status(
             obj, unhealthy=self.pods.unhealthy(view(rt, obj)),
-            node_count=len(self.cluster.store.list(NODES)), now=now(),
+            node_count=len(self.cluster.store.peek(NODES)), now=now(),
             kubernetes_version=self.kubernetes_version)
         if status is not None and status != obj.get("status"):
             obj = self.cluster.update(rt, obj, dict(obj, status=status),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import ipaddress
+import itertools
 import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -198,7 +199,7 @@ def pod_cidr(node: dict, index: int) -> str:
 
 def free_ip(cidr: str, used: set[str]) -> str:
     network = ipaddress.ip_network(cidr, strict=False)
-    for host in list(network.hosts())[1:]:          # .1 is the node's bridge
+    for host in itertools.islice(network.hosts(), 1, None):     # .1 is the node's bridge
         if str(host) not in used:
             return str(host)
     return str(network.network_address)
@@ -357,7 +358,7 @@ class PodController:
         from karmadactl.sandbox.simulate import workload_status
 
         status = workload_status(obj, unhealthy=self.unhealthy(obj),
-                                 node_count=len(self.cluster.store.list(("", "nodes"))),
+                                 node_count=len(self.cluster.store.peek(("", "nodes"))),
                                  now=self.now())
         if status is not None and status != obj.get("status"):
             self.cluster.update(rt, obj, dict(obj, status=status), manager=MANAGER, sub="status")
@@ -366,7 +367,7 @@ class PodController:
         pod_type = self._rt("", "v1", "pods")
         meta = owner["metadata"]
         namespace = meta.get("namespace", "")
-        nodes = sorted(self.cluster.store.list(("", "nodes")), key=lambda n: n["metadata"]["name"])
+        nodes = sorted(self.cluster.store.peek(("", "nodes")), key=lambda n: n["metadata"]["name"])
         if not nodes:
             return
         all_pods = self.cluster.store.peek(PODS)                    # read only
