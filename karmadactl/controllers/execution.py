@@ -632,26 +632,30 @@ class Recorder:
 
     def _write(self, tx, outcomes: list[Outcome]) -> None:
         events = []
-        for o in sorted(outcomes, key=lambda o: _key(o.work)):
+        ordered = sorted(outcomes, key=lambda o: _key(o.work))
+        stored = tx.get_many([_key(o.work) for o in ordered])      # one read for the batch
+        updates = []
+        for o in ordered:
             key = _key(o.work)
-            current = get_work(tx, key)
-            if current is not None:
+            if key in stored:
+                current = load_work(stored[key])
                 if is_deleting(o.work) and o.action in ("deleted", "preserved"):
                     if is_deleting(current):
                         tx.delete(key)
                     else:             # wanted again meanwhile: the member no longer holds it
                         (current.metadata.annotations or {}).pop(PUSHED_HASH, None)
-                        tx.update(current.to_dict())
+                        updates.append(current.to_dict())
                 elif not is_deleting(o.work):
                     marked = _marked(current, o, self.now)
                     if marked != current:
-                        tx.update(marked.to_dict(like=current.raw))
+                        updates.append(marked.to_dict(like=current.raw))
             if o.action != "unchanged":
                 manifest = manifest_of(o.work)
                 events.append({"kind": manifest["kind"], "name": manifest["metadata"]["name"],
                                "namespace": manifest["metadata"].get("namespace", ""),
                                "type": "Normal" if o.ok else "Warning", "reason": EVENT_REASONS.get(o.action, o.action),
                                "message": f"{o.cluster}: {o.action}{': ' + o.message if o.message else ''}"})
+        tx.update_many(updates)      # and one statement for its writes
         tx.add_events(events)
 
 

@@ -315,9 +315,12 @@ def _anything_to_do(tx) -> bool:
     stored = set(tx.group_kinds())
     if stored & {EXPORT_GK, IMPORT_GK, MCS_GK, SLICE_GK}:
         return True
-    if tx.list(SERVICE_GK, selector=lambda s: DERIVED_FROM in ((s.get("metadata") or {}).get("annotations") or {})):
+    if tx.list(SERVICE_GK, containing=[json.dumps(DERIVED_FROM)],
+               selector=lambda s: DERIVED_FROM in ((s.get("metadata") or {}).get("annotations") or {})):
         return True
-    return bool(tx.list(kinds.WORK, selector=lambda w: is_service_work((w.get("metadata") or {}).get("labels"))))
+    labels = [json.dumps(key) for key in (EPS_SERVICE_NAME, EPS_WORK_MANAGED_BY, MCS_NAME)]   # is_service_work's
+    return bool(tx.list(kinds.WORK, containing=labels,
+                        selector=lambda w: is_service_work((w.get("metadata") or {}).get("labels"))))
 
 
 def namespaces_to_read(state: ServiceState) -> dict[str, set[str]]:

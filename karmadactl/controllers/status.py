@@ -17,7 +17,14 @@ from karmadactl.apis import kinds
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
 from karmadactl.apis.codec import encode
-from karmadactl.apis.karmada import ResourceBinding, ResourceBindingStatus, Work, WorkStatus, load_binding
+from karmadactl.apis.karmada import (
+    ResourceBinding,
+    ResourceBindingStatus,
+    Work,
+    WorkStatus,
+    load_binding,
+    load_work,
+)
 from karmadactl.controllers.execution import (
     CLUSTERS_AT_ONCE,
     LiveObjects,
@@ -25,7 +32,6 @@ from karmadactl.controllers.execution import (
     _key,
     binding_of,
     cluster_of,
-    get_work,
     load_customizations,
     load_works,
     manifest_of,
@@ -75,16 +81,19 @@ def refresh(store, *, clusters: set[str] | None = None, fleet: Fleet | None = No
     results = [read_back.values.get(name, ([], read_back.errors.get(name))) for name in by_cluster]
     failures = {name: failure for name, (_, failure) in zip(by_cluster, results) if failure}
 
-    def write(tx) -> None:       # each Work re-read (and locked) before it is written
-        for updated, _ in results:
-            for work in updated:
-                current = get_work(tx, _key(work))
-                if current is None or work.status is None:
-                    continue
-                if current.status is None:
-                    current.status = WorkStatus()
-                current.status.manifest_statuses = work.status.manifest_statuses
-                tx.update(current.to_dict())
+    def write(tx) -> None:       # the Works re-read (and locked) before they are written, in one go
+        read = [(work, work.status) for updated, _ in results for work in updated if work.status is not None]
+        stored = tx.get_many([_key(work) for work, _ in read])
+        changed = []
+        for work, status in read:
+            if _key(work) not in stored:
+                continue
+            current = load_work(stored[_key(work)])
+            if current.status is None:
+                current.status = WorkStatus()
+            current.status.manifest_statuses = status.manifest_statuses
+            changed.append(current.to_dict())
+        tx.update_many(changed)
 
     retrying(store, write)
     return failures
@@ -115,6 +124,8 @@ def _aggregate(tx, now: str) -> None:
         key = binding_of(work)
         if key:
             works_by_binding.setdefault(key, []).append(work)
+    folded: list[tuple[ResourceBinding, list[dict]]] = []
+    changed = []
     for gk in kinds.BINDINGS:
         for stored in tx.list(gk):
             binding = load_binding(stored)
@@ -133,8 +144,10 @@ def _aggregate(tx, now: str) -> None:
                              conditions=_fully_applied(before, native.fully_applied(binding, items), now))
             if status != before:
                 binding.status = status
-                tx.update(binding.to_dict())
-            _aggregate_template(tx, binding, items, customizations)
+                changed.append(binding.to_dict())
+            folded.append((binding, items))
+    tx.update_many(changed)
+    _aggregate_templates(tx, folded, customizations)
 
 
 def _fully_applied(status: ResourceBindingStatus, full: bool, now: str) -> list[dict]:
@@ -152,20 +165,30 @@ def _fully_applied(status: ResourceBindingStatus, full: bool, now: str) -> list[
                   key=lambda c: c["type"])
 
 
-def _aggregate_template(tx, binding: ResourceBinding, items: list[dict], customizations) -> None:
+def _template_key(binding: ResourceBinding) -> ObjectKey:
     resource = binding.spec.resource
     info = kinds.of({"apiVersion": resource.api_version, "kind": resource.kind})
-    template = tx.get(ObjectKey(info.group_kind, resource.namespace or "", resource.name or ""))
-    if template is None:
-        return
+    return ObjectKey(info.group_kind, resource.namespace or "", resource.name or "")
+
+
+def _aggregate_templates(tx, folded: list[tuple[ResourceBinding, list[dict]]], customizations) -> None:
+    """Each binding's template takes the status its Works add up to (read and written in one go)."""
     from karmadactl.interpreter import resolve
 
-    try:
-        new_status = resolve.aggregate_status(template, items, customizations)
-    except KarmadaError as e:
-        log.warning("aggregate status of %s: %s", resource.name, e)
-        return
-    if new_status is None or new_status == template.get("status"):
-        return
-    template["status"] = new_status
-    tx.update(template)
+    templates = tx.get_many([_template_key(binding) for binding, _ in folded])
+    changed: dict[ObjectKey, dict] = {}
+    for binding, items in folded:
+        key = _template_key(binding)
+        template = templates.get(key)
+        if template is None:
+            continue
+        try:
+            new_status = resolve.aggregate_status(template, items, customizations)
+        except KarmadaError as e:
+            log.warning("aggregate status of %s: %s", binding.spec.resource.name, e)
+            continue
+        if new_status is None or new_status == template.get("status"):
+            continue
+        template["status"] = new_status
+        changed[key] = template
+    tx.update_many(list(changed.values()))

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from karmadactl.errors import AlreadyExists, Conflict, InvalidInput, NotFound, StoreError
@@ -183,14 +183,19 @@ class Tx:
         gk: str,
         namespace: str | None = None,
         selector: Callable[[dict], bool] | None = None,
+        containing: builtins.list[str] | tuple[str, ...] = (),
     ) -> list[dict]:
         """Objects of one group-kind, sorted by (namespace, name).
 
         namespace None means every namespace; "" means cluster-scoped only.
+        containing: only objects whose stored JSON holds one of these strings (say a label's key,
+        quoted), a cheap first cut made by the database before `selector` looks at what is left.
         """
         q = select(OBJ.c.namespace, OBJ.c.name, OBJ.c.resource_version, OBJ.c.body).where(OBJ.c.group_kind == gk)
         if namespace is not None:
             q = q.where(OBJ.c.namespace == namespace)
+        if containing:
+            q = q.where(or_(*(OBJ.c.body.contains(part, autoescape=True) for part in containing)))
         rows = sorted(self._conn.execute(q).all(), key=lambda r: (r.namespace, r.name))
         out = [_decode(r.body, r.resource_version) for r in rows]
         return [o for o in out if selector(o)] if selector else out

@@ -97,3 +97,15 @@ def test_update_many_refuses_missing_and_twice_given_objects(store: Store) -> No
         with pytest.raises(InvalidInput, match="given twice"):
             tx.update_many([web, web])
         assert tx.update_many([]) == []
+
+
+def test_list_containing_is_a_first_cut_by_the_database(store: Store) -> None:
+    marked = {**deployment("marked"), "metadata": {"name": "marked", "namespace": "default",
+                                                   "labels": {"example.io/100%_sure": "yes"}}}
+    with store.write() as tx:
+        tx.create_many([deployment("plain"), marked, deployment("odd_100%")])
+    with store.read() as tx:
+        assert [o["metadata"]["name"] for o in tx.list(DEPLOY, containing=['"example.io/100%_sure"'])] == ["marked"]
+        assert [o["metadata"]["name"] for o in tx.list(DEPLOY, containing=['"nothing"', '"odd_100%"'])] == \
+            ["odd_100%"]
+        assert len(tx.list(DEPLOY, containing=[])) == 3
