@@ -77,6 +77,7 @@ class ApiServer:
         self.kubernetes_version = kubernetes_version
         self.settle_delay = settle_delay
         self.faults = Faults()
+        self.requests: dict[str, int] = {}            # requests served, by HTTP method
         self.unhealthy: set[tuple[str, str, str]] = set()     # (kind, namespace, name)
         self.address = "127.0.0.1:0"
         self.cluster = Cluster()
@@ -107,6 +108,7 @@ class ApiServer:
 
     @web.middleware
     async def _faults_middleware(self, request: web.Request, handler):
+        self.requests[request.method] = self.requests.get(request.method, 0) + 1
         if self.faults.latency > 0:
             await asyncio.sleep(self.faults.latency)
         code = self.faults.take_error()

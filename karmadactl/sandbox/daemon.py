@@ -6,7 +6,8 @@ objects, and its own control API on the unix socket DIR/NAME.sock, which
 `karmadactl sandbox` (karmadactl.sandbox.manager) uses to fail, recover,
 inject faults and stop it:
 
-    GET  /status                 {"name", "port", "url", "pid", "failed"}
+    GET  /status                 {"name", "port", "url", "pid", "failed", "requests"}:
+                                 requests served so far, by HTTP method
     POST /fail                   stop listening, keep the data
     POST /recover                listen again on the same port
     POST /inject                 {"latency", "error_status", "error_count"}
@@ -177,7 +178,7 @@ class Hosted:
 
     def status(self) -> dict:
         return {"name": self.member.name, "port": self.member.port, "url": self.member.url,
-                "pid": os.getpid(), "failed": self.failed}
+                "pid": os.getpid(), "failed": self.failed, "requests": dict(self.member.api.requests)}
 
     # --- lifetime ---------------------------------------------------------
 

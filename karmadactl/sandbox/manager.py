@@ -190,6 +190,12 @@ def set_metrics(name: str, enabled: bool, state_dir: Path | None = None) -> dict
     return _control(_state_dir(state_dir), name, "POST", "/metrics", {"enabled": enabled})
 
 
+def requests(name: str, state_dir: Path | None = None) -> dict[str, int]:
+    """The requests a running member has served since it started, by HTTP method."""
+    answer = _control(_state_dir(state_dir), name, "GET", "/status")
+    return {method: int(n) for method, n in (answer.get("requests") or {}).items()}
+
+
 def status(state_dir: Path | None = None) -> list[MemberInfo]:
     """Every member known in the state directory, running or not."""
     state = _state_dir(state_dir)

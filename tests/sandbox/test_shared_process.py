@@ -102,6 +102,19 @@ def test_each_member_keeps_its_own_objects(members):
     assert call(second, "/api/v1/namespaces/default/configmaps/only-in-member1")[0] == 404
 
 
+def test_each_member_counts_the_requests_it_serves_by_method(members):
+    counted, other = members[0], members[1]
+    before, other_before = manager.requests(counted.name), manager.requests(other.name)
+    assert call(counted, "/api/v1/namespaces")[0] == 200
+    assert call(counted, "/api/v1/namespaces/default/configmaps/not-there")[0] == 404
+    assert call(counted, "/api/v1/namespaces/default/configmaps", method="POST",
+                body={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "counted"}})[0] == 201
+    after = manager.requests(counted.name)
+    assert after.get("GET", 0) - before.get("GET", 0) == 2
+    assert after.get("POST", 0) - before.get("POST", 0) == 1
+    assert manager.requests(other.name) == other_before
+
+
 def test_fail_and_recover_one_member_leave_the_others_serving(members):
     failing = members[2]
     assert manager.fail(failing.name).failed
