@@ -183,7 +183,8 @@ def is_deleting(work: Work) -> bool:
 
 def is_pushed(work: Work) -> bool:
     """True when the member last received exactly this Work's manifest."""
-    return work.metadata.annotation(PUSHED_HASH) == manifest_hash(work)
+    pushed = work.metadata.annotation(PUSHED_HASH)
+    return pushed is not None and pushed == manifest_hash(work)
 
 
 PENDING_REASON = "Pending"

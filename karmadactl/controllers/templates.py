@@ -140,29 +140,61 @@ def _key(obj: dict) -> ObjectKey:
 def store_objects(tx, objs: list[dict]) -> list[Applied]:
     """Create or replace each object in the caller's write transaction; the last writer wins, as
     with kubectl apply. Writers of templates take turns (on PostgreSQL; a SQLite writer holds the
-    whole store), so a concurrent apply of the same object never fails, whatever it writes."""
+    whole store), so a concurrent apply of the same object never fails, whatever it writes.
+    The objects are read in one go and written in one statement each for the new and the changed;
+    an object given twice is written twice, in order."""
     tx.serialize("templates")
-    results = []
-    for obj in objs:
-        obj = copy.deepcopy(obj)
-        key = _key(obj)
-        current = tx.get(key)
-        permanent_label = POLICY_KINDS.get(obj["kind"]) if key.gk.endswith("policy.karmada.io") else None
-        if permanent_label:   # Karmada's webhook gives every policy a permanent id; it never changes
-            labels = obj["metadata"].setdefault("labels", {})
-            old = ((current or {}).get("metadata") or {}).get("labels") or {}
-            labels[permanent_label] = old.get(permanent_label) or labels.get(permanent_label) or str(uuid.uuid4())
+    objs = [copy.deepcopy(obj) for obj in objs]
+    keys = [_key(obj) for obj in objs]
+    if len(set(keys)) != len(keys):
+        return [_store_one(tx, obj, key) for obj, key in zip(objs, keys)]
+    stored = tx.get_many(keys)
+    new, changed = [], []
+    for obj, key in zip(objs, keys):
+        current = stored.get(key)
+        _keep_permanent_id(obj, key, current)
         if current is None:
-            results.append(Applied(tx.create(obj), "created"))
-            continue
-        body = copy.deepcopy(obj)
-        body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-        if "status" in current and "status" not in body:
-            body["status"] = current["status"]
-        stored = tx.update(body)
-        same = stored["metadata"]["resourceVersion"] == current["metadata"]["resourceVersion"]
-        results.append(Applied(stored, "unchanged" if same else "configured"))
+            new.append(obj)
+        else:
+            changed.append(_replacing(obj, current))
+    created, updated = iter(tx.create_many(new)), iter(tx.update_many(changed))
+    results = []
+    for key in keys:
+        current = stored.get(key)
+        if current is None:
+            results.append(Applied(next(created), "created"))
+        else:
+            results.append(_applied(next(updated), current))
     return results
+
+
+def _store_one(tx, obj: dict, key: ObjectKey) -> Applied:
+    current = tx.get(key)
+    _keep_permanent_id(obj, key, current)
+    if current is None:
+        return Applied(tx.create(obj), "created")
+    return _applied(tx.update(_replacing(obj, current)), current)
+
+
+def _keep_permanent_id(obj: dict, key: ObjectKey, current: dict | None) -> None:
+    permanent_label = POLICY_KINDS.get(obj["kind"]) if key.gk.endswith("policy.karmada.io") else None
+    if permanent_label:   # Karmada's webhook gives every policy a permanent id; it never changes
+        labels = obj["metadata"].setdefault("labels", {})
+        old = ((current or {}).get("metadata") or {}).get("labels") or {}
+        labels[permanent_label] = old.get(permanent_label) or labels.get(permanent_label) or str(uuid.uuid4())
+
+
+def _replacing(obj: dict, current: dict) -> dict:
+    """The object to write over the stored one: at its resourceVersion, keeping its status."""
+    body = {**obj, "metadata": {**obj["metadata"], "resourceVersion": current["metadata"]["resourceVersion"]}}
+    if "status" in current and "status" not in body:
+        body["status"] = current["status"]
+    return body
+
+
+def _applied(stored: dict, current: dict) -> Applied:
+    same = stored["metadata"]["resourceVersion"] == current["metadata"]["resourceVersion"]
+    return Applied(stored, "unchanged" if same else "configured")
 
 
 def delete_objects(tx, keys: list[ObjectKey]) -> list[dict]:
