@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -51,11 +52,11 @@ def test_hundreds_of_runs_leak_no_file_descriptors(joined, tmp_path):
     for command in commands:            # warm up: imports, the first connections
         assert run_in_process(*command).returncode == 0
     before = open_fds()
-    for _ in range(50):
+    for _ in range(20):
         for command in commands:
             result = run_in_process(*command)
             assert result.returncode == 0, result.stderr
-    assert open_fds() - before < 10     # 200 runs: a leak would show hundreds
+    assert open_fds() - before < 10     # 80 runs: a descriptor left by each run would show eighty
 
 
 def test_verbose_runs_leave_no_logging_handler_or_level_behind(home, monkeypatch):
@@ -130,6 +131,5 @@ def test_not_slow_skips_the_multi_process_tests():
     collected = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
                                 "-m", "not slow", *files], cwd=root, capture_output=True, text=True)
     assert collected.returncode == 5, collected.stdout + collected.stderr      # 5: nothing selected
-    everything = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
-                                 *files], cwd=root, capture_output=True, text=True)
-    assert everything.returncode == 0 and " tests collected" in everything.stdout
+    deselected = re.search(r"\((\d+) deselected\)", collected.stdout)           # of the files' tests, collected
+    assert deselected and int(deselected.group(1)) > 0, collected.stdout

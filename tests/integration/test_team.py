@@ -210,6 +210,8 @@ def evictions(url: str, namespace: str) -> list[dict]:
 
 
 def test_one_watch_acts_and_a_standby_takes_over_without_evicting_twice(backend, members, tmp_path):
+    """The lease between two watches, on both backends: one acts, the other stands by until the first
+    is killed with SIGKILL, then acts within the lease period, and the first's eviction is not done again."""
     m1, m2, m3 = members
     for m in members:
         assert cli(backend, "join", m.name, "--kubeconfig", str(m.kubeconfig_path)).returncode == 0
@@ -233,6 +235,7 @@ def test_one_watch_acts_and_a_standby_takes_over_without_evicting_twice(backend,
         until(lambda: "acting as" in first.text)
         second = Watch(tmp_path, store=backend)
         until(lambda: "standing by" in second.text)
+        assert "acting as" not in second.text
         m2.fail()
         until(lambda: evictions(backend, ns))                        # the leader evicted, and committed it
         first.stop(signal.SIGKILL)                                    # no chance to release the lease
