@@ -209,8 +209,14 @@ def _target_clusters(raw: Any, path: str) -> list[TargetCluster]:
     return targets
 
 
+def _target_clusters_out(targets: list[TargetCluster] | None) -> list[dict] | None:
+    if targets is None:
+        return None
+    return [{"name": t.name} if t.replicas is None else {"name": t.name, "replicas": t.replicas} for t in targets]
+
+
 def target_clusters() -> Any:
-    return api_field(default=None, decode=_target_clusters)
+    return api_field(default=None, decode=_target_clusters, encode=_target_clusters_out)
 
 
 @dataclass
@@ -251,6 +257,8 @@ class ResourceBindingSpec:
 @dataclass
 class ResourceBindingStatus:
     strict: ClassVar[bool] = False
+    encode_order: ClassVar = ("scheduler_observing_affinity_name", "last_scheduled_time", "conditions",
+                              "scheduler_observed_generation", "aggregated_status")   # as the pass adds them
 
     scheduler_observed_generation: int | None = None
     scheduler_observing_affinity_name: str | None = None

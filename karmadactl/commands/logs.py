@@ -20,12 +20,13 @@ def log_clusters(store, kind: str | None, name: str | None, namespace: str, name
     if kind is None or name is None:
         return clusters
     from karmadactl.apis import kinds
+    from karmadactl.apis.karmada import load_binding
     from karmadactl.controllers.detector import binding_name
     from karmadactl.store.keys import ObjectKey
 
     with store.read() as tx:
-        binding = tx.get(ObjectKey(kinds.BINDINGS[0], namespace, binding_name(name, kind)))
-    if binding is None:
+        stored = tx.get(ObjectKey(kinds.BINDINGS[0], namespace, binding_name(name, kind)))
+    if stored is None:
         return clusters
-    scheduled = {c.get("name") for c in (binding.get("spec") or {}).get("clusters") or []}
+    scheduled = set(load_binding(stored).spec.target_names())
     return [c for c in clusters if c.name in scheduled]

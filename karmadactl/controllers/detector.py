@@ -311,28 +311,27 @@ def _claim_metadata(policy: PropagationPolicy) -> tuple[dict[str, str], dict[str
     return labels, annotations
 
 
-# The order karmadactl writes a binding's keys in: the detector's spec fields, the scheduling result
-# kept from the previous binding or added by the scheduler (clusters), then requiredBy (added by the
-# dependency pass); the status in the previous binding's order, with what the scheduler adds after.
+# The order karmadactl writes a rebuilt binding's spec in: the detector's fields, what is kept from the
+# previous binding, then what the pass adds (clusters from the scheduler, requiredBy from the dependencies).
 _SPEC_ORDER = ("resource", "replicas", "replicaRequirements", "placement", "propagateDeps", "conflictResolution",
                "failover", "suspension", "preserveResourcesOnDeletion", "schedulerName", "schedulePriority")
-_STATUS_ORDER = ("schedulerObservingAffinityName", "lastScheduledTime", "conditions", "schedulerObservedGeneration")
 
 
-def written_order(previous: ResourceBinding | None) -> dict:
-    """The mapping whose key order a binding the detector builds is written in (its `raw`)."""
+def written_order(previous: ResourceBinding | None) -> dict | None:
+    """The mapping whose key order a binding the detector rebuilds from `previous` is written in (its
+    `raw`): the status in the previous binding's order. None for a new binding: its fields' order."""
+    if previous is None:
+        return None
+    old = previous.spec
     spec = dict.fromkeys(_SPEC_ORDER)
-    if previous is not None:
-        old = previous.spec
-        kept = (("clusters", old.clusters), ("gracefulEvictionTasks", old.graceful_eviction_tasks),
-                ("rescheduleTriggeredAt", old.reschedule_triggered_at), ("requiredBy", old.required_by))
-        spec.update((key, None) for key, value in kept if value is not None)
-    spec.setdefault("clusters")
-    spec.setdefault("requiredBy")
-    status = dict(((previous.raw or {}).get("status") or {}) if previous is not None else {})
-    for key in _STATUS_ORDER:
-        status.setdefault(key)
-    return {"apiVersion": None, "kind": None, "metadata": {}, "spec": spec, "status": status}
+    kept = (("clusters", old.clusters), ("gracefulEvictionTasks", old.graceful_eviction_tasks),
+            ("rescheduleTriggeredAt", old.reschedule_triggered_at), ("requiredBy", old.required_by))
+    spec.update((key, None) for key, value in kept if value is not None)
+    order: dict = {"apiVersion": None, "kind": None, "metadata": {}, "spec": spec}
+    status = (previous.raw or {}).get("status")
+    if status:
+        order["status"] = status
+    return order
 
 
 def _binding_metadata(obj: dict, policy: PropagationPolicy, old_meta: ObjectMeta) -> ObjectMeta:

@@ -143,7 +143,8 @@ def _refused(binding: ResourceBinding, previous: ResourceBinding | None, message
     old_status = dict((((previous.raw or {}) if previous is not None else {}).get("status")) or {})
     old_status.setdefault("schedulerObservedGeneration")
     old_status.setdefault("conditions")
-    refused.raw = {**(binding.raw or {}), "status": old_status}
+    refused.raw = {**(binding.raw or {"apiVersion": None, "kind": None, "metadata": {}, "spec": {}}),
+                   "status": old_status}
     return refused
 
 

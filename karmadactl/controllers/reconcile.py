@@ -336,7 +336,7 @@ def _plan_one(snapshot: Snapshot, template: dict, key: ObjectKey, previous: Reso
         return BindingPlan(template, policy, previous, previous, [], waiting)
     placement = policy.placement
     if previous is not None and detector.lazy_deferred(template, policy, previous):
-        binding = _kept_as_it_was(previous)
+        binding = copied(previous)
         if binding.metadata.annotations is None:
             binding.metadata.annotations = {}
         binding.metadata.annotations.setdefault(TEMPLATE_DIGEST, detector.template_digest(template))
@@ -365,14 +365,6 @@ def _plan_one(snapshot: Snapshot, template: dict, key: ObjectKey, previous: Reso
         scheduled = binding.status.condition("Scheduled") or {}
         error = "" if scheduled.get("status") == "True" else scheduled.get("message", "")
     return BindingPlan(template, policy, binding, previous, [], error)
-
-
-def _kept_as_it_was(previous: ResourceBinding) -> ResourceBinding:
-    """A copy of the previous binding for the pass to update (a Lazy policy's): written in the
-    previous binding's order, with what the scheduler adds after."""
-    binding = copied(previous)
-    binding.raw = {**(previous.raw or {}), "status": detector.written_order(previous)["status"]}
-    return binding
 
 
 def _template_key(obj: dict) -> ObjectKey:
