@@ -12,11 +12,11 @@ sandbox members (`karmadactl sandbox up --members N`, all in one process, TLS):
    every member; each member must report them all created;
 3. `karmadactl watch --once` after the apply (a new watch's first pass: health
    probe, cluster status, status read-back, drift check of every object);
-4. `karmadactl watch --once` again, nothing changed (the idle pass);
-5. the steady pass of a running `watch`: one Watcher in a process of its own
-   runs two passes and the second is measured (what the loop does every probe
-   interval once it runs: probe, status read-back, reconcile without the drift
-   check until the resync interval).
+4. at the largest N only, `karmadactl watch --once` again, nothing changed (the
+   idle pass), and with --steady the steady pass of a running `watch`: one
+   Watcher in a process of its own runs two passes and the second is measured
+   (what the loop does every probe interval once it runs: probe, status
+   read-back, reconcile without the drift check until the resync interval).
 
 Each command is a child process of this script, waited for with os.wait4, so
 its CPU time (user + sys) and peak RSS (ru_maxrss) are its own. Requests per
@@ -205,8 +205,8 @@ class Size:
     join_seconds: float
     apply: Run
     watch: Run
-    idle: Run
-    steady: tuple[float, float]     # wall, CPU of a running watch's second pass
+    idle: Run | None = None                    # at the largest N
+    steady: tuple[float, float] | None = None  # wall, CPU of a running watch's second pass (--steady)
 
 
 def check_created(run: Run, members: list[str], total: int) -> None:
@@ -222,7 +222,8 @@ def check_created(run: Run, members: list[str], total: int) -> None:
                           f"{wrong[0]}: {created.get(wrong[0])!r}")
 
 
-def bench_size(n: int, configmaps: int, deployments: int, profile: str | None) -> Size:
+def bench_size(n: int, configmaps: int, deployments: int, last: bool, steady: bool,
+               profile: str | None) -> Size:
     home = Path(tempfile.mkdtemp(prefix=f"karmadactl-scale-{n}-"))
     fleet = Fleet(home, n)
     cli = karmadactl_script()
@@ -233,14 +234,17 @@ def bench_size(n: int, configmaps: int, deployments: int, profile: str | None) -
         applied = fleet.measure([cli, "apply", "-f", str(policy_file), "-f", str(objects)], "apply")
         check_created(applied, fleet.members, configmaps + deployments)
         time.sleep(SETTLE_SECONDS)
-        watched = fleet.measure([cli, "watch", "--once"], "watch --once")
-        idle = fleet.measure([cli, "watch", "--once"], "watch --once (idle)")
-        steady = fleet.measure([sys.executable, "-c", STEADY_PASS], "watch, steady pass")
-        wall, cpu = (float(x) for x in steady.stdout.split())
-        if profile:
+        size = Size(n, join_seconds, applied, fleet.measure([cli, "watch", "--once"], "watch --once"))
+        if last:
+            size.idle = fleet.measure([cli, "watch", "--once"], "watch --once (idle)")
+        if last and steady:
+            second = fleet.measure([sys.executable, "-c", STEADY_PASS], "watch, steady pass")
+            wall, cpu = (float(x) for x in second.stdout.split())
+            size.steady = (wall, cpu)
+        if last and profile:
             fleet.measure([sys.executable, "-c", PROFILED_CLI, profile, "watch", "--once"],
                           "watch --once (profiled)")
-        return Size(n, join_seconds, applied, watched, idle, (wall, cpu))
+        return size
     finally:
         subprocess.run([cli, "sandbox", "down", "--keep-clusters"], env=fleet.env, capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
@@ -270,21 +274,23 @@ def print_size(size: Size, objects: int) -> None:
     print(f"  {'':<14} {'wall':>10}  {'CPU':>10}  {'CPU/obj/mbr':>9}  {'peak RSS':>11}  {'req/member':>9}")
     print(row("apply", size, size.apply, objects))
     print(row("watch --once", size, size.watch, objects))
-    print(row("idle --once", size, size.idle, objects))
-    methods = ", ".join(f"{m} {c / size.members:.1f}" for m, c in sorted(size.apply.requests.items()))
-    print(f"  requests per member: apply {methods}; watch "
-          + ", ".join(f"{m} {c / size.members:.1f}" for m, c in sorted(size.watch.requests.items()))
-          + "; idle " + ", ".join(f"{m} {c / size.members:.1f}" for m, c in sorted(size.idle.requests.items())))
-    wall, cpu = size.steady
-    print(f"  running watch, steady pass: {wall:.2f} s wall, {cpu:.2f} s CPU")
+    runs = [("apply", size.apply), ("watch", size.watch)]
+    if size.idle is not None:
+        print(row("idle --once", size, size.idle, objects))
+        runs.append(("idle", size.idle))
+    print("  requests per member: " + "; ".join(
+        f"{label} " + ", ".join(f"{m} {c / size.members:.1f}" for m, c in sorted(run.requests.items()))
+        for label, run in runs))
+    if size.steady is not None:
+        wall, cpu = size.steady
+        print(f"  running watch, steady pass: {wall:.2f} s wall, {cpu:.2f} s CPU")
     sys.stdout.flush()
 
 
 def print_summary(sizes: list[Size], objects: int) -> None:
     if len(sizes) >= 2:
-        for label, pick in (("apply", lambda s: s.apply.cpu), ("watch --once", lambda s: s.watch.cpu),
-                            ("idle --once", lambda s: s.idle.cpu)):
-            base, per_member = slope([(s.members, pick(s)) for s in sizes])
+        for label, runs in (("apply", [s.apply for s in sizes]), ("watch --once", [s.watch for s in sizes])):
+            base, per_member = slope([(s.members, run.cpu) for s, run in zip(sizes, runs)])
             print(f"slope of {label} CPU over N: {per_member:.3f} s per member + {base:.2f} s, "
                   f"{1000 * per_member / objects:.3f} ms per object per member")
         base, per_member = slope([(s.members, s.apply.cpu) for s in sizes])
@@ -292,13 +298,14 @@ def print_summary(sizes: list[Size], objects: int) -> None:
         print(f"  apply: aim <= {AIM_CPU_MS} ms per object per member "
               f"{'met' if per_object <= AIM_CPU_MS else 'NOT met'}")
     largest = sizes[-1]
-    wall, cpu = largest.steady
-    for label, (w, c) in (("idle watch --once", (largest.idle.wall, largest.idle.cpu)),
-                          ("running watch, steady pass", (wall, cpu))):
+    passes = [("idle watch --once", (largest.idle.wall, largest.idle.cpu))] if largest.idle else []
+    if largest.steady is not None:
+        passes.append(("running watch, steady pass", largest.steady))
+    for label, (w, c) in passes:
         met = w <= AIM_IDLE_PASS_SECONDS and c < AIM_IDLE_PASS_CPU
         print(f"at {largest.members} members, {label}: {w:.2f} s wall (aim <= {AIM_IDLE_PASS_SECONDS:g}), "
               f"{c:.2f} s CPU (aim < {AIM_IDLE_PASS_CPU:g}) {'met' if met else 'NOT met'}")
-    peak = max(max(s.apply.rss_mib, s.watch.rss_mib, s.idle.rss_mib) for s in sizes)
+    peak = max(max(s.apply.rss_mib, s.watch.rss_mib, s.idle.rss_mib if s.idle else 0.0) for s in sizes)
     print(f"peak RSS of karmadactl: {peak:.0f} MiB (aim < {AIM_PEAK_RSS_MIB:g}) "
           f"{'met' if peak < AIM_PEAK_RSS_MIB else 'NOT met'}")
 
@@ -308,6 +315,8 @@ def main() -> int:
     parser.add_argument("--sizes", default="1,3,10,30,100", help="member counts, comma-separated")
     parser.add_argument("--configmaps", "--objects", type=int, default=1000, dest="configmaps")
     parser.add_argument("--deployments", type=int, default=100)
+    parser.add_argument("--steady", action="store_true",
+                        help="also measure a running watch's second pass at the largest N")
     parser.add_argument("--profile", default=None, help="save a cProfile of the idle pass at the largest N")
     args = parser.parse_args()
     counts = [int(n) for n in args.sizes.split(",") if n]
@@ -318,8 +327,8 @@ def main() -> int:
     sizes = []
     try:
         for n in counts:
-            sizes.append(bench_size(n, args.configmaps, args.deployments,
-                                    args.profile if n == counts[-1] else None))
+            sizes.append(bench_size(n, args.configmaps, args.deployments, n == counts[-1], args.steady,
+                                    args.profile))
             print_size(sizes[-1], objects)
     except BenchFailed as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
