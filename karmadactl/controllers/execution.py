@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import nullcontext
@@ -330,6 +331,7 @@ def _run_member(store, fleet: Fleet, name: str, cluster: Cluster | None, recorde
     if cluster is None:       # the cluster left: nothing to reach, forget its Works
         recorder.record([Outcome(name, w, "deleted", "cluster no longer joined") for w in removals] +
                         [Outcome(name, w, "failed", f"cluster {name} is not joined") for w in pushes])
+        recorder.flush()
         return
     try:
         client = fleet.client(cluster)
@@ -339,6 +341,7 @@ def _run_member(store, fleet: Fleet, name: str, cluster: Cluster | None, recorde
     writes_before = _writes(client)
     try:
         _push_cluster(client, cluster, pushes, removals, live_check, recorder.record, customizations, stopping)
+        recorder.flush()
     except StoreError:          # recording failed: the store's error, not the member's
         raise
     except KarmadaError as e:   # the member stopped answering: the rest waits for the next pass
@@ -586,7 +589,8 @@ def _applied_condition(outcome: Outcome) -> dict:
 
 
 class Recorder:
-    """Stores the outcomes of one member's pushes as they come, each batch in one transaction.
+    """Stores the outcomes of one member's pushes as they come, each batch in one transaction: what
+    came in the last quarter second, or 64 outcomes, whichever is first; `flush` stores the rest.
 
     A push that succeeded sets the Work's pushed-hash to the manifest that was
     sent (the member's lock makes it what the member holds); a Work whose
@@ -594,25 +598,39 @@ class Recorder:
     records, so a Work changed meanwhile by another pass keeps its new content.
     """
 
+    BATCH = 64
+    BATCH_SECONDS = 0.25
+
     def __init__(self, store, cluster: str, now: str, tick: Callable[[int], None] = lambda n: None):
         self.store, self.cluster, self.now, self.tick = store, cluster, now, tick
         self.outcomes: list[Outcome] = []
         self.failure: str | None = None
         self.writes = 0
+        self.pending: list[Outcome] = []
+        self.since = time.monotonic()
 
     def record(self, outcomes: list[Outcome]) -> None:
-        if not outcomes:
-            return
+        self.pending.extend(outcomes)
+        if len(self.pending) >= self.BATCH or time.monotonic() - self.since >= self.BATCH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Store the outcomes recorded since the last batch."""
         from karmadactl.store.objects import retrying
 
-        retrying(self.store, lambda tx: self._write(tx, outcomes))
-        self.outcomes.extend(outcomes)
-        self.tick(len(outcomes))
+        self.since = time.monotonic()
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        retrying(self.store, lambda tx: self._write(tx, batch))
+        self.outcomes.extend(batch)
+        self.tick(len(batch))
 
     def unreachable(self, pushes: list[Work], why: str) -> None:
         """The member did not answer: Works it has not taken say so (the others keep their record)."""
         from karmadactl.store.objects import retrying
 
+        self.flush()
         self.failure = why
         answered = {_key(o.work) for o in self.outcomes}
         left = [w for w in pushes if _key(w) not in answered]
