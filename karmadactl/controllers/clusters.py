@@ -189,7 +189,7 @@ def join(store, name: str, *, kubeconfig: str | None, context: str | None,
         health, message = client.health()
         if health != "Ready":
             raise Unreachable(f"join {name}: cluster at {config.server} is not ready: {message}")
-        status = collect_status(client, (previous or {}).get("status"), meta.now())
+        status = collect_status(client, (previous or {}).get("status"), meta.now(), probed=(health, message))
         cluster_id = member_id(client)
     finally:
         client.close()

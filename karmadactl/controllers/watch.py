@@ -171,7 +171,7 @@ class Watcher:
                 last = self._last_status.get(cluster.name)
                 if state == "Ready" and (cluster.ready != "True" or last is None
                                          or now - last >= self.options.resync_interval):
-                    fresh = collect_status(client, cluster.status, rfc3339(now))
+                    fresh = collect_status(client, cluster.status, rfc3339(now), probed=(state, message))
                     self._last_status[cluster.name] = now
                 return state, message, fresh
             except KarmadaError as e:

@@ -145,10 +145,12 @@ def api_enablements_condition(enablements: list[dict], failed: list[str]) -> dic
 
 # -- collection (I/O) -----------------------------------------------------------------------
 
-def collect_status(client: MemberClient, previous: dict | None, now: str) -> dict:
+def collect_status(client: MemberClient, previous: dict | None, now: str,
+                   probed: tuple[str, str] | None = None) -> dict:
     """A member's Cluster .status, as Karmada's cluster-status-controller writes it.
 
-    Health first; only a Ready member is read further (version, APIs, nodes, pods).
+    Health first (`probed`: the caller's own answer of client.health() just now, not
+    asked again); only a Ready member is read further (version, APIs, nodes, pods).
     Otherwise only the Ready condition changes and the rest is kept from `previous`.
     A part that fails to read keeps its previous value. The 30 s thresholds
     Karmada applies before publishing a change belong to the caller.
@@ -157,7 +159,7 @@ def collect_status(client: MemberClient, previous: dict | None, now: str) -> dic
 
     status = copy.deepcopy(previous or {})
     try:
-        health, message = client.health()
+        health, message = probed or client.health()
     except InvalidInput as e:   # the client could not be built (bad kubeconfig, plugin)
         health, message = "CollectionFailed", e.message
     if health != "Ready":

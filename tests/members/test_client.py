@@ -640,6 +640,20 @@ def test_collect_status_of_a_ready_member(client, server):
     assert again == status   # nothing changed: same status, transition times kept
 
 
+def test_collect_status_takes_the_callers_probe_and_does_not_probe_again(client, server):
+    seed_nodes_and_pods(server)
+    probed = client.health()
+    server.requests.clear()
+    status = collect_status(client, None, NOW, probed=probed)
+    assert [r["path"] for r in server.requests if r["path"] in ("/readyz", "/healthz")] == []
+    assert status == collect_status(client, None, NOW)
+    server.requests.clear()
+    down = collect_status(client, status, LATER, probed=("NotReady", "/readyz answered status 500"))
+    assert server.requests == []                # not Ready: nothing else is read
+    ready = next(c for c in down["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "ClusterNotReady")
+
+
 def test_collect_status_partial_apis(client, server):
     server.broken.add("apps/v1")
     status = collect_status(client, None, NOW)
