@@ -96,13 +96,15 @@ def observe(cluster: Cluster, health: str, message: str, now: datetime,
         threshold = thresholds.success if observed == "True" else thresholds.failure
         if now + PROBE_JITTER < since + threshold:
             record = {"state": health, "since": micro_timestamp(since), "message": message}
-            return _with(cluster, status=cluster.status, pending_value=json.dumps(record, sort_keys=True))
+            return _with(cluster, status=copy.deepcopy(cluster.status),
+                         pending_value=json.dumps(record, sort_keys=True))
     status = copy.deepcopy(cluster.status)
     status["conditions"] = conditions(health, message, timestamp(now), status.get("conditions"))
     return _with(cluster, status=status, pending_value=None)
 
 
 def _with(cluster: Cluster, *, status: dict, pending_value: str | None) -> Cluster:
+    """A copy of the cluster with `status` (the caller's own copy) and the pending annotation set."""
     metadata = copy.deepcopy(cluster.metadata)
     annotations = dict(metadata.get("annotations") or {})
     if pending_value is None:
@@ -113,7 +115,7 @@ def _with(cluster: Cluster, *, status: dict, pending_value: str | None) -> Clust
         metadata["annotations"] = annotations
     else:
         metadata.pop("annotations", None)
-    return replace(cluster, status=copy.deepcopy(status), metadata=metadata,
+    return replace(cluster, status=status, metadata=metadata,
                    taints=list(cluster.taints), zones=list(cluster.zones), labels=dict(cluster.labels))
 
 

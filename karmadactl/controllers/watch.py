@@ -193,6 +193,7 @@ class Watcher:
     def _publish(self, name: str, state: str, message: str, fresh: dict | None, now: datetime,
                  thresholds, taint_policies: list[dict], result: PassResult) -> None:
         """Store one cluster's new Ready condition, status and taints (CAS; re-read on conflict)."""
+        published: Cluster | None = None
         for _ in range(3):
             try:
                 with self.store.write() as tx:
@@ -200,24 +201,28 @@ class Watcher:
                     if current is None:
                         return
                     before = Cluster.from_dict(current)
-                    cluster = Cluster.from_dict(current)
+                    cluster = replace(before)       # observe() returns a copy of its own: `before` stays
                     if fresh:
                         conditions = cluster.status.get("conditions")
                         cluster.status = {**fresh, **({"conditions": conditions} if conditions else {})}
                     cluster = health.observe(cluster, state, message, now, thresholds)
                     cluster.taints = health.desired_taints(cluster, now, failover=self.options.failover,
                                                            taint_policies=taint_policies)
-                    if cluster.to_dict() != before.to_dict():
-                        tx.update(cluster.to_dict())
+                    desired = cluster.to_dict()
+                    if desired != before.to_dict():
+                        tx.update(desired)
                         self._note_changes(tx, before, cluster, result)
                 self._flush(committed=True)
+                published = cluster
                 break
             except Conflict:
                 self._flush(committed=False)
                 continue
-        with self.store.read() as tx:
-            stored = tx.get(ObjectKey(CLUSTER_GK, "", name))
-        if stored and Cluster.from_dict(stored).ready == "True" and state == "Ready":
+        if published is None:           # a conflict each time: what the other writers stored
+            with self.store.read() as tx:
+                stored = tx.get(ObjectKey(CLUSTER_GK, "", name))
+            published = Cluster.from_dict(stored) if stored else None
+        if published is not None and published.ready == "True" and state == "Ready":
             result.ready.add(name)      # a cluster failing but not yet past its threshold is left alone
 
     def _publish_pulled(self, name: str, now: datetime, taint_policies: list[dict], result: PassResult) -> None:
