@@ -159,17 +159,34 @@ def plan(ctx: typer.Context,
     env: Env = ctx.obj
     _check_files(filename, recursive, "plan")
     check_format(output)
-    manifests = files.load(filename, recursive=recursive, stdin=env.stdin) if filename else []
-    if offline:
-        if not manifests:
-            raise UsageError("plan --offline needs -f with the templates, policies and Clusters")
-        plans = commands.plan_offline(manifests, validate=mode_of(validate), warn=env.err)
-    else:
-        with env.store() as store:
-            plans = commands.plan(store, manifests, validate=mode_of(validate) if manifests else "strict",
-                                  warn=env.err)
-    print_plan(env, plans, output)
+    with _long_lived_objects():
+        manifests = files.load(filename, recursive=recursive, stdin=env.stdin) if filename else []
+        if offline:
+            if not manifests:
+                raise UsageError("plan --offline needs -f with the templates, policies and Clusters")
+            plans = commands.plan_offline(manifests, validate=mode_of(validate), warn=env.err)
+        else:
+            with env.store() as store:
+                plans = commands.plan(store, manifests, validate=mode_of(validate) if manifests else "strict",
+                                      warn=env.err)
+        print_plan(env, plans, output)
     return report_failed(env, plans)
+
+
+@contextlib.contextmanager
+def _long_lived_objects() -> Iterator[None]:
+    """Python's cycle collector paused: a plan keeps every object it makes until it has printed
+    them and makes no reference cycles, so each collection would only walk the growing heap again
+    (a third of the CPU of a 10,000-binding plan)."""
+    import gc
+
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def propagate(ctx: typer.Context,

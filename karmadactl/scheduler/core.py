@@ -73,14 +73,44 @@ def affinity_tiers(term: ClusterAffinityTerm, request: ScheduleRequest) -> tuple
 
 def _schedule_with(tiers: tuple, request: ScheduleRequest, clusters: list[Cluster],
                    memo: dict | None = None) -> list[TargetCluster]:
+    key = _answer_key(tiers, request, clusters) if memo is not None else None
+    known = memo.get(key) if memo is not None and key is not None else None
+    if known is not None and known[0] is request.placement:
+        return [TargetCluster(name, replicas) for name, replicas in known[1]]
     candidates = feasible_candidates(request, clusters, tiers, memo)
     selected = spread.select_clusters(request.placement, candidates, request.replicas)
     if not selected:
         raise ScheduleError("SchedulerError", "no clusters available to schedule")
     if not is_workload(request):
-        return [TargetCluster(name=c.name) for c in selected]
-    from karmadactl.scheduler.assign import assign
-    return assign(request, selected)
+        targets = [TargetCluster(name=c.name) for c in selected]
+    else:
+        from karmadactl.scheduler.assign import assign
+        targets = assign(request, selected)
+    if memo is not None and key is not None:
+        memo[key] = (request.placement, [(t.name, t.replicas) for t in targets])
+    return targets
+
+
+def _answer_key(tiers: tuple, request: ScheduleRequest, clusters: list[Cluster]) -> tuple | None:
+    """What a first schedule's answer depends on, for bindings of one pass to share it; None when the
+    binding has clusters already (its answer depends on them) or its request cannot be read (its
+    error is raised where it always was).
+
+    Such a binding is filtered, estimated and divided from its placement, kind, evictions, replica
+    count and per-replica request alone; its UID only breaks Webster's ties, by its parity.
+    """
+    if request.previous:
+        return None
+    from karmadactl.errors import InvalidInput
+    from karmadactl.scheduler.estimate import replica_request
+    from karmadactl.scheduler.webster import larger_name_wins
+
+    try:
+        per_replica = replica_request(request.replica_requirements)
+    except InvalidInput:
+        return None
+    return ("answer", id(clusters), id(request.placement), tuple(map(id, tiers)), request.api_version,
+            request.kind, frozenset(request.evicted), request.replicas, per_replica, larger_name_wins(request.uid))
 
 
 def feasible_candidates(request: ScheduleRequest, clusters: list[Cluster], tiers: tuple,

@@ -75,7 +75,7 @@ def free_capacity(cluster: Cluster) -> FreeCapacity | None:
     return free
 
 
-def _request(requirements: dict | None) -> tuple | None:
+def replica_request(requirements: dict | None) -> tuple | None:
     """A binding's replicaRequirements.resourceRequest as a hashable key; a wrong shape (a customization
     may return anything) is an InvalidInput naming the field, the binding's error."""
     if requirements is None:
@@ -95,7 +95,7 @@ def _request(requirements: dict | None) -> tuple | None:
 
 def general_estimate(cluster: Cluster, requirements: dict | None) -> int:
     """Karmada's general estimator for one cluster (0 when the cluster reports no resources)."""
-    return _estimate(cluster, _request(requirements))
+    return _estimate(cluster, replica_request(requirements))
 
 
 _REQUEST_IDS: dict[tuple, int] = {}
@@ -140,7 +140,7 @@ def replica_estimator(requirements: dict | None, replicas: int) -> Callable[[Clu
     """estimate_replicas for one binding over many clusters, the request read once."""
     if replicas == 0:
         return lambda cluster: MAX_INT32
-    request = _request(requirements)
+    request = replica_request(requirements)
     request_id = None if request is None else _REQUEST_IDS.setdefault(request, len(_REQUEST_IDS))
 
     def estimate(cluster: Cluster) -> int:
