@@ -6,8 +6,9 @@ For each N x M: N Deployments (3-6 replicas, 100m-400m cpu and 128Mi-512Mi per
 replica) claimed by one PropagationPolicy that divides by available replicas
 (dynamic weight), and M Clusters with capacity in status.resourceSummary, in one
 YAML file. Prints bindings scheduled per second (N / wall time of the whole
-command: parsing, scheduling, rendering Works, printing JSON) and the peak RSS
-of the karmadactl process.
+command: parsing, scheduling, rendering Works, printing JSON), the CPU time and
+peak RSS of the karmadactl process, and the load average (on a busy machine
+compare CPU times).
 """
 
 from __future__ import annotations
@@ -51,21 +52,25 @@ def documents(n: int, m: int):
                                                                     "memory": f"{128 * (1 + i % 4)}Mi"}}}]}}}}
 
 
-def run(n: int, m: int, folder: Path) -> tuple[float, float]:
+def run(n: int, m: int, folder: Path) -> tuple[float, float, float]:
     path = folder / f"plan-{n}x{m}.yaml"
     with path.open("w") as f:
         yaml.dump_all(documents(n, m), f, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper))
     env = {**os.environ, "KARMADA_HOME": str(folder / "home")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "karmadactl", "plan", "--offline", "-f", str(path), "-o", "json"],
                    env=env, stdout=subprocess.DEVNULL, check=True)
     seconds = time.perf_counter() - start
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return seconds, peak_mib
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, cpu, after.ru_maxrss / 1024
 
 
 def phases(n: int, m: int, folder: Path) -> dict[str, float]:
-    """The same plan in this process, timed by stage: read files, schedule, render JSON."""
+    """The same plan in this process, timed by stage: read files, schedule, render JSON (the cycle
+    collector paused, as the command pauses it)."""
+    import gc
     import io
 
     from karmadactl.cli import files
@@ -75,6 +80,7 @@ def phases(n: int, m: int, folder: Path) -> dict[str, float]:
 
     path = folder / f"plan-{n}x{m}.yaml"
     times = {}
+    gc.disable()
     start = time.perf_counter()
     snapshot = offline_snapshot(files.load([str(path)]))
     times["read"] = time.perf_counter() - start
@@ -82,8 +88,10 @@ def phases(n: int, m: int, folder: Path) -> dict[str, float]:
     plans = reconcile.plan(snapshot, "")
     times["schedule"] = time.perf_counter() - start
     start = time.perf_counter()
-    write_list(io.StringIO(), [p.binding for p in plans] + [w.to_dict() for p in plans for w in p.works], "json")
+    write_list(io.StringIO(), [reconcile.stored_form(p.binding) for p in plans if p.binding]
+               + [w.to_dict() for p in plans for w in p.works], "json")
     times["render"] = time.perf_counter() - start
+    gc.enable()
     return times
 
 
@@ -91,13 +99,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000x10,10000x100")
     args = parser.parse_args()
-    print(f"karmadactl plan --offline -o json ({os.cpu_count()} cores, python {sys.version.split()[0]})")
+    print(f"karmadactl plan --offline -o json ({os.cpu_count()} cores, python {sys.version.split()[0]}, "
+          f"load average {os.getloadavg()[0]:.1f})")
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes.split(","):
             n, m = (int(x) for x in size.split("x"))
-            seconds, peak = run(n, m, Path(tmp))
+            seconds, cpu, peak = run(n, m, Path(tmp))
             print(f"  {n:>6} deployments x {m:>3} clusters: {seconds:6.2f} s, "
-                  f"{n / seconds:8.0f} bindings/s, peak RSS {peak:7.1f} MiB")
+                  f"{n / seconds:8.0f} bindings/s, CPU {cpu:6.2f} s, peak RSS {peak:7.1f} MiB")
             stages = phases(n, m, Path(tmp))
             print("      stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items())
                   + f"; scheduling alone {n / stages['schedule']:.0f} bindings/s")
