@@ -300,12 +300,16 @@ def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str
             if progress:
                 progress(done[0], max(done[0], sum(todo.values())))
 
+    scanned: dict[str, list[Work]] = {}
+    for work in works:
+        scanned.setdefault(work.metadata.namespace or "", []).append(work)
+
     def run_cluster(name: str) -> None:
         recorder = Recorder(store, name, now, tick)
         try:
             with store.lock(f"push:{name}", cancelled=stopping.is_set):
                 _run_member(store, members, name, clusters.get(name), recorder, live_check, customizations,
-                            stopping)
+                            stopping, scanned.get(execution_namespace(name), []))
         except Cancelled:
             pass
         with guard:
@@ -320,10 +324,16 @@ def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str
 
 
 def _run_member(store, fleet: Fleet, name: str, cluster: Cluster | None, recorder: Recorder, live_check: bool,
-                customizations, stopping: threading.Event) -> None:
-    """One member, under its lock: read its Works afresh, push and remove, recording as it goes."""
+                customizations, stopping: threading.Event, scanned: list[Work] | None = None) -> None:
+    """One member, under its lock: read its Works afresh (those `scanned` before the lock serve
+    when none of them changed since), push and remove, recording as it goes."""
     with store.read() as tx:
-        works = load_works(tx, namespace=execution_namespace(name))
+        namespace = execution_namespace(name)
+        if scanned and tx.versions(WORK_GK, namespace) == {
+                w.metadata.name: w.metadata.resource_version for w in scanned}:
+            works = scanned
+        else:
+            works = load_works(tx, namespace=namespace)
     pushes = [w for w in works if not is_deleting(w) and _needs_push(w, live_check)]
     removals = [w for w in works if is_deleting(w)]
     if not pushes and not removals:

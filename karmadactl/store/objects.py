@@ -200,6 +200,12 @@ class Tx:
         out = [_decode(r.body, r.resource_version) for r in rows]
         return [o for o in out if selector(o)] if selector else out
 
+    def versions(self, gk: str, namespace: str) -> dict[str, str]:
+        """name -> resourceVersion of the objects of one group-kind in one namespace, bodies unread:
+        whether objects read earlier are still current."""
+        q = select(OBJ.c.name, OBJ.c.resource_version).where(OBJ.c.group_kind == gk, OBJ.c.namespace == namespace)
+        return {r.name: str(r.resource_version) for r in self._conn.execute(q)}
+
     def group_kinds(self) -> builtins.list[str]:
         """Every group-kind that has at least one stored object, sorted."""
         return sorted(r[0] for r in self._conn.execute(select(OBJ.c.group_kind).distinct()).all())
