@@ -391,8 +391,9 @@ def build_binding(obj: dict, policy: PropagationPolicy, previous: ResourceBindin
     spec = ResourceBindingSpec(
         resource=resource, replicas=replicas or None, replica_requirements=requirements,
         placement=policy.placement.to_dict(), propagate_deps=bool(policy.propagate_deps),
-        conflict_resolution=policy.conflict_resolution, failover=copy.deepcopy(policy.failover),
-        suspension=copy.deepcopy(policy.suspension),
+        conflict_resolution=policy.conflict_resolution,
+        failover=None if policy.failover is None else copy.deepcopy(policy.failover),
+        suspension=None if policy.suspension is None else copy.deepcopy(policy.suspension),
         preserve_resources_on_deletion=bool(policy.preserve_resources_on_deletion),
         scheduler_name=policy.scheduler_name,
         schedule_priority=None if priority is None else {"priority": priority})
