@@ -135,7 +135,7 @@ def _write_json_items(stream, objects: list) -> None:
     process (into a temporary file, copied after the first half), when there is a core to spare."""
     split = len(objects)
     aside = None
-    if split >= SPLIT_FROM and hasattr(os, "fork") and (os.cpu_count() or 1) > 1:
+    if split >= SPLIT_FROM and hasattr(os, "fork") and (os.cpu_count() or 1) > 1 and _single_threaded():
         split = len(objects) // 2
         aside = _render_aside(objects, split)
     try:
@@ -149,6 +149,13 @@ def _write_json_items(stream, objects: list) -> None:
         return
     for i in range(split, len(objects)):
         stream.write(_json_item(objects[i], i))
+
+
+def _single_threaded() -> bool:
+    """Only this thread runs: a forked child cannot inherit a lock another thread holds."""
+    import threading
+
+    return threading.active_count() == 1
 
 
 def _render_aside(objects: list, start: int) -> tuple[int, str] | None:

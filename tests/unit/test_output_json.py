@@ -49,8 +49,12 @@ def test_the_second_half_rendered_by_a_forked_process_is_byte_identical(monkeypa
     monkeypatch.setattr(output, "SPLIT_FROM", 2)
     monkeypatch.setattr(output.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    forks = []
+    fork = output.os.fork
+    monkeypatch.setattr(output.os, "fork", lambda: forks.append(1) or fork())
     split = io.StringIO()
     write_list(split, objects, "json")
+    assert forks == [1]
     assert split.getvalue() == serial.getvalue() == json.dumps(as_list(objects), indent=4, ensure_ascii=False) + "\n"
     assert list(tmp_path.iterdir()) == []      # the child's file is gone
 
