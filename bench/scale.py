@@ -1,7 +1,7 @@
 """The scaling curve: `apply` of 1,100 objects and `watch --once` passes to N = 1, 3, 10, 30, 100 members.
 
-    python bench/scale.py [--sizes 1,3,10,30,100] [--configmaps 1000] [--deployments 100]
-                          [--profile FILE]
+    python bench/scale.py [--sizes 1,3,10,30,100] [--configmaps 1000 (or --objects)] [--deployments 100]
+                          [--steady] [--profile FILE]
 
 For each N, in a fresh temporary $KARMADA_HOME (a fresh store) with fresh
 sandbox members (`karmadactl sandbox up --members N`, all in one process, TLS):
