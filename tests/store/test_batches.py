@@ -109,3 +109,14 @@ def test_list_containing_is_a_first_cut_by_the_database(store: Store) -> None:
         assert [o["metadata"]["name"] for o in tx.list(DEPLOY, containing=['"nothing"', '"odd_100%"'])] == \
             ["odd_100%"]
         assert len(tx.list(DEPLOY, containing=[])) == 3
+
+
+def test_versions_names_each_object_of_a_namespace_with_its_resource_version(store: Store) -> None:
+    with store.write() as tx:
+        web, _ = tx.create_many([deployment("web"), deployment("api", "shop")])
+        web["spec"]["replicas"] = 2
+        tx.update(web)
+    with store.read() as tx:
+        assert tx.versions(DEPLOY, "default") == {"web": "2"}
+        assert tx.versions(DEPLOY, "shop") == {"api": "1"}
+        assert tx.versions(DEPLOY, "none") == {}
