@@ -135,11 +135,10 @@ def register_command(store_url: str | None, token: BootstrapToken) -> str:
     """The `karmadactl register` command line a new member runs (the store's password left out)."""
     import shlex
 
-    from sqlalchemy.engine import make_url
-
     from karmadactl.paths import store_url as resolved
+    from karmadactl.store.engine import without_password
 
-    url = make_url(resolved(store_url)).render_as_string(hide_password=True)
+    url = without_password(resolved(store_url))
     return f"karmadactl --store {shlex.quote(url)} register CLUSTER_NAME --token {token.token}"
 
 

@@ -63,6 +63,14 @@ def parse(url: str) -> Target:
     return Target(u, display, path)
 
 
+def without_password(url: str) -> str:
+    """The store URL as a user may see it: its password, if any, shown as ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        raise StoreError("invalid store URL") from None
+
+
 def _is_file_db(u: URL) -> bool:
     db = u.database or ""
     if not db or db == ":memory:" or u.query.get("mode") == "memory":
