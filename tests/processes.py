@@ -63,3 +63,28 @@ def run_in_processes(target, args, count: int, timeout: float) -> list[tuple]:
     assert failures == [], "\n".join(failures)
     assert [p.exitcode for p in procs] == [0] * count
     return reports
+
+
+def _cli(argv: list[str], index: int, barrier, results) -> None:  # noqa: ANN001
+    """One command line through the CLI's own entry point, as `python -m karmadactl` runs it."""
+    import io
+    import traceback
+
+    try:
+        from karmadactl.cli.app import run
+        from karmadactl.cli.env import Env
+
+        out, err = io.StringIO(), io.StringIO()
+        barrier.wait(timeout=60)
+        code = run(argv, Env(stdout=out, stderr=err, stdin=io.StringIO()))
+        results.put((index, True, (code, out.getvalue(), err.getvalue())))
+    except BaseException:
+        results.put((index, False, traceback.format_exc()))
+
+
+def run_cli_in_processes(command_lines: list[list[str]], timeout: float = 120) -> list[tuple[int, str, str]]:
+    """Each command line run at once by a process of its own: (exit code, stdout, stderr) of each, in the
+    order of the command lines."""
+    reports = run_in_processes(_cli, lambda i: ([str(a) for a in command_lines[i]], i), len(command_lines),
+                               timeout=timeout)
+    return [outcome for _, _, outcome in sorted(reports, key=lambda report: report[0])]

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 
 import pytest
 import yaml
 
 from tests.conftest import run_cli
+from tests.processes import run_cli_in_processes
 
 
 def join(member, *extra):
@@ -241,18 +240,15 @@ def test_dry_run_stores_nothing(home, members):
 def test_eight_concurrent_join_and_taint_processes_lose_no_write(home, members):
     for m in members:
         assert join(m).returncode == 0
-    procs = []
+    command_lines = []
     for i in range(8):
         if i < 3:
-            args = ["join", members[i].name, "--kubeconfig", str(members[i].kubeconfig_path),
-                    "-l", f"writer={i}"]
+            command_lines.append(["join", members[i].name, "--kubeconfig", str(members[i].kubeconfig_path),
+                                  "-l", f"writer={i}"])
         else:
-            args = ["taint", "clusters", members[i % 3].name, f"writer{i}=x:NoSchedule"]
-        procs.append(subprocess.Popen([sys.executable, "-m", "karmadactl", *args],
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    for p in procs:
-        out, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err
+            command_lines.append(["taint", "clusters", members[i % 3].name, f"writer{i}=x:NoSchedule"])
+    for code, _, err in run_cli_in_processes(command_lines):
+        assert code == 0, err
         assert "locked" not in err
     stored = clusters_json()
     for i in range(3):

@@ -10,7 +10,6 @@ import io
 import os
 import sqlite3
 import stat
-import sys
 
 import pytest
 import yaml
@@ -127,14 +126,12 @@ def test_a_read_only_store_is_an_error_from_every_command(home, tmp_path, manife
 def test_many_processes_creating_the_store_at_once_never_see_it_half_made(home, tmp_path):
     """A new store is built under a temporary name and linked into place whole, so a process that
     finds the file finds a complete store (and an empty file can always be called an error)."""
-    import subprocess
+    from tests.processes import run_cli_in_processes
 
     db = tmp_path / "fresh.db"
-    procs = [subprocess.Popen([sys.executable, "-m", "karmadactl", "--store", f"sqlite:///{db}", "get", "clusters"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(8)]
-    results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
-    assert [r[2] for r in results] == [0] * 8, results
-    assert all("error" not in r[1] for r in results), results
+    results = run_cli_in_processes([["--store", f"sqlite:///{db}", "get", "clusters"]] * 8)
+    assert [r[0] for r in results] == [0] * 8, results
+    assert all("error" not in r[2] for r in results), results
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".fresh.db")] == []   # no leftovers
     assert "CREATE TABLE" in dump(db)
 
