@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,10 +119,6 @@ def write_list(stream, objects, output: str) -> None:
     stream.write("\nmetadata:\n  resourceVersion: ''\n")
 
 
-# From this many objects on, a second process renders the second half of a JSON list meanwhile.
-SPLIT_FROM = 4000
-
-
 def _json_item(obj, index: int) -> str:
     out = ["," if index else "", "\n        "]
     _put_json(obj, "        ", out.append)
@@ -131,75 +126,8 @@ def _json_item(obj, index: int) -> str:
 
 
 def _write_json_items(stream, objects: list) -> None:
-    """The items of a JSON List; a long list's second half rendered at the same time by a forked
-    process (into a temporary file, copied after the first half), when there is a core to spare."""
-    split = len(objects)
-    aside = None
-    if split >= SPLIT_FROM and hasattr(os, "fork") and (os.cpu_count() or 1) > 1 and _single_threaded():
-        split = len(objects) // 2
-        aside = _render_aside(objects, split)
-    try:
-        for i in range(split):
-            stream.write(_json_item(objects[i], i))
-    except BaseException:
-        if aside is not None:
-            _copy_aside(aside, None)
-        raise
-    if aside is not None and _copy_aside(aside, stream):
-        return
-    for i in range(split, len(objects)):
-        stream.write(_json_item(objects[i], i))
-
-
-def _single_threaded() -> bool:
-    """Only this thread runs: a forked child cannot inherit a lock another thread holds."""
-    import threading
-
-    return threading.active_count() == 1
-
-
-def _render_aside(objects: list, start: int) -> tuple[int, str] | None:
-    """A child process writing the items from `start` on into a temporary file: (pid, path)."""
-    import tempfile
-
-    fd, path = tempfile.mkstemp(prefix="karmadactl-", suffix=".json")
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(fd)
-        os.unlink(path)
-        return None
-    if pid == 0:
-        code = 1
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                for i in range(start, len(objects)):
-                    f.write(_json_item(objects[i], i))
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(fd)
-    return pid, path
-
-
-def _copy_aside(aside: tuple[int, str], stream) -> bool:
-    """The child's items copied to the stream once it has finished well; False if it did not.
-    Without a stream (the first half failed) the child is stopped."""
-    import shutil
-    import signal
-
-    pid, path = aside
-    try:
-        if stream is None:
-            os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-        if stream is None or os.waitstatus_to_exitcode(status) != 0:
-            return False
-        with open(path, encoding="utf-8") as f:
-            shutil.copyfileobj(f, stream, 1 << 20)
-        return True
-    finally:
-        os.unlink(path)
+    for i, obj in enumerate(objects):
+        stream.write(_json_item(obj, i))
 
 
 def print_objects(env: Env, objects: list[dict], output: str, *, table: Columns,
