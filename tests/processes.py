@@ -15,7 +15,8 @@ import os
 from multiprocessing import forkserver
 
 PRELOAD = ["pytest", "yaml", "sqlalchemy", "sqlalchemy.dialects.sqlite", "karmadactl.cli.app",
-           "karmadactl.cli.env", "karmadactl.cli.resources", "karmadactl.store", "karmadactl.controllers.reconcile"]
+           "karmadactl.cli.env", "karmadactl.cli.resources", "karmadactl.store", "karmadactl.controllers.reconcile",
+           "psycopg", "sqlalchemy.dialects.postgresql"]
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -5,8 +5,6 @@ test_concurrency.py runs on PostgreSQL too.) Skipped with the reason when no ser
 
 from __future__ import annotations
 
-import multiprocessing
-
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, inspect, update
 
@@ -14,6 +12,7 @@ from karmadactl.errors import StoreError
 from karmadactl.store import SCHEMA_VERSION, Store, migrations
 from karmadactl.store import engine as engines
 from karmadactl.store.keys import ObjectKey
+from tests.processes import run_in_processes
 
 CLUSTER = "Cluster.cluster.karmada.io"
 
@@ -69,28 +68,21 @@ def test_opening_a_version_one_store_upgrades_it_and_keeps_the_data(postgres_sto
             assert [e["reason"] for e in tx.events()] == ["Upgraded"]
 
 
-def _open_and_report(url: str, barrier, results) -> None:  # noqa: ANN001
+def _open_and_report(url: str, index: int, barrier, results) -> None:  # noqa: ANN001
     try:
         barrier.wait(timeout=60)
         with Store.open(url) as s:
-            results.put(("ok", s.schema_version))
+            results.put((index, True, s.schema_version))
     except BaseException as e:  # noqa: BLE001 - reported to the test
-        results.put(("failed", f"{type(e).__name__}: {e}"))
+        results.put((index, False, f"{type(e).__name__}: {e}"))
 
 
 @pytest.mark.timeout(120)
 @pytest.mark.slow
 def test_concurrent_opens_upgrade_an_old_store_once(postgres_store: str) -> None:
     _version_one_store(postgres_store)
-    ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(4), ctx.Queue()
-    procs = [ctx.Process(target=_open_and_report, args=(postgres_store, barrier, results)) for _ in range(4)]
-    for p in procs:
-        p.start()
-    reports = [results.get(timeout=90) for _ in procs]
-    for p in procs:
-        p.join(timeout=30)
-    assert reports == [("ok", SCHEMA_VERSION)] * 4              # the advisory lock serialized the upgrade
+    reports = run_in_processes(_open_and_report, lambda i: (postgres_store, i), 4, timeout=90)
+    assert [version for _, _, version in reports] == [SCHEMA_VERSION] * 4   # the advisory lock serialized the upgrade
     with Store.open(postgres_store) as s:
         with s.read() as tx:
             assert tx.get(ObjectKey(CLUSTER, "", "old"))["metadata"]["resourceVersion"] == "7"
