@@ -41,7 +41,7 @@ _karmadactl() {
     "promote") words="--cluster --dependencies --dry-run --help --namespace --output -C -d -n -o" ;;
     "propagate") words="--aggregated --all-clusters --cluster --cluster-selector --divided --dry-run --duplicated --dynamic-weight --help --name --namespace --output --priority --weight -C -n -o" ;;
     "rebalance") words="--all --help --namespace -n" ;;
-    "register") words="--agent-config --cluster-context --cluster-kubeconfig --context --help --kubeconfig --label --provider --region --token --zone --zones -l" ;;
+    "register") words="--agent-config --agent-identity --cluster-context --cluster-kubeconfig --context --help --kubeconfig --label --namespace --provider --region --token --zone --zones -l -n" ;;
     "sandbox") words="down fail load recover status up --help" ;;
     "sandbox down") words="--help --keep-clusters" ;;
     "sandbox fail") words="--help" ;;
@@ -64,7 +64,7 @@ _karmadactl() {
     "top pods") words="--all-namespaces --clusters --containers --help --namespace --no-headers --selector --sort-by --sum -A -C -l -n" ;;
     "uncordon") words="--dry-run --help" ;;
     "unjoin") words="--force --help --keep-resources" ;;
-    "unregister") words="--cluster-context --cluster-kubeconfig --context --help --kubeconfig --wait --wait-timeout" ;;
+    "unregister") words="--cluster-context --cluster-kubeconfig --context --help --kubeconfig --namespace --wait --wait-timeout -n" ;;
     "version") words="--help --output -o" ;;
     "watch") words="--eviction-rate --eviction-timeout --failure-threshold --help --no-failover --once --probe-interval --rebalance-on-recovery --resync-interval --success-threshold" ;;
   esac

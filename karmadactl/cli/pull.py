@@ -71,7 +71,14 @@ def register_cluster(ctx: typer.Context,
                      config: str | None = typer.Option(
                          None, "--agent-config",
                          help="Where to write the agent's configuration [default: "
-                              "$KARMADA_HOME/agents/NAME.yaml]")) -> None:
+                              "$KARMADA_HOME/agents/NAME.yaml]"),
+                     agent_identity: bool = typer.Option(
+                         False, "--agent-identity",
+                         help="Create the agent's ServiceAccount karmada-agent-sa and ClusterRole karmada-agent "
+                              "in the member (needs --kubeconfig) and write a kubeconfig for it beside the agent "
+                              "configuration, instead of running the agent as the member's admin"),
+                     namespace: str = typer.Option("karmada-system", "-n", "--namespace",
+                                                   help="Member namespace of the agent's ServiceAccount")) -> None:
     from pathlib import Path
 
     from karmadactl.commands import register as registering
@@ -84,13 +91,20 @@ def register_cluster(ctx: typer.Context,
                                      remove_labels=remove)
     with env.store() as store:
         result = registering.register(store, name, token=token, kubeconfig=kubeconfig, context=context,
-                                      properties=properties, config=Path(config) if config else None)
+                                      properties=properties, config=Path(config) if config else None,
+                                      agent_identity=agent_identity, namespace=namespace)
     env.out(f"cluster/{name} registered (Pull mode)")
     env.out(f"agent configuration: {result.config}")
     if not result.enforced:
         env.out("note: this store does not keep the agent to its own cluster's rows (PostgreSQL does)")
+    member = "MEMBER_KUBECONFIG"
+    if result.identity is not None:
+        identity = result.identity
+        env.out(f"agent kubeconfig: {identity.kubeconfig} (serviceaccount {identity.namespace}/"
+                f"{identity.service_account}, token expires {identity.expires or 'never'})")
+        member = str(identity.kubeconfig)
     env.out("run the agent on a host that reaches the member and the store:")
-    env.out(f"  karmadactl agent --config {result.config} --kubeconfig MEMBER_KUBECONFIG")
+    env.out(f"  karmadactl agent --config {result.config} --kubeconfig {member}")
 
 
 def unregister_cluster(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME"),
@@ -101,7 +115,9 @@ def unregister_cluster(ctx: typer.Context, name: str = typer.Argument(..., metav
                        wait: bool = typer.Option(False, "--wait",
                                                  help="Let the agent remove the member's objects first "
                                                       "(waits up to --wait-timeout)"),
-                       wait_timeout: str = typer.Option("60s", "--wait-timeout")) -> int:
+                       wait_timeout: str = typer.Option("60s", "--wait-timeout"),
+                       namespace: str = typer.Option("karmada-system", "-n", "--namespace",
+                                                     help="Member namespace of the agent's ServiceAccount")) -> int:
     from karmadactl.apis.meta import parse_duration
     from karmadactl.cli.resources import pushing, report_pass
     from karmadactl.commands import register as registering
@@ -110,7 +126,7 @@ def unregister_cluster(ctx: typer.Context, name: str = typer.Argument(..., metav
     timeout = parse_duration(wait_timeout, "--wait-timeout") if wait else None
     with env.store() as store:
         result = registering.unregister(store, name, kubeconfig=kubeconfig, context=context, wait=timeout,
-                                        pushing=pushing(env))
+                                        pushing=pushing(env), namespace=namespace)
     for obj in result.deleted:
         env.out(f"{obj} deleted")
     env.out(f"cluster/{name} unregistered")

@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING
 
 from karmadactl.apis.cluster import GROUP_KIND, SYNC_PULL, Cluster
 from karmadactl.apis.kinds import WORK
-from karmadactl.apis.wellknown import KARMADACTL_API_VERSION, execution_namespace
+from karmadactl.apis.wellknown import KARMADACTL_API_VERSION, NAMESPACE_KARMADA_SYSTEM, execution_namespace
 from karmadactl.commands.passes import Pushing, run_pass
 from karmadactl.errors import AlreadyExists, InvalidInput, KarmadaError, Unreachable
 from karmadactl.store.keys import ObjectKey
 
 if TYPE_CHECKING:
+    from karmadactl.commands.agent_identity import Identity
     from karmadactl.controllers.clusters import Properties
     from karmadactl.controllers.execution import Report
     from karmadactl.controllers.reconcile import BindingPlan
@@ -41,6 +42,7 @@ class Registered:
     cluster: Cluster
     config: Path                 # the agent configuration file (store URL and cluster name)
     enforced: bool               # whether the store keeps the agent to its own cluster's rows
+    identity: Identity | None = None     # the agent's ServiceAccount in the member (--agent-identity)
 
 
 @dataclass
@@ -72,8 +74,10 @@ def read_agent_config(path: str) -> tuple[str, str]:
 
 def register(store, name: str, *, token: str, kubeconfig: str | None = None, context: str | None = None,
              properties: Properties | None = None, config: Path | None = None,
-             now: datetime | None = None) -> Registered:
-    """Record a Pull cluster and leave its agent the credentials to run with."""
+             now: datetime | None = None, agent_identity: bool = False,
+             namespace: str = NAMESPACE_KARMADA_SYSTEM) -> Registered:
+    """Record a Pull cluster and leave its agent the credentials to run with; with `agent_identity`,
+    the agent's ServiceAccount and ClusterRole in the member and a kubeconfig for it too."""
     import yaml
 
     from karmadactl.commands import token as tokens
@@ -86,22 +90,49 @@ def register(store, name: str, *, token: str, kubeconfig: str | None = None, con
     endpoint, cluster_id = "", ""
     if kubeconfig is not None or context is not None:
         endpoint, cluster_id = _member_identity(name, kubeconfig, context)
+    elif agent_identity:
+        raise InvalidInput(f"register {name}: the agent's identity is made in the member: pass its --kubeconfig")
+    path = config or agent_config_path(name)
+    identity = None
+    if agent_identity:
+        with store.read() as tx:
+            _check_free(tx, name, cluster_id)
+        identity = _install_identity(name, kubeconfig, context, namespace, path)
     cluster = Cluster(name=name, api_endpoint=endpoint, sync_mode=SYNC_PULL, id=cluster_id)
     if properties is not None:
         properties.apply_to(cluster)
     with store.write() as tx:
-        if tx.get(ObjectKey(GROUP_KIND, "", name)) is not None:
-            raise AlreadyExists(f"failed to register as cluster with name {name} already exists")
-        clusters.check_unique_id(tx, name, cluster_id)
+        _check_free(tx, name, cluster_id)
         stored = Cluster.from_dict(tx.create(cluster.to_dict()))
         tx.add_event(kind="Cluster", name=name, reason="Registered",
                      message=f"cluster {name} registered in Pull mode"
                              + (f" (endpoint {endpoint})" if endpoint else ""))
     access = grant_agent(store, name)
-    path = config or agent_config_path(name)
     write_private(path, yaml.safe_dump({"apiVersion": KARMADACTL_API_VERSION, "kind": CONFIG_KIND,
                                         "cluster": name, "store": access.store_url}, sort_keys=False))
-    return Registered(stored, path, access.enforced)
+    return Registered(stored, path, access.enforced, identity)
+
+
+def _check_free(tx, name: str, cluster_id: str) -> None:
+    from karmadactl.controllers import clusters
+
+    if tx.get(ObjectKey(GROUP_KIND, "", name)) is not None:
+        raise AlreadyExists(f"failed to register as cluster with name {name} already exists")
+    clusters.check_unique_id(tx, name, cluster_id)
+
+
+def _install_identity(name: str, kubeconfig: str | None, context: str | None, namespace: str,
+                      config: Path) -> Identity:
+    from karmadactl.commands import agent_identity
+    from karmadactl.members.kubeconfig import load_kubeconfig
+
+    member = load_kubeconfig(kubeconfig, context)
+    client = member.client(name=name)
+    try:
+        return agent_identity.install(client, member.embedded(), namespace,
+                                      agent_identity.identity_kubeconfig_path(config))
+    finally:
+        client.close()
 
 
 def _member_identity(name: str, kubeconfig: str | None, context: str | None) -> tuple[str, str]:
@@ -120,10 +151,12 @@ def _member_identity(name: str, kubeconfig: str | None, context: str | None) -> 
 
 
 def unregister(store, name: str, *, kubeconfig: str | None = None, context: str | None = None,
-               wait: timedelta | None = None, pushing: Pushing | None = None) -> Unregistered:
+               wait: timedelta | None = None, pushing: Pushing | None = None,
+               namespace: str = NAMESPACE_KARMADA_SYSTEM) -> Unregistered:
     """Remove a Pull cluster: its Works (removed from the member by its agent when `wait` is given,
     else by karmadactl with the member's kubeconfig, else left there), the Cluster, its Lease, the
     agent's credentials and configuration file; then the pass schedules its workloads elsewhere."""
+    from karmadactl.commands.agent_identity import identity_kubeconfig_path
     from karmadactl.controllers import clusters, heartbeat
     from karmadactl.store.access import revoke_agent
 
@@ -135,7 +168,7 @@ def unregister(store, name: str, *, kubeconfig: str | None = None, context: str 
     if wait is not None:
         _wait_for_agent(store, name, wait)
     if kubeconfig is not None or context is not None:
-        result.deleted = _clean_member(cluster, kubeconfig, context)
+        result.deleted = _clean_member(cluster, kubeconfig, context, namespace)
     with store.write() as tx:
         for work in tx.list(WORK, namespace=execution_namespace(name)):
             tx.delete(ObjectKey(WORK, work["metadata"]["namespace"], work["metadata"]["name"]))
@@ -146,6 +179,7 @@ def unregister(store, name: str, *, kubeconfig: str | None = None, context: str 
                      message=f"cluster {name} unregistered; {len(result.deleted)} member objects deleted")
     revoke_agent(store, name)
     agent_config_path(name).unlink(missing_ok=True)
+    identity_kubeconfig_path(agent_config_path(name)).unlink(missing_ok=True)
     result.plans, result.report = run_pass(store, pushing)
     return result
 
@@ -173,8 +207,10 @@ def _wait_for_agent(store, name: str, wait: timedelta) -> None:
         time.sleep(WAIT_POLL)
 
 
-def _clean_member(cluster: Cluster, kubeconfig: str | None, context: str | None) -> list[str]:
-    """Delete what karmadactl manages in the member, with the member's own kubeconfig."""
+def _clean_member(cluster: Cluster, kubeconfig: str | None, context: str | None, namespace: str) -> list[str]:
+    """Delete what karmadactl manages in the member and the agent's identity (agent_identity.remove),
+    with the member's own kubeconfig."""
+    from karmadactl.commands.agent_identity import remove
     from karmadactl.controllers.clusters import describe_object, managed_objects
     from karmadactl.members.kubeconfig import load_kubeconfig
 
@@ -184,6 +220,7 @@ def _clean_member(cluster: Cluster, kubeconfig: str | None, context: str | None)
         for api_version, plural, ns, obj_name in managed_objects(client, cluster):
             client.delete(api_version, plural, obj_name, ns or None)
             deleted.append(describe_object(api_version, plural, ns, obj_name))
+        deleted += remove(client, namespace)
     finally:
         client.close()
     return deleted

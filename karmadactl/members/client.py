@@ -282,6 +282,17 @@ class MemberClient:
                              body=patch, content_type="application/merge-patch+json",
                              what=f"patch {plural} {_ref(name, namespace)}").json() or {}
 
+    def request_token(self, namespace: str, service_account: str, expiration_seconds: int) -> dict:
+        """A token for a ServiceAccount (the TokenRequest API); the TokenRequest's status
+        (token, expirationTimestamp)."""
+        body = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                "spec": {"expirationSeconds": expiration_seconds}}
+        path = resource_path("v1", "serviceaccounts", service_account, namespace) + "/token"
+        doc = self._request("POST", path, body=body, content_type="application/json",
+                            what=f"request a token for serviceaccounts {_ref(service_account, namespace)}"
+                            ).json() or {}
+        return doc.get("status") or {}
+
     def delete(self, api_version: str, plural: str, name: str, namespace: str | None = None
                ) -> bool:
         """Delete (background propagation); False when it was already gone."""

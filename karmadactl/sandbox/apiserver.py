@@ -12,13 +12,15 @@ import asyncio
 import hmac
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiohttp import web
 
 from karmadactl.sandbox import handlers, metrics, patch, simulate
 from karmadactl.sandbox.handlers import Target, respond
-from karmadactl.sandbox.objects import StatusError, status_body
+from karmadactl.sandbox.objects import StatusError, bad_request, status_body
 from karmadactl.sandbox.resources import CRD_GROUP_RESOURCE, NODES, ResourceType
+from karmadactl.sandbox.tokens import TOKEN_PATH, ServiceAccountTokens
 from karmadactl.sandbox.writes import Cluster, now, view
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,8 @@ class ApiServer:
         self.cluster.on_remove.append(self.endpoints.removed)
         self.metrics_enabled = True                 # serve metrics.k8s.io (see metrics.py)
         self.loads: dict = {}                       # simulated load per workload (metrics.py)
+        self.service_account_tokens = ServiceAccountTokens(
+            lambda namespace, name: self.cluster.store.get(("", "serviceaccounts"), namespace, name))
 
     # application ---------------------------------------------------------------------------
 
@@ -123,8 +127,9 @@ class ApiServer:
             return await handler(request)
         header = request.headers.get("Authorization", "")
         scheme, _, presented = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(),
-                                                                 self.token.encode()):
+        if scheme.lower() != "bearer" or not (
+                hmac.compare_digest(presented.strip().encode(), self.token.encode())
+                or self.service_account_tokens.accepts(presented.strip(), datetime.now(UTC))):
             return web.json_response(status_body(401, "Unauthorized", "Unauthorized"), status=401)
         return await handler(request)
 
@@ -158,6 +163,14 @@ class ApiServer:
             discovery = self.discovery(path)
             if discovery is not None:
                 return respond(discovery)
+        token_request = TOKEN_PATH.match(path)
+        if token_request is not None and request.method == "POST":
+            body = await handlers.read_body(request)
+            if not isinstance(body, dict):
+                raise bad_request("the request body must be a TokenRequest")
+            namespace, name = token_request.groups()
+            answer = self.service_account_tokens.request(namespace, name, body, datetime.now(UTC))
+            return respond(answer, status=201)
         target = self.resolve(path)
         if target is None:
             raise StatusError(404, "NotFound", "the server could not find the requested resource",

@@ -262,3 +262,71 @@ def test_the_agent_stops_on_sigterm_and_a_killed_one_loses_nothing(backend, flee
     agent_once(tmp_path, m1)            # whatever the killed agent did or not, the next pass converges
     assert "member1" not in replicas(fleet, ns)
     assert not works(backend, "member1")
+
+
+def test_register_with_the_agent_identity_runs_the_agent_as_its_own_service_account(backend, members, tmp_path):
+    from karmadactl.commands.agent_identity import PLURALS
+    from karmadactl.commands.agent_rbac import agent_rbac
+    from karmadactl.errors import KarmadaError
+    from karmadactl.members.kubeconfig import load_kubeconfig
+
+    m1 = members[0]
+    ns = f"p-{uuid.uuid4().hex[:8]}"
+    config, identity = tmp_path / "member1.agent.yaml", tmp_path / "member1.agent.kubeconfig"
+    token = k(backend, "token", "create").stdout.strip()
+    result = k(backend, "register", m1.name, "--token", token, "--kubeconfig", str(m1.kubeconfig_path),
+               "--agent-config", str(config), "--agent-identity")
+    assert result.returncode == 0, result.stderr
+    assert (f"agent kubeconfig: {identity} (serviceaccount karmada-system/karmada-agent-sa, token expires "
+            in result.stdout)
+    assert f"karmadactl agent --config {config} --kubeconfig {identity}" in result.stdout
+    assert identity.stat().st_mode & 0o777 == 0o600
+    sa_token = yaml.safe_load(identity.read_text())["users"][0]["user"]["token"]
+    assert sa_token and sa_token != m1.token and sa_token not in result.stdout + result.stderr
+
+    admin = load_kubeconfig(str(m1.kubeconfig_path)).client(name=m1.name)
+    try:
+        for expected in agent_rbac("karmada-system"):          # the generator's objects, as generated
+            meta = expected["metadata"]
+            found = admin.get(expected["apiVersion"], PLURALS[expected["kind"]], meta["name"],
+                              meta.get("namespace"))
+            assert found is not None, meta
+            assert found["metadata"]["labels"] == meta["labels"]
+            for key in ("rules", "roleRef", "subjects"):
+                assert found.get(key) == expected.get(key)
+
+        def agent_as_identity() -> None:
+            run = run_cli("agent", "--config", str(config), "--kubeconfig", str(identity), "--once")
+            assert run.returncode == 0 and "cluster/member1 Ready=True" in run.stdout, run.stderr
+
+        agent_as_identity()                            # the cluster's status first, then its Works
+        apply(backend, tmp_path, ns)
+        agent_as_identity()
+        assert replicas([m1], ns) == {"member1": 6}
+        assert works(backend, "member1")
+
+        result = k(backend, "unregister", m1.name, "--kubeconfig", str(m1.kubeconfig_path))
+        assert result.returncode == 0, result.stderr
+        for line in ("serviceaccounts/karmada-system/karmada-agent-sa deleted",
+                     "clusterroles.rbac.authorization.k8s.io/karmada-agent deleted",
+                     "clusterrolebindings.rbac.authorization.k8s.io/karmada-agent deleted"):
+            assert line in result.stdout
+        for expected in agent_rbac("karmada-system"):
+            meta = expected["metadata"]
+            assert admin.get(expected["apiVersion"], PLURALS[expected["kind"]], meta["name"],
+                             meta.get("namespace")) is None
+    finally:
+        admin.close()
+    gone = load_kubeconfig(str(identity)).client(name=m1.name)
+    try:                                            # its ServiceAccount gone, the token opens nothing
+        with pytest.raises(KarmadaError):
+            gone.get_json("/api")
+    finally:
+        gone.close()
+
+
+def test_agent_identity_needs_the_member_kubeconfig(backend, members, tmp_path):
+    token = k(backend, "token", "create").stdout.strip()
+    result = k(backend, "register", "edge1", "--token", token, "--agent-identity")
+    assert result.returncode == 1 and "pass its --kubeconfig" in result.stderr
+    assert k(backend, "get", "clusters", "edge1").returncode == 1
