@@ -19,12 +19,15 @@ PRELOAD = ["pytest", "yaml", "sqlalchemy", "sqlalchemy.dialects.sqlite", "karmad
            "psycopg", "sqlalchemy.dialects.postgresql"]
 
 
-def _context() -> multiprocessing.context.BaseContext:
+_configured: list[bool] = []
+
+
+def _context() -> multiprocessing.context.ForkServerContext:
     ctx = multiprocessing.get_context("forkserver")
-    if not getattr(_context, "started", False):
+    if not _configured:
         ctx.set_forkserver_preload(PRELOAD)
         atexit.register(_stop_server)
-        _context.started = True  # type: ignore[attr-defined]
+        _configured.append(True)
     return ctx
 
 
