@@ -25,6 +25,17 @@ def isolated_home(path) -> Iterator[pytest.MonkeyPatch]:
         yield mp
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """karmadactl compiled to bytecode once, before any worker or CLI process starts. Where
+    PYTHONDONTWRITEBYTECODE is set (this machine's and CI's environment) every interpreter the suite
+    starts (pytest-xdist's workers, sandbox members, CLI processes) would otherwise compile the whole
+    package from source again; existing .pyc files are still read under that variable."""
+    if not hasattr(config, "workerinput"):         # the controller (or a run without xdist)
+        import compileall
+
+        compileall.compile_dir(Path(__file__).resolve().parents[1] / "karmadactl", quiet=1)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Files with slow (multi-process) tests first, each file's tests kept together and in order: on
     several workers (-n 2) the long files start early and the many short ones fill in beside them,

@@ -135,12 +135,32 @@ def _watch(*args: str, env: dict) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "karmadactl", "get", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     proc.lines = queue.Queue()
+    proc.errors = []        # stderr read as it comes, so a full pipe can never hold the process at exit
 
     def pump():
         for line in proc.stdout:
             proc.lines.put(line.rstrip("\n"))
+
+    def pump_errors():
+        for line in proc.stderr:
+            proc.errors.append(line)
     threading.Thread(target=pump, daemon=True).start()
+    proc.error_reader = threading.Thread(target=pump_errors, daemon=True)
+    proc.error_reader.start()
     return proc
+
+
+def _stopped(proc: subprocess.Popen, timeout: float = 60) -> str:
+    """SIGINT, then the process's exit awaited; what it wrote on stderr (named in the failure if it hangs)."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"still running {timeout:g} s after SIGINT; stderr: {''.join(proc.errors)!r}") from None
+    proc.error_reader.join(timeout=10)
+    return "".join(proc.errors)
 
 
 def _read_until(proc: subprocess.Popen, wanted, deadline: float = 30, got: list | None = None) -> list[str]:
@@ -174,9 +194,8 @@ def test_watch_prints_the_table_then_a_row_per_change_and_stops_on_sigint(stored
         ok("apply", "-f", str(extra))
         _read_until(proc, lambda line: line.split()[:2] == ["alpha", "3"])
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-    assert proc.returncode == 0, proc.stderr.read()
+        errors = _stopped(proc)
+    assert proc.returncode == 0, errors
 
 
 def test_watch_only_with_json_prints_each_changed_object(stored, tmp_path):
@@ -196,8 +215,7 @@ def test_watch_only_with_json_prints_each_changed_object(stored, tmp_path):
             raise AssertionError("the watcher reported no change")
         assert got[0] == "{"          # an object, not a table and not a List
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        _stopped(proc)
     assert proc.returncode == 0
 
 
@@ -287,10 +305,9 @@ def test_watch_on_members_follows_their_watch_api(joined):
         got = _read_until(proc, lambda line: line.split()[:2] == ["watched", joined.name])
         assert not any(line.startswith(("web-1", "db-0")) for line in got)   # listed objects are not repeated
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        errors = _stopped(proc)
         api.close()
-    assert proc.returncode == 0, proc.stderr.read()
+    assert proc.returncode == 0, errors
 
 
 def test_all_on_members_lists_the_kinds_of_the_category_a_member_serves(joined):
@@ -312,8 +329,7 @@ def test_watch_only_prints_the_header_with_the_first_change(stored, tmp_path):
             except AssertionError:
                 continue
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        _stopped(proc)
     assert got[0].split() == ["NAME", "DATA", "AGE"] and got[1].startswith("late")
     assert not any(line.startswith(("alpha", "zeta")) for line in got)      # nothing listed first
 
@@ -330,6 +346,5 @@ def test_watch_names_a_member_that_cannot_be_watched(cli, joined):
     try:
         _read_until(proc, lambda line: line.startswith("web-1"))       # the member that answers is listed
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-    assert "cluster gone" in proc.stderr.read()
+        errors = _stopped(proc)
+    assert "cluster gone" in errors
