@@ -130,13 +130,12 @@ def revoke_agent(store: Store, cluster: str) -> None:
         return
     with store._transaction(write=True) as conn:
         _need_postgres(conn)
+        database = str(conn.exec_driver_sql("SELECT current_database()").scalar())
         role = conn.execute(select(ROLES.c.role).where(ROLES.c.cluster == cluster)).scalar()
         if role is None:
-            database = str(conn.exec_driver_sql("SELECT current_database()").scalar())
             role = role_name(database, cluster)
             if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first() is None:
                 return
-        database = str(conn.exec_driver_sql("SELECT current_database()").scalar())
         for statement in _grants(conn, database):
             revoke = statement.replace("GRANT ", "REVOKE ", 1).replace(" TO {role}", " FROM {role}")
             conn.exec_driver_sql(revoke.format(role=_quoted(role)))
