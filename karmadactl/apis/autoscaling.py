@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from typing import Any, ClassVar
 
 from karmadactl.apis.codec import FieldError, api_field, decode, encode
+from karmadactl.apis.names import dns1123_label, dns1123_subdomain
 from karmadactl.apis.schema import type_name
 from karmadactl.errors import InvalidInput
 
@@ -42,8 +42,6 @@ SELECT_POLICIES = (SELECT_DISABLED, SELECT_MAX, SELECT_MIN)
 Problem = tuple[str, str]
 
 _PATH_SEGMENT_BAD = ("/", "%")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def _quantity(value: Any, path: str) -> str:
@@ -316,7 +314,7 @@ class FederatedHPA:
         name = self.name
         if not name:
             out.append(("metadata.name", "required"))
-        elif len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+        elif dns1123_subdomain(name):
             out.append(("metadata.name", f'invalid name "{name}": must be a lowercase RFC 1123 subdomain'))
         spec = self.spec
         if spec.min_replicas is not None and spec.min_replicas < MIN_REPLICAS_LOWER_BOUND:
@@ -446,7 +444,7 @@ def _source_problems(metric: MetricSpec, path: str) -> list[Problem]:
             out.append((f"{where}.name", "must specify a resource name"))
         if not c.container:
             out.append((f"{where}.container", "must specify a container"))
-        elif not _DNS_LABEL.match(c.container):
+        elif dns1123_label(c.container):
             out.append((f"{where}.container", f'invalid container name "{c.container}"'))
         out += _target_problems(c.target, f"{where}.target")
         out += _utilization_or_value(c.target, f"{where}.target")
