@@ -8,6 +8,11 @@ member for a token of that ServiceAccount (TokenRequest API) and writes a kubeco
 (mode 0600) with the member's server and that token, for `karmadactl agent
 --kubeconfig`. `unregister --kubeconfig` removes the three objects; the namespace
 stays, as Karmada's unregister leaves it.
+
+Karmada's sources: pkg/karmadactl/register/register.go (KarmadaAgentServiceAccountName,
+createSecretAndRBACInMemberCluster, DefaultCertExpirationSeconds) and
+pkg/karmadactl/unregister/unregister.go (listMemberClusterResources: the agent's namespace is
+not among what it deletes).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """What a Pull-mode agent may do in its member, as Kubernetes RBAC objects.
 
 Karmada's `register` binds its karmada-agent to a ClusterRole allowing every verb on every
-resource. The agent of karmadactl needs less: it reads (get, list, watch) what it reports,
+resource (pkg/karmadactl/register/register.go, createSecretAndRBACInMemberCluster).
+The agent of karmadactl needs less: it reads (get, list, watch) what it reports,
 applies Works with server-side apply (a PATCH, which creates what is missing: create too),
 deletes what no Work wants any more, and reads /version, /readyz, /healthz and discovery.
 So: those verbs on every resource, since a Work may carry any kind, and none of escalate,
