@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from karmadactl.sandbox.member import Member
+from tests.conftest import run_cli
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +22,14 @@ def members(tmp_path_factory):
     yield started
     for member in started:
         member.stop()
+
+
+@pytest.fixture
+def joined(home, members):
+    """The three members joined to this test's store (a module may define its own `joined`)."""
+    for m in members:
+        assert run_cli("join", m.name, "--kubeconfig", str(m.kubeconfig_path)).returncode == 0
+    return members
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 import yaml
 
 from tests.conftest import run_cli
@@ -41,13 +40,6 @@ def cron_fhpa(name: str, target: dict, *rules: dict) -> dict:
     return {"apiVersion": "autoscaling.karmada.io/v1alpha1", "kind": "CronFederatedHPA",
             "metadata": {"name": name, "namespace": "shop"},
             "spec": {"scaleTargetRef": target, "rules": list(rules)}}
-
-
-@pytest.fixture
-def joined(home, members):
-    for m in members:
-        assert run_cli("join", m.name, "--kubeconfig", str(m.kubeconfig_path)).returncode == 0
-    return members
 
 
 def apply(tmp_path, *docs: dict) -> None:

@@ -17,13 +17,6 @@ from tests.conftest import run_cli
 
 
 @pytest.fixture
-def joined(home, members):
-    for m in members:
-        assert run_cli("join", m.name, "--kubeconfig", str(m.kubeconfig_path)).returncode == 0
-    return members
-
-
-@pytest.fixture
 def ns():
     return f"t-{uuid.uuid4().hex[:8]}"
 

@@ -25,13 +25,6 @@ from tests.waiting import until
 
 
 @pytest.fixture
-def joined(home, members):
-    for m in members:
-        assert run_cli("join", m.name, "--kubeconfig", str(m.kubeconfig_path)).returncode == 0
-    return members
-
-
-@pytest.fixture
 def ns():
     return f"fhpa-{uuid.uuid4().hex[:6]}"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import yaml
 
 from tests.conftest import run_cli
@@ -24,13 +23,6 @@ WEIGHTED = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPoli
                              "weightPreference": {"staticWeightList": [
                                  {"targetCluster": {"clusterNames": ["member1"]}, "weight": 2},
                                  {"targetCluster": {"clusterNames": ["member2"]}, "weight": 1}]}}}}}
-
-
-@pytest.fixture
-def joined(home, members):
-    for m in members:
-        assert run_cli("join", m.name, "--kubeconfig", str(m.kubeconfig_path)).returncode == 0
-    return members
 
 
 def write(path, *docs):

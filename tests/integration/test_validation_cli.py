@@ -57,13 +57,6 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def joined(home, members):
-    for m in members:
-        assert run_cli("join", m.name, "--kubeconfig", str(m.kubeconfig_path)).returncode == 0
-    return members
-
-
 def write(path, *docs):
     path.write_text(yaml.safe_dump_all(list(docs), width=1 << 30))
     return str(path)
