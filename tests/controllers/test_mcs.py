@@ -171,6 +171,18 @@ def test_deleting_a_multicluster_service_keeps_the_binding_and_drops_the_copies(
     assert "resourcetemplate.karmada.io/claimed-by" not in service["metadata"].get("labels", {})
 
 
+def test_a_load_balancer_multicluster_service_is_kept_and_ignored(store, members):
+    """Only CrossCluster is acted on (pkg/util/helper/mcs.go MultiClusterServiceCrossClusterEnabled)."""
+    members["m1"].put(endpoint_slice("web-a", "web", "10.0.0.1"))
+    apply(store, SERVICE, {**MCS, "spec": {**MCS["spec"], "types": ["LoadBalancer"]}})
+    run_pass(store, members)
+    assert [o["spec"]["types"] for o in stored(store, mcs.MCS_GK)] == [["LoadBalancer"]]
+    assert collected(store) == {} and slice_names(members["m3"]) == []
+    assert [w for w in stored(store, WORK) if w["spec"]["workload"]["manifests"][0]["kind"] == "MultiClusterService"] == []
+    service = next(s for s in stored(store, "Service") if s["metadata"]["name"] == "web")
+    assert "resourcetemplate.karmada.io/claimed-by" not in service["metadata"].get("labels", {})
+
+
 def test_the_pass_does_not_read_members_without_multicluster_services(store, members):
     apply(store, SERVICE, policy("plain", [ref(SERVICE)], ["m1"], namespace=NS))
     run_pass(store, members)

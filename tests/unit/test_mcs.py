@@ -234,6 +234,7 @@ def test_marker_work_is_suspended_and_holds_the_multicluster_service():
 
 @pytest.mark.parametrize("name, spec, paths", [
     ("web", {"types": ["CrossCluster"], "ports": [{"name": "http", "port": 80}]}, []),
+    ("web", {"types": ["LoadBalancer"]}, []),
     ("9web", {"types": ["CrossCluster"]}, ["metadata.name"]),
     ("web", {"types": ["Anywhere"]}, ["spec.types[0]"]),
     ("web", {"types": ["CrossCluster", "LoadBalancer"]}, ["spec.types"]),
