@@ -144,10 +144,8 @@ def agent(ctx: typer.Context,
           once: bool = typer.Option(False, "--once", help="Run one pass and exit"),
           interval: str = typer.Option("10s", "--interval", help="How often the agent posts status and pushes")
           ) -> int:
-    import signal
-    import threading
-
     from karmadactl.apis.meta import parse_duration
+    from karmadactl.cli import loop
     from karmadactl.commands import register as registering
     from karmadactl.controllers.agent import Agent, Options
     from karmadactl.errors import ExitCode, UsageError
@@ -160,7 +158,7 @@ def agent(ctx: typer.Context,
         raise UsageError("agent: --cluster (or --config) is required")
     options = Options(interval=parse_duration(interval, "--interval"))
     member = _member_config(kubeconfig, context)
-    say = functools.partial(_say, env)
+    say = functools.partial(loop.say, env)
     with env.store() as store:
         worker = Agent(store, cluster, lambda c: member.client(name=c.name), options, say)
         if once:
@@ -175,18 +173,9 @@ def agent(ctx: typer.Context,
             if result.ready != "True":
                 return ExitCode.ERROR
             return ExitCode.PARTIAL if result.failed else ExitCode.OK
-        stop = threading.Event()
-        previous = {}
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            if threading.current_thread() is threading.main_thread():
-                previous[sig] = signal.signal(sig, lambda *_: stop.set())
-        say(f"agent for cluster {cluster}: {store.url_for_display} <-> {member.server} every {interval}")
-        try:
+        with loop.stop_on_signals(env) as stop:
+            say(f"agent for cluster {cluster}: {store.url_for_display} <-> {member.server} every {interval}")
             worker.run(stop)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            env.stderr.flush()
         say("stopped")
     return 0
 
@@ -199,12 +188,6 @@ def _member_config(kubeconfig: str | None, context: str | None):
     if kubeconfig is None and context is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
         return in_cluster()
     return load_kubeconfig(kubeconfig, context)
-
-
-def _say(env: Env, line: str) -> None:
-    from datetime import UTC, datetime
-
-    env.err(f"{datetime.now(UTC).strftime('%H:%M:%S')} {line}")
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from datetime import UTC
 
 import typer
 
@@ -28,10 +27,8 @@ def watch(ctx: typer.Context,
               help="When a cluster recovers, divide the workloads moved away from it afresh"),
           eviction_rate: float = typer.Option(10.0, "--eviction-rate", min=0.01,
                                               help="Evictions per second (burst 100)")) -> int:
-    import signal
-    import threading
-
     from karmadactl.apis.meta import parse_duration
+    from karmadactl.cli import loop
     from karmadactl.commands import watch as watching
     from karmadactl.controllers.watch import Options
 
@@ -43,7 +40,7 @@ def watch(ctx: typer.Context,
         eviction_timeout=parse_duration(eviction_timeout, "--eviction-timeout"),
         resync_interval=parse_duration(resync_interval, "--resync-interval"),
         failover=not no_failover, rebalance_on_recovery=rebalance_on_recovery, eviction_rate=eviction_rate)
-    say = functools.partial(_say, env)
+    say = functools.partial(loop.say, env)
     with env.store() as store:
         if once:
             result = watching.watch_once(store, options, say)
@@ -51,28 +48,12 @@ def watch(ctx: typer.Context,
                 say("another watch holds the lease; nothing done")
                 return 1
             return result.exit_code
-        stop = threading.Event()
-        previous = {}
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            if threading.current_thread() is threading.main_thread():
-                previous[sig] = signal.signal(sig, lambda *_: stop.set())
-        say(f"watching {store.url_for_display} every {probe_interval} (failover "
-            f"{'off' if no_failover else 'on'}, thresholds {failure_threshold}/{success_threshold})")
-        try:
+        with loop.stop_on_signals(env) as stop:
+            say(f"watching {store.url_for_display} every {probe_interval} (failover "
+                f"{'off' if no_failover else 'on'}, thresholds {failure_threshold}/{success_threshold})")
             watching.watch(store, options, say, stop)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            env.stderr.flush()
         say("stopped")
     return 0
-
-
-def _say(env: Env, line: str) -> None:
-    """A line of the loop on stderr, with the time of day."""
-    from datetime import datetime
-
-    env.err(f"{datetime.now(UTC).strftime('%H:%M:%S')} {line}")
 
 
 def register(app: typer.Typer) -> None:
