@@ -16,11 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from karmadactl.apis import names
 from karmadactl.apis.codec import FieldError, api_field, decode, encode
 from karmadactl.apis.policy import (  # the shared checks of policy objects
-    _DNS_LABEL,
-    _DNS_SUBDOMAIN,
-    _LABEL_VALUE,
     API_VERSION,
     DEFAULT_NAMESPACE,
     ClusterAffinity,
@@ -46,7 +44,6 @@ COMMAND_ARGS_OPERATORS = (ADD, REMOVE)
 LABEL_ANNOTATION_OPERATORS = (ADD, REMOVE, REPLACE)
 IMAGE_COMPONENTS = ("Registry", "Repository", "Tag")
 
-NAME_MAX = 253
 ANNOTATIONS_MAX_BYTES = 256 * 1024
 
 # YAML key of each Overriders list, in the order Karmada's API (and its JSON) lists them.
@@ -173,7 +170,7 @@ def _check_metadata_map(value: dict[str, str], path: str, labels: bool) -> None:
             raise FieldError(path, f'invalid {"label" if labels else "annotation"} key "{key}": must be a '
                                    'qualified name (alphanumerics, "-", "_", ".", optionally prefixed by a '
                                    'DNS subdomain and "/")')
-        if labels and not _LABEL_VALUE.match(item):
+        if labels and names.label_value(item):
             raise FieldError(f"{path}.{key}", f'invalid label value "{item}": at most 63 characters, '
                                               'alphanumerics, "-", "_" or ".", starting and ending with an '
                                               'alphanumeric')
@@ -328,13 +325,13 @@ class OverridePolicy(NamedPolicy):
             raise FieldError("metadata.name", "required")
         if not isinstance(name, str):
             raise FieldError("metadata.name", f"must be a string, got {_type_name(name)}")
-        if len(name) > NAME_MAX or not _DNS_SUBDOMAIN.match(name):
+        if names.dns1123_subdomain(name):
             raise FieldError("metadata.name", f'invalid name "{name}": must be lower case alphanumerics, '
                                               '"-" or ".", starting and ending with an alphanumeric')
         if kind == OP_KIND:
             if meta.get("namespace") is not None and not isinstance(meta["namespace"], str):
                 raise FieldError("metadata.namespace", f"must be a string, got {_type_name(meta['namespace'])}")
-            if not _DNS_LABEL.match(namespace):
+            if names.dns1123_label(namespace):
                 raise FieldError("metadata.namespace", f'invalid namespace "{namespace}"')
             meta["namespace"] = namespace
         else:

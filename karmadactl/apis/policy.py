@@ -12,11 +12,11 @@ fields left out), so `from_dict(p.to_dict()) == p`.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from karmadactl.apis import names
 from karmadactl.apis.codec import FieldError, api_field, decode, encode, keys_of
 from karmadactl.apis.schema import type_name as _type_name
 from karmadactl.apis.wellknown import POLICY_API_VERSION, is_reserved_namespace
@@ -56,12 +56,6 @@ AFFINITY_NAME_MAX = 32
 POLICY_NAME_MAX = 63          # the name becomes a label value on claimed templates
 
 SERVICE_IMPORT = ("multicluster.x-k8s.io/v1alpha1", "ServiceImport")
-
-_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-                        r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 Problem = tuple[str, str]          # (field path, what is wrong)
 
@@ -137,7 +131,7 @@ def _label_selector_problems(selector: dict | None, path: str) -> list[Problem]:
     for key, value in (selector.get("matchLabels") or {}).items():
         if not _valid_label_key(key):
             problems.append((f"{path}.matchLabels", f'invalid label key "{key}"'))
-        if not _LABEL_VALUE.match(value):
+        if names.label_value(value):
             problems.append((f"{path}.matchLabels.{key}", f'invalid label value "{value}"'))
     for i, expr in enumerate(selector.get("matchExpressions") or []):
         where = f"{path}.matchExpressions[{i}]"
@@ -151,7 +145,7 @@ def _label_selector_problems(selector: dict | None, path: str) -> list[Problem]:
         elif operator in ("Exists", "DoesNotExist") and values:
             problems.append((f"{where}.values", f"must be empty when operator is {operator}"))
         for j, value in enumerate(values):
-            if not _LABEL_VALUE.match(value):
+            if names.label_value(value):
                 problems.append((f"{where}.values[{j}]", f'invalid label value "{value}"'))
     if not problems:
         from karmadactl.apis.labels import label_selector_matcher
@@ -164,7 +158,7 @@ def _label_selector_problems(selector: dict | None, path: str) -> list[Problem]:
 
 
 def _valid_label_key(key: str) -> bool:
-    return bool(_LABEL_KEY.match(key)) and len(key.split("/")[-1]) <= 63 and len(key.split("/")[0]) <= 253
+    return not names.qualified_name(key)
 
 
 def _selector_matches(selector: dict | None, labels: dict[str, str]) -> bool:
@@ -239,7 +233,7 @@ def _field_requirement(key: str, operator: str, values: tuple[str, ...]):
         return None
     if op in ("gt", "lt") and (len(values) != 1 or not values[0].lstrip("-").isdigit()):
         return None
-    if op not in ("gt", "lt") and not all(_LABEL_VALUE.match(v) for v in values):
+    if op not in ("gt", "lt") and any(names.label_value(v) for v in values):
         return None
     return Requirement(key, op, tuple(values))
 
@@ -747,10 +741,10 @@ class PropagationPolicy(NamedPolicy):
         problems: list[Problem] = []
         if len(self.name) > POLICY_NAME_MAX:
             problems.append(("metadata.name", f"must be no more than {POLICY_NAME_MAX} characters"))
-        elif not _DNS_SUBDOMAIN.match(self.name):
+        elif names.dns1123_subdomain(self.name):
             problems.append(("metadata.name", f'invalid name "{self.name}": must be lower case alphanumerics, '
                                               '"-" or ".", starting and ending with an alphanumeric'))
-        if not self.is_cluster_scoped and not _DNS_LABEL.match(self.namespace):
+        if not self.is_cluster_scoped and names.dns1123_label(self.namespace):
             problems.append(("metadata.namespace", f'invalid namespace "{self.namespace}"'))
         for i, selector in enumerate(self.resource_selectors):
             path = f"spec.resourceSelectors[{i}]"
