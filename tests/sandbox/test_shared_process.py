@@ -18,6 +18,7 @@ import yaml
 
 from karmadactl.sandbox import manager
 from tests.conftest import isolated_home, run_cli
+from tests.waiting import until
 
 
 @pytest.fixture(scope="module")
@@ -166,15 +167,20 @@ def test_down_one_member_stops_only_that_member(shared_home, members):
     assert token(again) == token(gone)
     assert call(again, "/api/v1/namespaces")[0] == 200
     assert manager.down(names=[gone.name]) == [gone.name]  # its last member: the process ends
-    assert wait_for(lambda: not os.path.exists(f"/proc/{again.pid}") or not manager._alive(again.pid))
+    until(lambda: not os.path.exists(f"/proc/{again.pid}") or not manager._alive(again.pid), timeout=5, every=0.02)
 
 
 def test_a_crashed_process_shows_all_its_members_stopped(members):
     os.kill(members[0].pid, signal.SIGKILL)
-    assert wait_for(lambda: not any(i.running for i in manager.status()))
+    until(lambda: not any(i.running for i in manager.status()), timeout=5, every=0.02)
     with pytest.raises(Exception, match="member1 is not running"):
         manager.fail("member1")
     assert manager.down() == []
+
+    restarted = manager.up(names=[i.name for i in members], tls=True)      # again on their ports
+    assert [(i.name, i.port) for i in restarted] == [(i.name, i.port) for i in members]
+    assert all(i.running for i in manager.status())
+    assert sorted(manager.down()) == sorted(i.name for i in members)
 
 
 def test_down_all_stops_the_shared_process(shared_home):
@@ -228,12 +234,3 @@ def test_sandbox_up_status_down_through_the_cli(home):
         assert not any(s["running"] for s in json.loads(run_cli("sandbox", "status", "-o", "json").stdout))
     finally:
         run_cli("sandbox", "down")
-
-
-def wait_for(check, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
