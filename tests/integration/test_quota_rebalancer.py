@@ -158,6 +158,12 @@ def test_a_workload_over_the_overall_quota_is_left_unscheduled(joined, apps, ns,
     events = run_cli("describe", "rb", "web-deployment", "-n", ns).stdout
     assert "ScheduleBindingFailed" in events
 
+    refused = apply(tmp_path, deployment(ns, 8))            # above again: the previous placement stays
+    assert f"FederatedResourceQuota({ns}/team) exceeded for resource cpu" in refused.stderr, refused.stderr
+    assert get_json("rb", "web-deployment", "-n", ns)["spec"]["clusters"] == [{"name": "member1", "replicas": 4}]
+    assert apps(joined[0]).read_namespaced_deployment("web", ns).spec.replicas == 4
+    assert get_json("deploy", "web", "-n", ns)["spec"]["replicas"] == 8     # the template itself is stored
+
 
 def _next_second() -> None:
     """Karmada stamps a binding with the rebalancer's creationTimestamp, and the scheduler divides afresh
