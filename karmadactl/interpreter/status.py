@@ -122,15 +122,14 @@ def existing_clusters(binding: ResourceBinding) -> set[str]:
     """Clusters a binding's workload lives in: its targets, the clusters of the bindings
     that require it, and clusters still being gracefully evicted (§5 point 2)."""
     binding_spec = binding.spec
-    names: set[str | None] = {target.name for target in binding_spec.clusters or []}
+    names = set(binding_spec.target_names())
     for requirer in binding_spec.required_by or []:
         names.update(target.name for target in requirer.clusters or [])
     for task in binding_spec.graceful_eviction_tasks or []:
-        if task.get("purgeMode") not in _PURGED_AT_ONCE:
-            names.add(task.get("fromCluster"))
-    names.discard(None)
+        if task.get("purgeMode") not in _PURGED_AT_ONCE and task.get("fromCluster"):
+            names.add(task["fromCluster"])
     names.discard("")
-    return {name for name in names if name is not None}
+    return names
 
 
 def fully_applied(binding: ResourceBinding, items: list[dict], *, require_healthy: bool = True) -> bool:
