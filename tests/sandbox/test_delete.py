@@ -18,7 +18,6 @@ deletionGracePeriodSeconds = grace, the grace being 0 for a pod on no node.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -28,6 +27,7 @@ from kubernetes.client.rest import ApiException
 from karmadactl.members.kubeconfig import Kubeconfig
 from karmadactl.sandbox.resources import Registry
 from karmadactl.sandbox.writes import RETURNS_DELETED_OBJECT, deletion_answer, pod_grace_period
+from tests.waiting import until
 
 CRD = {
     "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
@@ -154,10 +154,7 @@ def test_a_workload_pod_uses_its_30_second_default(api_client):
         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
                  "template": {"metadata": {"labels": {"app": "web"}},
                               "spec": {"containers": [{"name": "app", "image": "nginx"}]}}}})
-    deadline = time.monotonic() + 10
-    while not core.list_namespaced_pod("default").items and time.monotonic() < deadline:
-        time.sleep(0.02)
-    name = core.list_namespaced_pod("default").items[0].metadata.name
+    name = until(lambda: core.list_namespaced_pod("default").items, timeout=10, every=0.02)[0].metadata.name
     gone = core.delete_namespaced_pod(name, "default")
     assert gone.spec.node_name and gone.metadata.deletion_grace_period_seconds == 30
 

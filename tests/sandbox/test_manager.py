@@ -6,12 +6,12 @@ import os
 import signal
 import socket
 import stat
-import time
 
 import pytest
 
 from karmadactl.errors import KarmadaError, NotFound
 from karmadactl.sandbox import manager
+from tests.waiting import until
 
 
 @pytest.fixture(scope="module")
@@ -121,14 +121,14 @@ def test_unhealthy_workload_reports_no_ready_pods(members):
         conds = {c.type: c.status for c in (status.conditions or [])} if status else {}
         return conds.get("Available")
 
-    assert wait_for(lambda: available() == "True")
+    until(lambda: available() == "True", timeout=5, every=0.02)
     assert apps.read_namespaced_deployment("web", "default").status.ready_replicas == 2
     manager.set_unhealthy(info.name, "Deployment", "default", "web")
-    assert wait_for(lambda: available() == "False")
+    until(lambda: available() == "False", timeout=5, every=0.02)
     status = apps.read_namespaced_deployment("web", "default").status
     assert status.ready_replicas is None and status.unavailable_replicas == 2
     manager.set_unhealthy(info.name, "Deployment", "default", "web", unhealthy=False)
-    assert wait_for(lambda: available() == "True")
+    until(lambda: available() == "True", timeout=5, every=0.02)
 
 
 def test_control_calls_name_the_fields_they_miss(members):
@@ -183,7 +183,7 @@ def test_sigterm_stops_a_daemon_cleanly(home):
     (info,) = manager.up(names=["member3"], nodes=1)
     assert [n.metadata.name for n in kube(info).list_node().items] == ["member3-node-0"]
     os.kill(info.pid, signal.SIGTERM)
-    assert wait_for(lambda: not manager.status()[2].running)
+    until(lambda: not manager.status()[2].running, timeout=5, every=0.02)
     assert "sandbox member member3 stopped" in info.log.read_text()
     assert not (home / "sandbox" / "member3.sock").exists()
     assert refuses(info.port)
@@ -192,15 +192,6 @@ def test_sigterm_stops_a_daemon_cleanly(home):
 def test_invalid_member_name_is_rejected(home):
     with pytest.raises(KarmadaError, match="invalid sandbox member name"):
         manager.up(names=["Bad_Name"])
-
-
-def wait_for(check, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 def _zombie_or_other(pid: int) -> bool:
