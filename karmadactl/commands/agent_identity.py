@@ -20,11 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from karmadactl.apis import kinds
 from karmadactl.commands.agent_rbac import SERVICE_ACCOUNT, agent_rbac
 
 TOKEN_EXPIRATION = 31536000          # seconds, a year: Karmada's --cert-expiration-seconds
-PLURALS = {"Namespace": "namespaces", "ServiceAccount": "serviceaccounts",
-           "ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings"}
 SYSTEM_LABEL = {"karmada.io/system": "true"}
 
 
@@ -51,7 +50,7 @@ def install(client, admin: dict, namespace: str, path: Path) -> Identity:
     client.apply({"apiVersion": "v1", "kind": "Namespace",
                   "metadata": {"name": namespace, "labels": dict(SYSTEM_LABEL)}}, "namespaces")
     for obj in agent_rbac(namespace):
-        client.apply(obj, PLURALS[obj["kind"]])
+        client.apply(obj, kinds.of(obj).plural)
     status = client.request_token(namespace, SERVICE_ACCOUNT, TOKEN_EXPIRATION)
     if not status.get("token"):
         from karmadactl.errors import Unreachable
@@ -81,7 +80,7 @@ def remove(client, namespace: str) -> list[str]:
     deleted = []
     for obj in reversed(agent_rbac(namespace)):
         meta = obj["metadata"]
-        plural = PLURALS[obj["kind"]]
+        plural = kinds.of(obj).plural
         if client.delete(obj["apiVersion"], plural, meta["name"], meta.get("namespace")):
             deleted.append(describe_object(obj["apiVersion"], plural, meta.get("namespace", ""), meta["name"]))
     return deleted

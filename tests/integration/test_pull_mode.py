@@ -24,14 +24,6 @@ from tests.integration.test_watch import DIVIDED, replicas
 from tests.waiting import until
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request, home) -> str:
-    if request.param == "postgres":
-        return request.getfixturevalue("postgres_store")
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return f"sqlite:///{home / 'pull.db'}"
-
-
 @pytest.fixture
 def fleet(backend, members, tmp_path):
     """member1 and member2 registered Pull (agent configs in tmp_path), member3 joined Push."""
@@ -265,7 +257,7 @@ def test_the_agent_stops_on_sigterm_and_a_killed_one_loses_nothing(backend, flee
 
 
 def test_register_with_the_agent_identity_runs_the_agent_as_its_own_service_account(backend, members, tmp_path):
-    from karmadactl.commands.agent_identity import PLURALS
+    from karmadactl.apis import kinds
     from karmadactl.commands.agent_rbac import agent_rbac
     from karmadactl.errors import KarmadaError
     from karmadactl.members.kubeconfig import load_kubeconfig
@@ -288,7 +280,7 @@ def test_register_with_the_agent_identity_runs_the_agent_as_its_own_service_acco
     try:
         for expected in agent_rbac("karmada-system"):          # the generator's objects, as generated
             meta = expected["metadata"]
-            found = admin.get(expected["apiVersion"], PLURALS[expected["kind"]], meta["name"],
+            found = admin.get(expected["apiVersion"], kinds.of(expected).plural, meta["name"],
                               meta.get("namespace"))
             assert found is not None, meta
             assert found["metadata"]["labels"] == meta["labels"]
@@ -313,7 +305,7 @@ def test_register_with_the_agent_identity_runs_the_agent_as_its_own_service_acco
             assert line in result.stdout
         for expected in agent_rbac("karmada-system"):
             meta = expected["metadata"]
-            assert admin.get(expected["apiVersion"], PLURALS[expected["kind"]], meta["name"],
+            assert admin.get(expected["apiVersion"], kinds.of(expected).plural, meta["name"],
                              meta.get("namespace")) is None
     finally:
         admin.close()
