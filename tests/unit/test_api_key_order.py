@@ -1,5 +1,8 @@
 """Objects written back by the codec keep Karmada's key order (what `get -o yaml` and the store show).
 
+Karmada's order is its Go types' field order: pkg/apis/policy/v1alpha1/propagation_types.go,
+override_types.go and pkg/apis/cluster/v1alpha1/types.go.
+
 Each input lists its keys in reverse; the output must come back in the order the
 hand-written to_dict methods wrote before the codec replaced them. json.dumps keeps
 key order, so comparing the dumps compares the order too.
