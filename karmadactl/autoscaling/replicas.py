@@ -14,6 +14,7 @@ CalculationError with Kubernetes' messages.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -146,21 +147,29 @@ def resource_replicas(current: int, target_utilization: int, resource: str, pods
     if not values:
         raise CalculationError("did not receive metrics for any ready pods")
     ratio, utilization, raw = utilization_ratio(values, requests, target_utilization)
+    fallback = max(100, target_utilization)
+    replicas = _replicas(current, ratio, groups, values, calibration,
+                         lambda key: requests[key] * fallback // 100,
+                         lambda filled: utilization_ratio(filled, requests, target_utilization)[0])
+    return Proposal(replicas, utilization, raw)
+
+
+def _replicas(current: int, ratio: float, groups: Groups, values: dict[str, int], calibration: float,
+              missing_value: Callable[[str], int], ratio_of: Callable[[dict[str, int]], float]) -> int:
+    """The proposal of a per-pod metric: from the ready pods alone when no pod lacks a sample and no
+    unready pod would join a scale-up; otherwise with missing pods assumed at `missing_value` (scale
+    down) or 0 (scale up) and unready ones at 0 (scale up), the ratio taken again by `ratio_of`."""
     up_with_unready = bool(groups.unready) and ratio > 1.0
     if not up_with_unready and not groups.missing:
-        if _within(ratio):
-            return Proposal(current, utilization, raw)
-        return Proposal(math.ceil(ratio * groups.ready / calibration), utilization, raw)
+        return current if _within(ratio) else math.ceil(ratio * groups.ready / calibration)
     if groups.missing:
         if ratio < 1.0:
-            fallback = max(100, target_utilization)
-            values.update({k: requests[k] * fallback // 100 for k in groups.missing})
+            values.update({k: missing_value(k) for k in groups.missing})
         elif ratio > 1.0:
             values.update({k: 0 for k in groups.missing})
     if up_with_unready:
         values.update({k: 0 for k in groups.unready})
-    new_ratio, _, _ = utilization_ratio(values, requests, target_utilization)
-    return Proposal(_rebalanced(current, ratio, new_ratio, len(values), calibration), utilization, raw)
+    return _rebalanced(current, ratio, ratio_of(values), len(values), calibration)
 
 
 def _rebalanced(current: int, ratio: float, new_ratio: float, count: int, calibration: float) -> int:
@@ -184,20 +193,9 @@ def plain_replicas(current: int, target: int, resource: str, pods: list[Pod], sa
     if not values:
         raise CalculationError("did not receive metrics for any ready pods")
     ratio, usage = usage_ratio(values, target)
-    up_with_unready = bool(groups.unready) and ratio > 1.0
-    if not up_with_unready and not groups.missing:
-        if _within(ratio):
-            return Proposal(current, None, usage)
-        return Proposal(math.ceil(ratio * groups.ready / calibration), None, usage)
-    if groups.missing:
-        if ratio < 1.0:
-            values.update({k: target for k in groups.missing})
-        elif ratio > 1.0:
-            values.update({k: 0 for k in groups.missing})
-    if up_with_unready:
-        values.update({k: 0 for k in groups.unready})
-    new_ratio, _ = usage_ratio(values, target)
-    return Proposal(_rebalanced(current, ratio, new_ratio, len(values), calibration), None, usage)
+    replicas = _replicas(current, ratio, groups, values, calibration,
+                         lambda key: target, lambda filled: usage_ratio(filled, target)[0])
+    return Proposal(replicas, None, usage)
 
 
 def ready_pods(pods: list[Pod]) -> int:
