@@ -33,6 +33,7 @@ def fleet(backend, members, tmp_path):
                    "--agent-config", str(tmp_path / f"{m.name}.agent.yaml"), "--zone", "edge")
         assert result.returncode == 0, result.stderr
         assert "registered (Pull mode)" in result.stdout and "karmadactl agent --config" in result.stdout
+        assert (tmp_path / f"{m.name}.agent.yaml").stat().st_mode & 0o777 == 0o600      # holds the store's password
     assert k(backend, "join", members[2].name, "--kubeconfig", str(members[2].kubeconfig_path)).returncode == 0
     yield members
     for m in members:
