@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
@@ -193,32 +194,19 @@ class Watcher:
     def _publish(self, name: str, state: str, message: str, fresh: dict | None, now: datetime,
                  thresholds, taint_policies: list[dict], result: PassResult) -> None:
         """Store one cluster's new Ready condition, status and taints (CAS; re-read on conflict)."""
-        published: Cluster | None = None
-        for _ in range(3):
-            try:
-                with self.store.write() as tx:
-                    current = tx.get(ObjectKey(CLUSTER_GK, "", name))
-                    if current is None:
-                        return
-                    before = Cluster.from_dict(current)
-                    cluster = replace(before)       # observe() returns a copy of its own: `before` stays
-                    if fresh:
-                        conditions = cluster.status.get("conditions")
-                        cluster.status = {**fresh, **({"conditions": conditions} if conditions else {})}
-                    cluster = health.observe(cluster, state, message, now, thresholds)
-                    cluster.taints = health.desired_taints(cluster, now, failover=self.options.failover,
-                                                           taint_policies=taint_policies)
-                    desired = cluster.to_dict()
-                    if desired != before.to_dict():
-                        tx.update(desired)
-                        self._note_changes(tx, before, cluster, result)
-                self._flush(committed=True)
-                published = cluster
-                break
-            except Conflict:
-                self._flush(committed=False)
-                continue
-        if published is None:           # a conflict each time: what the other writers stored
+
+        def change(tx, cluster: Cluster) -> Cluster:
+            if fresh:
+                conditions = cluster.status.get("conditions")
+                cluster.status = {**fresh, **({"conditions": conditions} if conditions else {})}
+            cluster = health.observe(cluster, state, message, now, thresholds)
+            cluster.taints = health.desired_taints(cluster, now, failover=self.options.failover,
+                                                   taint_policies=taint_policies)
+            return cluster
+
+        try:
+            published = self._store_cluster(name, change, result)
+        except Conflict:                # a conflict each time: what the other writers stored
             with self.store.read() as tx:
                 stored = tx.get(ObjectKey(CLUSTER_GK, "", name))
             published = Cluster.from_dict(stored) if stored else None
@@ -229,29 +217,45 @@ class Watcher:
         """A Pull cluster: Ready=Unknown once its agent's Lease is stale (heartbeat.py), taints from Ready."""
         from karmadactl.members.status import set_condition
 
-        for _ in range(3):
+        def change(tx, cluster: Cluster) -> Cluster:
+            quiet = heartbeat.silence(cluster, tx.get(heartbeat.lease_key(name)), now)
+            if quiet is not None:
+                cluster.status = {**cluster.status, "conditions": set_condition(
+                    cluster.status.get("conditions"), quiet.condition(), health.timestamp(now))}
+            cluster.taints = health.desired_taints(cluster, now, failover=self.options.failover,
+                                                   taint_policies=taint_policies)
+            return cluster
+
+        try:
+            published = self._store_cluster(name, change, result)
+        except Conflict:                # the agent wrote its status meanwhile, each time
+            return
+        if published is not None and published.ready == "True":
+            result.ready.add(name)
+
+    def _store_cluster(self, name: str, change: Callable[[Any, Cluster], Cluster],
+                       result: PassResult) -> Cluster | None:
+        """Store change(tx, a copy of the stored cluster) and its events; compare-and-swap, tried three
+        times, then Conflict. None when the cluster is no longer stored."""
+        for attempt in range(3):
             try:
                 with self.store.write() as tx:
                     current = tx.get(ObjectKey(CLUSTER_GK, "", name))
                     if current is None:
-                        return
+                        return None
                     before = Cluster.from_dict(current)
-                    cluster = Cluster.from_dict(current)
-                    quiet = heartbeat.silence(cluster, tx.get(heartbeat.lease_key(name)), now)
-                    if quiet is not None:
-                        cluster.status = {**cluster.status, "conditions": set_condition(
-                            cluster.status.get("conditions"), quiet.condition(), health.timestamp(now))}
-                    cluster.taints = health.desired_taints(cluster, now, failover=self.options.failover,
-                                                           taint_policies=taint_policies)
-                    if cluster.to_dict() != before.to_dict():
-                        tx.update(cluster.to_dict())
+                    cluster = change(tx, replace(before))   # change() leaves `before` as it is
+                    desired = cluster.to_dict()
+                    if desired != before.to_dict():
+                        tx.update(desired)
                         self._note_changes(tx, before, cluster, result)
                 self._flush(committed=True)
-                if cluster.ready == "True":
-                    result.ready.add(name)
-                break
-            except Conflict:        # the agent wrote its status meanwhile
+                return cluster
+            except Conflict:
                 self._flush(committed=False)
+                if attempt == 2:
+                    raise
+        return None
 
     def _note_changes(self, tx, before: Cluster, after: Cluster, result: PassResult) -> None:
         name = after.name
