@@ -74,6 +74,8 @@ def test_export_collects_member_slices_and_the_importer_gets_them(store, members
     assert list(collected(store)) == ["karmada-es-m1/web-a"]        # not other's, not Karmada's own
     assert slice_names(members["m2"]) == ["shop/imported-m1-web-a"]
     assert members["m2"].find("Service", "derived-web", NS)["spec"]["type"] == "ClusterIP"
+    with store.read() as tx:
+        assert "SyncDerivedServiceSucceed" in {e["reason"] for e in tx.events(kind="ServiceImport", name="web")}
     imported = members["m2"].find("EndpointSlice", "imported-m1-web-a", NS)
     assert [e["addresses"] for e in imported["endpoints"]] == [["10.0.0.1"], ["10.0.0.2"]]
 
@@ -154,6 +156,8 @@ def test_a_multicluster_service_without_its_service_says_so(store, members):
     applied = next(c for c in obj["status"]["conditions"] if c["type"] == "ServiceApplied")
     assert (applied["status"], applied["reason"], applied["message"]) == (
         "False", "ServiceAppliedFailed", 'services "web" not found')
+    with store.read() as tx:
+        assert "SyncServiceFailed" in {e["reason"] for e in tx.events(kind="MultiClusterService", name="web")}
 
 
 def test_deleting_a_multicluster_service_keeps_the_binding_and_drops_the_copies(store, members):
