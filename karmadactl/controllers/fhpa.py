@@ -421,25 +421,22 @@ def sync_due(store, now: datetime, say: Callable[[str], None] | None = None, fle
              period: timedelta = SYNC_PERIOD) -> None:
     """Every FederatedHPA whose last evaluation is `period` old or whose spec changed since (all of them
     with `every`), one transaction each; records of deleted FederatedHPAs go."""
+    from contextlib import nullcontext
+
     from karmadactl.members.fanout import Fleet
 
     with store.read() as tx:
         fhpas = tx.list(FHPA_GK)
         states = {(o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in tx.list(STATE_GK)}
-    own_fleet = fleet is None
-    fleet = fleet if fleet is not None else Fleet(store)
-    try:
+    with Fleet(store) if fleet is None else nullcontext(fleet) as members:
         for obj in fhpas:
             key = ObjectKey(FHPA_GK, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
             state = states.pop((key.namespace, key.name), None)
             if not every and not _due(obj, state, now, period):
                 continue
-            line = _sync_with_retries(store, key, now, fleet)
+            line = _sync_with_retries(store, key, now, members)
             if line and say is not None:
                 say(line)
-    finally:
-        if own_fleet:
-            fleet.close()
     _prune(store, states)
 
 
