@@ -365,3 +365,16 @@ def test_any_value_anywhere_gives_problems_never_an_exception():
         assert all(isinstance(m, str) for m in (*errors.values(), *warnings.values()))
 
     run()
+
+
+@pytest.mark.parametrize("check,value", [
+    ("dns1123_label", "web\n"), ("dns1123_subdomain", "web.example\n"), ("dns1035_label", "svc\n"),
+    ("qualified_name", "app\n"), ("qualified_name", "example.com\n/app"), ("label_value", "v1\n"),
+    ("config_key", "key\n"),
+])
+def test_a_trailing_newline_is_not_a_valid_name(check, value):
+    """Go's regexp `$` (no multi-line flag) matches only at the end of the text, as `\\Z` does in Python
+    (k8s.io/apimachinery/pkg/util/validation/validation.go); Python's `$` would also match before a final newline."""
+    from karmadactl.apis import names
+
+    assert getattr(names, check)(value) != ""
