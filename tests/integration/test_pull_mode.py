@@ -257,6 +257,25 @@ def test_the_agent_stops_on_sigterm_and_a_killed_one_loses_nothing(backend, flee
     assert not works(backend, "member1")
 
 
+def test_unregister_wait_lets_the_running_agent_remove_the_members_objects(backend, fleet, tmp_path):
+    m1 = fleet[0]
+    ns = f"p-{uuid.uuid4().hex[:8]}"
+    agent = subprocess.Popen([sys.executable, "-m", "karmadactl", "agent", "--config",
+                              str(tmp_path / f"{m1.name}.agent.yaml"), "--kubeconfig", str(m1.kubeconfig_path),
+                              "--interval", "200ms"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ))
+    try:
+        until(lambda: ready(backend, m1.name).get("status") == "True")
+        apply(backend, tmp_path, ns)
+        until(lambda: "member1" in replicas(fleet, ns))
+        result = k(backend, "unregister", m1.name, "--wait", "--wait-timeout", "60s")      # no member kubeconfig
+        assert result.returncode == 0, result.stderr
+        assert "member1" not in replicas(fleet, ns)                     # the agent removed them before it went
+    finally:
+        agent.kill()
+        agent.communicate()
+
+
 def test_register_with_the_agent_identity_runs_the_agent_as_its_own_service_account(backend, members, tmp_path):
     from karmadactl.apis import kinds
     from karmadactl.commands.agent_rbac import agent_rbac
