@@ -24,6 +24,16 @@ def members(tmp_path_factory):
         member.stop()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request, home) -> str:
+    """An empty store's URL, once per backend: a SQLite file in $KARMADA_HOME, or a PostgreSQL database
+    (tests/pg.py; skipped with the reason when no server can be had)."""
+    if request.param == "postgres":
+        return request.getfixturevalue("postgres_store")
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)     # an explicit --store's folder must exist
+    return f"sqlite:///{home / 'store.db'}"
+
+
 @pytest.fixture
 def joined(home, members):
     """The three members joined to this test's store (a module may define its own `joined`)."""

@@ -39,14 +39,6 @@ APPLIES = int(os.environ.get("KARMADACTL_TEST_SAME_APPLIES", "6"))    # per proc
 MEMBERS = ("member1", "member2")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request, home) -> str:
-    if request.param == "postgres":
-        return request.getfixturevalue("postgres_store")
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return f"sqlite:///{home / 'concurrent.db'}"
-
-
 def replicas_for(writer: int, round_: int) -> int:
     return 1 + (writer * 7 + round_) % 5
 

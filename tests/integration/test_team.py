@@ -40,15 +40,6 @@ SAME_OBJECT_APPLIES = int(os.environ.get("KARMADACTL_TEST_SAME_OBJECT_APPLIES", 
 BOUND_EVERY = 5        # every apply reconciles the whole store; a binding for each object would make it slow
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request, home) -> str:
-    """An empty store's URL: a SQLite file in $KARMADA_HOME, or a PostgreSQL database."""
-    if request.param == "postgres":
-        return request.getfixturevalue("postgres_store")
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)     # an explicit --store's folder must exist
-    return f"sqlite:///{home / 'team.db'}"
-
-
 def config_map(name: str, bound: bool = True, **data: str) -> dict:
     """A ConfigMap; the policy below binds those that are `bound`."""
     return {"apiVersion": "v1", "kind": "ConfigMap",
