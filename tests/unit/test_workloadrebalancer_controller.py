@@ -58,7 +58,11 @@ def test_bindings_are_stamped_with_the_rebalancers_creation_time(store):
                    tx.get(ObjectKey(CRB, "", "admin-clusterrole"))["spec"].get("rescheduleTriggeredAt"),
                    tx.get(ObjectKey(RB, "shop", "api-deployment"))["spec"].get("rescheduleTriggeredAt")]
         status = tx.get(ObjectKey(GK, "", "r"))["status"]
+        rebalanced = sorted(e["name"] for e in tx.events() if e["reason"] == "Rebalance")
+        triggered = [e["reason"] for e in tx.events(kind="WorkloadRebalancer")]
     assert stamped == [created["metadata"]["creationTimestamp"]] * 2 + [later]    # a later stamp is kept
+    assert rebalanced == ["admin-clusterrole", "web-deployment"]                   # the stamped bindings
+    assert triggered == ["RescheduleTriggered"] * 3
     assert [o["result"] for o in status["observedWorkloads"]] == ["Successful"] * 3
     assert status["finishTime"] == "2026-12-01T10:00:00Z"
 
