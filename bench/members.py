@@ -31,29 +31,10 @@ import time
 from pathlib import Path
 
 import yaml
+from push import BenchFailed, karmadactl_script, run  # bench/push.py: the helpers every bench shares
 
 IDLE_SECONDS = 5.0
 SETTLE_SECONDS = 5.0
-
-
-class BenchFailed(Exception):
-    """A step did not do what it must; the message says which and why."""
-
-
-def karmadactl_script() -> str:
-    script = Path(sys.executable).with_name("karmadactl")
-    return str(script if script.exists() else shutil.which("karmadactl") or "karmadactl")
-
-
-def run(argv: list[str], env: dict, what: str) -> tuple[float, str]:
-    """Run a command; (wall seconds, stdout). A non-zero exit is a failure of the bench."""
-    start = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
-        raise BenchFailed(f"{what} exited {done.returncode}:\n{tail}")
-    return seconds, done.stdout
 
 
 def deployment(i: int) -> dict:

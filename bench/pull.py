@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from push import BenchFailed, karmadactl_script  # bench/push.py: the helpers every bench shares
 
 ROOT = Path(__file__).resolve().parents[1]
 KUBECTL = shutil.which("kubectl", path="/usr/bin") or shutil.which("kubectl") or "kubectl"
@@ -61,10 +62,6 @@ SELECT count(*) FROM objects WHERE group_kind = 'Cluster.cluster.karmada.io' AND
 """
 
 
-class BenchFailed(Exception):
-    """A step did not do what it must; the message says which and why."""
-
-
 def configmap(i: int) -> dict:
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": f"settings-{i:04d}", "namespace": "default",
@@ -79,11 +76,6 @@ def policy(members: list[str]) -> dict:
             "spec": {"resourceSelectors": [{"apiVersion": "v1", "kind": "ConfigMap", "namespace": "default"}],
                      "placement": {"clusterAffinity": {"clusterNames": members},
                                    "replicaScheduling": {"replicaSchedulingType": "Duplicated"}}}}
-
-
-def karmadactl_script() -> str:
-    script = Path(sys.executable).with_name("karmadactl")
-    return str(script if script.exists() else shutil.which("karmadactl") or "karmadactl")
 
 
 def run(argv: list[str], env: dict, what: str) -> tuple[float, float, str]:

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from push import BenchFailed, karmadactl_script  # bench/push.py: the helpers every bench shares
 
 from karmadactl.sandbox import manager
 
@@ -77,10 +78,6 @@ code = profile.runcall(main, sys.argv[2:])
 profile.dump_stats(sys.argv[1])
 sys.exit(code)
 """
-
-
-class BenchFailed(Exception):
-    """A step did not do what it must; the message says which and why."""
 
 
 @dataclass
@@ -145,11 +142,6 @@ def write_objects(folder: Path, configmaps: int, deployments: int) -> tuple[Path
 
 
 # --- running things ----------------------------------------------------------------------------
-
-def karmadactl_script() -> str:
-    script = Path(sys.executable).with_name("karmadactl")
-    return str(script if script.exists() else shutil.which("karmadactl") or "karmadactl")
-
 
 class Fleet:
     """N sandbox members in one process, in their own $KARMADA_HOME."""
