@@ -2,7 +2,8 @@
 
 Karmada's karmada-agent runs, for its own cluster only, the cluster-status
 controller (Ready with the 30s thresholds, version, APIs, capacity; the Lease),
-the execution controller and the work-status controller. `Agent.run_once` is one
+the execution controller and the work-status controller (cmd/agent/app/agent.go:
+startClusterStatusController, startExecutionController, startWorkStatusController). `Agent.run_once` is one
 pass of all of them, with the same code the central side uses for Push clusters
 (execution.execute, status.refresh, clusters.prune_orphans) over a Fleet that
 reaches this one member. It writes nothing but its own cluster's rows: the
