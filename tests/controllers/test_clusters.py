@@ -5,23 +5,14 @@ from __future__ import annotations
 import pytest
 
 from karmadactl.controllers import clusters
-from karmadactl.errors import InvalidInput
 from karmadactl.members.fanout import Fleet
-from tests.controllers.world import cluster
+from tests.controllers.world import cluster, no_client_for_m2
 from tests.fakefleet import node
 
 
 def refresh(store, factory, only: set[str] | None = None) -> dict[str, str]:
     with Fleet(store, factory=factory) as members:
         return clusters.refresh_status(store, only, fleet=members)
-
-
-def no_client_for_m2(fleet):
-    def factory(member):
-        if member.name == "m2":
-            raise InvalidInput("kubeconfig /home/me/.kube/m2: cannot read: No such file or directory")
-        return fleet.factory(member)
-    return factory
 
 
 @pytest.mark.parametrize(("change", "only", "failures", "m1_version", "m2_version"), [

@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from karmadactl.controllers.watch import Options, Watcher
-from karmadactl.errors import InvalidInput
 from karmadactl.members.fanout import Fleet
-from tests.controllers.world import cluster
+from tests.controllers.world import cluster, no_client_for_m2
 
 START = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 NOT_READY = ["cluster.karmada.io/not-ready:NoExecute", "cluster.karmada.io/not-ready:NoSchedule"]
@@ -33,11 +32,7 @@ def break_m2(fleet, how: str):
     elif how == "not ready":
         fleet["m2"].ready = False
     elif how == "no client":
-        def factory(member):
-            if member.name == "m2":
-                raise InvalidInput("kubeconfig /home/me/.kube/m2: cannot read: No such file or directory")
-            return fleet.factory(member)
-        return factory
+        return no_client_for_m2(fleet)
     return None
 
 

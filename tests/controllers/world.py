@@ -9,6 +9,7 @@ from karmadactl.apis import kinds
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
 from karmadactl.apis.cluster import Cluster
 from karmadactl.controllers import reconcile, templates
+from karmadactl.errors import InvalidInput
 from karmadactl.members.fanout import Fleet
 from karmadactl.members.status import collect_status
 from karmadactl.store.keys import ObjectKey
@@ -55,6 +56,15 @@ def join(store, fleet: FakeFleet, *names: str) -> None:
             cluster = Cluster(name=name, api_endpoint=f"https://{name}.fake:6443")
             cluster.status = collect_status(fleet[name], None, NOW)
             tx.create(cluster.to_dict())
+
+
+def no_client_for_m2(fleet: FakeFleet):
+    """A client factory for the fake fleet whose m2 has no readable kubeconfig."""
+    def factory(member):
+        if member.name == "m2":
+            raise InvalidInput("kubeconfig /home/me/.kube/m2: cannot read: No such file or directory")
+        return fleet.factory(member)
+    return factory
 
 
 def apply(store, *objs: dict) -> None:
