@@ -7,8 +7,9 @@ keeps its previous placement and says why in its Scheduled condition; then every
 per existing cluster of its staticAssignments, a ResourceQuota named like the FRQ in its
 namespace. After the push (`collect_status`): each FRQ's status from its applied Works.
 
-The gate is Karmada's (alpha, off by default); karmadactl reads it from KARMADACTL_FEATURE_GATES,
-written as Karmada's --feature-gates (`FederatedQuotaEnforcement=true`).
+The gate is Karmada's (alpha, off by default: pkg/features/features.go); karmadactl reads it from
+KARMADACTL_FEATURE_GATES, written as Karmada's --feature-gates (`FederatedQuotaEnforcement=true`).
+The controllers' and webhook's files are listed in apis/quota.py.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from karmadactl.apis.karmada import (
 )
 from karmadactl.apis.wellknown import MANAGED_LABEL, WORK_NAME, WORK_NAMESPACE, execution_namespace
 from karmadactl.controllers.binding import with_condition, work_name
-from karmadactl.store.keys import ObjectKey
 
 FEATURE_GATES_ENV = "KARMADACTL_FEATURE_GATES"
 
@@ -225,7 +225,3 @@ def _collect(tx, now: str) -> None:
                        "reason": "CollectOverallStatusSucceed" if enforcing else "AggregateStatusSucceed",
                        "message": f"Collect status of FederatedResourceQuota({namespace}/{name}) succeed."})
     tx.add_events(events)
-
-
-def quota_key(namespace: str, name: str) -> ObjectKey:
-    return ObjectKey(frq.GROUP_KIND, namespace, name)
