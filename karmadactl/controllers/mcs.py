@@ -521,13 +521,6 @@ def exporting_clusters(works: Iterable[Work], namespace: str, name: str) -> list
     return sorted(c for c, services in exported_services(works).items() if (namespace, name) in services)
 
 
-def collected_of(works: Iterable[Work], namespace: str, service: str) -> list[Work]:
-    """The collected Works of one exported service, by cluster and name."""
-    return sorted((w for w in works if is_collected(w) and w.metadata.label(EPS_SERVICE_NAME) == service
-                   and w.metadata.label(EPS_SERVICE_NAMESPACE) == namespace),
-                  key=lambda w: (w.cluster, w.metadata.name))
-
-
 
 # -- what get and describe show ---------------------------------------------------------------
 

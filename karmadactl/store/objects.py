@@ -66,12 +66,6 @@ def _content(obj: dict) -> dict:
     return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
 
 
-def _without_version(obj: dict) -> dict:
-    out = dict(obj)
-    out["metadata"] = {k: v for k, v in obj.get("metadata", {}).items() if k != "resourceVersion"}
-    return out
-
-
 def _expected_version(obj: dict, what: str) -> int:
     rv = obj.get("metadata", {}).get("resourceVersion")
     if rv in (None, ""):
