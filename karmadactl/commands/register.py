@@ -211,16 +211,11 @@ def _clean_member(cluster: Cluster, kubeconfig: str | None, context: str | None,
     """Delete what karmadactl manages in the member and the agent's identity (agent_identity.remove),
     with the member's own kubeconfig."""
     from karmadactl.commands.agent_identity import remove
-    from karmadactl.controllers.clusters import describe_object, managed_objects
+    from karmadactl.controllers.clusters import delete_managed
     from karmadactl.members.kubeconfig import load_kubeconfig
 
     client = load_kubeconfig(kubeconfig, context).client(name=cluster.name)
-    deleted = []
     try:
-        for api_version, plural, ns, obj_name in managed_objects(client, cluster):
-            client.delete(api_version, plural, obj_name, ns or None)
-            deleted.append(describe_object(api_version, plural, ns, obj_name))
-        deleted += remove(client, namespace)
+        return [*delete_managed(client, cluster), *remove(client, namespace)]
     finally:
         client.close()
-    return deleted

@@ -8,7 +8,7 @@ is one write transaction that re-reads the Cluster and compare-and-swaps it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
@@ -365,6 +365,14 @@ def managed_objects(client, cluster: Cluster) -> list[tuple[str, str, str, str]]
     return found
 
 
+def delete_managed(client, cluster: Cluster) -> Iterator[str]:
+    """Delete every object karmadactl manages in the member, one by one, each told (describe_object)
+    once it is deleted: a caller stopped by an error still holds what went before."""
+    for api_version, plural, ns, name in managed_objects(client, cluster):
+        client.delete(api_version, plural, name, ns or None)
+        yield describe_object(api_version, plural, ns, name)
+
+
 def describe_object(api_version: str, plural: str, namespace: str, name: str) -> str:
     group = api_version.rpartition("/")[0]
     resource = f"{plural}.{group}" if group else plural
@@ -382,9 +390,8 @@ def unjoin(store, name: str, *, keep_resources: bool = False, force: bool = Fals
         try:
             client = client_for(store, cluster)
             try:
-                for api_version, plural, ns, obj_name in managed_objects(client, cluster):
-                    client.delete(api_version, plural, obj_name, ns or None)
-                    result.deleted.append(describe_object(api_version, plural, ns, obj_name))
+                for line in delete_managed(client, cluster):
+                    result.deleted.append(line)
             finally:
                 client.close()
         except (Unreachable, InvalidInput, NotFound) as e:
