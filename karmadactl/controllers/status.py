@@ -25,6 +25,7 @@ from karmadactl.apis.karmada import (
     load_binding,
     load_work,
 )
+from karmadactl.controllers.binding import with_condition
 from karmadactl.controllers.execution import (
     CLUSTERS_AT_ONCE,
     LiveObjects,
@@ -156,13 +157,9 @@ def _fully_applied(status: ResourceBindingStatus, full: bool, now: str) -> list[
                  "reason": "FullyAppliedSuccess" if full else "FullyAppliedFailed",
                  "message": ("All works have been successfully applied" if full else
                              "Failed to apply all works, see status.aggregatedStatus for details")}
-    old = status.condition("FullyApplied")
-    if old and old.get("status") == condition["status"]:
-        condition["lastTransitionTime"] = old.get("lastTransitionTime", now)
-    elif now:
+    if now:
         condition["lastTransitionTime"] = now
-    return sorted([c for c in status.conditions or [] if c["type"] != "FullyApplied"] + [condition],
-                  key=lambda c: c["type"])
+    return with_condition(status.conditions, condition)
 
 
 def _template_key(binding: ResourceBinding) -> ObjectKey:
