@@ -268,7 +268,7 @@ class Tx:
         if len(set(keys)) != len(keys):
             twice = next(k for k in keys if keys.count(k) > 1)
             raise InvalidInput(f"{describe(twice)} given twice in one update")
-        rows = self._rows(keys) if len(keys) > 1 else {keys[0]: self._row(keys[0])} if keys else {}
+        rows = {keys[0]: self._row(keys[0])} if len(keys) == 1 else self._rows(keys)
         results: builtins.list[tuple[dict, bool]] = []
         changes: builtins.list[dict] = []
         for obj, key in zip(objs, keys):
