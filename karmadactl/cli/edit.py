@@ -160,10 +160,7 @@ def _done(env: Env, store, results, dry_run: bool, output: str, notes: list[list
         from karmadactl.cli.output import write_list
 
         if len(results) == 1:
-            from karmadactl.cli.output import to_json, to_yaml
-
-            obj = results[0][1].obj
-            env.stdout.write(to_yaml(obj) if output == "yaml" else to_json(obj) + "\n")
+            env.stdout.write(_render(results[0][1].obj, output))
         else:
             write_list(env.stdout, [r.obj for _, r, _ in results], output)
     else:
