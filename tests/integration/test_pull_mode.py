@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_cli
-from tests.integration.test_watch import DIVIDED, replicas
+from tests.integration.test_watch import DIVIDED, apply, replicas
 from tests.waiting import until
 
 
@@ -53,21 +53,6 @@ def agent_once(tmp_path, member):
     assert result.returncode == 0, result.stderr
     assert f"cluster/{member.name} Ready=True" in result.stdout
     return result
-
-
-def apply(store: str, tmp_path, ns: str) -> None:
-    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": ns},
-                  "spec": {"replicas": 6, "selector": {"matchLabels": {"app": "web"}},
-                           "template": {"metadata": {"labels": {"app": "web"}},
-                                        "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}}
-    policy = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
-              "metadata": {"name": "web", "namespace": ns},
-              "spec": {"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}],
-                       "placement": DIVIDED}}
-    path = tmp_path / "web.yaml"
-    path.write_text(yaml.safe_dump_all([deployment, policy]))
-    result = k(store, "apply", "-f", str(path))
-    assert result.returncode == 0, result.stderr
 
 
 def cluster(store: str, name: str) -> dict:
@@ -123,7 +108,7 @@ def test_pull_members_receive_their_share_from_their_agents_and_fail_over(backen
         assert ready(backend, m.name)["status"] == "True"
         assert cluster(backend, m.name)["status"]["resourceSummary"]
 
-    apply(backend, tmp_path, ns)
+    apply(tmp_path, ns, DIVIDED, store=backend)
     assert set(replicas(fleet, ns)) == {"member3"}          # apply pushed only to the Push member
     assert works(backend, "member1") and works(backend, "member2")
     for m in (m1, m2):
@@ -181,7 +166,7 @@ def test_unregister_refuses_push_and_removes_a_pull_cluster(backend, fleet, tmp_
     m1, _, m3 = fleet
     ns = f"p-{uuid.uuid4().hex[:8]}"
     agent_once(tmp_path, m1)
-    apply(backend, tmp_path, ns)
+    apply(tmp_path, ns, DIVIDED, store=backend)
     agent_once(tmp_path, m1)
     assert "member1" in replicas(fleet, ns)
     refused = k(backend, "unregister", m3.name)
@@ -229,7 +214,7 @@ def test_the_agent_stops_on_sigterm_and_a_killed_one_loses_nothing(backend, flee
     agent = start()
     try:
         until(lambda: ready(backend, m1.name).get("status") == "True")
-        apply(backend, tmp_path, ns)
+        apply(tmp_path, ns, DIVIDED, store=backend)
         until(lambda: "member1" in replicas(fleet, ns))
         agent.send_signal(signal.SIGTERM)
         _, err = agent.communicate(timeout=30)
@@ -266,7 +251,7 @@ def test_unregister_wait_lets_the_running_agent_remove_the_members_objects(backe
                              env=dict(os.environ))
     try:
         until(lambda: ready(backend, m1.name).get("status") == "True")
-        apply(backend, tmp_path, ns)
+        apply(tmp_path, ns, DIVIDED, store=backend)
         until(lambda: "member1" in replicas(fleet, ns))
         result = k(backend, "unregister", m1.name, "--wait", "--wait-timeout", "60s")      # no member kubeconfig
         assert result.returncode == 0, result.stderr
@@ -312,7 +297,7 @@ def test_register_with_the_agent_identity_runs_the_agent_as_its_own_service_acco
             assert run.returncode == 0 and "cluster/member1 Ready=True" in run.stdout, run.stderr
 
         agent_as_identity()                            # the cluster's status first, then its Works
-        apply(backend, tmp_path, ns)
+        apply(tmp_path, ns, DIVIDED, store=backend)
         agent_as_identity()
         assert replicas([m1], ns) == {"member1": 6}
         assert works(backend, "member1")

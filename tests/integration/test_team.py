@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_cli
-from tests.integration.test_watch import DIVIDED, Watch, replicas, until
+from tests.integration.test_watch import DIVIDED, Watch, apply, replicas, until
 from tests.processes import run_in_processes
 from tests.waiting import stays
 
@@ -207,18 +207,7 @@ def test_one_watch_acts_and_a_standby_takes_over_without_evicting_twice(backend,
     for m in members:
         assert cli(backend, "join", m.name, "--kubeconfig", str(m.kubeconfig_path)).returncode == 0
     ns = f"ha-{uuid.uuid4().hex[:8]}"
-    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": ns},
-                  "spec": {"replicas": 6, "selector": {"matchLabels": {"app": "web"}},
-                           "template": {"metadata": {"labels": {"app": "web"}},
-                                        "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}}
-    policy = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
-              "metadata": {"name": "web", "namespace": ns},
-              "spec": {"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}],
-                       "placement": DIVIDED}}
-    path = tmp_path / "web.yaml"
-    path.write_text(yaml.safe_dump_all([deployment, policy]))
-    applied = cli(backend, "apply", "-f", str(path))
-    assert applied.returncode == 0, applied.stderr
+    apply(tmp_path, ns, DIVIDED, store=backend)
     assert replicas(members, ns).get("member2")
     first = Watch(tmp_path, store=backend)
     second = None

@@ -106,7 +106,7 @@ def replicas(members, ns: str, name: str = "web") -> dict[str, int]:
     return out
 
 
-def apply(tmp_path, ns: str, placement: dict, replicas_: int = 6, **spec) -> None:
+def apply(tmp_path, ns: str, placement: dict, replicas_: int = 6, store: str | None = None, **spec) -> None:
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": ns},
                   "spec": {"replicas": replicas_, "selector": {"matchLabels": {"app": "web"}},
                            "template": {"metadata": {"labels": {"app": "web"}},
@@ -117,7 +117,8 @@ def apply(tmp_path, ns: str, placement: dict, replicas_: int = 6, **spec) -> Non
                        "placement": placement, **spec}}
     path = tmp_path / f"{uuid.uuid4().hex[:6]}.yaml"
     path.write_text(yaml.safe_dump_all([deployment, policy]))
-    result = run_cli("apply", "-f", str(path))
+    store_flag = ["--store", store] if store else []
+    result = run_cli(*store_flag, "apply", "-f", str(path))
     assert result.returncode == 0, result.stderr
 
 
