@@ -106,12 +106,12 @@ def list_tokens(store) -> list[BootstrapToken]:
 
 def delete(store, value: str) -> str:
     """Delete the token an id or a whole token names; returns its id."""
-    name = SECRET_PREFIX + token_id(value)
+    ident = token_id(value)
     with store.write() as tx:
-        if tx.get_secret(name) is None:
-            raise NotFound(f'bootstrap token "{token_id(value)}" not found')
-        tx.delete_secret(name)
-    return token_id(value)
+        if tx.get_secret(SECRET_PREFIX + ident) is None:
+            raise NotFound(f'bootstrap token "{ident}" not found')
+        tx.delete_secret(SECRET_PREFIX + ident)
+    return ident
 
 
 def check(store, value: str, now: datetime | None = None) -> BootstrapToken:
