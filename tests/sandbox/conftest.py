@@ -31,6 +31,22 @@ def api_client(member):
 
 
 @pytest.fixture
+def core(api_client):
+    """CoreV1Api on api_client."""
+    from kubernetes import client
+
+    return client.CoreV1Api(api_client)
+
+
+@pytest.fixture
+def custom(api_client):
+    """CustomObjectsApi on api_client (what the typed clients refuse is read as dicts)."""
+    from kubernetes import client
+
+    return client.CustomObjectsApi(api_client)
+
+
+@pytest.fixture
 def raw(member):
     """Plain HTTP against the member: raw(method, path, body=None, token=True, headers=None)
     -> (status, headers, decoded body)."""

@@ -61,16 +61,6 @@ def apps(api_client):
     return k8s.AppsV1Api(api_client)
 
 
-@pytest.fixture
-def core(api_client):
-    return k8s.CoreV1Api(api_client)
-
-
-@pytest.fixture
-def custom(api_client):
-    return k8s.CustomObjectsApi(api_client)
-
-
 def slices(custom, service_name: str) -> list[dict]:
     return custom.list_namespaced_custom_object("discovery.k8s.io", "v1", NS, "endpointslices",
                                                 label_selector=f"{SERVICE_NAME}={service_name}")["items"]

@@ -28,20 +28,6 @@ def deployment(name: str, labels: dict, replicas: int = 0) -> dict:
 
 
 @pytest.fixture
-def core(api_client):
-    from kubernetes import client
-
-    return client.CoreV1Api(api_client)
-
-
-@pytest.fixture
-def custom(api_client):
-    from kubernetes import client
-
-    return client.CustomObjectsApi(api_client)
-
-
-@pytest.fixture
 def make_pod(core, member):
     for namespace in (NS, "other"):
         core.create_namespace({"apiVersion": "v1", "kind": "Namespace",
