@@ -157,6 +157,9 @@ def test_an_unreachable_member_does_not_scale_it_in(joined, ns, tmp_path, member
             assert get_json("deploy", "web", ns)["spec"]["replicas"] == 4
         status = get_json("fhpa", "web", ns)["status"]
         assert {c["type"]: c["status"] for c in status["conditions"]}["ScalingActive"] == "True"
+        # the 5m window would hold a scale-in anyway: member2's pods must be left out, not read as idle
+        assert status["currentMetrics"][0]["resource"]["current"]["averageUtilization"] == 50
+        assert {c["type"]: c["reason"] for c in status["conditions"]}["AbleToScale"] == "ReadyForNewScale"
     finally:
         member2.recover()
 
