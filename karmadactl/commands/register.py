@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from karmadactl.controllers.clusters import Properties
     from karmadactl.controllers.execution import Report
     from karmadactl.controllers.reconcile import BindingPlan
+    from karmadactl.members.kubeconfig import Kubeconfig
 
 CONFIG_KIND = "AgentConfig"
 WAIT_POLL = 1.0
@@ -82,22 +83,25 @@ def register(store, name: str, *, token: str, kubeconfig: str | None = None, con
 
     from karmadactl.commands import token as tokens
     from karmadactl.controllers import clusters
+    from karmadactl.members.kubeconfig import load_kubeconfig
     from karmadactl.paths import write_private
     from karmadactl.store.access import grant_agent
 
     clusters.check_name(name)
     tokens.check(store, token, now)
-    endpoint, cluster_id = "", ""
+    endpoint, cluster_id, member = "", "", None
     if kubeconfig is not None or context is not None:
-        endpoint, cluster_id = _member_identity(name, kubeconfig, context)
-    elif agent_identity:
-        raise InvalidInput(f"register {name}: the agent's identity is made in the member: pass its --kubeconfig")
+        member = load_kubeconfig(kubeconfig, context)
+        endpoint, cluster_id = _member_identity(name, member)
     path = config or agent_config_path(name)
     identity = None
     if agent_identity:
+        if member is None:
+            raise InvalidInput(f"register {name}: the agent's identity is made in the member: "
+                               "pass its --kubeconfig")
         with store.read() as tx:
             _check_free(tx, name, cluster_id)
-        identity = _install_identity(name, kubeconfig, context, namespace, path)
+        identity = _install_identity(name, member, namespace, path)
     cluster = Cluster(name=name, api_endpoint=endpoint, sync_mode=SYNC_PULL, id=cluster_id)
     if properties is not None:
         properties.apply_to(cluster)
@@ -121,12 +125,9 @@ def _check_free(tx, name: str, cluster_id: str) -> None:
     clusters.check_unique_id(tx, name, cluster_id)
 
 
-def _install_identity(name: str, kubeconfig: str | None, context: str | None, namespace: str,
-                      config: Path) -> Identity:
+def _install_identity(name: str, member: Kubeconfig, namespace: str, config: Path) -> Identity:
     from karmadactl.commands import agent_identity
-    from karmadactl.members.kubeconfig import load_kubeconfig
 
-    member = load_kubeconfig(kubeconfig, context)
     client = member.client(name=name)
     try:
         return agent_identity.install(client, member.embedded(), namespace,
@@ -135,12 +136,10 @@ def _install_identity(name: str, kubeconfig: str | None, context: str | None, na
         client.close()
 
 
-def _member_identity(name: str, kubeconfig: str | None, context: str | None) -> tuple[str, str]:
+def _member_identity(name: str, config: Kubeconfig) -> tuple[str, str]:
     """The member's API endpoint and cluster id (its kube-system namespace's uid)."""
     from karmadactl.controllers.clusters import member_id
-    from karmadactl.members.kubeconfig import load_kubeconfig
 
-    config = load_kubeconfig(kubeconfig, context)
     client = config.client(name=name)
     try:
         return config.server, member_id(client)
