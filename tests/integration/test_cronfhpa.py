@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from tests.conftest import run_cli
+from tests.integration.test_watch import watch_pass
 
 DEPLOYMENT = {"apiVersion": "apps/v1", "kind": "Deployment",
               "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"}},
@@ -47,23 +48,6 @@ def apply(tmp_path, *docs: dict) -> None:
     path.write_text(yaml.safe_dump_all(list(docs)))
     out = run_cli("apply", "-f", str(path))
     assert out.returncode == 0, out.stderr
-
-
-def watch_pass(now: datetime) -> list[str]:
-    """One watch pass at `now`, as a fresh `watch --once` process would run it; the lines it said."""
-    from karmadactl.controllers import lease
-    from karmadactl.controllers.watch import Options, Watcher
-    from karmadactl.store import Store
-
-    said: list[str] = []
-    with Store.open() as store:
-        watcher = Watcher(store, Options(), said.append)
-        try:
-            watcher.run_once(now)
-        finally:
-            watcher.close()
-            lease.release(store, watcher.holder)
-    return said
 
 
 def get(kind: str, name: str) -> dict:

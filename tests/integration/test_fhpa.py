@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_cli
+from tests.integration import test_watch
 from tests.waiting import until
 
 
@@ -65,19 +66,7 @@ def apply(tmp_path, docs: list[dict]) -> None:
 def watch_pass(now: datetime) -> list[str]:
     """One pass at `now`, as a fresh `watch --once` runs it (failover off: the outage test keeps its
     placement); the lines it said."""
-    from karmadactl.controllers import lease
-    from karmadactl.controllers.watch import Options, Watcher
-    from karmadactl.store import Store
-
-    said: list[str] = []
-    with Store.open() as store:
-        watcher = Watcher(store, Options(failover=False), said.append)
-        try:
-            watcher.run_once(now)
-        finally:
-            watcher.close()
-            lease.release(store, watcher.holder)
-    return said
+    return test_watch.watch_pass(now, failover=False)
 
 
 def get_json(kind: str, name: str, ns: str) -> dict:

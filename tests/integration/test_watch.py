@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from datetime import UTC
+from datetime import UTC, datetime
 
 import pytest
 import yaml
@@ -120,6 +120,23 @@ def apply(tmp_path, ns: str, placement: dict, replicas_: int = 6, store: str | N
     store_flag = ["--store", store] if store else []
     result = run_cli(*store_flag, "apply", "-f", str(path))
     assert result.returncode == 0, result.stderr
+
+
+def watch_pass(now: datetime, **options) -> list[str]:
+    """One pass at `now` in this process, as a fresh `watch --once` with these Options runs it; the lines it said."""
+    from karmadactl.controllers import lease
+    from karmadactl.controllers.watch import Options, Watcher
+    from karmadactl.store import Store
+
+    said: list[str] = []
+    with Store.open() as store:
+        watcher = Watcher(store, Options(**options), said.append)
+        try:
+            watcher.run_once(now)
+        finally:
+            watcher.close()
+            lease.release(store, watcher.holder)
+    return said
 
 
 DIVIDED = {"replicaScheduling": {"replicaSchedulingType": "Divided", "replicaDivisionPreference": "Weighted",
