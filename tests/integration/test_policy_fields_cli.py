@@ -9,7 +9,7 @@ import yaml
 
 from tests.conftest import run_cli
 from tests.integration.test_plan_offline import cluster, deployment
-from tests.integration.test_propagation import joined, write  # noqa: F401  (fixture)
+from tests.integration.test_propagation import write
 
 
 def pp(name="nginx", affinity=None, **spec) -> dict:
