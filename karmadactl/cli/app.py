@@ -6,9 +6,11 @@ together, reads the global options and turns errors into exit codes.
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import typer
+from typer._click import Command
 
 from karmadactl.cli.env import Env
 from karmadactl.errors import ExitCode, KarmadaError
@@ -44,7 +46,16 @@ def _modules_for(argv: list[str]) -> list[str]:
     return sorted(set(COMMANDS.values()))
 
 
-def build_app(argv: list[str] | None = None) -> typer.Typer:
+@functools.cache
+def _command(modules: tuple[str, ...]) -> Command:
+    """The click command for these modules, built once per process: a user's process runs one command
+    line, the tests run thousands in one process, and typer's build reads every signature again."""
+    from typer.main import get_command
+
+    return get_command(_app(modules))
+
+
+def _app(modules: tuple[str, ...]) -> typer.Typer:
     import importlib
 
     app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
@@ -75,7 +86,7 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
 
             ctx.call_on_close(restore)
 
-    for name in _modules_for(argv or []):
+    for name in modules:
         importlib.import_module(f"karmadactl.cli.{name}").register(app)
     return app
 
@@ -83,11 +94,10 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
 def run(argv: list[str], env: Env | None = None) -> int:
     """Run one command line; map every outcome onto cli.md's exit codes."""
     from typer._click import exceptions as click_exc
-    from typer.main import get_command
 
     env = env or Env()
     try:
-        command = get_command(build_app(argv))
+        command = _command(tuple(_modules_for(argv)))
         result = command.main(args=list(argv), prog_name="karmadactl", standalone_mode=False, obj=env)
         return int(result) if isinstance(result, int) else ExitCode.OK
     except KarmadaError as e:
