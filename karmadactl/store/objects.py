@@ -14,9 +14,9 @@ import copy
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -74,6 +74,25 @@ def _expected_version(obj: dict, what: str) -> int:
         return int(rv)
     except (TypeError, ValueError):
         raise InvalidInput(f"{what} has an invalid metadata.resourceVersion {rv!r}") from None
+
+
+class ObjectVersion(NamedTuple):
+    """One stored object's identity and version, without its body."""
+
+    group_kind: str
+    namespace: str
+    name: str
+    uid: str
+    resource_version: int
+
+
+def fingerprint(versions: Iterable[ObjectVersion]) -> str:
+    """A digest of object versions: any create, update or delete (a re-created object too: a new uid)
+    gives another one."""
+    digest = hashlib.sha256()
+    for v in versions:
+        digest.update(f"{v.group_kind}\0{v.namespace}\0{v.name}\0{v.uid}\0{v.resource_version}\n".encode())
+    return digest.hexdigest()
 
 
 class StaleWrite(Conflict):
@@ -199,6 +218,15 @@ class Tx:
         whether objects read earlier are still current."""
         q = select(OBJ.c.name, OBJ.c.resource_version).where(OBJ.c.group_kind == gk, OBJ.c.namespace == namespace)
         return {r.name: str(r.resource_version) for r in self._conn.execute(q)}
+
+    def object_versions(self, group_kinds: Iterable[str] | None = None) -> builtins.list[ObjectVersion]:
+        """(group_kind, namespace, name, uid, resource_version) of every stored object (of these
+        group-kinds), bodies unread, sorted: what changed since an earlier look (fingerprint())."""
+        q = select(OBJ.c.group_kind, OBJ.c.namespace, OBJ.c.name, OBJ.c.uid, OBJ.c.resource_version)
+        if group_kinds is not None:
+            q = q.where(OBJ.c.group_kind.in_(builtins.list(group_kinds)))
+        return sorted(ObjectVersion(r.group_kind, r.namespace, r.name, r.uid, int(r.resource_version))
+                      for r in self._conn.execute(q))
 
     def group_kinds(self) -> builtins.list[str]:
         """Every group-kind that has at least one stored object, sorted."""
