@@ -114,7 +114,9 @@ async def list_objects(cluster: Cluster, request: web.Request, t: Target) -> web
         return await watch_objects(cluster, request, t)
     match = _matcher(request, t.rt)
     namespace = t.namespace if t.rt.namespaced and t.namespace else None
-    items = [view(t.rt, o) for o in cluster.store.list(t.rt.group_resource, namespace, match)]
+    # served as stored, never changed in place (a put stores a new object): no copy, only the version's names
+    items = [{**o, "apiVersion": t.rt.group_version, "kind": t.rt.kind}
+             for o in cluster.store.peek(t.rt.group_resource, namespace, match)]
     listed = {"kind": f"{t.rt.kind}List", "apiVersion": t.rt.group_version,
               "metadata": {"resourceVersion": str(cluster.store.rv)}, "items": items}
     return respond(_table_or(request, t, items, listed))

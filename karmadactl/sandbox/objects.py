@@ -145,11 +145,12 @@ class ObjectStore:
                 out.append(copy.deepcopy(obj))
         return out
 
-    def peek(self, gr: GroupResource, namespace: str | None = None) -> list[dict]:
+    def peek(self, gr: GroupResource, namespace: str | None = None,
+             match: Callable[[dict], bool] | None = None) -> list[dict]:
         """The stored objects themselves, in list() order, not copied: for reading only."""
         items = self._objects.get(gr, {})
         return [obj for (ns, _), obj in sorted(items.items())
-                if namespace is None or ns == namespace]
+                if (namespace is None or ns == namespace) and (match is None or match(obj))]
 
     def keys_in_namespace(self, namespace: str) -> Iterator[tuple[GroupResource, str]]:
         """(group_resource, name) of every object in one namespace."""
