@@ -601,23 +601,41 @@ def _evicted_but_kept(plans: list[BindingPlan]) -> set[ObjectKey]:
 
 
 def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
-             only_clusters: set[str] | None = None, progress=None, fleet=None):
+             only_clusters: set[str] | None = None, progress=None, fleet=None, memory=None):
     """The whole pass every entry point drives: bindings and Works stored, then pushed, then status
-    folded back. `fleet` (members.fanout.Fleet) holds the members' clients; `watch` keeps one.
+    folded back. `fleet` (members.fanout.Fleet) holds the members' clients; `watch` keeps one, and
+    its `memory` (changes.Memory), with which a stage whose inputs are as it left them is skipped
+    (never with `live_check`): plan and store, push, aggregation.
 
-    Returns (plans, execution report or None when not pushing).
+    Returns (plans, execution report or None when not pushing); no plans when they were skipped.
     """
     from karmadactl.controllers import execution, mcs, quota, status, workloadrebalancer
 
     workloadrebalancer.reconcile(store, now)
-    plans = reconcile(store, now)
+    seen = memory.fingerprint(store) if memory is not None else ""
+    plans: list[BindingPlan] = []
+    if memory is None or live_check or memory.due("reconcile", seen):
+        plans = reconcile(store, now)
+        if memory is not None:
+            memory.ran("reconcile", store)
     if not push:
         return plans, None
-    report = execution.execute(store, now=now, live_check=live_check, only_clusters=only_clusters,
-                               progress=progress, fleet=fleet)
+    if memory is None or live_check or memory.push_due(seen, only_clusters):
+        report = execution.execute(store, now=now, live_check=live_check, only_clusters=only_clusters,
+                                   progress=progress, fleet=fleet)
+        if memory is not None:
+            memory.pushed(store, only_clusters, failed=bool(report.failed_clusters))
+    else:
+        report = execution.Report()
     if mcs.sync_services(store, now, fleet, only_clusters):   # endpoints collected, derived, dispatched: out now
         plans = reconcile(store, now)
-        report.extend(execution.execute(store, now=now, only_clusters=only_clusters, fleet=fleet))
-    status.aggregate(store, now)
-    quota.collect_status(store, now)
+        later = execution.execute(store, now=now, only_clusters=only_clusters, fleet=fleet)
+        report.extend(later)
+        if memory is not None and later.failed_clusters:
+            memory.push_failed = True
+    if memory is None or live_check or memory.due("aggregate", memory.fingerprint(store)):
+        status.aggregate(store, now)
+        quota.collect_status(store, now)
+        if memory is not None:
+            memory.ran("aggregate", store)
     return plans, report

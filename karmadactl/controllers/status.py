@@ -26,6 +26,7 @@ from karmadactl.apis.karmada import (
     load_work,
 )
 from karmadactl.controllers.binding import with_condition
+from karmadactl.controllers.changes import Memory
 from karmadactl.controllers.execution import (
     CLUSTERS_AT_ONCE,
     LiveObjects,
@@ -45,11 +46,18 @@ from karmadactl.store.keys import ObjectKey
 log = logging.getLogger(__name__)
 
 
-def refresh(store, *, clusters: set[str] | None = None, fleet: Fleet | None = None) -> dict[str, str]:
+def refresh(store, *, clusters: set[str] | None = None, fleet: Fleet | None = None,
+            memory: Memory | None = None) -> dict[str, str]:
     """Read every stored Work's member object again; returns the clusters that could not be read.
-    `fleet` holds the members' clients (a Fleet of this call's own when not given)."""
+    `fleet` holds the members' clients (a Fleet of this call's own when not given). With a running
+    watch's `memory`, a Work whose member object and own version are those it last read back is
+    left as it is, neither decoded nor interpreted again."""
     with store.read() as tx:
-        works = load_works(tx)
+        if memory is not None:
+            memory.customizations_seen(tx)
+            works = memory.works.load(tx)
+        else:
+            works = load_works(tx)
         members = {c["metadata"]["name"]: Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)}
         customizations = load_customizations(tx)
     by_cluster: dict[str, list[Work]] = {}
@@ -58,9 +66,10 @@ def refresh(store, *, clusters: set[str] | None = None, fleet: Fleet | None = No
         name = cluster_of(work)
         if name in members and (clusters is None or name in clusters) and reaches(members[name], agent_of):
             by_cluster.setdefault(name, []).append(work)
+    last_read = memory.read_back if memory is not None else {}
 
-    def read(cluster: Cluster, client) -> tuple[list[Work], str | None]:
-        updated: list[Work] = []
+    def read(cluster: Cluster, client) -> tuple[list[tuple[Work, tuple[str, str]]], str | None]:
+        updated: list[tuple[Work, tuple[str, str]]] = []
         try:
             objects = LiveObjects(client, cluster)        # one LIST per kind and namespace where it pays
             objects.prefetch([manifest_of(w) for w in by_cluster[cluster.name]])
@@ -68,9 +77,14 @@ def refresh(store, *, clusters: set[str] | None = None, fleet: Fleet | None = No
                 manifest = manifest_of(work)
                 plural = plural_for(cluster, manifest)
                 live = objects.get(manifest, plural)
-                if live is not None:
-                    _attach(work, live, plural, customizations)
-                    updated.append(work)
+                if live is None:
+                    continue
+                seen = _live_version(live)
+                if last_read.get(_key(work)) == (*_version(work), *seen):
+                    continue          # neither the Work nor its member object changed since
+                work = replace(work, status=replace(work.status) if work.status is not None else None)
+                _attach(work, live, plural, customizations)
+                updated.append((work, seen))
         except KarmadaError as e:      # what was read before keeps its new status
             return updated, str(e)
         return updated, None
@@ -82,22 +96,35 @@ def refresh(store, *, clusters: set[str] | None = None, fleet: Fleet | None = No
     results = [read_back.values.get(name, ([], read_back.errors.get(name))) for name in by_cluster]
     failures = {name: failure for name, (_, failure) in zip(by_cluster, results) if failure}
 
-    def write(tx) -> None:       # the Works re-read (and locked) before they are written, in one go
-        read = [(work, work.status) for updated, _ in results for work in updated if work.status is not None]
+    def write(tx) -> list[tuple[ObjectKey, tuple[str, int, str, str]]]:
+        # the Works re-read (and locked) before they are written, in one go
+        read = [(work, seen) for updated, _ in results for work, seen in updated if work.status is not None]
         stored = tx.get_many([_key(work) for work, _ in read])
-        changed = []
-        for work, status in read:
+        changed, read_as = [], []
+        for work, seen in read:
             if _key(work) not in stored:
                 continue
             current = load_work(stored[_key(work)])
             if current.status is None:
                 current.status = WorkStatus()
-            current.status.manifest_statuses = status.manifest_statuses
+            current.status.manifest_statuses = work.status.manifest_statuses if work.status else None
             changed.append(current.to_dict())
-        tx.update_many(changed)
+            read_as.append((_key(work), seen))
+        return [(key, (meta.get("uid") or "", int(meta["resourceVersion"]), *seen))
+                for (key, seen), meta in zip(read_as, (body["metadata"] for body in tx.update_many(changed)))]
 
-    retrying(store, write)
+    for key, versions in retrying(store, write):
+        last_read[key] = versions
     return failures
+
+
+def _version(work: Work) -> tuple[str, int]:
+    return work.metadata.uid or "", int(work.metadata.resource_version or 0)
+
+
+def _live_version(live: dict) -> tuple[str, str]:
+    meta = live.get("metadata") or {}
+    return str(meta.get("uid") or ""), str(meta.get("resourceVersion") or "")
 
 
 def _applied(work: Work) -> tuple[bool, str]:

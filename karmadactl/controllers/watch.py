@@ -17,6 +17,16 @@ Each pass, while this process holds the watch lease:
      interval) to the ready members;
   5. remove leftovers on clusters that just recovered.
 The decisions themselves are pure functions in health.py and eviction.py.
+
+A running watch remembers what its passes left (changes.Memory). A steady pass, nothing changed
+and no resync due: renew the lease, probe every member, one LIST per kind and namespace (a GET
+for a kind with few objects) to read the members' objects back, the time-driven decisions of
+step 3, and no more: a Work whose member object and own version are those last read back is
+neither decoded nor interpreted, and the plan, the push and the aggregation are skipped while
+the store's objects (its Lease, FederatedHPA records and Pull agents' heartbeats aside) are as they
+left them. Any change runs them as a full pass would; the push also runs again after a failure,
+and for a changed set of ready members; the resync runs everything. A new watch (`--once`)
+runs every stage.
 """
 
 from __future__ import annotations
@@ -39,7 +49,7 @@ from karmadactl.apis.karmada import ResourceBinding, load_binding
 from karmadactl.apis.kinds import BINDINGS
 from karmadactl.apis.meta import rfc3339
 from karmadactl.apis.wellknown import EVICTED_FROM, UNHEALTHY_SINCE
-from karmadactl.controllers import eviction, health, heartbeat, lease
+from karmadactl.controllers import changes, eviction, health, heartbeat, lease
 from karmadactl.errors import Conflict, KarmadaError
 from karmadactl.members.fanout import Fleet
 from karmadactl.store.keys import ObjectKey
@@ -93,6 +103,7 @@ class Watcher:
         self._tokens = float(options.eviction_burst)
         self._tokens_at: datetime | None = None
         self._unsaid: list[str] = []
+        self.memory = changes.Memory()     # what the last passes left: the stages with nothing new are skipped
 
     # -- the pass ---------------------------------------------------------------------------
 
@@ -102,13 +113,16 @@ class Watcher:
 
         now = now or datetime.now(UTC)
         if not lease.acquire(self.store, self.holder, self.options.lease_duration, now):
+            self.memory = changes.Memory()       # another watch acts meanwhile: start afresh when back
             return PassResult(acted=False)
         result = PassResult(acted=True)
         self._unsaid = []            # lines of a pass that failed before committing are never said
         self._health(now, result)
         if not result.failed and result.ready:    # a cluster just failed: move its workloads first
-            status.refresh(self.store, clusters=result.ready, fleet=self.fleet)
-            status.aggregate(self.store, rfc3339(now))
+            status.refresh(self.store, clusters=result.ready, fleet=self.fleet, memory=self.memory)
+            if self.memory.due("aggregate", self.memory.fingerprint(self.store)):
+                status.aggregate(self.store, rfc3339(now))
+                self.memory.ran("aggregate", self.store)
         self._evict(now, result)
         cronfhpa.run_due_rules(self.store, now, self.say)
         fhpa.sync_due(self.store, now, self.say, self.fleet, every=self._last_resync is None)   # a new watch: all
@@ -116,7 +130,7 @@ class Watcher:
         if resync:
             self._last_resync = now
         _, report = reconcile.run_pass(self.store, rfc3339(now), live_check=resync, only_clusters=result.ready,
-                                       fleet=self.fleet)
+                                       fleet=self.fleet, memory=self.memory)
         if report is not None:
             for o in report.outcomes:
                 if not o.ok:

@@ -1,0 +1,101 @@
+"""What a running watch remembers from pass to pass, so that a steady pass costs what changed.
+
+The stages that read only the store (the reconcile pass's plan and store, the push, the aggregation
+of status) run again only when the store's objects differ from what they were when the stage last
+finished: `Memory.due`. What a watch writes every pass regardless (its Lease, the FederatedHPA
+records, the heartbeats of Pull clusters' agents) does not count. The status read-back keeps the
+Works typed by (uid, resourceVersion) (`WorkCache`) and the versions it last read back
+(`Memory.read_back`), so an unchanged Work is neither decoded nor interpreted again.
+
+A Memory belongs to one Watcher; every other entry point passes none and runs every stage.
+"""
+
+from __future__ import annotations
+
+from karmadactl.apis import kinds
+from karmadactl.apis.karmada import Work, load_work
+from karmadactl.apis.wellknown import NAMESPACE_KARMADA_CLUSTER
+from karmadactl.controllers import heartbeat, lease
+from karmadactl.store.keys import ObjectKey
+from karmadactl.store.objects import ObjectVersion, fingerprint
+
+FHPA_STATE_GK = "FederatedHPAState.karmadactl.io"     # fhpa.STATE_GK (fhpa.py is not loaded for a name)
+
+
+def bookkeeping(version: ObjectVersion) -> bool:
+    """Objects a watch pass writes whatever changed, which no skipped stage reads."""
+    return (version.group_kind in (lease.GROUP_KIND, FHPA_STATE_GK)
+            or (version.group_kind == heartbeat.GROUP_KIND and version.namespace == NAMESPACE_KARMADA_CLUSTER))
+
+
+class WorkCache:
+    """The stored Works, typed, kept by (uid, resourceVersion): only the bodies that changed are read.
+
+    The Works handed out are shared with later calls: a caller that changes one changes a copy."""
+
+    def __init__(self) -> None:
+        self._typed: dict[ObjectKey, tuple[tuple[str, int], Work]] = {}
+        self.decoded = 0        # bodies read and typed so far
+
+    def load(self, tx) -> list[Work]:
+        """Every stored Work, sorted by (namespace, name), as load_works reads them."""
+        current = {ObjectKey(v.group_kind, v.namespace, v.name): (v.uid, v.resource_version)
+                   for v in tx.object_versions([kinds.WORK])}
+        for key in [k for k in self._typed if k not in current]:
+            del self._typed[key]
+        stale = [key for key, version in current.items() if self._typed.get(key, (None,))[0] != version]
+        bodies = tx.get_many(stale)
+        for key in stale:
+            body = bodies.get(key)
+            if body is None:          # deleted since the versions were listed
+                self._typed.pop(key, None)
+                continue
+            meta = body["metadata"]
+            # kept at the version read: one changed again since the versions were listed is read next time
+            self._typed[key] = ((meta.get("uid") or "", int(meta["resourceVersion"])), load_work(body))
+            self.decoded += 1
+        return [self._typed[key][1] for key in current if key in self._typed]     # listed in key order
+
+
+class Memory:
+    """The store's fingerprint after each stage last ran, the last push's result, and the read-back's
+    memory (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self.after: dict[str, str] = {}           # stage -> the store's fingerprint when it finished
+        self.pushed_to: frozenset[str] | None = None   # the ready members the last push went to
+        self.push_failed = False
+        self.works = WorkCache()
+        self.read_back: dict[ObjectKey, tuple[str, int, str, str]] = {}   # Work uid, rv; member object's
+        self.customizations: str | None = None    # their fingerprint when read_back was taken
+
+    def fingerprint(self, store) -> str:
+        with store.read() as tx:
+            return fingerprint(v for v in tx.object_versions() if not bookkeeping(v))
+
+    def due(self, stage: str, seen: str) -> bool:
+        """True when the store's fingerprint `seen` is not what `stage` left."""
+        return self.after.get(stage) != seen
+
+    def ran(self, stage: str, store) -> None:
+        self.after[stage] = self.fingerprint(store)
+
+    def push_due(self, seen: str, only_clusters: set[str] | None) -> bool:
+        """The push runs again when the store changed since it last ran, it did not reach everything,
+        or it goes to other members."""
+        return (self.due("push", seen) or self.push_failed or self.pushed_to is None
+                or self.pushed_to != frozenset(only_clusters or ()) or only_clusters is None)
+
+    def pushed(self, store, only_clusters: set[str] | None, failed: bool) -> None:
+        self.ran("push", store)
+        self.pushed_to = None if only_clusters is None else frozenset(only_clusters)
+        self.push_failed = failed
+
+    def customizations_seen(self, tx) -> None:
+        """Forget what was read back when the customizations (which interpret it) changed."""
+        from karmadactl.interpreter.customization import GROUP_KIND
+
+        seen = fingerprint(tx.object_versions([GROUP_KIND]))
+        if seen != self.customizations:
+            self.read_back.clear()
+            self.customizations = seen
