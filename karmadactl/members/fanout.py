@@ -32,12 +32,17 @@ def embedded_kubeconfig(store: Any, cluster: Cluster) -> Kubeconfig:
     """The kubeconfig `join --embed` copied into the store's secrets."""
     from karmadactl.members.kubeconfig import Kubeconfig
 
+    return Kubeconfig.from_dict(embedded_secret(store, cluster), source=f"store secret {cluster.name}")
+
+
+def embedded_secret(store: Any, cluster: Cluster) -> dict:
+    """The store's secret holding the kubeconfig `join --embed` copied."""
     with store.read() as tx:
         secret = tx.get_secret(cluster.name)
     if not secret:
         raise NotFound(f"cluster {cluster.name}: its embedded credentials are missing from the store; "
                        "join it again with --kubeconfig")
-    return Kubeconfig.from_dict(secret, source=f"store secret {cluster.name}")
+    return secret
 
 
 class PullCluster(KarmadaError):
@@ -121,6 +126,7 @@ class Fleet:
         self.factory = factory
         self.agent_of = agent_of      # an agent's fleet: the one Pull cluster it may reach
         self._clients: dict[str, tuple[object, Any]] = {}     # member -> (what it was built from, client)
+        self._configs: dict[str, tuple[object, Kubeconfig]] = {}   # member -> (what it was read from, kubeconfig)
         self._guard = threading.Lock()
 
     def __enter__(self) -> Fleet:
@@ -181,6 +187,7 @@ class Fleet:
     def close(self) -> None:
         with self._guard:
             clients, self._clients = list(self._clients.values()), {}
+            self._configs = {}
         for _, client in clients:
             client.close()
 
@@ -189,4 +196,26 @@ class Fleet:
         that changed the credentials, make a new client); with an injected factory, the stored connection."""
         if self.factory is not None:
             return connection(cluster)
-        return kubeconfig_of(self.store, cluster)
+        return self._kubeconfig(cluster)
+
+    def _kubeconfig(self, cluster: Cluster) -> Kubeconfig:
+        """kubeconfig_of(cluster), parsed again only when the stored connection, the kubeconfig files
+        or the embedded credentials changed."""
+        from karmadactl.members.kubeconfig import Kubeconfig, file_stamps, load_kubeconfig
+
+        check_reachable(cluster)
+        secret = embedded_secret(self.store, cluster) if cluster.embedded else None
+        read_from = secret if secret is not None else file_stamps(cluster.kubeconfig or None)
+        origin = (connection(cluster), read_from)
+        with self._guard:
+            known = self._configs.get(cluster.name)
+        if known is not None and read_from is not None and known[0] == origin:
+            known[1].check_files()
+            return known[1]
+        if secret is not None:
+            config = Kubeconfig.from_dict(secret, source=f"store secret {cluster.name}")
+        else:
+            config = load_kubeconfig(cluster.kubeconfig or None, cluster.context or None)
+        with self._guard:
+            self._configs[cluster.name] = (origin, config)
+        return config

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,6 +94,14 @@ class Kubeconfig:
         """See kubeconfig_from_dict."""
         return kubeconfig_from_dict(doc, context, source, base_dir)
 
+    def check_files(self) -> None:
+        """Raise InvalidInput naming the field when a file it names (CA, client certificate or key,
+        token file) cannot be read."""
+        for key in CLUSTER_FILES:
+            _check_readable(self.cluster, key, self._cluster_origin, "clusters", "cluster")
+        for key in (*USER_FILES, "tokenFile"):
+            _check_readable(self.user, key, self._user_origin, "users", "user")
+
     def client(self, timeout: float = 10.0, name: str | None = None) -> MemberClient:
         """A client for this member (named after the context unless `name` is given)."""
         from karmadactl.members.client import MemberClient
@@ -130,23 +139,46 @@ def load_kubeconfig(path: str | None = None, context: str | None = None) -> Kube
     skipped and missing files ignored. A `path` holding several paths joined
     by os.pathsep (a `source` from an earlier load) is read the same way.
     """
-    listed = path if path and os.pathsep in path else None
-    if path and not listed:
-        files, source = [os.path.abspath(os.path.expanduser(path))], path
-        must_exist = True
-    elif listed or os.environ.get("KUBECONFIG"):
-        source = listed or os.environ["KUBECONFIG"]
-        files = [os.path.abspath(os.path.expanduser(p)) for p in source.split(os.pathsep) if p]
-        must_exist = False
-    else:
-        files = [str(Path.home() / ".kube" / "config")]
-        source, must_exist = files[0], True
-
+    files, source, must_exist = _files(path)
     docs = [(file, os.path.dirname(file), _read_file(file)) for file in files
             if must_exist or os.path.exists(file)]
     if not docs:
         raise InvalidInput(f"kubeconfig {source}: cannot read: No such file or directory")
     return _merge(docs, context, source)
+
+
+def _files(path: str | None) -> tuple[list[str], str, bool]:
+    """The files load_kubeconfig(path) reads, the name it gives them in messages, and whether they must exist."""
+    listed = path if path and os.pathsep in path else None
+    if path and not listed:
+        return [os.path.abspath(os.path.expanduser(path))], path, True
+    if listed or os.environ.get("KUBECONFIG"):
+        source = listed or os.environ["KUBECONFIG"]
+        return [os.path.abspath(os.path.expanduser(p)) for p in source.split(os.pathsep) if p], source, False
+    home = str(Path.home() / ".kube" / "config")
+    return [home], home, True
+
+
+SETTLED_NS = 2_000_000_000
+
+
+def file_stamps(path: str | None) -> tuple | None:
+    """What tells whether the files load_kubeconfig(path) reads were rewritten: each one's path, mtime,
+    ctime, size and inode (or None when it is missing). None when one of them changed in the last
+    2 seconds: a rewrite within one tick of the file system's clock can keep all of these, so such a
+    file is read again until it has settled."""
+    now = time.time_ns()
+    stamps: list[tuple] = []
+    for file in _files(path)[0]:
+        try:
+            st = os.stat(file)
+        except OSError:
+            stamps.append((file, None))
+            continue
+        if now - max(st.st_mtime_ns, st.st_ctime_ns) < SETTLED_NS:
+            return None
+        stamps.append((file, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino))
+    return tuple(stamps)
 
 
 def kubeconfig_from_dict(doc: dict, context: str | None = None, source: str = "kubeconfig",
@@ -197,14 +229,12 @@ def _resolve(merged: dict[str, dict[str, _Entry]], context: str, source: str) ->
     user = user_entry.body if user_entry else {}
     cluster_origin = (cluster_entry.file, cluster_entry.index, cluster_entry.raw)
     user_origin = (user_entry.file, user_entry.index, user_entry.raw) if user_entry else ("", 0, {})
-    for key in CLUSTER_FILES:
-        _check_readable(cluster, key, cluster_origin, "clusters", "cluster")
-    for key in (*USER_FILES, "tokenFile"):
-        _check_readable(user, key, user_origin, "users", "user")
-    return Kubeconfig(source=source, context=context, server=server.rstrip("/"), cluster=cluster,
-                      user=user, cluster_name=cluster_name, user_name=user_name,
-                      namespace=str(ctx.body.get("namespace") or ""),
-                      _cluster_origin=cluster_origin, _user_origin=user_origin)
+    config = Kubeconfig(source=source, context=context, server=server.rstrip("/"), cluster=cluster,
+                        user=user, cluster_name=cluster_name, user_name=user_name,
+                        namespace=str(ctx.body.get("namespace") or ""),
+                        _cluster_origin=cluster_origin, _user_origin=user_origin)
+    config.check_files()
+    return config
 
 
 def _read_file(file: str) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import signal
@@ -9,9 +10,10 @@ import threading
 import time
 
 import pytest
+import yaml
 
 from karmadactl.apis.cluster import Cluster
-from karmadactl.errors import InvalidInput, StoreError
+from karmadactl.errors import InvalidInput, NotFound, StoreError
 from karmadactl.members.fanout import Fleet, fan_out
 from tests.fakefleet import FakeFleet
 
@@ -133,3 +135,97 @@ def test_a_store_error_is_not_a_member_error():
 
     with Fleet(None, factory=fake.factory) as fleet, pytest.raises(StoreError):
         fleet.each(CLUSTERS[:1], fails, at_once=1)
+
+
+def kubeconfig_text(server: str) -> str:
+    return (f"apiVersion: v1\nkind: Config\ncurrent-context: m1\nclusters:\n"
+            f"- name: m1\n  cluster: {{server: '{server}'}}\ncontexts:\n"
+            f"- name: m1\n  context: {{cluster: m1, user: m1}}\nusers:\n- name: m1\n  user: {{token: t}}\n")
+
+
+def test_an_unchanged_kubeconfig_is_parsed_once_and_a_rewritten_one_again(tmp_path, monkeypatch):
+    from karmadactl.members import kubeconfig
+
+    monkeypatch.setattr(kubeconfig, "SETTLED_NS", 0)      # the files' times below are set, not waited for
+    parsed = []
+    read_file = kubeconfig._read_file
+    monkeypatch.setattr(kubeconfig, "_read_file", lambda file: parsed.append(file) or read_file(file))
+    path = tmp_path / "m1.kubeconfig"
+    path.write_text(kubeconfig_text("https://127.0.0.1:1"))
+    os.utime(path, ns=(1_000_000_000_000, 1_000_000_000_000))
+    cluster = Cluster(name="m1", api_endpoint="https://127.0.0.1:1", kubeconfig=str(path), context="m1")
+    with Fleet(None) as fleet:
+        first = fleet.client(cluster)
+        assert all(fleet.client(cluster) is first for _ in range(20))
+        assert parsed == [str(path)]
+        path.write_text(kubeconfig_text("https://127.0.0.1:2"))          # the same size, in place
+        os.utime(path, ns=(1_000_000_000_000, 1_001_000_000_000))
+        second = fleet.client(cluster)
+        assert second is not first and second.server == "https://127.0.0.1:2" and len(parsed) == 2
+        assert fleet.client(cluster) is second and len(parsed) == 2
+
+
+def test_a_kubeconfig_just_written_is_read_again_until_it_has_settled(tmp_path, monkeypatch):
+    from karmadactl.members import kubeconfig
+
+    parsed = []
+    read_file = kubeconfig._read_file
+    monkeypatch.setattr(kubeconfig, "_read_file", lambda file: parsed.append(file) or read_file(file))
+    path = tmp_path / "m1.kubeconfig"
+    path.write_text(kubeconfig_text("https://127.0.0.1:1"))
+    cluster = Cluster(name="m1", api_endpoint="https://127.0.0.1:1", kubeconfig=str(path), context="m1")
+    with Fleet(None) as fleet:
+        first = fleet.client(cluster)
+        assert fleet.client(cluster) is first and len(parsed) == 2        # read again, the same client
+
+
+def test_a_certificate_file_gone_is_an_error_even_with_the_kubeconfig_unchanged(tmp_path, monkeypatch):
+    from karmadactl.members import kubeconfig
+
+    monkeypatch.setattr(kubeconfig, "SETTLED_NS", 0)
+    ca = tmp_path / "ca.crt"
+    ca.write_text("not read until a request\n")
+    path = tmp_path / "m1.kubeconfig"
+    path.write_text(kubeconfig_text("https://127.0.0.1:1").replace("{server: ", "{certificate-authority: ca.crt, "
+                                                                   "server: "))
+    os.utime(path, ns=(1_000_000_000_000, 1_000_000_000_000))
+    cluster = Cluster(name="m1", api_endpoint="https://127.0.0.1:1", kubeconfig=str(path), context="m1")
+    with Fleet(None) as fleet:
+        fleet.client(cluster)
+        ca.unlink()
+        with pytest.raises(InvalidInput, match=r'clusters\[0\]\.cluster\.certificate-authority "ca.crt" cannot be read'):
+            fleet.client(cluster)
+
+
+class SecretStore:
+    """A store holding just secrets, as embedded credentials need."""
+
+    def __init__(self, **secrets: dict):
+        self.secrets, self.reads = secrets, 0
+
+    @contextlib.contextmanager
+    def read(self):
+        self.reads += 1
+        yield self
+
+    def get_secret(self, name: str) -> dict | None:
+        return yaml.safe_load(yaml.safe_dump(self.secrets.get(name)))
+
+
+def test_embedded_credentials_are_read_each_time_and_parsed_again_only_when_changed(monkeypatch):
+    from karmadactl.members import kubeconfig
+
+    parsed = []
+    merge = kubeconfig._merge
+    monkeypatch.setattr(kubeconfig, "_merge", lambda *args: parsed.append(args[2]) or merge(*args))
+    store = SecretStore(m1=yaml.safe_load(kubeconfig_text("https://127.0.0.1:1")))
+    cluster = Cluster(name="m1", api_endpoint="https://127.0.0.1:1", embedded=True)
+    with Fleet(store) as fleet:
+        first = fleet.client(cluster)
+        assert all(fleet.client(cluster) is first for _ in range(5))
+        assert store.reads == 6 and parsed == ["store secret m1"]
+        store.secrets["m1"] = yaml.safe_load(kubeconfig_text("https://127.0.0.1:2"))     # joined again
+        assert fleet.client(cluster).server == "https://127.0.0.1:2" and len(parsed) == 2
+        del store.secrets["m1"]
+        with pytest.raises(NotFound, match="embedded credentials are missing"):
+            fleet.client(cluster)
