@@ -371,7 +371,7 @@ class PodController:
         if not nodes:
             return
         all_pods = self.cluster.store.peek(PODS)                    # read only
-        mine = sorted((copy.deepcopy(p) for p in all_pods
+        mine = sorted((p for p in all_pods                           # read only too
                        if p["metadata"].get("namespace") == namespace and owned_by(p, meta["uid"])),
                       key=_pod_order)
         unhealthy = self.unhealthy(owner)
@@ -443,7 +443,7 @@ class PodController:
             return
         for gr, version in ((REPLICASETS, "v1"), (PODS, "v1")):
             rt = self._rt(gr[0], version, gr[1])
-            for child in self.cluster.store.list(gr, namespace):
+            for child in self.cluster.store.peek(gr, namespace):      # read only
                 if owned_by(child, uid) and self.cluster.store.exists(gr, namespace,
                                                                       child["metadata"]["name"]):
                     self.cluster.delete(rt, namespace, child["metadata"]["name"])
