@@ -43,6 +43,15 @@ def pytest_configure(config: pytest.Config) -> None:
         compileall.compile_dir(Path(__file__).resolve().parents[1] / "karmadactl", quiet=1)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Everything imported so far (pytest, the test modules, the product) lives until the end: the cycle
+    collector skips it from now on, in every collection during the run and in pytest's last ones at exit
+    (about 0.7 s of CPU per process with the heap of a whole collection)."""
+    import gc
+
+    gc.freeze()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Files with slow (multi-process) tests first, each file's tests kept together and in order: on
     several workers (-n 2) the long files start early and the many short ones fill in beside them,
