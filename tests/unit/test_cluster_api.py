@@ -62,3 +62,50 @@ def test_cluster_round_trips_in_karmadas_shape():
     embedded = Cluster(name="m1", embedded=True, kubeconfig="/x", context="c").to_dict()
     assert embedded["spec"]["secretRef"] == {"namespace": "karmada-cluster", "name": "m1"}
     assert "annotations" not in embedded["metadata"]
+
+
+def stored_cluster() -> dict:
+    return {"apiVersion": "cluster.karmada.io/v1alpha1", "kind": "Cluster",
+            "metadata": {"name": "m1", "uid": "u1", "resourceVersion": "7", "labels": {"env": "prod"}},
+            "spec": {"apiEndpoint": "https://m1:6443", "zones": ["z1"],
+                     "taints": [{"key": "k", "effect": "NoSchedule"}]},
+            "status": {"nodeSummary": {"totalNum": 1},
+                       "conditions": [{"type": "Ready", "status": "True"}],
+                       "apiEnablements": [{"groupVersion": "apps/v1",
+                                           "resources": [{"name": "deployments", "kind": "Deployment"}]}]}}
+
+
+@pytest.mark.parametrize("reads", [1, 2])        # the first read checks the object, the next one remembers it
+def test_a_cluster_shares_nothing_with_the_object_it_was_read_from(reads):
+    d = stored_cluster()
+    for _ in range(reads):
+        cluster = Cluster.from_dict(d)
+    assert cluster.taints == [Taint("k", "NoSchedule")] and cluster.zones == ["z1"]
+    cluster.status["conditions"][0]["status"] = "False"
+    cluster.metadata["uid"] = "changed"
+    cluster.labels["env"] = "dev"
+    cluster.zones.append("z2")
+    cluster.taints.append(Taint("x", "NoExecute"))
+    assert d == stored_cluster()
+    d["status"]["apiEnablements"][0]["resources"].clear()
+    assert cluster.resource_for("apps/v1", "Deployment") == "deployments"
+    again = Cluster.from_dict(stored_cluster())
+    assert again.ready == "True" and again.labels == {"env": "prod"} and again.taints == [Taint("k", "NoSchedule")]
+    out = again.to_dict()
+    out["status"]["conditions"].clear()
+    out["metadata"]["uid"] = "changed"
+    assert again.ready == "True" and again.metadata["uid"] == "u1"
+
+
+@pytest.mark.parametrize("value, error", [
+    (True, "Cluster m1: status.nodeSummary.totalNum: expected an integer"),
+    (1.0, "Cluster m1: status.nodeSummary.totalNum: expected an integer"),
+    ("1", "Cluster m1: status.nodeSummary.totalNum: expected an integer"),
+])
+def test_an_object_equal_to_a_checked_one_but_of_other_types_is_checked_again(value, error):
+    Cluster.from_dict(stored_cluster())
+    d = stored_cluster()
+    d["status"]["nodeSummary"]["totalNum"] = value           # == 1 for True and 1.0
+    with pytest.raises(InvalidInput) as raised:
+        Cluster.from_dict(d)
+    assert str(raised.value) == error
