@@ -7,7 +7,10 @@ startClusterStatusController, startExecutionController, startWorkStatusControlle
 pass of all of them, with the same code the central side uses for Push clusters
 (execution.execute, status.refresh, clusters.prune_orphans) over a Fleet that
 reaches this one member. It writes nothing but its own cluster's rows: the
-Cluster's status, its Works and their status, its Lease and events.
+Cluster's status, its Works and their status, its Lease and events. As a
+running watch does (changes.Memory), a pass pushes only when the store changed
+since the last push, that push failed or a resync is due, and re-interprets
+only the Works or member objects that changed.
 
 The pending Ready observation (health.observe's threshold timing) is kept in the
 process, as Karmada's agent keeps it, not in an annotation: an agent may change
@@ -30,6 +33,7 @@ from karmadactl.apis.cluster import Cluster
 from karmadactl.apis.meta import rfc3339
 from karmadactl.apis.wellknown import HEALTH_PENDING
 from karmadactl.controllers import health, heartbeat
+from karmadactl.controllers.changes import Memory
 from karmadactl.errors import InvalidInput, KarmadaError, NotFound
 from karmadactl.members.fanout import Factory, Fleet
 from karmadactl.store.keys import ObjectKey
@@ -63,6 +67,7 @@ class Agent:
         self._pending: str | None = None
         self._last_resync: datetime | None = None
         self._pruned = False
+        self.memory = Memory()      # what the last passes left: no push, no read-back of what is unchanged
 
     def run_once(self, now: datetime | None = None) -> PassResult:
         from karmadactl.controllers import clusters, execution, status
@@ -77,11 +82,13 @@ class Agent:
         resync = self._last_resync is None or now - self._last_resync >= self.options.resync_interval
         if resync:
             self._last_resync = now
-        report = execution.execute(self.store, now=rfc3339(now), live_check=resync, only_clusters={self.name},
-                                   fleet=self.fleet)
-        result.pushed = len(report.outcomes)
-        result.failed = [f"{o.reference}: {o.message}" for o in report.outcomes if not o.ok]
-        failures = status.refresh(self.store, clusters={self.name}, fleet=self.fleet)
+        if resync or self.memory.push_due(self.memory.fingerprint(self.store), {self.name}):
+            report = execution.execute(self.store, now=rfc3339(now), live_check=resync, only_clusters={self.name},
+                                       fleet=self.fleet)
+            self.memory.pushed(self.store, {self.name}, failed=bool(report.failed_clusters))
+            result.pushed = len(report.outcomes)
+            result.failed = [f"{o.reference}: {o.message}" for o in report.outcomes if not o.ok]
+        failures = status.refresh(self.store, clusters={self.name}, fleet=self.fleet, memory=self.memory)
         result.unreadable = failures.get(self.name, "")
         if not self._pruned:      # after a crash: what no Work wants any more
             result.pruned = clusters.prune_orphans(self.store, only_clusters={self.name}, fleet=self.fleet)

@@ -26,6 +26,7 @@ from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
@@ -52,6 +53,9 @@ from karmadactl.controllers.binding import with_condition
 from karmadactl.errors import ExitCode, KarmadaError, StoreError
 from karmadactl.members.fanout import Fleet, fan_out, reaches
 from karmadactl.store.keys import ObjectKey
+
+if TYPE_CHECKING:
+    from karmadactl.controllers.changes import Memory
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +268,8 @@ def store_desired(tx, desired: list[Work], *, keep_bindings: Collection[ObjectKe
 
 
 def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str] | None = None,
-            progress: Callable[[int, int], None] | None = None, fleet: Fleet | None = None) -> Report:
+            progress: Callable[[int, int], None] | None = None, fleet: Fleet | None = None,
+            memory: Memory | None = None) -> Report:
     """Push the stored Works that their members lack, remove the member objects of Works being deleted.
 
     Each member is pushed by one process at a time (a store lock per member,
@@ -273,12 +278,13 @@ def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str
     result is recorded as it comes, a few per transaction. On an interrupt
     (SIGINT) the requests in flight finish and are recorded, nothing more is
     sent, and the KeyboardInterrupt goes on. `fleet` holds the members' clients (a Fleet
-    of this pass's own when not given).
+    of this pass's own when not given). With a running watch's `memory` (changes.Memory), only the
+    Works changed since it last read them are decoded.
     """
     from karmadactl.store.locks import Cancelled
 
     with store.read() as tx:
-        works = load_works(tx)
+        works = memory.works.load(tx) if memory is not None else load_works(tx)
         clusters = {c["metadata"]["name"]: Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)}
         customizations = load_customizations(tx)
     todo: dict[str, int] = {}
@@ -334,7 +340,7 @@ def _run_member(store, fleet: Fleet, name: str, cluster: Cluster | None, recorde
             works = scanned
         else:
             works = load_works(tx, namespace=namespace)
-    pushes = [w for w in works if not is_deleting(w) and _needs_push(w, live_check)]
+    pushes = [_private(w) for w in works if not is_deleting(w) and _needs_push(w, live_check)]   # status set
     removals = [w for w in works if is_deleting(w)]
     if not pushes and not removals:
         return
@@ -358,6 +364,11 @@ def _run_member(store, fleet: Fleet, name: str, cluster: Cluster | None, recorde
         recorder.unreachable(pushes, str(e))
     finally:
         recorder.writes += _writes(client) - writes_before
+
+
+def _private(work: Work) -> Work:
+    """A copy of a Work whose status a push may set, leaving the Work it was read as alone."""
+    return replace(work, status=replace(work.status) if work.status is not None else None)
 
 
 def _writes(client) -> int:
@@ -508,7 +519,7 @@ def _retained(manifest: dict, live: dict | None, customizations=()) -> dict:
     from karmadactl.interpreter import resolve
 
     retained = resolve.retain(manifest, live, customizations)
-    retained["metadata"] = manifest["metadata"]
+    retained["metadata"] = dict(manifest["metadata"])
     for key in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
         retained["metadata"].pop(key, None)
     return retained

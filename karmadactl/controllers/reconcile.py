@@ -622,19 +622,19 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
         return plans, None
     if memory is None or live_check or memory.push_due(seen, only_clusters):
         report = execution.execute(store, now=now, live_check=live_check, only_clusters=only_clusters,
-                                   progress=progress, fleet=fleet)
+                                   progress=progress, fleet=fleet, memory=memory)
         if memory is not None:
             memory.pushed(store, only_clusters, failed=bool(report.failed_clusters))
     else:
         report = execution.Report()
     if mcs.sync_services(store, now, fleet, only_clusters):   # endpoints collected, derived, dispatched: out now
         plans = reconcile(store, now)
-        later = execution.execute(store, now=now, only_clusters=only_clusters, fleet=fleet)
+        later = execution.execute(store, now=now, only_clusters=only_clusters, fleet=fleet, memory=memory)
         report.extend(later)
         if memory is not None and later.failed_clusters:
             memory.push_failed = True
     if memory is None or live_check or memory.due("aggregate", memory.fingerprint(store)):
-        status.aggregate(store, now)
+        status.aggregate(store, now, memory)
         quota.collect_status(store, now)
         if memory is not None:
             memory.ran("aggregate", store)

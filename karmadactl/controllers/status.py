@@ -134,21 +134,22 @@ def _applied(work: Work) -> tuple[bool, str]:
     return False, ""
 
 
-def aggregate(store, now: str = "") -> None:
-    """Fold Works into their bindings and templates (one transaction)."""
+def aggregate(store, now: str = "", memory: Memory | None = None) -> None:
+    """Fold Works into their bindings and templates (one transaction); with a running watch's
+    `memory`, only the Works changed since it last read them are decoded."""
     from karmadactl.store.objects import retrying
 
-    retrying(store, lambda tx: _aggregate(tx, now))
+    retrying(store, lambda tx: _aggregate(tx, now, memory))
 
 
-def _aggregate(tx, now: str) -> None:
+def _aggregate(tx, now: str, memory: Memory | None = None) -> None:
     from karmadactl.interpreter import native
 
     tx.serialize("reconcile")      # bindings change under the reconcile pass's lock,
     tx.serialize("templates")      # templates under store_objects': no lost race, no deadlock
     customizations = load_customizations(tx)
     works_by_binding: dict[ObjectKey, list[Work]] = {}
-    for work in load_works(tx):
+    for work in memory.works.load(tx) if memory is not None else load_works(tx):
         key = binding_of(work)
         if key:
             works_by_binding.setdefault(key, []).append(work)

@@ -121,7 +121,7 @@ class Watcher:
         if not result.failed and result.ready:    # a cluster just failed: move its workloads first
             status.refresh(self.store, clusters=result.ready, fleet=self.fleet, memory=self.memory)
             if self.memory.due("aggregate", self.memory.fingerprint(self.store)):
-                status.aggregate(self.store, rfc3339(now))
+                status.aggregate(self.store, rfc3339(now), self.memory)
                 self.memory.ran("aggregate", self.store)
         self._evict(now, result)
         cronfhpa.run_due_rules(self.store, now, self.say)
