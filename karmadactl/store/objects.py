@@ -225,8 +225,7 @@ class Tx:
         q = select(OBJ.c.group_kind, OBJ.c.namespace, OBJ.c.name, OBJ.c.uid, OBJ.c.resource_version)
         if group_kinds is not None:
             q = q.where(OBJ.c.group_kind.in_(builtins.list(group_kinds)))
-        return sorted(ObjectVersion(r.group_kind, r.namespace, r.name, r.uid, int(r.resource_version))
-                      for r in self._conn.execute(q))
+        return sorted(map(ObjectVersion._make, self._conn.execute(q).all()))
 
     def group_kinds(self) -> builtins.list[str]:
         """Every group-kind that has at least one stored object, sorted."""
