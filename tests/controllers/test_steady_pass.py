@@ -179,3 +179,29 @@ def test_the_push_runs_again_for_other_members_failures_or_a_changed_store():
     assert memory.push_due("a", None)                       # every member
     memory.push_failed = True
     assert memory.push_due("a", {"m1"})
+
+
+def test_a_pull_agent_steady_pass_pushes_and_interprets_nothing(store, fleet, monkeypatch):
+    from karmadactl.apis.cluster import GROUP_KIND as CLUSTER_GK
+    from karmadactl.controllers.agent import Agent
+
+    with store.write() as tx:
+        m1 = tx.get(ObjectKey(CLUSTER_GK, "", "m1"))
+        m1["spec"]["syncMode"] = "Pull"
+        tx.update(m1)
+    apply(store, *CONFIGS, WEB, BOTH)
+    reconcile.reconcile(store, "2026-03-01T10:00:00Z")
+    world = World(store, fleet, monkeypatch)        # for its counters: its watcher stays idle
+    agent = Agent(store, "m1", fleet.factory)
+    for i in range(3):
+        agent.run_once(START + timedelta(seconds=10 * i))
+    assert sorted(fleet["m1"].names("ConfigMap")) == [f"default/c{i}" for i in range(5)]
+    world.calls.clear()
+    before = Counter(fleet["m1"].requests)
+    result = agent.run_once(START + timedelta(seconds=30))
+    assert result.ready == "True" and result.pushed == 0 and not result.failed
+    assert world.calls == Counter()
+    assert set(fleet["m1"].requests - before) == {"GET"}     # probe, status, the read-back's LISTs and GETs
+    fleet["m1"].delete("v1", "configmaps", "c4", "default")
+    agent.run_once(START + timedelta(minutes=5))          # the resync repairs the drift
+    assert fleet["m1"].find("ConfigMap", "c4", "default") is not None
