@@ -82,10 +82,11 @@ class Agent:
         resync = self._last_resync is None or now - self._last_resync >= self.options.resync_interval
         if resync:
             self._last_resync = now
-        if resync or self.memory.push_due(self.memory.fingerprint(self.store), {self.name}):
+        seen = self.memory.fingerprint(self.store)
+        if resync or self.memory.push_due(seen, {self.name}):
             report = execution.execute(self.store, now=rfc3339(now), live_check=resync, only_clusters={self.name},
                                        fleet=self.fleet)
-            self.memory.pushed(self.store, {self.name}, failed=bool(report.failed_clusters))
+            self.memory.pushed(seen, {self.name}, failed=bool(report.failed_clusters))
             result.pushed = len(report.outcomes)
             result.failed = [f"{o.reference}: {o.message}" for o in report.outcomes if not o.ok]
         failures = status.refresh(self.store, clusters={self.name}, fleet=self.fleet, memory=self.memory)

@@ -1,9 +1,11 @@
 """What a running watch remembers from pass to pass, so that a steady pass costs what changed.
 
 The stages that read only the store (the reconcile pass's plan and store, the push, the aggregation
-of status) run again only when the store's objects differ from what they were when the stage last
-finished: `Memory.due`. What a watch writes every pass regardless (its Lease, the FederatedHPA
-records, the heartbeats of Pull clusters' agents) does not count. The status read-back keeps the
+of status) run again only when the store's objects differ from what they were just before the stage
+last read them: `Memory.due`. A change made while a stage ran, by the stage itself or by another
+process, makes it run once more (and, changing nothing then, settle); it is never taken as seen.
+What a watch writes every pass regardless (its Lease, the FederatedHPA records, the heartbeats of
+Pull clusters' agents) does not count. The status read-back keeps the
 Works typed by (uid, resourceVersion) (`WorkCache`) and the versions it last read back
 (`Memory.read_back`), so an unchanged Work is neither decoded nor interpreted again.
 
@@ -62,7 +64,7 @@ class Memory:
     memory (see the module's docstring)."""
 
     def __init__(self) -> None:
-        self.after: dict[str, str] = {}           # stage -> the store's fingerprint when it finished
+        self.before: dict[str, str] = {}          # stage -> the store's fingerprint before it last read it
         self.pushed_to: frozenset[str] | None = None   # the ready members the last push went to
         self.push_failed = False
         self.works = WorkCache()
@@ -75,10 +77,11 @@ class Memory:
 
     def due(self, stage: str, seen: str) -> bool:
         """True when the store's fingerprint `seen` is not what `stage` left."""
-        return self.after.get(stage) != seen
+        return self.before.get(stage) != seen
 
-    def ran(self, stage: str, store) -> None:
-        self.after[stage] = self.fingerprint(store)
+    def ran(self, stage: str, seen: str) -> None:
+        """`stage` ran on the store as `seen`, the fingerprint taken before it read it."""
+        self.before[stage] = seen
 
     def push_due(self, seen: str, only_clusters: set[str] | None) -> bool:
         """The push runs again when the store changed since it last ran, it did not reach everything,
@@ -86,8 +89,8 @@ class Memory:
         return (self.due("push", seen) or self.push_failed or self.pushed_to is None
                 or self.pushed_to != frozenset(only_clusters or ()) or only_clusters is None)
 
-    def pushed(self, store, only_clusters: set[str] | None, failed: bool) -> None:
-        self.ran("push", store)
+    def pushed(self, seen: str, only_clusters: set[str] | None, failed: bool) -> None:
+        self.ran("push", seen)
         self.pushed_to = None if only_clusters is None else frozenset(only_clusters)
         self.push_failed = failed
 

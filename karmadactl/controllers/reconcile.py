@@ -617,14 +617,15 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
     if memory is None or live_check or memory.due("reconcile", seen):
         plans = reconcile(store, now)
         if memory is not None:
-            memory.ran("reconcile", store)
+            memory.ran("reconcile", seen)
+            seen = memory.fingerprint(store)      # what the push reads: the plan's writes included
     if not push:
         return plans, None
     if memory is None or live_check or memory.push_due(seen, only_clusters):
         report = execution.execute(store, now=now, live_check=live_check, only_clusters=only_clusters,
                                    progress=progress, fleet=fleet, memory=memory)
         if memory is not None:
-            memory.pushed(store, only_clusters, failed=bool(report.failed_clusters))
+            memory.pushed(seen, only_clusters, failed=bool(report.failed_clusters))
     else:
         report = execution.Report()
     if mcs.sync_services(store, now, fleet, only_clusters):   # endpoints collected, derived, dispatched: out now
@@ -633,9 +634,10 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
         report.extend(later)
         if memory is not None and later.failed_clusters:
             memory.push_failed = True
-    if memory is None or live_check or memory.due("aggregate", memory.fingerprint(store)):
+    seen = memory.fingerprint(store) if memory is not None else ""
+    if memory is None or live_check or memory.due("aggregate", seen):
         status.aggregate(store, now, memory)
         quota.collect_status(store, now)
         if memory is not None:
-            memory.ran("aggregate", store)
+            memory.ran("aggregate", seen)
     return plans, report

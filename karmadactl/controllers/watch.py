@@ -120,9 +120,10 @@ class Watcher:
         self._health(now, result)
         if not result.failed and result.ready:    # a cluster just failed: move its workloads first
             status.refresh(self.store, clusters=result.ready, fleet=self.fleet, memory=self.memory)
-            if self.memory.due("aggregate", self.memory.fingerprint(self.store)):
+            seen = self.memory.fingerprint(self.store)
+            if self.memory.due("aggregate", seen):
                 status.aggregate(self.store, rfc3339(now), self.memory)
-                self.memory.ran("aggregate", self.store)
+                self.memory.ran("aggregate", seen)
         self._evict(now, result)
         cronfhpa.run_due_rules(self.store, now, self.say)
         fhpa.sync_due(self.store, now, self.say, self.fleet, every=self._last_resync is None)   # a new watch: all

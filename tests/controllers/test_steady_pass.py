@@ -108,6 +108,30 @@ def test_an_edited_template_is_pushed_in_the_next_pass(world):
     assert (written, decoded, world.calls) == ([], 0, Counter())
 
 
+def test_a_change_another_writer_makes_while_a_stage_runs_is_acted_on_next(world, monkeypatch):
+    """The stage's memory is the store as it was before the stage read it: another process's write
+    between that read and the stage's end is not taken as seen."""
+    edited = copy.deepcopy(CONFIGS[1])
+    edited["data"] = {"value": "meanwhile"}
+    original, edits = reconcile.reconcile, []
+
+    def plan_then_another_writer(store, now):
+        plans = original(store, now)
+        if not edits:
+            edits.append(apply(store, edited))
+        return plans
+
+    monkeypatch.setattr(reconcile, "reconcile", plan_then_another_writer)
+    world.run(after=timedelta(seconds=10 * (world.passes + 1)))   # no change: the stage does not run
+    assert not edits
+    world.watcher.memory.before.pop("reconcile")                   # made to run: the edit lands in it
+    world.run()
+    assert edits
+    world.run()
+    for name in ("m1", "m2"):
+        assert world.fleet[name].find("ConfigMap", "c1", "default")["data"] == {"value": "meanwhile"}
+
+
 def test_a_work_deleted_from_the_store_is_made_and_pushed_again(world):
     key = ObjectKey(kinds.WORK, "karmada-es-m1", stored(world.store, kinds.WORK, "karmada-es-m1")[0]["metadata"]["name"])
     with world.store.write() as tx:
@@ -172,7 +196,7 @@ def test_a_failed_push_is_tried_again_in_the_next_pass(world):
 def test_the_push_runs_again_for_other_members_failures_or_a_changed_store():
     memory = Memory()
     assert memory.push_due("a", {"m1"})                     # never pushed
-    memory.after["push"], memory.pushed_to, memory.push_failed = "a", frozenset({"m1"}), False
+    memory.pushed("a", {"m1"}, failed=False)
     assert not memory.push_due("a", {"m1"})
     assert memory.push_due("b", {"m1"})                     # the store changed
     assert memory.push_due("a", {"m1", "m2"})               # another member is ready
