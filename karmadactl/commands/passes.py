@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from karmadactl.controllers.execution import Report
-    from karmadactl.controllers.reconcile import BindingPlan
+    from karmadactl.controllers.reconcile import Admission, BindingPlan
 
 Progress = Callable[[int, int], None]
 # Entered around the pass; gives the callback told (done, total) as Works are pushed, or None.
@@ -16,13 +16,16 @@ Pushing = Callable[[], AbstractContextManager[Progress | None]]
 
 
 def run_pass(store, pushing: Pushing | None = None, *, live_check: bool = False,
-             only_clusters: set[str] | None = None) -> tuple[list[BindingPlan], Report | None]:
-    """Bindings and Works stored, pushed, status folded back: (plans, execution report)."""
+             only_clusters: set[str] | None = None, admission: Admission | None = None
+             ) -> tuple[list[BindingPlan], Report | None]:
+    """Bindings and Works stored, pushed, status folded back: (plans, execution report). With an
+    `apply`'s `admission`, its objects are stored by the pass (reconcile.Admission)."""
     from karmadactl.apis.meta import now
     from karmadactl.controllers import reconcile
 
     if pushing is None:
-        return reconcile.run_pass(store, now(), live_check=live_check, only_clusters=only_clusters)
+        return reconcile.run_pass(store, now(), live_check=live_check, only_clusters=only_clusters,
+                                  admission=admission)
     with pushing() as progress:
         return reconcile.run_pass(store, now(), live_check=live_check, only_clusters=only_clusters,
-                                  progress=progress)
+                                  progress=progress, admission=admission)

@@ -95,16 +95,14 @@ def apply(store, manifests: list[Manifest], *, validate: str = "strict", dry_run
     for warning in kinds.not_acted_on_warnings(objs):
         if warn is not None:
             warn(f"warning: {warning}")
-    with store.read() as tx:
-        snapshot = reconcile.load_snapshot(tx)
-    overlay(snapshot, objs)
     if dry_run:
+        with store.read() as tx:
+            snapshot = reconcile.load_snapshot(tx)
+        overlay(snapshot, objs)
         return Stored(plans=reconcile.plan(snapshot, now()))
-    reconcile.refuse_unprocessable(snapshot, objs, manifests, now())    # all or nothing
-    with store.write() as tx:
-        applied = templates.store_objects(tx, objs)
-    plans, report = run_pass(store, pushing)
-    return Stored(applied, plans, report)
+    admission = reconcile.Admission(objs, manifests)     # stored by the pass, or refused all together
+    plans, report = run_pass(store, pushing, admission=admission)
+    return Stored(admission.applied, plans, report)
 
 
 def delete(store, manifests: list[Manifest] | None, kind: str | None, names: list[str], namespace: str | None, *,

@@ -273,46 +273,45 @@ def _unprocessable(template: dict, policy, previous: ResourceBinding | None, e: 
     return BindingPlan(template, policy, binding, previous, [], error, unprocessable=True)
 
 
-def refuse_unprocessable(snapshot: Snapshot, objs: list[dict], manifests=(), now: str = "") -> None:
+@dataclass
+class Admission:
+    """The objects an `apply` brings: stored in the pass's own transaction, before its plan, and
+    refused all together by that plan (refuse_unprocessable: nothing stored, nothing pushed)."""
+    objs: list[dict]
+    manifests: list = field(default_factory=list)     # where each object came from, for the messages
+    applied: list = field(default_factory=list)       # templates.Applied of each object, once stored
+
+
+def refuse_unprocessable(snapshot: Snapshot, plans: list[BindingPlan], admission: Admission) -> None:
     """All or nothing at the door: an `apply` stores nothing when the pipeline cannot process what
     it brings: its own templates (a field of the wrong shape let in by --validate=ignore), or the
     stored ones its policies would claim or its customizations would interpret (a script that
-    fails on them). `snapshot` already holds `objs`; only the templates concerned are planned."""
+    fails on them). `snapshot` (already holding the objects) and `plans` are the pass's own."""
     from karmadactl.errors import InvalidInput
 
+    objs = admission.objs
     gk = CUSTOMIZATION_GK.split(".", 1)
-    customizations = parse_all(o for o in objs if o.get("kind") == gk[0]
-                               and o.get("apiVersion", "").startswith(gk[1] + "/"))
-    names = {c.name for c in customizations}
-    customizations = sorted([*[c for c in snapshot.customizations if c.name not in names], *customizations],
-                            key=lambda c: c.name)
+    names = {(o.get("metadata") or {}).get("name") for o in objs if o.get("kind") == gk[0]
+             and o.get("apiVersion", "").startswith(gk[1] + "/")}
+    customizations = [c for c in snapshot.customizations if c.name in names]
     policies = {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"])
                 for o in objs if o.get("kind") in POLICY_KINDS}
     wanted = {_template_key(o) for o in objs if is_template(o)}
 
     def concerned(template: dict) -> bool:
-        if _template_key(template) in wanted or any(c.targets(template) for c in customizations
-                                                    if c.name in names):
-            return True
-        if not policies or not detector.propagatable(template):
-            return False
-        policy = detector.select_policy(template, snapshot.policies)
-        return policy is not None and (policy.kind, policy.namespace, policy.name) in policies
-
-    templates = []
-    for template in snapshot.templates:
         try:
-            if concerned(template):
-                templates.append(template)
+            if _template_key(template) in wanted or any(c.targets(template) for c in customizations):
+                return True
+            if not policies or not detector.propagatable(template):
+                return False
+            policy = detector.select_policy(template, snapshot.policies)
+            return policy is not None and (policy.kind, policy.namespace, policy.name) in policies
         except (KarmadaError, *SHAPE_ERRORS):
-            templates.append(template)           # plan says what is wrong with it
-    if not templates:
-        return
-    trial = Snapshot(templates=templates, policies=snapshot.policies, clusters=snapshot.clusters,
-                     bindings=snapshot.bindings, overrides=snapshot.overrides, customizations=customizations)
-    sources = {(m.obj.get("kind"), m.obj["metadata"].get("name")): m.source for m in manifests}
+            return True                          # plan says what is wrong with it
+
+    sources = {(m.obj.get("kind"), m.obj["metadata"].get("name")): m.source for m in admission.manifests}
     problems = [f"{sources.get((p.template['kind'], p.template['metadata']['name']), '')}: {p.error}".lstrip(": ")
-                for p in failed(plan(trial, now))]
+                for p in failed(plans) if concerned(p.template)]
     if problems:
         raise InvalidInput("\n".join(problems))
 
@@ -521,8 +520,9 @@ def load_snapshot(tx) -> Snapshot:
     return snap
 
 
-def reconcile(store, now: str) -> list[BindingPlan]:
-    """Plan from the store and write what changed, bindings and their Works, in one transaction.
+def reconcile(store, now: str, admission: Admission | None = None) -> list[BindingPlan]:
+    """Plan from the store and write what changed, bindings and their Works, in one transaction
+    (with an `apply`'s `admission`, its objects stored first, or all refused: see Admission).
 
     The Works are stored before anything is pushed (execution.store_desired):
     an interrupted pass leaves the store saying what is desired. Another
@@ -532,15 +532,20 @@ def reconcile(store, now: str) -> list[BindingPlan]:
     """
     from karmadactl.store.objects import retrying
 
-    return retrying(store, lambda tx: _reconcile_once(tx, now))
+    return retrying(store, lambda tx: _reconcile_once(tx, now, admission))
 
 
-def _reconcile_once(tx, now: str) -> list[BindingPlan]:
-    from karmadactl.controllers import execution, quota
+def _reconcile_once(tx, now: str, admission: Admission | None = None) -> list[BindingPlan]:
+    from karmadactl.controllers import execution, quota, templates, workloadrebalancer
 
     tx.serialize("reconcile")      # passes run one at a time: each plans from what the last one wrote
+    if admission is not None:
+        admission.applied = templates.store_objects(tx, admission.objs)
+        workloadrebalancer.act(tx, now)
     snapshot = load_snapshot(tx)
     plans = plan(snapshot, now)
+    if admission is not None:
+        refuse_unprocessable(snapshot, plans, admission)
     quota_works = quota.admit_and_sync(tx, plans, snapshot.clusters, now)
     wanted = {_key(p.binding) for p in plans if p.binding is not None}
     new = [p for p in plans if p.binding is not None and p.previous is None]
@@ -601,21 +606,25 @@ def _evicted_but_kept(plans: list[BindingPlan]) -> set[ObjectKey]:
 
 
 def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
-             only_clusters: set[str] | None = None, progress=None, fleet=None, memory=None):
+             only_clusters: set[str] | None = None, progress=None, fleet=None, memory=None,
+             admission: Admission | None = None):
     """The whole pass every entry point drives: bindings and Works stored, then pushed, then status
     folded back. `fleet` (members.fanout.Fleet) holds the members' clients; `watch` keeps one, and
     its `memory` (changes.Memory), with which a stage whose inputs are as it left them is skipped
     (never with `live_check`): plan and store, push, aggregation.
 
+    `admission`: an `apply`'s objects, stored by the plan's transaction (see Admission).
+
     Returns (plans, execution report or None when not pushing); no plans when they were skipped.
     """
     from karmadactl.controllers import execution, mcs, quota, status, workloadrebalancer
 
-    workloadrebalancer.reconcile(store, now)
+    if admission is None:           # otherwise acted on in the plan's transaction, after the objects
+        workloadrebalancer.reconcile(store, now)
     seen = memory.fingerprint(store) if memory is not None else ""
     plans: list[BindingPlan] = []
-    if memory is None or live_check or memory.due("reconcile", seen):
-        plans = reconcile(store, now)
+    if memory is None or live_check or admission is not None or memory.due("reconcile", seen):
+        plans = reconcile(store, now, admission)
         if memory is not None:
             memory.ran("reconcile", seen)
             seen = memory.fingerprint(store)      # what the push reads: the plan's writes included

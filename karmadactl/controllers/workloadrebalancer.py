@@ -65,7 +65,8 @@ def _pending(rebalancer: dict) -> bool:
             or any(not item.get("result") for item in status.get("observedWorkloads") or []))
 
 
-def _reconcile(tx, now: str) -> None:
+def act(tx, now: str) -> None:
+    """Act on every WorkloadRebalancer, in the caller's write transaction."""
     events: list[dict] = []
     for rebalancer in tx.list(wr.GROUP_KIND):
         if _pending(rebalancer):
@@ -93,4 +94,4 @@ def reconcile(store, now: str) -> None:
     with store.read() as tx:
         if not tx.list(wr.GROUP_KIND):
             return
-    retrying(store, lambda tx: _reconcile(tx, now))
+    retrying(store, lambda tx: act(tx, now))
