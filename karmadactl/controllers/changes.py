@@ -58,6 +58,34 @@ class WorkCache:
             self.decoded += 1
         return [self._typed[key][1] for key in current if key in self._typed]     # listed in key order
 
+    def current(self, tx, keys: list[ObjectKey]) -> dict[ObjectKey, Work]:
+        """The stored Works of these keys (the missing ones left out), reading only the bodies that
+        changed since they were kept."""
+        found, stale = {}, []
+        for key, version in tx.versions_of(keys).items():
+            kept = self._typed.get(key)
+            if kept is not None and kept[0] == version:
+                found[key] = kept[1]
+            else:
+                stale.append(key)
+        for key, body in tx.get_many(stale).items():
+            found[key] = self._keep(key, body)
+            self.decoded += 1
+        return found
+
+    def written(self, bodies: list[dict]) -> None:
+        """Works as the store just wrote them (create_many, update_many): kept, so that no later look
+        in this pass (or, for a watch, the next) reads their bodies again."""
+        for body in bodies:
+            meta = body["metadata"]
+            self._keep(ObjectKey(kinds.WORK, meta.get("namespace") or "", meta["name"]), body)
+
+    def _keep(self, key: ObjectKey, body: dict) -> Work:
+        meta = body["metadata"]
+        work = load_work(body)
+        self._typed[key] = ((meta.get("uid") or "", int(meta["resourceVersion"])), work)
+        return work
+
 
 class Memory:
     """The store's fingerprint after each stage last ran, the last push's result, and the read-back's

@@ -55,7 +55,7 @@ from karmadactl.members.fanout import Fleet, fan_out, reaches
 from karmadactl.store.keys import ObjectKey
 
 if TYPE_CHECKING:
-    from karmadactl.controllers.changes import Memory
+    from karmadactl.controllers.changes import Memory, WorkCache
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,8 @@ def _desired_body(work: Work, current: Work | None, now: str) -> Work:
 
 
 def store_desired(tx, desired: list[Work], *, keep_bindings: Collection[ObjectKey] = frozenset(),
-                  keep_works: Collection[ObjectKey] = frozenset(), now: str) -> None:
+                  keep_works: Collection[ObjectKey] = frozenset(), now: str, works: WorkCache | None = None
+                  ) -> list[dict]:
     """Before any push, in the caller's write transaction: the Works the plan wants, created or
     updated (each keeps what the store knows was last pushed), and the Works nobody wants marked
     for deletion. A pass cut short at any later point leaves a store that says what is desired
@@ -240,9 +241,11 @@ def store_desired(tx, desired: list[Work], *, keep_bindings: Collection[ObjectKe
     keep_bindings: bindings whose stored Works stay as they are although no
     longer desired (the binding lost its policy: Karmada never touches member
     objects then). keep_works: stored Works to leave in place, such as
-    the old copy of a graceful eviction.
+    the old copy of a graceful eviction. `works`: the pass's typed Works, read from. Returns the
+    Works written, as stored (for the pass's `works` once the transaction is committed).
     """
-    stored = {_key(w): w for w in load_works(tx)}
+    stored = {_key(w): w for w in (works.load(tx) if works is not None else load_works(tx))}
+    written = []
     wanted = {_key(w): w for w in desired}
     created = []
     for key in sorted(wanted):
@@ -254,8 +257,8 @@ def store_desired(tx, desired: list[Work], *, keep_bindings: Collection[ObjectKe
             if current is None:
                 created.append(_desired_body(wanted[key], None, now).to_dict())
             else:
-                tx.update(_desired_body(wanted[key], current, now).to_dict(like=current.raw))
-    tx.create_many(created)
+                written.append(tx.update(_desired_body(wanted[key], current, now).to_dict(like=current.raw)))
+    written += tx.create_many(created, copies=False)
     for key in sorted(stored):
         work = stored[key]
         if key in wanted or key in keep_works or is_deleting(work) or binding_of(work) in keep_bindings \
@@ -264,12 +267,13 @@ def store_desired(tx, desired: list[Work], *, keep_bindings: Collection[ObjectKe
         current = get_work(tx, key)
         if current is not None and not is_deleting(current):
             current.metadata.deletion_timestamp = now or "1970-01-01T00:00:00Z"
-            tx.update(current.to_dict())
+            written.append(tx.update(current.to_dict()))
+    return written
 
 
 def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str] | None = None,
             progress: Callable[[int, int], None] | None = None, fleet: Fleet | None = None,
-            memory: Memory | None = None) -> Report:
+            memory: Memory | None = None, works: WorkCache | None = None) -> Report:
     """Push the stored Works that their members lack, remove the member objects of Works being deleted.
 
     Each member is pushed by one process at a time (a store lock per member,
@@ -278,18 +282,20 @@ def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str
     result is recorded as it comes, a few per transaction. On an interrupt
     (SIGINT) the requests in flight finish and are recorded, nothing more is
     sent, and the KeyboardInterrupt goes on. `fleet` holds the members' clients (a Fleet
-    of this pass's own when not given). With a running watch's `memory` (changes.Memory), only the
-    Works changed since it last read them are decoded.
+    of this pass's own when not given). With the pass's typed Works (`works`, changes.WorkCache; a
+    running watch's `memory` keeps its own), only the Works changed since they were last read are
+    decoded, and the outcomes recorded are kept there.
     """
     from karmadactl.store.locks import Cancelled
 
+    cache = works if works is not None else memory.works if memory is not None else None
     with store.read() as tx:
-        works = memory.works.load(tx) if memory is not None else load_works(tx)
+        scan = cache.load(tx) if cache is not None else load_works(tx)
         clusters = {c["metadata"]["name"]: Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)}
         customizations = load_customizations(tx)
     todo: dict[str, int] = {}
     agent_of = fleet.agent_of if fleet is not None else None
-    for work in works:
+    for work in scan:
         name = cluster_of(work)
         if (only_clusters is None or name in only_clusters) and reaches(clusters.get(name), agent_of) and \
                 (is_deleting(work) or _needs_push(work, live_check)):
@@ -307,11 +313,11 @@ def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str
                 progress(done[0], max(done[0], sum(todo.values())))
 
     scanned: dict[str, list[Work]] = {}
-    for work in works:
+    for work in scan:
         scanned.setdefault(work.metadata.namespace or "", []).append(work)
 
     def run_cluster(name: str) -> None:
-        recorder = Recorder(store, name, now, tick)
+        recorder = Recorder(store, name, now, tick, cache)
         try:
             with store.lock(f"push:{name}", cancelled=stopping.is_set):
                 _run_member(store, members, name, clusters.get(name), recorder, live_check, customizations,
@@ -622,8 +628,10 @@ class Recorder:
     BATCH = 64
     BATCH_SECONDS = 0.25
 
-    def __init__(self, store, cluster: str, now: str, tick: Callable[[int], None] = lambda n: None):
+    def __init__(self, store, cluster: str, now: str, tick: Callable[[int], None] = lambda n: None,
+                 works: WorkCache | None = None):
         self.store, self.cluster, self.now, self.tick = store, cluster, now, tick
+        self.works = works          # typed Works read from and kept in (changes.WorkCache)
         self.outcomes: list[Outcome] = []
         self.failure: str | None = None
         self.writes = 0
@@ -643,7 +651,9 @@ class Recorder:
         if not self.pending:
             return
         batch, self.pending = self.pending, []
-        retrying(self.store, lambda tx: self._write(tx, batch))
+        written = retrying(self.store, lambda tx: self._write(tx, batch))
+        if self.works is not None:         # committed: what it wrote is what the store holds
+            self.works.written(written)
         self.outcomes.extend(batch)
         self.tick(len(batch))
 
@@ -670,20 +680,27 @@ class Recorder:
 
         retrying(self.store, write)
 
-    def _write(self, tx, outcomes: list[Outcome]) -> None:
+    def _write(self, tx, outcomes: list[Outcome]) -> list[dict]:
         events = []
         ordered = sorted(outcomes, key=lambda o: _key(o.work))
-        stored = tx.get_many([_key(o.work) for o in ordered])      # one read for the batch
+        keys = [_key(o.work) for o in ordered]
+        if self.works is not None:       # one read of versions for the batch, bodies only of the changed
+            stored = self.works.current(tx, keys)
+        else:
+            stored = {key: load_work(body) for key, body in tx.get_many(keys).items()}
         updates = []
         for o in ordered:
             key = _key(o.work)
             if key in stored:
-                current = load_work(stored[key])
+                current = stored[key]        # shared with the pass: changed only through copies
                 if is_deleting(o.work) and o.action in ("deleted", "preserved"):
                     if is_deleting(current):
                         tx.delete(key)
                     else:             # wanted again meanwhile: the member no longer holds it
-                        (current.metadata.annotations or {}).pop(PUSHED_HASH, None)
+                        annotations = current.metadata.annotations
+                        if annotations is not None:
+                            annotations = {k: v for k, v in annotations.items() if k != PUSHED_HASH}
+                        current = replace(current, metadata=replace(current.metadata, annotations=annotations))
                         updates.append(current.to_dict())
                 elif not is_deleting(o.work):
                     marked = _marked(current, o, self.now)
@@ -695,8 +712,10 @@ class Recorder:
                                "namespace": manifest["metadata"].get("namespace", ""),
                                "type": "Normal" if o.ok else "Warning", "reason": EVENT_REASONS.get(o.action, o.action),
                                "message": f"{o.cluster}: {o.action}{': ' + o.message if o.message else ''}"})
-        tx.update_many(updates)      # and one statement for its writes
+        # and one statement for its writes
+        written = tx.update_many(updates, read={key: w.raw for key, w in stored.items() if w.raw is not None})
         tx.add_events(events)
+        return written
 
 
 def _marked(current: Work, outcome: Outcome, now: str) -> Work:

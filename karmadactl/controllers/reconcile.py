@@ -13,6 +13,7 @@ import dataclasses
 import json
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from karmadactl.apis import kinds
 from karmadactl.apis.cluster import Cluster
@@ -44,6 +45,9 @@ from karmadactl.interpreter._fields import SHAPE_ERRORS, describe, shape_reason
 from karmadactl.interpreter.customization import GROUP_KIND as CUSTOMIZATION_GK
 from karmadactl.interpreter.customization import parse_all
 from karmadactl.store.keys import ObjectKey, group_kind, kind_of
+
+if TYPE_CHECKING:
+    from karmadactl.controllers.changes import WorkCache
 
 POLICY_KINDS = ("PropagationPolicy", "ClusterPropagationPolicy")
 OVERRIDE_KINDS = ("OverridePolicy", "ClusterOverridePolicy")
@@ -520,7 +524,8 @@ def load_snapshot(tx) -> Snapshot:
     return snap
 
 
-def reconcile(store, now: str, admission: Admission | None = None) -> list[BindingPlan]:
+def reconcile(store, now: str, admission: Admission | None = None, works: WorkCache | None = None
+              ) -> list[BindingPlan]:
     """Plan from the store and write what changed, bindings and their Works, in one transaction
     (with an `apply`'s `admission`, its objects stored first, or all refused: see Admission).
 
@@ -532,10 +537,15 @@ def reconcile(store, now: str, admission: Admission | None = None) -> list[Bindi
     """
     from karmadactl.store.objects import retrying
 
-    return retrying(store, lambda tx: _reconcile_once(tx, now, admission))
+    written: list[dict] = []
+    plans = retrying(store, lambda tx: _reconcile_once(tx, now, admission, works, written))
+    if works is not None:        # committed: the Works written are what the store holds
+        works.written(written)
+    return plans
 
 
-def _reconcile_once(tx, now: str, admission: Admission | None = None) -> list[BindingPlan]:
+def _reconcile_once(tx, now: str, admission: Admission | None = None, works: WorkCache | None = None,
+                    written: list[dict] | None = None) -> list[BindingPlan]:
     from karmadactl.controllers import execution, quota, templates, workloadrebalancer
 
     tx.serialize("reconcile")      # passes run one at a time: each plans from what the last one wrote
@@ -558,8 +568,11 @@ def _reconcile_once(tx, now: str, admission: Admission | None = None) -> list[Bi
     for b in snapshot.bindings:   # bindings of deleted templates go, as Karmada's GC does
         if _key(b) not in wanted:
             tx.delete(_key(b))
-    execution.store_desired(tx, [w for p in plans for w in p.works] + quota_works, keep_bindings=_kept_bindings(plans),
-                            keep_works=_evicted_but_kept(plans), now=now)
+    stored = execution.store_desired(tx, [w for p in plans for w in p.works] + quota_works,
+                                     keep_bindings=_kept_bindings(plans), keep_works=_evicted_but_kept(plans),
+                                     now=now, works=works)
+    if written is not None:
+        written[:] = stored
     return plans
 
 
@@ -618,13 +631,15 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
     Returns (plans, execution report or None when not pushing); no plans when they were skipped.
     """
     from karmadactl.controllers import execution, mcs, quota, status, workloadrebalancer
+    from karmadactl.controllers.changes import WorkCache
 
+    works = memory.works if memory is not None else WorkCache()    # each Work decoded once in the pass
     if admission is None:           # otherwise acted on in the plan's transaction, after the objects
         workloadrebalancer.reconcile(store, now)
     seen = memory.fingerprint(store) if memory is not None else ""
     plans: list[BindingPlan] = []
     if memory is None or live_check or admission is not None or memory.due("reconcile", seen):
-        plans = reconcile(store, now, admission)
+        plans = reconcile(store, now, admission, works)
         if memory is not None:
             memory.ran("reconcile", seen)
             seen = memory.fingerprint(store)      # what the push reads: the plan's writes included
@@ -632,20 +647,20 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
         return plans, None
     if memory is None or live_check or memory.push_due(seen, only_clusters):
         report = execution.execute(store, now=now, live_check=live_check, only_clusters=only_clusters,
-                                   progress=progress, fleet=fleet, memory=memory)
+                                   progress=progress, fleet=fleet, works=works)
         if memory is not None:
             memory.pushed(seen, only_clusters, failed=bool(report.failed_clusters))
     else:
         report = execution.Report()
     if mcs.sync_services(store, now, fleet, only_clusters):   # endpoints collected, derived, dispatched: out now
-        plans = reconcile(store, now)
-        later = execution.execute(store, now=now, only_clusters=only_clusters, fleet=fleet, memory=memory)
+        plans = reconcile(store, now, works=works)
+        later = execution.execute(store, now=now, only_clusters=only_clusters, fleet=fleet, works=works)
         report.extend(later)
         if memory is not None and later.failed_clusters:
             memory.push_failed = True
     seen = memory.fingerprint(store) if memory is not None else ""
     if memory is None or live_check or memory.due("aggregate", seen):
-        status.aggregate(store, now, memory)
+        status.aggregate(store, now, works=works)
         quota.collect_status(store, now)
         if memory is not None:
             memory.ran("aggregate", seen)

@@ -26,7 +26,7 @@ from karmadactl.apis.karmada import (
     load_work,
 )
 from karmadactl.controllers.binding import with_condition
-from karmadactl.controllers.changes import Memory
+from karmadactl.controllers.changes import Memory, WorkCache
 from karmadactl.controllers.execution import (
     CLUSTERS_AT_ONCE,
     LiveObjects,
@@ -134,22 +134,23 @@ def _applied(work: Work) -> tuple[bool, str]:
     return False, ""
 
 
-def aggregate(store, now: str = "", memory: Memory | None = None) -> None:
-    """Fold Works into their bindings and templates (one transaction); with a running watch's
-    `memory`, only the Works changed since it last read them are decoded."""
+def aggregate(store, now: str = "", memory: Memory | None = None, works: WorkCache | None = None) -> None:
+    """Fold Works into their bindings and templates (one transaction); with the pass's typed Works
+    (`works`, or a running watch's `memory`), only the Works changed since they were read are decoded."""
     from karmadactl.store.objects import retrying
 
-    retrying(store, lambda tx: _aggregate(tx, now, memory))
+    cache = works if works is not None else memory.works if memory is not None else None
+    retrying(store, lambda tx: _aggregate(tx, now, cache))
 
 
-def _aggregate(tx, now: str, memory: Memory | None = None) -> None:
+def _aggregate(tx, now: str, works: WorkCache | None = None) -> None:
     from karmadactl.interpreter import native
 
     tx.serialize("reconcile")      # bindings change under the reconcile pass's lock,
     tx.serialize("templates")      # templates under store_objects': no lost race, no deadlock
     customizations = load_customizations(tx)
     works_by_binding: dict[ObjectKey, list[Work]] = {}
-    for work in memory.works.load(tx) if memory is not None else load_works(tx):
+    for work in works.load(tx) if works is not None else load_works(tx):
         key = binding_of(work)
         if key:
             works_by_binding.setdefault(key, []).append(work)

@@ -219,6 +219,22 @@ class Tx:
         q = select(OBJ.c.name, OBJ.c.resource_version).where(OBJ.c.group_kind == gk, OBJ.c.namespace == namespace)
         return {r.name: str(r.resource_version) for r in self._conn.execute(q)}
 
+    def versions_of(self, keys: builtins.list[ObjectKey]) -> dict[ObjectKey, tuple[str, int]]:
+        """(uid, resourceVersion) of the stored objects of these keys (the missing ones left out),
+        bodies unread: one SELECT per group-kind and namespace (and 500 names)."""
+        by_place: dict[tuple[str, str], set[str]] = {}
+        for key in keys:
+            by_place.setdefault((key.gk, key.namespace), set()).add(key.name)
+        found = {}
+        for (gk, namespace), wanted in by_place.items():
+            names = sorted(wanted)
+            for start in range(0, len(names), 500):       # keep the IN list within SQL limits
+                q = select(OBJ.c.name, OBJ.c.uid, OBJ.c.resource_version).where(
+                    OBJ.c.group_kind == gk, OBJ.c.namespace == namespace, OBJ.c.name.in_(names[start:start + 500]))
+                for row in self._conn.execute(q):
+                    found[ObjectKey(gk, namespace, row.name)] = (row.uid or "", row.resource_version)
+        return found
+
     def object_versions(self, group_kinds: Iterable[str] | None = None) -> builtins.list[ObjectVersion]:
         """(group_kind, namespace, name, uid, resource_version) of every stored object (of these
         group-kinds), bodies unread, sorted: what changed since an earlier look (fingerprint())."""
@@ -235,8 +251,10 @@ class Tx:
         """Store a new object; AlreadyExists if its key is taken."""
         return self.create_many([obj])[0]
 
-    def create_many(self, objs: builtins.list[dict]) -> builtins.list[dict]:
-        """Store new objects with one existence check per group-kind and one INSERT; all or nothing."""
+    def create_many(self, objs: builtins.list[dict], copies: bool = True) -> builtins.list[dict]:
+        """Store new objects with one existence check per group-kind and one INSERT; all or nothing.
+        Returns them as stored: copies of their own, or with `copies=False` sharing nested values
+        with the given objects (not to be changed)."""
         self._need_write()
         keys = [object_key(obj) for obj in objs]
         by_gk: dict[str, set[tuple[str, str]]] = {}
@@ -255,19 +273,23 @@ class Tx:
             raise AlreadyExists(f"{describe(twice)} given twice")
         stamp = rfc3339(_now())
         new_rows: list[dict] = []
+        bodies = []
         for obj, key in zip(objs, keys):
             uid = str(uuid.uuid4())
             meta = {**obj["metadata"], "uid": uid, "resourceVersion": "1", "creationTimestamp": stamp,
                     "generation": 1}
+            bodies.append({**obj, "metadata": meta})
             new_rows.append({"group_kind": key.gk, "namespace": key.namespace, "name": key.name,
                              "uid": uid, "resource_version": 1, "generation": 1,
-                             "body": _encode({**obj, "metadata": meta}, describe(key))})
+                             "body": _encode(bodies[-1], describe(key))})
         if new_rows:
             try:
                 self._conn.execute(insert(OBJ), new_rows)
             except IntegrityError:  # created by a concurrent writer since our check
                 raise AlreadyExists(f"{describe(keys[0])} or another of {len(new_rows)} objects "
                                     "already exists") from None
+        if not copies:
+            return bodies
         return [json.loads(row["body"]) for row in new_rows]      # the caller's own copies
 
     def update(self, obj: dict) -> dict:
@@ -281,14 +303,19 @@ class Tx:
         result, written = self._update_all([obj])[0]
         return copy.deepcopy(result) if written else result
 
-    def update_many(self, objs: builtins.list[dict]) -> builtins.list[dict]:
+    def update_many(self, objs: builtins.list[dict], read: dict[ObjectKey, dict] | None = None
+                    ) -> builtins.list[dict]:
         """update() of many objects: one read per group-kind and namespace, one statement for the
         writes. Each object keeps its own compare-and-swap: one read at another resourceVersion
         raises Conflict (and the caller's transaction writes nothing). Returns what update() would
-        return for each; the objects written share nested values with the given ones."""
-        return [result for result, _ in self._update_all(objs)]
+        return for each; the objects written share nested values with the given ones.
 
-    def _update_all(self, objs: builtins.list[dict]) -> builtins.list[tuple[dict, bool]]:
+        `read`: stored objects as the caller read them (and never changed): the body of one still
+        at that uid and resourceVersion is not decoded again (and is what an unchanged update returns)."""
+        return [result for result, _ in self._update_all(objs, read or {})]
+
+    def _update_all(self, objs: builtins.list[dict], read: dict[ObjectKey, dict] | None = None
+                    ) -> builtins.list[tuple[dict, bool]]:
         """(stored object, written?) for each object, as update() describes."""
         self._need_write()
         keys = [object_key(obj) for obj in objs]
@@ -309,7 +336,10 @@ class Tx:
             given_uid = obj["metadata"].get("uid")
             if given_uid and given_uid != row.uid:
                 raise StaleWrite(f"{what} was deleted and created again since it was read; re-read and try again")
-            stored = _decode(row.body, row.resource_version)
+            stored = (read or {}).get(key)
+            if stored is None or (stored["metadata"].get("resourceVersion"), stored["metadata"].get("uid")) != \
+                    (str(row.resource_version), row.uid):
+                stored = _decode(row.body, row.resource_version)
             body = {**obj, "metadata": dict(obj["metadata"])}
             meta = body["metadata"]
             meta["uid"] = row.uid

@@ -120,3 +120,38 @@ def test_versions_names_each_object_of_a_namespace_with_its_resource_version(sto
         assert tx.versions(DEPLOY, "default") == {"web": "2"}
         assert tx.versions(DEPLOY, "shop") == {"api": "1"}
         assert tx.versions(DEPLOY, "none") == {}
+
+
+def test_create_many_without_copies_returns_the_bodies_it_stored(store: Store) -> None:
+    given = deployment("web")
+    with store.write() as tx:
+        created = tx.create_many([given], copies=False)[0]
+        assert created == tx.get(key("web"))
+    assert created["spec"] is given["spec"] and "uid" not in given["metadata"]
+
+
+def test_versions_of_names_uid_and_resource_version_of_the_stored_keys(store: Store) -> None:
+    with store.write() as tx:
+        web, api = tx.create_many([deployment("web"), deployment("api", "shop")])
+        web["spec"]["replicas"] = 2
+        tx.update(web)
+    with store.read() as tx:
+        assert tx.versions_of([key("web"), key("api", "shop"), key("gone")]) == {
+            key("web"): (web["metadata"]["uid"], 2), key("api", "shop"): (api["metadata"]["uid"], 1)}
+
+
+def test_update_many_with_what_was_read_decodes_only_the_bodies_that_changed_since(store: Store) -> None:
+    with store.write() as tx:
+        web, api = tx.create_many([deployment("web"), deployment("api")])
+    read = {key("web"): web, key("api"): api}
+    with store.write() as tx:          # api changes after it was read: its read copy is stale
+        changed = {**api, "spec": {"replicas": 5}}
+        api = tx.update(changed)
+    same, moved = {**web, "spec": {"replicas": 1}}, {**api, "spec": {"replicas": 7}}
+    with store.write() as tx:
+        out = tx.update_many([same, moved], read=read)
+    assert out[0] is web                                   # unchanged: the object read, not decoded again
+    assert out[1]["metadata"]["resourceVersion"] == "3" and out[1]["metadata"]["generation"] == 3
+    with store.write() as tx:          # a read copy at another version is never taken for the stored one
+        stale = {**api, "spec": {"replicas": 1}}
+        assert tx.update_many([{**out[1], "spec": {"replicas": 7}}], read={key("api"): stale})[0] == out[1]
