@@ -20,10 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Collection
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -421,10 +422,16 @@ def _push_cluster(client, cluster: Cluster, pushes: list[Work], removals: list[W
     with ThreadPoolExecutor(max_workers=WORKERS_PER_MEMBER) as pool:
         for step, works in ((lambda w: _push(client, cluster, w, live_check, live, customizations), rest),
                             (lambda w: _remove(client, cluster, w), removals)):
-            running = {pool.submit(unless_stopping, step, w) for w in works}
-            while running:
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
-                record([outcome for outcome in (f.result() for f in finished) if outcome is not None])
+            finished: queue.SimpleQueue[Future[Outcome | None]] = queue.SimpleQueue()
+            for w in works:
+                pool.submit(unless_stopping, step, w).add_done_callback(finished.put)
+            left = len(works)
+            while left:
+                batch = [finished.get()]
+                while not finished.empty():     # what else finished meanwhile goes in the same record
+                    batch.append(finished.get())
+                left -= len(batch)
+                record([outcome for outcome in (f.result() for f in batch) if outcome is not None])
 
 
 class LiveObjects:
@@ -730,7 +737,8 @@ def _marked(current: Work, outcome: Outcome, now: str) -> Work:
     condition = _applied_condition(outcome)
     if now:
         condition["lastTransitionTime"] = now
-    if outcome.ok and outcome.action != "suspended" and manifest_hash(body) != sent:
+    if outcome.ok and outcome.action != "suspended" and body.manifest is not outcome.work.manifest \
+            and manifest_hash(body) != sent:
         condition = _pending_condition(now)       # the desired manifest changed while this one was sent
     _with_condition(status, condition)
     return body
