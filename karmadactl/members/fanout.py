@@ -141,8 +141,8 @@ def fan_out(items: Sequence[Item], fn: Callable[[Item], T], *, at_once: int,
 
 
 class _Worker:
-    """A thread kept from one fan-out to the next (starting one costs 0.1-0.2 ms of CPU, and a watch
-    pass fans out several times): it runs what one fan-out gives it, then waits to be borrowed again."""
+    """A thread kept from one fan-out to the next (starting one costs more CPU than a pass's request):
+    it runs what one fan-out gives it, then waits to be borrowed again."""
 
     def __init__(self) -> None:
         self._tasks: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
