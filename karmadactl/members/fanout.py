@@ -11,10 +11,9 @@ not be read: one member failing never stops the others.
 
 from __future__ import annotations
 
-import os
-import queue
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
@@ -88,106 +87,27 @@ def fan_out(items: Sequence[Item], fn: Callable[[Item], T], *, at_once: int,
 
     When fn raises (a store error, a bug) or the caller is interrupted (SIGINT),
     `cancelled` is set, no item starts any more, the running ones finish (fn may
-    watch `cancelled` to stop early), and the exception goes on (the first item's
-    in the items' order when several raised).
+    watch `cancelled` to stop early), and the exception goes on.
     """
     stop = cancelled if cancelled is not None else threading.Event()
+    results: dict[int, T] = {}
+
+    def one(index: int) -> None:
+        if not stop.is_set():
+            results[index] = fn(items[index])
+
     if not items:
         return []
-    results: dict[int, T] = {}
-    raised: dict[int, BaseException] = {}
-    next_index = iter(range(len(items)))
-    counts = {"running": 0, "done": 0}
-    changed = threading.Condition()
-
-    def drain() -> None:
-        while True:
-            with changed:
-                index = None if stop.is_set() else next(next_index, None)
-                if index is None:
-                    changed.notify_all()
-                    return
-                counts["running"] += 1
-            try:
-                results[index] = fn(items[index])
-            except BaseException as e:
-                raised[index] = e
-                stop.set()
-            finally:
-                with changed:
-                    counts["running"] -= 1
-                    counts["done"] += 1
-                    changed.notify_all()
-
-    def finish() -> None:
-        with changed:
-            while counts["running"] or not (stop.is_set() or counts["done"] == len(items)):
-                changed.wait()
-
-    workers = _borrow(max(1, min(at_once, len(items))))
+    pool = ThreadPoolExecutor(max_workers=max(1, min(at_once, len(items))))
     try:
-        for worker in workers:
-            worker.start(drain)
-        finish()
+        for future in [pool.submit(one, i) for i in range(len(items))]:
+            future.result()
     except BaseException:
         stop.set()
-        finish()
-        _give_back(workers)
         raise
-    _give_back(workers)
-    if raised:
-        raise raised[min(raised)]
+    finally:
+        pool.shutdown(wait=True)
     return [results[i] for i in range(len(items)) if i in results]
-
-
-class _Worker:
-    """A thread kept from one fan-out to the next (starting one costs more CPU than a pass's request):
-    it runs what one fan-out gives it, then waits to be borrowed again."""
-
-    def __init__(self) -> None:
-        self._tasks: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        threading.Thread(target=self._serve, name="karmadactl-fan-out", daemon=True).start()
-
-    def start(self, task: Callable[[], None]) -> None:
-        self._tasks.put(task)
-
-    def stop(self) -> None:
-        self._tasks.put(None)
-
-    def _serve(self) -> None:
-        while (task := self._tasks.get()) is not None:
-            task()
-
-
-IDLE_KEPT = 64      # threads kept waiting between fan-outs; more are stopped
-_idle: list[_Worker] = []
-_idle_guard = threading.Lock()
-
-
-def _borrow(count: int) -> list[_Worker]:
-    """`count` threads that run nothing else until given back (a nested fan-out borrows others)."""
-    with _idle_guard:
-        taken = _idle[len(_idle) - min(count, len(_idle)):]
-        del _idle[len(_idle) - len(taken):]
-    return taken + [_Worker() for _ in range(count - len(taken))]
-
-
-def _give_back(workers: list[_Worker]) -> None:
-    with _idle_guard:
-        kept = max(0, min(len(workers), IDLE_KEPT - len(_idle)))
-        _idle.extend(workers[:kept])
-    for worker in workers[kept:]:
-        worker.stop()
-
-
-def _forget_idle() -> None:
-    """In a forked child: the parent's threads do not exist there."""
-    global _idle_guard
-    _idle.clear()
-    _idle_guard = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_idle)
 
 
 @dataclass
