@@ -229,3 +229,26 @@ def test_embedded_credentials_are_read_each_time_and_parsed_again_only_when_chan
         del store.secrets["m1"]
         with pytest.raises(NotFound, match="embedded credentials are missing"):
             fleet.client(cluster)
+
+
+def test_a_nested_fan_out_runs_inside_another():
+    def outer(item: int) -> list[int]:
+        return fan_out(list(range(5)), lambda inner: item * 10 + inner, at_once=5)
+
+    assert fan_out(list(range(6)), outer, at_once=6) == [[i * 10 + j for j in range(5)] for i in range(6)]
+
+
+def test_the_first_failing_item_in_order_is_the_error_raised():
+    gate = threading.Event()
+
+    def work(item: int) -> int:
+        if item == 1:
+            gate.wait(1)
+            raise ValueError("one")
+        if item == 2:
+            gate.set()
+            raise ValueError("two")
+        return item
+
+    with pytest.raises(ValueError, match="one"):
+        fan_out([0, 1, 2], work, at_once=3)
