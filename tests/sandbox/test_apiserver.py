@@ -15,6 +15,7 @@ from kubernetes.client.rest import ApiException
 from kubernetes.dynamic import DynamicClient
 
 from karmadactl.sandbox.member import Member
+from tests import waiting
 
 
 def deployment(name: str = "web", replicas: int = 2, labels: dict | None = None) -> dict:
@@ -297,9 +298,12 @@ def test_server_side_apply_creates_updates_and_reports_conflicts(api_client):
     assert created.metadata.generation == 1
     assert [(m.manager, m.operation) for m in created.metadata.managedFields] == \
         [("karmadactl", "Apply")]
+    # the simulated deployment controller writes the status once, 20 ms after the spec: then it is quiet
+    settled = waiting.until(lambda: (lambda d: d if (d.status or {}).get("observedGeneration") == 1 else None)(
+        deployments.get(name=created.metadata.name, namespace="default")))
     again = deployments.server_side_apply(body=deployment(replicas=2), namespace="default",
                                           field_manager="karmadactl")
-    assert again.metadata.resourceVersion == created.metadata.resourceVersion   # no-op
+    assert again.metadata.resourceVersion == settled.metadata.resourceVersion   # no-op
     with pytest.raises(ApiException) as err:
         deployments.server_side_apply(body=deployment(replicas=5), namespace="default",
                                       field_manager="someone-else")
