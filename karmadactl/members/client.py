@@ -383,6 +383,10 @@ class MemberClient:
                 raise InvalidInput(f"kubeconfig {self.kubeconfig.source}: user "
                                    f"{self.kubeconfig.user_name or '?'}: "
                                    f"{self._redact(_first_line(problems.messages[0]))}")
+            if not {"exec", "auth-provider"} & set(self.kubeconfig.user or {}):
+                # only those credentials expire: for the others the loader's hook sets the same token,
+                # host and proxy again before every request (a tenth of a push's client CPU)
+                configuration.refresh_api_key_hook = None
             self._api = api
         return self._api
 
