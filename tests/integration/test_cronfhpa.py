@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from tests.conftest import run_cli
-from tests.integration.test_watch import watch_pass
+from tests.integration.watching import watch_pass
 
 DEPLOYMENT = {"apiVersion": "apps/v1", "kind": "Deployment",
               "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"}},

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_cli
-from tests.integration import test_watch
+from tests.integration import watching
 from tests.waiting import until
 
 
@@ -66,7 +66,7 @@ def apply(tmp_path, docs: list[dict]) -> None:
 def watch_pass(now: datetime) -> list[str]:
     """One pass at `now`, as a fresh `watch --once` runs it (failover off: the outage test keeps its
     placement); the lines it said."""
-    return test_watch.watch_pass(now, failover=False)
+    return watching.watch_pass(now, failover=False)
 
 
 def get_json(kind: str, name: str, ns: str) -> dict:

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_cli
-from tests.integration.test_watch import DIVIDED, apply, replicas
+from tests.integration.watching import DIVIDED, apply, replicas
 from tests.waiting import until
 
 

@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_cli
-from tests.integration.test_watch import DIVIDED, Watch, apply, replicas, until
+from tests.integration.watching import DIVIDED, Watch, apply, replicas, until
 from tests.processes import run_in_processes
 from tests.waiting import stays
 
