@@ -67,14 +67,13 @@ CONSUMER = policy("consumer", ["member2"], [("multicluster.x-k8s.io/v1alpha1", "
 
 
 @pytest.fixture
-def joined(home, members, tmp_path):
-    """The members joined, with the mcs-api CRDs propagated to them (as Karmada's users install them), and
-    everything applied removed from the members at the end (the members serve the whole session)."""
-    for m in members:
-        assert run_cli("join", m.name, "--kubeconfig", str(m.kubeconfig_path)).returncode == 0
+def joined(joined, tmp_path):
+    """The members joined (conftest's `joined`), with the mcs-api CRDs propagated to them (as Karmada's
+    users install them), and everything applied removed from the members at the end (the members serve
+    the whole session)."""
     apply(tmp_path, *CRDS, CRD_POLICY)
     assert run_cli("sync").returncode == 0        # the members' new APIs, read by the cluster status
-    yield members
+    yield joined
     for path in sorted(tmp_path.glob("docs-*.yaml"), reverse=True):
         run_cli("delete", "-f", str(path), "--ignore-not-found")
     run_cli("sync")

@@ -64,11 +64,10 @@ def watch(home):
 
 
 @pytest.fixture
-def joined(home, members):
-    for m in members:
-        assert run_cli("join", m.name, "--kubeconfig", str(m.kubeconfig_path)).returncode == 0
-    yield members
-    for m in members:            # whatever a test did, the members answer again for the next one
+def joined(joined):
+    """The three members joined (conftest's `joined`), answering again after the test whatever it did."""
+    yield joined
+    for m in joined:
         m.recover()
 
 
