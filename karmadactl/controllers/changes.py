@@ -73,12 +73,18 @@ class WorkCache:
             self.decoded += 1
         return found
 
-    def written(self, bodies: list[dict]) -> None:
-        """Works as the store just wrote them (create_many, update_many): kept, so that no later look
-        in this pass (or, for a watch, the next) reads their bodies again."""
-        for body in bodies:
-            meta = body["metadata"]
-            self._keep(ObjectKey(kinds.WORK, meta.get("namespace") or "", meta["name"]), body)
+    def written(self, works: list[tuple[Work, dict]]) -> None:
+        """Works just written, each with the mapping the store returned for it (create_many,
+        update_many), kept once the transaction is committed, so that no later look in this pass (or,
+        for a watch, the next) reads or decodes them again. Each Work takes the metadata the store
+        set (its metadata is its own: the writers build it afresh); neither is changed afterwards."""
+        for work, body in works:
+            meta, typed = body["metadata"], work.metadata
+            typed.uid, typed.resource_version = meta.get("uid"), meta.get("resourceVersion")
+            typed.creation_timestamp, typed.generation = meta.get("creationTimestamp"), meta.get("generation")
+            work.raw = body
+            key = ObjectKey(kinds.WORK, typed.namespace or "", typed.name)
+            self._typed[key] = ((meta.get("uid") or "", int(meta["resourceVersion"])), work)
 
     def _keep(self, key: ObjectKey, body: dict) -> Work:
         meta = body["metadata"]

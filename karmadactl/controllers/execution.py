@@ -233,7 +233,7 @@ def _desired_body(work: Work, current: Work | None, now: str) -> Work:
 
 def store_desired(tx, desired: list[Work], *, keep_bindings: Collection[ObjectKey] = frozenset(),
                   keep_works: Collection[ObjectKey] = frozenset(), now: str, works: WorkCache | None = None
-                  ) -> list[dict]:
+                  ) -> list[tuple[Work, dict]]:
     """Before any push, in the caller's write transaction: the Works the plan wants, created or
     updated (each keeps what the store knows was last pushed), and the Works nobody wants marked
     for deletion. A pass cut short at any later point leaves a store that says what is desired
@@ -243,23 +243,25 @@ def store_desired(tx, desired: list[Work], *, keep_bindings: Collection[ObjectKe
     longer desired (the binding lost its policy: Karmada never touches member
     objects then). keep_works: stored Works to leave in place, such as
     the old copy of a graceful eviction. `works`: the pass's typed Works, read from. Returns the
-    Works written, as stored (for the pass's `works` once the transaction is committed).
+    Works written, each with its mapping as stored (for the pass's `works` once the transaction is
+    committed).
     """
     stored = {_key(w): w for w in (works.load(tx) if works is not None else load_works(tx))}
-    written = []
+    written: list[tuple[Work, dict]] = []
     wanted = {_key(w): w for w in desired}
-    created = []
+    created: list[Work] = []
     for key in sorted(wanted):
         listed = stored.get(key)
         if listed is None:
-            created.append(_desired_body(wanted[key], None, now).to_dict())
+            created.append(_desired_body(wanted[key], None, now))
         elif _desired_body(wanted[key], listed, now) != listed:
             current = get_work(tx, key)      # re-read (and, on PostgreSQL, lock) it
             if current is None:
-                created.append(_desired_body(wanted[key], None, now).to_dict())
+                created.append(_desired_body(wanted[key], None, now))
             else:
-                written.append(tx.update(_desired_body(wanted[key], current, now).to_dict(like=current.raw)))
-    written += tx.create_many(created, copies=False)
+                body = _desired_body(wanted[key], current, now)
+                written.append((body, tx.update(body.to_dict(like=current.raw))))
+    written += zip(created, tx.create_many([work.to_dict() for work in created], copies=False))
     for key in sorted(stored):
         work = stored[key]
         if key in wanted or key in keep_works or is_deleting(work) or binding_of(work) in keep_bindings \
@@ -268,7 +270,7 @@ def store_desired(tx, desired: list[Work], *, keep_bindings: Collection[ObjectKe
         current = get_work(tx, key)
         if current is not None and not is_deleting(current):
             current.metadata.deletion_timestamp = now or "1970-01-01T00:00:00Z"
-            written.append(tx.update(current.to_dict()))
+            written.append((current, tx.update(current.to_dict())))
     return written
 
 
@@ -687,7 +689,7 @@ class Recorder:
 
         retrying(self.store, write)
 
-    def _write(self, tx, outcomes: list[Outcome]) -> list[dict]:
+    def _write(self, tx, outcomes: list[Outcome]) -> list[tuple[Work, dict]]:
         events = []
         ordered = sorted(outcomes, key=lambda o: _key(o.work))
         keys = [_key(o.work) for o in ordered]
@@ -695,7 +697,7 @@ class Recorder:
             stored = self.works.current(tx, keys)
         else:
             stored = {key: load_work(body) for key, body in tx.get_many(keys).items()}
-        updates = []
+        updates: list[Work] = []
         for o in ordered:
             key = _key(o.work)
             if key in stored:
@@ -707,22 +709,21 @@ class Recorder:
                         annotations = current.metadata.annotations
                         if annotations is not None:
                             annotations = {k: v for k, v in annotations.items() if k != PUSHED_HASH}
-                        current = replace(current, metadata=replace(current.metadata, annotations=annotations))
-                        updates.append(current.to_dict())
+                        updates.append(replace(current, metadata=replace(current.metadata, annotations=annotations)))
                 elif not is_deleting(o.work):
                     marked = _marked(current, o, self.now)
                     if marked != current:
-                        updates.append(marked.to_dict(like=current.raw))
+                        updates.append(marked)
             if o.action != "unchanged":
                 manifest = manifest_of(o.work)
                 events.append({"kind": manifest["kind"], "name": manifest["metadata"]["name"],
                                "namespace": manifest["metadata"].get("namespace", ""),
                                "type": "Normal" if o.ok else "Warning", "reason": EVENT_REASONS.get(o.action, o.action),
                                "message": f"{o.cluster}: {o.action}{': ' + o.message if o.message else ''}"})
-        # and one statement for its writes
-        written = tx.update_many(updates, read={key: w.raw for key, w in stored.items() if w.raw is not None})
+        read = {key: w.raw for key, w in stored.items() if w.raw is not None}
+        results = tx.update_many([w.to_dict() for w in updates], read=read)    # and one statement for its writes
         tx.add_events(events)
-        return written
+        return [(work, body) for work, body in zip(updates, results) if body is not read.get(_key(work))]
 
 
 def _marked(current: Work, outcome: Outcome, now: str) -> Work:

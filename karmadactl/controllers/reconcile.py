@@ -537,7 +537,7 @@ def reconcile(store, now: str, admission: Admission | None = None, works: WorkCa
     """
     from karmadactl.store.objects import retrying
 
-    written: list[dict] = []
+    written: list[tuple[Work, dict]] = []
     plans = retrying(store, lambda tx: _reconcile_once(tx, now, admission, works, written))
     if works is not None:        # committed: the Works written are what the store holds
         works.written(written)
@@ -545,7 +545,7 @@ def reconcile(store, now: str, admission: Admission | None = None, works: WorkCa
 
 
 def _reconcile_once(tx, now: str, admission: Admission | None = None, works: WorkCache | None = None,
-                    written: list[dict] | None = None) -> list[BindingPlan]:
+                    written: list[tuple[Work, dict]] | None = None) -> list[BindingPlan]:
     from karmadactl.controllers import execution, quota, templates, workloadrebalancer
 
     tx.serialize("reconcile")      # passes run one at a time: each plans from what the last one wrote
