@@ -156,10 +156,12 @@ def _aggregate(tx, now: str, works: WorkCache | None = None) -> None:
             works_by_binding.setdefault(key, []).append(work)
     folded: list[tuple[ResourceBinding, list[dict]]] = []
     changed = []
+    read: dict[ObjectKey, dict] = {}
     for gk in kinds.BINDINGS:
         for stored in tx.list(gk):
             binding = load_binding(stored)
             binding_key = ObjectKey(gk, binding.metadata.namespace or "", binding.metadata.name)
+            read[binding_key] = stored
             items = []
             existing = native.existing_clusters(binding)
             for work in sorted(works_by_binding.get(binding_key, []), key=cluster_of):
@@ -176,7 +178,7 @@ def _aggregate(tx, now: str, works: WorkCache | None = None) -> None:
                 binding.status = status
                 changed.append(binding.to_dict())
             folded.append((binding, items))
-    tx.update_many(changed)
+    tx.update_many(changed, read=read)      # compared with the bindings as read, not decoded again
     _aggregate_templates(tx, folded, customizations)
 
 
