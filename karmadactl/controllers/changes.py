@@ -9,7 +9,9 @@ Pull clusters' agents) does not count. The status read-back keeps the
 Works typed by (uid, resourceVersion) (`WorkCache`) and the versions it last read back
 (`Memory.read_back`), so an unchanged Work is neither decoded nor interpreted again.
 
-A Memory belongs to one Watcher; every other entry point passes none and runs every stage.
+A Memory belongs to one Watcher; every other entry point passes none and runs every stage, with a
+WorkCache of the pass's own: each Work is decoded at most once per pass, and what the pass writes
+is kept as written.
 """
 
 from __future__ import annotations
