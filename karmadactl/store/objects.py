@@ -170,8 +170,12 @@ class Tx:
         row = self._row(key)
         return None if row is None else _decode(row.body, row.resource_version)
 
-    def _rows(self, keys: builtins.list[ObjectKey]) -> dict[ObjectKey, Any]:
-        """The rows of many keys: one SELECT per group-kind and namespace (and 500 names)."""
+    def _rows(self, keys: builtins.list[ObjectKey], *, bodies: bool = True) -> dict[ObjectKey, Any]:
+        """The rows of many keys (without `bodies`: name, uid and resourceVersion only): one SELECT per
+        group-kind and namespace (and 500 names)."""
+        columns = [OBJ.c.name, OBJ.c.uid, OBJ.c.resource_version]
+        if bodies:
+            columns += [OBJ.c.generation, OBJ.c.body]
         by_place: dict[tuple[str, str], set[str]] = {}
         for key in keys:
             by_place.setdefault((key.gk, key.namespace), set()).add(key.name)
@@ -179,9 +183,9 @@ class Tx:
         for (gk, namespace), wanted in by_place.items():
             names = sorted(wanted)
             for start in range(0, len(names), 500):       # keep the IN list within SQL limits
-                q = select(OBJ.c.name, OBJ.c.uid, OBJ.c.resource_version, OBJ.c.generation, OBJ.c.body).where(
+                q = select(*columns).where(
                     OBJ.c.group_kind == gk, OBJ.c.namespace == namespace, OBJ.c.name.in_(names[start:start + 500]))
-                if self._lock_rows:
+                if self._lock_rows and bodies:
                     q = q.with_for_update()
                 for row in self._conn.execute(q):
                     found[ObjectKey(gk, namespace, row.name)] = row
@@ -221,19 +225,8 @@ class Tx:
 
     def versions_of(self, keys: builtins.list[ObjectKey]) -> dict[ObjectKey, tuple[str, int]]:
         """(uid, resourceVersion) of the stored objects of these keys (the missing ones left out),
-        bodies unread: one SELECT per group-kind and namespace (and 500 names)."""
-        by_place: dict[tuple[str, str], set[str]] = {}
-        for key in keys:
-            by_place.setdefault((key.gk, key.namespace), set()).add(key.name)
-        found = {}
-        for (gk, namespace), wanted in by_place.items():
-            names = sorted(wanted)
-            for start in range(0, len(names), 500):       # keep the IN list within SQL limits
-                q = select(OBJ.c.name, OBJ.c.uid, OBJ.c.resource_version).where(
-                    OBJ.c.group_kind == gk, OBJ.c.namespace == namespace, OBJ.c.name.in_(names[start:start + 500]))
-                for row in self._conn.execute(q):
-                    found[ObjectKey(gk, namespace, row.name)] = (row.uid or "", row.resource_version)
-        return found
+        bodies unread."""
+        return {key: (row.uid or "", row.resource_version) for key, row in self._rows(keys, bodies=False).items()}
 
     def object_versions(self, group_kinds: Iterable[str] | None = None) -> builtins.list[ObjectVersion]:
         """(group_kind, namespace, name, uid, resource_version) of every stored object (of these
