@@ -645,7 +645,8 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
             seen = memory.fingerprint(store)      # what the push reads: the plan's writes included
     if not push:
         return plans, None
-    if memory is None or live_check or memory.push_due(seen, only_clusters):
+    pushed = memory is None or live_check or memory.push_due(seen, only_clusters)
+    if pushed:
         report = execution.execute(store, now=now, live_check=live_check, only_clusters=only_clusters,
                                    progress=progress, fleet=fleet, works=works)
         if memory is not None:
@@ -653,12 +654,14 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
     else:
         report = execution.Report()
     if mcs.sync_services(store, now, fleet, only_clusters):   # endpoints collected, derived, dispatched: out now
+        pushed = True
         plans = reconcile(store, now, works=works)
         later = execution.execute(store, now=now, only_clusters=only_clusters, fleet=fleet, works=works)
         report.extend(later)
         if memory is not None and later.failed_clusters:
             memory.push_failed = True
-    seen = memory.fingerprint(store) if memory is not None else ""
+    if memory is not None and pushed:       # what the aggregation reads: the push's records included
+        seen = memory.fingerprint(store)
     if memory is None or live_check or memory.due("aggregate", seen):
         status.aggregate(store, now, works=works)
         quota.collect_status(store, now)
