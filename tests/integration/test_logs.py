@@ -219,7 +219,8 @@ def kubectl(config: str, *args: str, timeout: float = 30) -> subprocess.Complete
 def test_kubectl_logs_against_a_sandbox_member(tls_member):
     member, config = tls_member
     pod = sorted(p["metadata"]["name"] for p in member.api.cluster.store.list(("", "pods"), "default"))[0]
-    until(lambda: kubectl(config, "logs", pod, "-c", "web").stdout)
+    for container in ("web", "sidecar"):       # each writes its first line a moment after it starts
+        until(lambda c=container: kubectl(config, "logs", pod, "-c", c).stdout)
     needs_one = kubectl(config, "logs", pod, "--tail", "1")      # kubectl defaults to the first container
     assert needs_one.returncode == 0 and 'Defaulted container "web" out of: web, sidecar' in needs_one.stderr
     tail = kubectl(config, "logs", pod, "-c", "sidecar", "--tail", "1", "--timestamps")
