@@ -8,10 +8,12 @@ plans, and writes the bindings that changed in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -630,6 +632,30 @@ def run_pass(store, now: str, *, push: bool = True, live_check: bool = False,
 
     Returns (plans, execution report or None when not pushing); no plans when they were skipped.
     """
+    with _cycle_collector_paused():
+        return _run_pass(store, now, push=push, live_check=live_check, only_clusters=only_clusters,
+                         progress=progress, fleet=fleet, memory=memory, admission=admission)
+
+
+@contextlib.contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused for the pass, and free to run after it. The pass keeps what it
+    reads and writes (templates, bindings, Works) until it ends and makes few cycles, so each full
+    collection during it only walked that growing heap again: 0.55 s of the 5 s of CPU of a first
+    push of 1,100 objects to 3 members, in 7 full collections; 5,000 objects of cycles found after it."""
+    import gc
+
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _run_pass(store, now: str, *, push: bool, live_check: bool, only_clusters: set[str] | None, progress,
+              fleet, memory, admission: Admission | None):
     from karmadactl.controllers import execution, mcs, quota, status, workloadrebalancer
     from karmadactl.controllers.changes import WorkCache
 
