@@ -76,6 +76,14 @@ def _expected_version(obj: dict, what: str) -> int:
         raise InvalidInput(f"{what} has an invalid metadata.resourceVersion {rv!r}") from None
 
 
+def _is_read(stored: dict | None, row: Any) -> bool:
+    """True when `stored` is the object as the row holds it (its uid, at its resourceVersion)."""
+    if stored is None:
+        return False
+    meta = stored["metadata"]
+    return (meta.get("resourceVersion"), meta.get("uid")) == (str(row.resource_version), row.uid)
+
+
 class ObjectVersion(NamedTuple):
     """One stored object's identity and version, without its body."""
 
@@ -170,12 +178,15 @@ class Tx:
         row = self._row(key)
         return None if row is None else _decode(row.body, row.resource_version)
 
-    def _rows(self, keys: builtins.list[ObjectKey], *, bodies: bool = True) -> dict[ObjectKey, Any]:
-        """The rows of many keys (without `bodies`: name, uid and resourceVersion only): one SELECT per
-        group-kind and namespace (and 500 names)."""
-        columns = [OBJ.c.name, OBJ.c.uid, OBJ.c.resource_version]
+    def _rows(self, keys: builtins.list[ObjectKey], *, bodies: bool = True, lock: bool | None = None
+              ) -> dict[ObjectKey, Any]:
+        """The rows of many keys (without `bodies`: name, uid, resourceVersion and generation only): one
+        SELECT per group-kind and namespace (and 500 names). A writer locks the rows it reads with
+        their bodies, or those read with `lock`."""
+        columns = [OBJ.c.name, OBJ.c.uid, OBJ.c.resource_version, OBJ.c.generation]
         if bodies:
-            columns += [OBJ.c.generation, OBJ.c.body]
+            columns.append(OBJ.c.body)
+        locked = self._lock_rows and (bodies if lock is None else lock)
         by_place: dict[tuple[str, str], set[str]] = {}
         for key in keys:
             by_place.setdefault((key.gk, key.namespace), set()).add(key.name)
@@ -185,7 +196,7 @@ class Tx:
             for start in range(0, len(names), 500):       # keep the IN list within SQL limits
                 q = select(*columns).where(
                     OBJ.c.group_kind == gk, OBJ.c.namespace == namespace, OBJ.c.name.in_(names[start:start + 500]))
-                if self._lock_rows and bodies:
+                if locked:
                     q = q.with_for_update()
                 for row in self._conn.execute(q):
                     found[ObjectKey(gk, namespace, row.name)] = row
@@ -304,7 +315,8 @@ class Tx:
         return for each; the objects written share nested values with the given ones.
 
         `read`: stored objects as the caller read them (and never changed): the body of one still
-        at that uid and resourceVersion is not decoded again (and is what an unchanged update returns)."""
+        at that uid and resourceVersion is neither read nor decoded again (and is what an unchanged
+        update returns)."""
         return [result for result, _ in self._update_all(objs, read or {})]
 
     def _update_all(self, objs: builtins.list[dict], read: dict[ObjectKey, dict] | None = None
@@ -315,7 +327,14 @@ class Tx:
         if len(set(keys)) != len(keys):
             twice = next(k for k in keys if keys.count(k) > 1)
             raise InvalidInput(f"{describe(twice)} given twice in one update")
-        rows = {keys[0]: self._row(keys[0])} if len(keys) == 1 else self._rows(keys)
+        read = read or {}
+        if len(keys) == 1:
+            rows = {keys[0]: self._row(keys[0])}
+        elif read:       # the bodies of the objects still as read are not read again
+            rows = self._rows(keys, bodies=False, lock=True)
+            rows.update(self._rows([k for k, row in rows.items() if not _is_read(read.get(k), row)]))
+        else:
+            rows = self._rows(keys)
         results: builtins.list[tuple[dict, bool]] = []
         changes: builtins.list[dict] = []
         for obj, key in zip(objs, keys):
@@ -329,9 +348,8 @@ class Tx:
             given_uid = obj["metadata"].get("uid")
             if given_uid and given_uid != row.uid:
                 raise StaleWrite(f"{what} was deleted and created again since it was read; re-read and try again")
-            stored = (read or {}).get(key)
-            if stored is None or (stored["metadata"].get("resourceVersion"), stored["metadata"].get("uid")) != \
-                    (str(row.resource_version), row.uid):
+            stored = read.get(key)
+            if stored is None or not _is_read(stored, row):
                 stored = _decode(row.body, row.resource_version)
             body = {**obj, "metadata": dict(obj["metadata"])}
             meta = body["metadata"]

@@ -155,3 +155,32 @@ def test_update_many_with_what_was_read_decodes_only_the_bodies_that_changed_sin
     with store.write() as tx:          # a read copy at another version is never taken for the stored one
         stale = {**api, "spec": {"replicas": 1}}
         assert tx.update_many([{**out[1], "spec": {"replicas": 7}}], read={key("api"): stale})[0] == out[1]
+
+
+def test_update_many_reads_the_bodies_only_of_the_objects_changed_since_they_were_read(store: Store,
+                                                                                        monkeypatch) -> None:
+    from karmadactl.store.objects import Tx
+
+    with store.write() as tx:
+        web, api, db = tx.create_many([deployment("web"), deployment("api"), deployment("db")])
+    with store.write() as tx:
+        api = tx.update({**api, "spec": {"replicas": 5}})
+    bodies_read: list[set[str]] = []
+    rows = Tx._rows
+
+    def counting(self, keys, *, bodies=True, lock=None):
+        if bodies:
+            bodies_read.append({k.name for k in keys})
+        return rows(self, keys, bodies=bodies, lock=lock)
+
+    monkeypatch.setattr(Tx, "_rows", counting)
+    read = {key("web"): web, key("api"): {**api, "metadata": {**api["metadata"], "resourceVersion": "1"}},
+            key("db"): db}
+    with store.write() as tx:
+        out = tx.update_many([{**web, "spec": {"replicas": 2}}, {**api, "spec": {"replicas": 6}}, db], read=read)
+    assert bodies_read == [{"api"}]            # web and db are still as read
+    assert [o["metadata"]["resourceVersion"] for o in out] == ["2", "3", "1"] and out[2] is db
+    assert out[1]["metadata"]["generation"] == 3 and out[0]["metadata"]["generation"] == 2
+    with store.read() as tx:
+        assert tx.get_many([key("web"), key("api"), key("db")]) == {key("web"): out[0], key("api"): out[1],
+                                                                     key("db"): db}
