@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -95,6 +96,21 @@ class Workload:
     strict: ClassVar[bool] = False
 
     manifests: list[dict] = api_field(default_factory=list, decode=_array, encode=_same)
+    digest: tuple[dict, str] | None = field(default=None, compare=False, repr=False,   # not stored
+                                            metadata={"codec": {"skip": True}})
+
+    def digest_of(self, manifest: dict, digest: Callable[[dict], str]) -> str:
+        """digest(manifest), kept while the manifest is the same object (the copies of a Work share
+        their workload)."""
+        kept = self.digest
+        if kept is None or kept[0] is not manifest:
+            kept = self.digest = (manifest, digest(manifest))
+        return kept[1]
+
+    def take_digest(self, same: Workload) -> None:
+        """Keep the digest worked out for `same`, a workload with equal manifests."""
+        if self.digest is None and same.digest is not None and same.digest[0] is same.manifests[0]:
+            self.digest = (self.manifests[0], same.digest[1])
 
 
 @dataclass

@@ -129,7 +129,12 @@ def manifest_of(work: Work) -> dict:
 
 
 def manifest_hash(work: Work) -> str:
-    return hashlib.sha256(json.dumps(work.manifest, sort_keys=True).encode()).hexdigest()[:32]
+    """The pushed-hash of a Work's manifest (worked out once for the Work and the copies made of it)."""
+    return work.spec.workload.digest_of(work.manifest, _digest)
+
+
+def _digest(manifest: dict) -> str:
+    return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def cluster_of(work: Work) -> str:
@@ -254,7 +259,11 @@ def store_desired(tx, desired: list[Work], *, keep_bindings: Collection[ObjectKe
         listed = stored.get(key)
         if listed is None:
             created.append(_desired_body(wanted[key], None, now))
-        elif _desired_body(wanted[key], listed, now) != listed:
+            continue
+        body = _desired_body(wanted[key], listed, now)
+        if body == listed:          # an equal manifest: its pushed-hash, if worked out, serves the stored Work
+            listed.spec.workload.take_digest(body.spec.workload)
+        else:
             current = get_work(tx, key)      # re-read (and, on PostgreSQL, lock) it
             if current is None:
                 created.append(_desired_body(wanted[key], None, now))

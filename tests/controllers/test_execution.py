@@ -106,3 +106,26 @@ def test_a_failing_member_leaves_the_others_pushed_and_is_reported(store, fleet,
     fleet["m2"].fault = None               # the next pass pushes what the member lacks
     report = run_pass(store, fleet)
     assert [(o.cluster, o.action) for o in report.outcomes] == [("m2", "created")]
+
+
+def test_the_pushed_hash_is_worked_out_once_per_manifest_and_again_when_it_is_another() -> None:
+    import copy
+    import hashlib
+    import json
+    from dataclasses import replace
+
+    from karmadactl.apis.karmada import Work, Workload, WorkSpec
+    from karmadactl.controllers.execution import manifest_hash
+
+    work = Work(spec=WorkSpec(Workload([copy.deepcopy(CONFIG)])))
+    expected = hashlib.sha256(json.dumps(CONFIG, sort_keys=True).encode()).hexdigest()[:32]
+    assert manifest_hash(work) == expected
+    copied = replace(work, status=None)             # copies of a Work share its workload and its hash
+    assert copied.spec.workload.digest is work.spec.workload.digest and manifest_hash(copied) == expected
+    work.spec.workload.manifests[0] = {**CONFIG, "data": {"mode": "slow"}}      # another manifest: hashed again
+    assert manifest_hash(work) != expected
+    desired, stored = (Work(spec=WorkSpec(Workload([copy.deepcopy(CONFIG)]))) for _ in range(2))
+    manifest_hash(desired)
+    stored.spec.workload.take_digest(desired.spec.workload)      # an equal manifest takes the hash worked out
+    assert stored.spec.workload.digest == (stored.manifest, expected)
+    assert stored.spec.workload.digest[0] is stored.manifest
