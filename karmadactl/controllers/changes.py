@@ -17,7 +17,7 @@ is kept as written.
 from __future__ import annotations
 
 from karmadactl.apis import kinds
-from karmadactl.apis.karmada import Work, load_work
+from karmadactl.apis.karmada import ResourceBinding, Work, load_binding, load_work
 from karmadactl.apis.wellknown import NAMESPACE_KARMADA_CLUSTER
 from karmadactl.controllers import heartbeat, lease
 from karmadactl.store.keys import ObjectKey
@@ -34,11 +34,14 @@ def bookkeeping(version: ObjectVersion) -> bool:
 
 class WorkCache:
     """The stored Works, typed, kept by (uid, resourceVersion): only the bodies that changed are read.
+    The bindings too, as the pass's plan read or wrote them, for the aggregation (`load_bindings`).
 
-    The Works handed out are shared with later calls: a caller that changes one changes a copy."""
+    The Works and bindings handed out are shared with later calls: a caller that changes one changes
+    a copy."""
 
     def __init__(self) -> None:
         self._typed: dict[ObjectKey, tuple[tuple[str, int], Work]] = {}
+        self._bindings: dict[ObjectKey, tuple[tuple[str, int], ResourceBinding]] = {}
         self.decoded = 0        # bodies read and typed so far
 
     def load(self, tx) -> list[Work]:
@@ -87,6 +90,27 @@ class WorkCache:
             work.raw = body
             key = ObjectKey(kinds.WORK, typed.namespace or "", typed.name)
             self._typed[key] = ((meta.get("uid") or "", int(meta["resourceVersion"])), work)
+
+    def keep_bindings(self, bindings: list[ResourceBinding]) -> None:
+        """(Cluster)ResourceBindings as the store holds them once committed (each with its stored
+        mapping as `raw`), so that the aggregation does not read and decode them again."""
+        for binding in bindings:
+            meta = binding.metadata
+            gk = kinds.BINDINGS[1] if binding.cluster_scoped else kinds.BINDINGS[0]
+            self._bindings[ObjectKey(gk, meta.namespace or "", meta.name)] = (
+                (meta.uid or "", int(meta.resource_version or 0)), binding)
+
+    def load_bindings(self, tx) -> list[ResourceBinding]:
+        """Every stored (Cluster)ResourceBinding, in the order tx.list gives each of kinds.BINDINGS;
+        only those not kept at their current uid and resourceVersion are read and decoded."""
+        versions = {ObjectKey(v.group_kind, v.namespace, v.name): (v.uid, v.resource_version)
+                    for v in tx.object_versions(kinds.BINDINGS)}
+        kept = {key: entry for key, entry in self._bindings.items() if versions.get(key) == entry[0]}
+        for key, body in tx.get_many([key for key in versions if key not in kept]).items():
+            kept[key] = ((body["metadata"].get("uid") or "", int(body["metadata"]["resourceVersion"])),
+                         load_binding(body))
+        self._bindings = kept
+        return [kept[key][1] for gk in kinds.BINDINGS for key in versions if key.gk == gk and key in kept]
 
     def _keep(self, key: ObjectKey, body: dict) -> Work:
         meta = body["metadata"]

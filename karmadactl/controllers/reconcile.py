@@ -541,9 +541,21 @@ def reconcile(store, now: str, admission: Admission | None = None, works: WorkCa
 
     written: list[tuple[Work, dict]] = []
     plans = retrying(store, lambda tx: _reconcile_once(tx, now, admission, works, written))
-    if works is not None:        # committed: the Works written are what the store holds
+    if works is not None:        # committed: the Works and bindings written are what the store holds
         works.written(written)
+        works.keep_bindings(_as_stored(plans))
     return plans
+
+
+def _as_stored(plans: list[BindingPlan]) -> list[ResourceBinding]:
+    """The bindings as a committed plan left them in the store: written by it, or as they were read."""
+    stored = []
+    for p in plans:
+        if p.binding is not None and (p.previous is None or p.changed):
+            stored.append(p.binding)          # created or updated: metadata and mapping as stored
+        elif p.binding is not None and p.previous is not None:
+            stored.append(p.previous)
+    return stored
 
 
 def _reconcile_once(tx, now: str, admission: Admission | None = None, works: WorkCache | None = None,

@@ -157,27 +157,31 @@ def _aggregate(tx, now: str, works: WorkCache | None = None) -> None:
     folded: list[tuple[ResourceBinding, list[dict]]] = []
     changed = []
     read: dict[ObjectKey, dict] = {}
-    for gk in kinds.BINDINGS:
-        for stored in tx.list(gk):
-            binding = load_binding(stored)
-            binding_key = ObjectKey(gk, binding.metadata.namespace or "", binding.metadata.name)
-            read[binding_key] = stored
-            items = []
-            existing = native.existing_clusters(binding)
-            for work in sorted(works_by_binding.get(binding_key, []), key=cluster_of):
-                if cluster_of(work) not in existing:
-                    continue      # left over, deleted once its member answers (Karmada skips deleting Works)
-                applied, message = _applied(work)
-                statuses = work.status.manifest_statuses if work.status else None
-                first = encode(statuses[0]) if statuses else None
-                items.append(native.aggregated_item(cluster_of(work), applied, message, first))
-            before = binding.status or ResourceBindingStatus()
-            status = replace(before, aggregated_status=items or None,
-                             conditions=_fully_applied(before, native.fully_applied(binding, items), now))
-            if status != before:
-                binding.status = status
-                changed.append(binding.to_dict())
-            folded.append((binding, items))
+    if works is not None:       # the bindings the pass's plan read or wrote, shared: changed through copies
+        bindings = works.load_bindings(tx)
+    else:
+        bindings = [load_binding(stored) for gk in kinds.BINDINGS for stored in tx.list(gk)]
+    for binding in bindings:
+        gk = kinds.BINDINGS[1] if binding.cluster_scoped else kinds.BINDINGS[0]
+        binding_key = ObjectKey(gk, binding.metadata.namespace or "", binding.metadata.name)
+        if binding.raw is not None:
+            read[binding_key] = binding.raw
+        items = []
+        existing = native.existing_clusters(binding)
+        for work in sorted(works_by_binding.get(binding_key, []), key=cluster_of):
+            if cluster_of(work) not in existing:
+                continue      # left over, deleted once its member answers (Karmada skips deleting Works)
+            applied, message = _applied(work)
+            statuses = work.status.manifest_statuses if work.status else None
+            first = encode(statuses[0]) if statuses else None
+            items.append(native.aggregated_item(cluster_of(work), applied, message, first))
+        before = binding.status or ResourceBindingStatus()
+        status = replace(before, aggregated_status=items or None,
+                         conditions=_fully_applied(before, native.fully_applied(binding, items), now))
+        if status != before:
+            binding = replace(binding, status=status)
+            changed.append(binding.to_dict())
+        folded.append((binding, items))
     tx.update_many(changed, read=read)      # compared with the bindings as read, not decoded again
     _aggregate_templates(tx, folded, customizations)
 
