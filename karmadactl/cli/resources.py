@@ -154,12 +154,13 @@ def plan(ctx: typer.Context,
     from karmadactl.cli import files
     from karmadactl.cli.output import check_format
     from karmadactl.commands import resources as commands
+    from karmadactl.controllers.reconcile import cycle_collector_paused
     from karmadactl.errors import UsageError
 
     env: Env = ctx.obj
     _check_files(filename, recursive, "plan")
     check_format(output)
-    with _long_lived_objects():
+    with cycle_collector_paused():
         manifests = files.load(filename, recursive=recursive, stdin=env.stdin) if filename else []
         if offline:
             if not manifests:
@@ -171,22 +172,6 @@ def plan(ctx: typer.Context,
                                       warn=env.err)
         print_plan(env, plans, output)
     return report_failed(env, plans)
-
-
-@contextlib.contextmanager
-def _long_lived_objects() -> Iterator[None]:
-    """Python's cycle collector paused: a plan keeps every object it makes until it has printed
-    them and makes no reference cycles, so each collection would only walk the growing heap again
-    (a third of the CPU of a 10,000-binding plan)."""
-    import gc
-
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def propagate(ctx: typer.Context,
