@@ -121,9 +121,9 @@ class Watcher:
         if not result.failed and result.ready:    # a cluster just failed: move its workloads first
             status.refresh(self.store, clusters=result.ready, fleet=self.fleet, memory=self.memory)
             seen = self.memory.fingerprint(self.store)
-            if self.memory.due("aggregate", seen):
+            if self.memory.due("read-back aggregate", seen):     # not the pass's own, which quotas follow
                 status.aggregate(self.store, rfc3339(now), self.memory)
-                self.memory.ran("aggregate", seen)
+                self.memory.ran("read-back aggregate", seen)
         self._evict(now, result)
         cronfhpa.run_due_rules(self.store, now, self.say)
         fhpa.sync_due(self.store, now, self.say, self.fleet, every=self._last_resync is None)   # a new watch: all

@@ -229,3 +229,22 @@ def test_a_pull_agent_steady_pass_pushes_and_interprets_nothing(store, fleet, mo
     fleet["m1"].delete("v1", "configmaps", "c4", "default")
     agent.run_once(START + timedelta(minutes=5))          # the resync repairs the drift
     assert fleet["m1"].find("ConfigMap", "c4", "default") is not None
+
+
+def test_a_member_quota_used_changed_on_the_member_is_collected_in_the_next_pass(world):
+    """The failover's early aggregation of the read-back must not make the pass's own aggregation,
+    which the FederatedResourceQuota status collection goes with, look done."""
+    team = {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "FederatedResourceQuota",
+            "metadata": {"name": "team", "namespace": "default"},
+            "spec": {"overall": {"cpu": "2"}, "staticAssignments": [{"clusterName": "m1", "hard": {"cpu": "1"}}]}}
+    apply(world.store, team)
+    world.settle()
+    world.run()       # the last settling pass wrote the quota's status: its stages run once more, writing nothing
+    assert world.run()[1] == [] and world.calls == Counter()        # steady, well before the resync
+    live = world.fleet["m1"].find("ResourceQuota", "team", "default")
+    live["status"] = {"hard": {"cpu": "1"}, "used": {"cpu": "500m"}}      # as the member's quota controller
+    live["metadata"]["resourceVersion"] = str(int(live["metadata"]["resourceVersion"]) + 1)
+    world.run()
+    quota = stored(world.store, "FederatedResourceQuota.policy.karmada.io", "default")[0]
+    assert quota["status"]["aggregatedStatus"] == [{"clusterName": "m1", "hard": {"cpu": "1"},
+                                                    "used": {"cpu": "500m"}}]
