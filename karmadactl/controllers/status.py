@@ -134,13 +134,13 @@ def _applied(work: Work) -> tuple[bool, str]:
     return False, ""
 
 
-def aggregate(store, now: str = "", memory: Memory | None = None, works: WorkCache | None = None) -> None:
+def aggregate(store, now: str = "", works: WorkCache | None = None) -> None:
     """Fold Works into their bindings and templates (one transaction); with the pass's typed Works
-    (`works`, or a running watch's `memory`), only the Works changed since they were read are decoded."""
+    (`works`: a running watch keeps them in its Memory), only the Works changed since they were read
+    are decoded."""
     from karmadactl.store.objects import retrying
 
-    cache = works if works is not None else memory.works if memory is not None else None
-    retrying(store, lambda tx: _aggregate(tx, now, cache))
+    retrying(store, lambda tx: _aggregate(tx, now, works))
 
 
 def _aggregate(tx, now: str, works: WorkCache | None = None) -> None:

@@ -122,7 +122,7 @@ class Watcher:
             status.refresh(self.store, clusters=result.ready, fleet=self.fleet, memory=self.memory)
             seen = self.memory.fingerprint(self.store)
             if self.memory.due("read-back aggregate", seen):     # not the pass's own, which quotas follow
-                status.aggregate(self.store, rfc3339(now), self.memory)
+                status.aggregate(self.store, rfc3339(now), works=self.memory.works)
                 self.memory.ran("read-back aggregate", seen)
         self._evict(now, result)
         cronfhpa.run_due_rules(self.store, now, self.say)
