@@ -57,10 +57,7 @@ class WorkCache:
             if body is None:          # deleted since the versions were listed
                 self._typed.pop(key, None)
                 continue
-            meta = body["metadata"]
-            # kept at the version read: one changed again since the versions were listed is read next time
-            self._typed[key] = ((meta.get("uid") or "", int(meta["resourceVersion"])), load_work(body))
-            self.decoded += 1
+            self._keep(key, body)     # at the version read: one changed again since is read next time
         return [self._typed[key][1] for key in current if key in self._typed]     # listed in key order
 
     def current(self, tx, keys: list[ObjectKey]) -> dict[ObjectKey, Work]:
@@ -75,7 +72,6 @@ class WorkCache:
                 stale.append(key)
         for key, body in tx.get_many(stale).items():
             found[key] = self._keep(key, body)
-            self.decoded += 1
         return found
 
     def written(self, works: list[tuple[Work, dict]]) -> None:
@@ -116,6 +112,7 @@ class WorkCache:
         meta = body["metadata"]
         work = load_work(body)
         self._typed[key] = ((meta.get("uid") or "", int(meta["resourceVersion"])), work)
+        self.decoded += 1
         return work
 
 
