@@ -298,9 +298,13 @@ def test_server_side_apply_creates_updates_and_reports_conflicts(api_client):
     assert created.metadata.generation == 1
     assert [(m.manager, m.operation) for m in created.metadata.managedFields] == \
         [("karmadactl", "Apply")]
-    # the simulated deployment controller writes the status once, 20 ms after the spec: then it is quiet
-    settled = waiting.until(lambda: (lambda d: d if (d.status or {}).get("observedGeneration") == 1 else None)(
-        deployments.get(name=created.metadata.name, namespace="default")))
+
+    def with_status():
+        """The Deployment once the simulated controller wrote its status (once, 20 ms after the spec)."""
+        live = deployments.get(name=created.metadata.name, namespace="default")
+        return live if (live.status or {}).get("observedGeneration") == 1 else None
+
+    settled = waiting.until(with_status)
     again = deployments.server_side_apply(body=deployment(replicas=2), namespace="default",
                                           field_manager="karmadactl")
     assert again.metadata.resourceVersion == settled.metadata.resourceVersion   # no-op
