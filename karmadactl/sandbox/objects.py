@@ -114,7 +114,8 @@ class Watcher:
 
 
 class ObjectStore:
-    """All objects of one member. Returned objects are copies; stored ones are never shared."""
+    """All objects of one member. get and list return copies; peek and the events hand out the stored
+    objects themselves, which are never changed in place (a put stores a copy of what it is given)."""
 
     def __init__(self, history: int = 10000):
         self.rv = 0
