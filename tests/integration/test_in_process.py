@@ -86,6 +86,16 @@ def test_environment_is_applied_for_the_call_and_restored(home, tmp_path):
     assert not (home / "karmada.db").exists()
 
 
+def test_a_runs_global_options_do_not_carry_into_the_next(home, tmp_path):
+    """The click command is built once per process and serves every run: what one run's options set, the
+    next run without them does not see."""
+    db = tmp_path / "elsewhere.db"
+    elsewhere = run_in_process("--store", f"sqlite:///{db}", "init")
+    assert elsewhere.returncode == 0 and str(db) in elsewhere.stdout
+    result = run_in_process("init")
+    assert result.returncode == 0 and str(home / "karmada.db") in result.stdout
+
+
 def test_a_terminal_gets_a_table_for_humans_and_a_pipe_plain_text(joined):
     on_terminal = run_in_process("get", "clusters", tty=True)
     on_pipe = run_in_process("get", "clusters")
