@@ -30,9 +30,7 @@ Factory = Callable[["Cluster"], Any]     # a stored Cluster -> a client with Mem
 
 def embedded_kubeconfig(store: Any, cluster: Cluster) -> Kubeconfig:
     """The kubeconfig `join --embed` copied into the store's secrets."""
-    from karmadactl.members.kubeconfig import Kubeconfig
-
-    return Kubeconfig.from_dict(embedded_secret(store, cluster), source=f"store secret {cluster.name}")
+    return _parsed(cluster, embedded_secret(store, cluster))
 
 
 def embedded_secret(store: Any, cluster: Cluster) -> dict:
@@ -63,11 +61,16 @@ def reaches(cluster: Cluster | None, agent_of: str | None = None) -> bool:
 
 def kubeconfig_of(store: Any, cluster: Cluster) -> Kubeconfig:
     """What a stored cluster's client is made from: its kubeconfig reference or embedded credentials."""
-    from karmadactl.members.kubeconfig import load_kubeconfig
-
     check_reachable(cluster)
-    if cluster.embedded:
-        return embedded_kubeconfig(store, cluster)
+    return _parsed(cluster, embedded_secret(store, cluster) if cluster.embedded else None)
+
+
+def _parsed(cluster: Cluster, secret: dict | None) -> Kubeconfig:
+    """The kubeconfig of an embedded cluster's `secret`, or the one its kubeconfig reference names."""
+    from karmadactl.members.kubeconfig import Kubeconfig, load_kubeconfig
+
+    if secret is not None:
+        return Kubeconfig.from_dict(secret, source=f"store secret {cluster.name}")
     return load_kubeconfig(cluster.kubeconfig or None, cluster.context or None)
 
 
@@ -201,7 +204,7 @@ class Fleet:
     def _kubeconfig(self, cluster: Cluster) -> Kubeconfig:
         """kubeconfig_of(cluster), parsed again only when the stored connection, the kubeconfig files
         or the embedded credentials changed."""
-        from karmadactl.members.kubeconfig import Kubeconfig, file_stamps, load_kubeconfig
+        from karmadactl.members.kubeconfig import file_stamps
 
         check_reachable(cluster)
         secret = embedded_secret(self.store, cluster) if cluster.embedded else None
@@ -212,10 +215,7 @@ class Fleet:
         if known is not None and read_from is not None and known[0] == origin:
             known[1].check_files()
             return known[1]
-        if secret is not None:
-            config = Kubeconfig.from_dict(secret, source=f"store secret {cluster.name}")
-        else:
-            config = load_kubeconfig(cluster.kubeconfig or None, cluster.context or None)
+        config = _parsed(cluster, secret)
         with self._guard:
             self._configs[cluster.name] = (origin, config)
         return config
