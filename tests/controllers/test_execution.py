@@ -129,3 +129,23 @@ def test_the_pushed_hash_is_worked_out_once_per_manifest_and_again_when_it_is_an
     stored.spec.workload.take_digest(desired.spec.workload)      # an equal manifest takes the hash worked out
     assert stored.spec.workload.digest == (stored.manifest, expected)
     assert stored.spec.workload.digest[0] is stored.manifest
+
+
+def test_a_push_leaves_the_works_it_was_handed_as_they_were_read(store, fleet) -> None:
+    import copy
+
+    from karmadactl.controllers import execution, reconcile
+    from karmadactl.controllers.changes import WorkCache
+    from karmadactl.members.fanout import Fleet
+    from tests.controllers.world import NOW
+
+    apply(store, CONFIG, WEB, BOTH)
+    works = WorkCache()
+    reconcile.reconcile(store, NOW, works=works)
+    with store.read() as tx:
+        handed = works.load(tx)           # shared with every later reader of the pass
+    as_read = copy.deepcopy(handed)
+    with Fleet(store, factory=fleet.factory) as members:
+        report = execution.execute(store, now=NOW, fleet=members, works=works)
+    assert len(report.outcomes) == 4 and all(o.work.status.manifest_statuses for o in report.outcomes)
+    assert handed == as_read
