@@ -149,3 +149,30 @@ def test_a_push_leaves_the_works_it_was_handed_as_they_were_read(store, fleet) -
         report = execution.execute(store, now=NOW, fleet=members, works=works)
     assert len(report.outcomes) == 4 and all(o.work.status.manifest_statuses for o in report.outcomes)
     assert handed == as_read
+
+
+@pytest.mark.parametrize("edited_meanwhile", [False, True])
+def test_a_push_recorded_after_the_manifest_changed_says_pending(store, fleet, edited_meanwhile) -> None:
+    from karmadactl.controllers import reconcile
+    from karmadactl.controllers.changes import WorkCache
+    from karmadactl.controllers.execution import PENDING_REASON, Outcome, Recorder, manifest_hash
+    from karmadactl.store.keys import ObjectKey
+    from tests.controllers.world import NOW
+
+    apply(store, CONFIG, BOTH)
+    works = WorkCache()
+    reconcile.reconcile(store, NOW, works=works)
+    with store.read() as tx:
+        sent = next(w for w in works.load(tx) if w.metadata.namespace == "karmada-es-m1")
+    if edited_meanwhile:        # another process plans a new manifest while this one is on its way
+        apply(store, configmap("settings", mode="slow"))
+        reconcile.reconcile(store, NOW)
+    recorder = Recorder(store, "m1", NOW, works=works)
+    recorder.record([Outcome("m1", sent, "created")])
+    recorder.flush()
+    with store.read() as tx:
+        work = tx.get(ObjectKey(WORK, "karmada-es-m1", sent.metadata.name))
+    applied = next(c for c in work["status"]["conditions"] if c["type"] == "Applied")
+    assert work["metadata"]["annotations"][PUSHED_HASH] == manifest_hash(sent)
+    assert (work["spec"]["workload"]["manifests"][0]["data"]["mode"], applied["reason"] == PENDING_REASON) == \
+        ("slow" if edited_meanwhile else "fast", edited_meanwhile)
