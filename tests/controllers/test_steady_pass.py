@@ -115,8 +115,8 @@ def test_a_change_another_writer_makes_while_a_stage_runs_is_acted_on_next(world
     edited["data"] = {"value": "meanwhile"}
     original, edits = reconcile.reconcile, []
 
-    def plan_then_another_writer(store, now, *args):
-        plans = original(store, now, *args)
+    def plan_then_another_writer(store, now, *args, **kwargs):
+        plans = original(store, now, *args, **kwargs)
         if not edits:
             edits.append(apply(store, edited))
         return plans
