@@ -749,3 +749,30 @@ def test_sandbox_member_over_tls_with_retried_errors():
         c.close()
     finally:
         member.stop()
+
+
+def test_only_credentials_that_expire_are_refreshed_before_a_request(server, tmp_path):
+    static = Kubeconfig.from_dict(server.kubeconfig()).client(timeout=5)
+    static.version()
+    assert static._api.configuration.refresh_api_key_hook is None      # the same token every time
+    static.close()
+    server.token = None
+    plugin = tmp_path / "cred"          # a new token on each call, each expired at once
+    plugin.write_text(f"#!{sys.executable}\n"
+                      "import json, os, pathlib\n"
+                      "calls = pathlib.Path(os.environ['CALLS'])\n"
+                      "calls.write_text(calls.read_text() + 'x') if calls.exists() else calls.write_text('x')\n"
+                      "print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1',\n"
+                      "                  'kind': 'ExecCredential', 'status': {'token': f't{len(calls.read_text())}',\n"
+                      "                  'expirationTimestamp': '2000-01-01T00:00:00Z'}}))\n")
+    plugin.chmod(plugin.stat().st_mode | stat.S_IXUSR)
+    doc = server.kubeconfig(token=None)
+    doc["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
+                                        "command": str(plugin),
+                                        "env": [{"name": "CALLS", "value": str(tmp_path / "calls")}]}}
+    expiring = Kubeconfig.from_dict(doc).client(timeout=5)
+    expiring.version()
+    expiring.version()
+    expiring.close()
+    first, second = (r["authorization"] for r in server.requests[-2:])
+    assert first.startswith("Bearer t") and second.startswith("Bearer t") and first != second
