@@ -85,7 +85,7 @@ class Agent:
         seen = self.memory.fingerprint(self.store)
         if resync or self.memory.push_due(seen, {self.name}):
             report = execution.execute(self.store, now=rfc3339(now), live_check=resync, only_clusters={self.name},
-                                       fleet=self.fleet)
+                                       fleet=self.fleet, works=self.memory.works)
             self.memory.pushed(seen, {self.name}, failed=bool(report.failed_clusters))
             result.pushed = len(report.outcomes)
             result.failed = [f"{o.reference}: {o.message}" for o in report.outcomes if not o.ok]

@@ -56,7 +56,7 @@ from karmadactl.members.fanout import Fleet, fan_out, reaches
 from karmadactl.store.keys import ObjectKey
 
 if TYPE_CHECKING:
-    from karmadactl.controllers.changes import Memory, WorkCache
+    from karmadactl.controllers.changes import WorkCache
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +285,7 @@ def store_desired(tx, desired: list[Work], *, keep_bindings: Collection[ObjectKe
 
 def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str] | None = None,
             progress: Callable[[int, int], None] | None = None, fleet: Fleet | None = None,
-            memory: Memory | None = None, works: WorkCache | None = None) -> Report:
+            works: WorkCache | None = None) -> Report:
     """Push the stored Works that their members lack, remove the member objects of Works being deleted.
 
     Each member is pushed by one process at a time (a store lock per member,
@@ -295,14 +295,13 @@ def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str
     (SIGINT) the requests in flight finish and are recorded, nothing more is
     sent, and the KeyboardInterrupt goes on. `fleet` holds the members' clients (a Fleet
     of this pass's own when not given). With the pass's typed Works (`works`, changes.WorkCache; a
-    running watch's `memory` keeps its own), only the Works changed since they were last read are
-    decoded, and the outcomes recorded are kept there.
+    running watch or agent keeps one from pass to pass), only the Works changed since they were last
+    read are decoded, and the outcomes recorded are kept there.
     """
     from karmadactl.store.locks import Cancelled
 
-    cache = works if works is not None else memory.works if memory is not None else None
     with store.read() as tx:
-        scan = cache.load(tx) if cache is not None else load_works(tx)
+        scan = works.load(tx) if works is not None else load_works(tx)
         clusters = {c["metadata"]["name"]: Cluster.from_dict(c) for c in tx.list(CLUSTER_GK)}
         customizations = load_customizations(tx)
     todo: dict[str, int] = {}
@@ -329,7 +328,7 @@ def execute(store, *, now: str, live_check: bool = False, only_clusters: set[str
         scanned.setdefault(work.metadata.namespace or "", []).append(work)
 
     def run_cluster(name: str) -> None:
-        recorder = Recorder(store, name, now, tick, cache)
+        recorder = Recorder(store, name, now, tick, works)
         try:
             with store.lock(f"push:{name}", cancelled=stopping.is_set):
                 _run_member(store, members, name, clusters.get(name), recorder, live_check, customizations,
