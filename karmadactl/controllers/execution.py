@@ -353,7 +353,7 @@ def _run_member(store, fleet: Fleet, name: str, cluster: Cluster | None, recorde
     with store.read() as tx:
         namespace = execution_namespace(name)
         if scanned and tx.versions(WORK_GK, namespace) == {
-                w.metadata.name: w.metadata.resource_version for w in scanned}:
+                w.metadata.name: (w.metadata.uid or "", w.metadata.resource_version) for w in scanned}:
             works = scanned
         else:
             works = load_works(tx, namespace=namespace)

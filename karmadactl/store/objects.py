@@ -228,11 +228,12 @@ class Tx:
         out = [_decode(r.body, r.resource_version) for r in rows]
         return [o for o in out if selector(o)] if selector else out
 
-    def versions(self, gk: str, namespace: str) -> dict[str, str]:
-        """name -> resourceVersion of the objects of one group-kind in one namespace, bodies unread:
-        whether objects read earlier are still current."""
-        q = select(OBJ.c.name, OBJ.c.resource_version).where(OBJ.c.group_kind == gk, OBJ.c.namespace == namespace)
-        return {r.name: str(r.resource_version) for r in self._conn.execute(q)}
+    def versions(self, gk: str, namespace: str) -> dict[str, tuple[str, str]]:
+        """name -> (uid, resourceVersion) of the objects of one group-kind in one namespace, bodies
+        unread: whether objects read earlier are still current (the uid tells a re-created one)."""
+        q = select(OBJ.c.name, OBJ.c.uid, OBJ.c.resource_version).where(
+            OBJ.c.group_kind == gk, OBJ.c.namespace == namespace)
+        return {r.name: (r.uid or "", str(r.resource_version)) for r in self._conn.execute(q)}
 
     def versions_of(self, keys: builtins.list[ObjectKey]) -> dict[ObjectKey, tuple[str, int]]:
         """(uid, resourceVersion) of the stored objects of these keys (the missing ones left out),

@@ -111,15 +111,21 @@ def test_list_containing_is_a_first_cut_by_the_database(store: Store) -> None:
         assert len(tx.list(DEPLOY, containing=[])) == 3
 
 
-def test_versions_names_each_object_of_a_namespace_with_its_resource_version(store: Store) -> None:
+def test_versions_names_each_object_of_a_namespace_with_its_uid_and_resource_version(store: Store) -> None:
     with store.write() as tx:
-        web, _ = tx.create_many([deployment("web"), deployment("api", "shop")])
+        web, api = tx.create_many([deployment("web"), deployment("api", "shop")])
         web["spec"]["replicas"] = 2
         tx.update(web)
     with store.read() as tx:
-        assert tx.versions(DEPLOY, "default") == {"web": "2"}
-        assert tx.versions(DEPLOY, "shop") == {"api": "1"}
+        assert tx.versions(DEPLOY, "default") == {"web": (web["metadata"]["uid"], "2")}
+        assert tx.versions(DEPLOY, "shop") == {"api": (api["metadata"]["uid"], "1")}
         assert tx.versions(DEPLOY, "none") == {}
+    with store.write() as tx:            # deleted and created again: the same version, another uid
+        tx.delete(ObjectKey(DEPLOY, "shop", "api"))
+        again = tx.create(deployment("api", "shop"))
+    with store.read() as tx:
+        assert tx.versions(DEPLOY, "shop") == {"api": (again["metadata"]["uid"], "1")}
+    assert again["metadata"]["uid"] != api["metadata"]["uid"]
 
 
 def test_create_many_without_copies_returns_the_bodies_it_stored(store: Store) -> None:
