@@ -9,6 +9,10 @@ Pull clusters' agents) does not count. The status read-back keeps the
 Works typed by (uid, resourceVersion) (`WorkCache`) and the versions it last read back
 (`Memory.read_back`), so an unchanged Work is neither decoded nor interpreted again.
 
+So a plan that failed for a passing reason (a customization's script that timed out) is tried
+again at the next change in the store or at the resync, not at every pass; a failed push is
+retried every pass (`Memory.push_due`).
+
 A Memory belongs to one Watcher; every other entry point passes none and runs every stage, with a
 WorkCache of the pass's own: each Work is decoded at most once per pass, and what the pass writes
 is kept as written.
