@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from karmadactl.apis.codec import FieldError, api_field, decode, encode, join
+from karmadactl.apis.names import dns1123_label
 from karmadactl.apis.wellknown import ANNOTATION_CONTEXT, ANNOTATION_KUBECONFIG, NAMESPACE_KARMADA_CLUSTER
 from karmadactl.apis.wellknown import CLUSTER_API_VERSION as API_VERSION
 from karmadactl.errors import InvalidInput
@@ -30,6 +31,15 @@ TAINT_UNSCHEDULABLE = "cluster.karmada.io/unschedulable"
 EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 SYNC_PUSH = "Push"
 SYNC_PULL = "Pull"
+NAME_MAX = 48          # pkg/apis/cluster/validation ValidateClusterName
+
+
+def name_problem(name: Any) -> str:
+    """ValidateClusterName: 1 to 48 characters, a DNS-1123 label; "" when the name is valid."""
+    name = name if isinstance(name, str) else ""
+    if len(name) > NAME_MAX:
+        return f"must be no more than {NAME_MAX} characters"
+    return dns1123_label(name)
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-                       r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-
+from karmadactl.apis.names import label_value, qualified_name
 
 # what an API server sets on every object; a manifest given by a user never carries it meaningfully
 SERVER_SET_METADATA = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink")
@@ -49,14 +45,14 @@ def age(timestamp: str | None, at: datetime | None = None) -> str:
 def check_label_key(key: str, where: str) -> None:
     from karmadactl.errors import InvalidInput
 
-    if not LABEL_KEY.match(key) or len(key.split("/")[-1]) > 63:
+    if qualified_name(key):
         raise InvalidInput(f"{where}: invalid label key {key!r}")
 
 
 def check_label_value(value: str, where: str) -> None:
     from karmadactl.errors import InvalidInput
 
-    if not LABEL_VALUE.match(value):
+    if label_value(value):
         raise InvalidInput(f"{where}: invalid label value {value!r}")
 
 

@@ -10,23 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from karmadactl.apis.cluster import name_problem as cluster_name_problem
 from karmadactl.apis.names import dns1035_label, dns1123_label
 from karmadactl.apis.schema import Problem
 
 EXPOSURE_TYPES = ("CrossCluster", "LoadBalancer")
-CLUSTER_NAME_MAX = 48          # pkg/apis/cluster/validation ValidateClusterName
 
 
 def _items(value: Any) -> list:
     return value if isinstance(value, list) else []
-
-
-def cluster_name_problem(name: Any) -> str:
-    """ValidateClusterName: 1 to 48 characters, a DNS-1123 label."""
-    name = name if isinstance(name, str) else ""
-    if len(name) > CLUSTER_NAME_MAX:
-        return f"must be no more than {CLUSTER_NAME_MAX} characters"
-    return dns1123_label(name)
 
 
 def problems(obj: dict) -> list[Problem]:

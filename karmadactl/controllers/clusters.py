@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from karmadactl.apis import meta
 from karmadactl.apis.cluster import (
     GROUP_KIND,
+    NAME_MAX,
     TAINT_UNSCHEDULABLE,
     Cluster,
     Taint,
     TaintChange,
     apply_taint_changes,
+    name_problem,
 )
 from karmadactl.apis.kinds import WORK
 from karmadactl.apis.wellknown import ANNOTATION_CONTEXT, ANNOTATION_KUBECONFIG, MANAGED_LABEL, execution_namespace
@@ -28,7 +30,6 @@ from karmadactl.store.keys import ObjectKey
 
 log = logging.getLogger(__name__)
 
-NAME_MAX = 48   # Karmada's limit on cluster names
 REFRESH_AT_ONCE = 8     # members whose status is read in parallel
 
 
@@ -45,7 +46,7 @@ class UnjoinResult:
 
 
 def check_name(name: str) -> None:
-    if len(name) > NAME_MAX or not meta.DNS1123_LABEL.match(name):
+    if name_problem(name):
         raise InvalidInput(f"cluster name {name!r}: must be a DNS-1123 label of at most {NAME_MAX} "
                            "characters (lower-case letters, digits and '-')")
 

@@ -378,3 +378,18 @@ def test_a_trailing_newline_is_not_a_valid_name(check, value):
     from karmadactl.apis import names
 
     assert getattr(names, check)(value) != ""
+
+
+def test_a_trailing_newline_is_refused_in_a_cluster_name_and_in_labels_given_to_join_and_edit():
+    """`join`, `label` and `edit` check with the same anchored rules as apis/names (they used `$`)."""
+    from karmadactl.apis.meta import check_label_key, check_label_value
+    from karmadactl.controllers.clusters import check_name
+    from karmadactl.errors import InvalidInput
+
+    for refused in (lambda: check_name("member1\n"), lambda: check_label_key("env\n", "--label"),
+                    lambda: check_label_value("prod\n", "--label")):
+        with pytest.raises(InvalidInput):
+            refused()
+    check_name("member1")
+    check_label_key("example.com/env", "--label")
+    check_label_value("prod", "--label")
