@@ -111,11 +111,17 @@ def test_list_containing_is_a_first_cut_by_the_database(store: Store) -> None:
         assert len(tx.list(DEPLOY, containing=[])) == 3
 
 
-def test_versions_names_each_object_of_a_namespace_with_its_uid_and_resource_version(store: Store) -> None:
+def _web_at_2_and_api_in_shop(store: Store) -> tuple[dict, dict]:
+    """web (default) created and updated once, api (shop) created: both as create_many returned them."""
     with store.write() as tx:
         web, api = tx.create_many([deployment("web"), deployment("api", "shop")])
         web["spec"]["replicas"] = 2
         tx.update(web)
+    return web, api
+
+
+def test_versions_names_each_object_of_a_namespace_with_its_uid_and_resource_version(store: Store) -> None:
+    web, api = _web_at_2_and_api_in_shop(store)
     with store.read() as tx:
         assert tx.versions(DEPLOY, "default") == {"web": (web["metadata"]["uid"], "2")}
         assert tx.versions(DEPLOY, "shop") == {"api": (api["metadata"]["uid"], "1")}
@@ -137,10 +143,7 @@ def test_create_many_without_copies_returns_the_bodies_it_stored(store: Store) -
 
 
 def test_versions_of_names_uid_and_resource_version_of_the_stored_keys(store: Store) -> None:
-    with store.write() as tx:
-        web, api = tx.create_many([deployment("web"), deployment("api", "shop")])
-        web["spec"]["replicas"] = 2
-        tx.update(web)
+    web, api = _web_at_2_and_api_in_shop(store)
     with store.read() as tx:
         assert tx.versions_of([key("web"), key("api", "shop"), key("gone")]) == {
             key("web"): (web["metadata"]["uid"], 2), key("api", "shop"): (api["metadata"]["uid"], 1)}
