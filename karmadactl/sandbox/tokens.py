@@ -14,8 +14,9 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from karmadactl.apis.meta import rfc3339
 from karmadactl.sandbox.objects import StatusError, bad_request
 
 TOKEN_PATH = re.compile(r"^/api/v1/namespaces/([^/]+)/serviceaccounts/([^/]+)/token$")
@@ -56,9 +57,9 @@ class ServiceAccountTokens:
         self._issued[token] = Issued(namespace, name, account["metadata"].get("uid", ""), expires)
         return {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
                 "metadata": {"name": name, "namespace": namespace,
-                             "creationTimestamp": _stamp(now)},
+                             "creationTimestamp": rfc3339(now)},
                 "spec": spec,
-                "status": {"token": token, "expirationTimestamp": _stamp(expires)}}
+                "status": {"token": token, "expirationTimestamp": rfc3339(expires)}}
 
     def accepts(self, presented: str, now: datetime) -> bool:
         """Whether `presented` is a live token of a ServiceAccount that still exists."""
@@ -68,7 +69,3 @@ class ServiceAccountTokens:
                 return (issued.expires > now and account is not None
                         and account["metadata"].get("uid", "") == issued.uid)
         return False
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
