@@ -11,6 +11,7 @@ import pytest
 
 from karmadactl.errors import KarmadaError, NotFound
 from karmadactl.sandbox import manager
+from tests.conftest import isolated_home
 from tests.waiting import until
 
 
@@ -18,8 +19,7 @@ from tests.waiting import until
 def home(tmp_path_factory):
     """KARMADA_HOME in a temporary directory; every daemon is stopped afterwards."""
     path = tmp_path_factory.mktemp("kh")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KARMADA_HOME", str(path))
+    with isolated_home(path):
         try:
             yield path
         finally:
