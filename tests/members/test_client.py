@@ -475,21 +475,28 @@ def test_non_json_error_body(client, server):
 
 # -- authentication through kubeconfig files -------------------------------------------------
 
+def exec_plugin_user(doc, plugin, source, command, env):
+    """Write `source` as an executable Python credential plugin and make `doc`'s user run it."""
+    plugin.write_text(f"#!{sys.executable}\n" + source)
+    plugin.chmod(plugin.stat().st_mode | stat.S_IXUSR)
+    doc["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
+                                        "command": command,
+                                        "env": [{"name": name, "value": value} for name, value in env.items()]}}
+    return doc
+
+
 def test_exec_credential_plugin(tmp_path):
     server = FakeAPIServer(token="from-the-plugin-42")
     try:
         plugin = tmp_path / "bin" / "cred"
         plugin.parent.mkdir()
-        plugin.write_text(f"#!{sys.executable}\n"
-                          "import json, os\n"
-                          "info = json.loads(os.environ['KUBERNETES_EXEC_INFO'])\n"
-                          "print(json.dumps({'apiVersion': info['apiVersion'], 'kind': 'ExecCredential',\n"
-                          "                  'status': {'token': 'from-the-plugin-' + os.environ['SUFFIX']}}))\n")
-        plugin.chmod(plugin.stat().st_mode | stat.S_IXUSR)
-        doc = server.kubeconfig(token=None)
-        doc["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
-                                            "command": "./bin/cred",
-                                            "env": [{"name": "SUFFIX", "value": "42"}]}}
+        doc = exec_plugin_user(
+            server.kubeconfig(token=None), plugin,
+            "import json, os\n"
+            "info = json.loads(os.environ['KUBERNETES_EXEC_INFO'])\n"
+            "print(json.dumps({'apiVersion': info['apiVersion'], 'kind': 'ExecCredential',\n"
+            "                  'status': {'token': 'from-the-plugin-' + os.environ['SUFFIX']}}))\n",
+            command="./bin/cred", env={"SUFFIX": "42"})
         path = tmp_path / "kubeconfig"
         path.write_text(yaml.safe_dump(doc))
         kc = load_kubeconfig(str(path))
@@ -758,18 +765,15 @@ def test_only_credentials_that_expire_are_refreshed_before_a_request(server, tmp
     static.close()
     server.token = None
     plugin = tmp_path / "cred"          # a new token on each call, each expired at once
-    plugin.write_text(f"#!{sys.executable}\n"
-                      "import json, os, pathlib\n"
-                      "calls = pathlib.Path(os.environ['CALLS'])\n"
-                      "calls.write_text(calls.read_text() + 'x') if calls.exists() else calls.write_text('x')\n"
-                      "print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1',\n"
-                      "                  'kind': 'ExecCredential', 'status': {'token': f't{len(calls.read_text())}',\n"
-                      "                  'expirationTimestamp': '2000-01-01T00:00:00Z'}}))\n")
-    plugin.chmod(plugin.stat().st_mode | stat.S_IXUSR)
-    doc = server.kubeconfig(token=None)
-    doc["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
-                                        "command": str(plugin),
-                                        "env": [{"name": "CALLS", "value": str(tmp_path / "calls")}]}}
+    doc = exec_plugin_user(
+        server.kubeconfig(token=None), plugin,
+        "import json, os, pathlib\n"
+        "calls = pathlib.Path(os.environ['CALLS'])\n"
+        "calls.write_text(calls.read_text() + 'x') if calls.exists() else calls.write_text('x')\n"
+        "print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1',\n"
+        "                  'kind': 'ExecCredential', 'status': {'token': f't{len(calls.read_text())}',\n"
+        "                  'expirationTimestamp': '2000-01-01T00:00:00Z'}}))\n",
+        command=str(plugin), env={"CALLS": str(tmp_path / "calls")})
     expiring = Kubeconfig.from_dict(doc).client(timeout=5)
     expiring.version()
     expiring.version()
