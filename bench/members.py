@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import yaml
-from push import BenchFailed, karmadactl_script, run  # bench/push.py: the helpers every bench shares
+from push import BenchFailed, karmadactl_script, process_cpu, run  # bench/push.py: the helpers every bench shares
 
 IDLE_SECONDS = 5.0
 SETTLE_SECONDS = 5.0
@@ -75,12 +75,6 @@ def memory(pid: int) -> dict[str, int]:
     return out
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def mib(kib: int) -> str:
     return f"{kib / 1024:.0f} MiB"
 
@@ -101,17 +95,17 @@ def bench(home: Path, members: int, deployments: int, per_process: int) -> None:
           f"{up_seconds:.2f} s (start, until all answer); {len(pids)} process(es)")
     print(f"  sandbox up again (joins the {members} running members): {join_seconds:.2f} s")
     idle = {pid: memory(pid) for pid in pids}
-    busy = {pid: cpu_seconds(pid) for pid in pids}
+    busy = {pid: process_cpu(pid) for pid in pids}
     time.sleep(IDLE_SECONDS)
-    idle_cpu = sum(cpu_seconds(pid) - busy[pid] for pid in pids)
+    idle_cpu = sum(process_cpu(pid) - busy[pid] for pid in pids)
     print(f"  idle: VmRSS {mib(sum(m['VmRSS'] for m in idle.values()))} "
           f"({mib(sum(m['VmRSS'] for m in idle.values()) // members)} per member); "
           f"CPU {idle_cpu:.2f} s over {IDLE_SECONDS:g} s")
 
     objects = write_objects(home, deployments)
-    busy = {pid: cpu_seconds(pid) for pid in pids}
+    busy = {pid: process_cpu(pid) for pid in pids}
     apply_seconds, _ = run([cli, "apply", "-f", str(objects)], env, "karmadactl apply")
-    apply_cpu = sum(cpu_seconds(pid) - busy[pid] for pid in pids)
+    apply_cpu = sum(process_cpu(pid) - busy[pid] for pid in pids)
     time.sleep(SETTLE_SECONDS)
     loaded = {pid: memory(pid) for pid in pids}
     print(f"  apply {deployments} Deployments (2 replicas) Duplicated to all {members}: "

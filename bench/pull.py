@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from push import BenchFailed, karmadactl_script  # bench/push.py: the helpers every bench shares
+from push import BenchFailed, karmadactl_script, process_cpu  # bench/push.py: the helpers every bench shares
 
 ROOT = Path(__file__).resolve().parents[1]
 KUBECTL = shutil.which("kubectl", path="/usr/bin") or shutil.which("kubectl") or "kubectl"
@@ -90,12 +90,6 @@ def run(argv: list[str], env: dict, what: str) -> tuple[float, float, str]:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
         raise BenchFailed(f"{what} exited {done.returncode}:\n{tail}")
     return wall, cpu, done.stdout
-
-
-def process_cpu(pid: int) -> float:
-    """User+system CPU seconds of a running process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- the database ------------------------------------------------------------------------------

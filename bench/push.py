@@ -159,6 +159,12 @@ def run(argv: list[str], env: dict, what: str) -> tuple[float, str]:
     return seconds, done.stdout
 
 
+def process_cpu(pid: int) -> float:
+    """User+system CPU seconds of a running process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def summary(stdout: str, members: list[str]) -> dict[str, dict[str, int]]:
     """The per-member summary lines of `karmadactl apply` ("member1: 1100 created") as counts."""
     out = {}
