@@ -381,7 +381,8 @@ def _commit(store, key: ObjectKey, fhpa: FederatedHPA, target: Target, decision:
 # ---------------------------------------------------------------- the pass
 
 def _due(fhpa: dict, state: dict | None, now: datetime, period: timedelta) -> bool:
-    """Evaluated a sync period ago, or its spec changed since (Karmada's GenerationChangedPredicate)."""
+    """Evaluated a sync period ago, or its spec changed since (Karmada's GenerationChangedPredicate,
+    pkg/controllers/federatedhpa/federatedhpa_controller.go SetupWithManager)."""
     spec = (state or {}).get("spec") or {}
     last = _time(spec.get("lastSyncTime"))
     return last is None or now - last >= period or spec.get("observedGeneration") != fhpa["metadata"].get("generation")

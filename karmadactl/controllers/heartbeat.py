@@ -11,7 +11,8 @@ Two differences, both so that a `watch` restarted between passes decides the
 same: the monitor times from the Lease's renewTime as the agent wrote it (Karmada
 times from when its own process saw the renewal; karmadactl's clocks are assumed
 in step), and the agent renews its Lease on every pass from the first one
-(Karmada's starts it once the cluster was first seen Ready).
+(Karmada's starts it once the cluster was first seen Ready:
+pkg/controllers/status/cluster_status_controller.go syncClusterStatus, initLeaseController).
 """
 
 from __future__ import annotations
