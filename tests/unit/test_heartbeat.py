@@ -1,4 +1,7 @@
-"""Pull mode's heartbeat: when the central watch says a Pull cluster's agent went quiet (heartbeat.silence)."""
+"""Pull mode's heartbeat: when the central watch says a Pull cluster's agent went quiet (heartbeat.silence).
+
+The grace periods, the Lease's shape and the Unknown conditions are Karmada's: pkg/util/clusterlease.go and
+pkg/controllers/cluster/cluster_controller.go (monitorClusterHealth, tryUpdateClusterHealth)."""
 
 from __future__ import annotations
 
