@@ -428,11 +428,9 @@ def _reap(pid: int) -> bool:
     return bool(done)
 
 
-def _running(record: dict, state: Path | None = None) -> bool:
-    """Whether the member's process lives and (given the state directory) still serves it."""
-    if not _alive(record.get("pid")):
-        return False
-    return state is None or socket_file(state, record["name"]).exists()
+def _running(record: dict, state: Path) -> bool:
+    """Whether the member's process lives and still serves it (its control socket is there)."""
+    return _alive(record.get("pid")) and socket_file(state, record["name"]).exists()
 
 
 def _members_by_process(state: Path) -> dict[int, list[str]]:
