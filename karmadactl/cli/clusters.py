@@ -11,6 +11,7 @@ from karmadactl.cli.env import Env
 if TYPE_CHECKING:
     from karmadactl.apis.cluster import Cluster
     from karmadactl.commands.clusters import Unjoined
+    from karmadactl.controllers.clusters import Properties
 
 
 def join(ctx: typer.Context,
@@ -42,10 +43,7 @@ def join(ctx: typer.Context,
     env: Env = ctx.obj
     if output:
         check_output(output, ("yaml", "json", "name"), "join")
-    labels, remove = clusters.parse_label_changes(label, "--label")
-    zones = None if not zone else [z for value in zone for z in value.split(",") if z]
-    properties = clusters.Properties(provider=provider, region=region, zones=zones, labels=labels,
-                                     remove_labels=remove, embed=embed_credentials)
+    properties = cluster_properties(provider, region, zone, label, embed=embed_credentials)
     with env.store() as store:
         result = clusters.join(store, name, kubeconfig=kubeconfig, context=context,
                                properties=properties, dry_run=dry_run)
@@ -54,6 +52,17 @@ def join(ctx: typer.Context,
     else:
         suffix = " (dry run)" if dry_run else ""
         env.out(f"cluster/{name} {result.action}{suffix}")
+
+
+def cluster_properties(provider: str | None, region: str | None, zone: list[str], label: list[str],
+                       embed: bool | None = None) -> Properties:
+    """The --provider, --region, --zone and --label flags of join and register, as cluster Properties."""
+    from karmadactl.controllers import clusters
+
+    labels, remove = clusters.parse_label_changes(label, "--label")
+    zones = None if not zone else [z for value in zone for z in value.split(",") if z]
+    return clusters.Properties(provider=provider, region=region, zones=zones, labels=labels,
+                               remove_labels=remove, embed=embed)
 
 
 def unjoin(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME"),

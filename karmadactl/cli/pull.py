@@ -81,14 +81,11 @@ def register_cluster(ctx: typer.Context,
                                                    help="Member namespace of the agent's ServiceAccount")) -> None:
     from pathlib import Path
 
+    from karmadactl.cli.clusters import cluster_properties
     from karmadactl.commands import register as registering
-    from karmadactl.controllers import clusters
 
     env: Env = ctx.obj
-    labels, remove = clusters.parse_label_changes(label, "--label")
-    zones = None if not zone else [z for value in zone for z in value.split(",") if z]
-    properties = clusters.Properties(provider=provider, region=region, zones=zones, labels=labels,
-                                     remove_labels=remove)
+    properties = cluster_properties(provider, region, zone, label)
     with env.store() as store:
         result = registering.register(store, name, token=token, kubeconfig=kubeconfig, context=context,
                                       properties=properties, config=Path(config) if config else None,
