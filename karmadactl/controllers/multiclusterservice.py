@@ -15,8 +15,8 @@ pkg/controllers/multiclusterservice/ runs it.
 Empty provider or consumer lists mean every registered cluster (pkg/util/helper/mcs.go
 GetProviderClusters/GetConsumerClusters); `LoadBalancer` and `spec.ports` are accepted and
 ignored, as in Karmada. Karmada gates all of this behind the alpha feature gate
-MultiClusterService (off by default); karmadactl has no feature gates and always acts on a
-MultiClusterService a user stores.
+MultiClusterService (off by default, pkg/features/features.go); karmadactl has no gate for it
+and always acts on a MultiClusterService a user stores.
 
 karmadactl has no finalizers on the objects a user deletes: a MultiClusterService that is gone
 (or no longer CrossCluster) is cleaned up on the next pass from what it left behind: the
