@@ -12,6 +12,7 @@ import pytest
 
 from karmadactl.apis.kinds import WORK
 from karmadactl.controllers import mcs
+from karmadactl.members.fanout import Fleet
 from tests import fakefleet
 from tests.controllers.world import NOW, apply, delete, join, policy, run_pass, stored
 from tests.fakefleet import FakeFleet
@@ -191,7 +192,8 @@ def test_the_pass_does_not_read_members_without_multicluster_services(store, mem
     apply(store, SERVICE, policy("plain", [ref(SERVICE)], ["m1"], namespace=NS))
     run_pass(store, members)
     before = sum(m.requests["GET"] for m in members.members.values())
-    assert mcs.sync_services(store, NOW) is False
+    with Fleet(store, factory=members.factory) as fleet:       # reads, if any, would reach the fakes
+        assert mcs.sync_services(store, NOW, fleet) is False
     assert sum(m.requests["GET"] for m in members.members.values()) == before
 
 
