@@ -428,7 +428,7 @@ class EndpointsController:
     def _touched(self, gr: tuple[str, str], obj: dict) -> None:
         if gr == NODES:
             self._dirty.update(ns["metadata"]["name"]
-                               for ns in self.cluster.store.list(("", "namespaces")))
+                               for ns in self.cluster.store.peek(("", "namespaces")))
         elif gr in (PODS, SERVICES, SLICES, ENDPOINTS):
             self._dirty.add(obj["metadata"].get("namespace", ""))
         else:
@@ -456,8 +456,8 @@ class EndpointsController:
                             if has_endpoints(s) and not s["metadata"].get("deletionTimestamp")]
                 if not services:
                     continue
-                pods = self.cluster.store.list(PODS, namespace)
-                nodes = {n["metadata"]["name"]: n for n in self.cluster.store.list(NODES)}
+                pods = self.cluster.store.peek(PODS, namespace)                   # read only
+                nodes = {n["metadata"]["name"]: n for n in self.cluster.store.peek(NODES)}
                 for service in services:
                     self.sync(service, pods, nodes)
         finally:
