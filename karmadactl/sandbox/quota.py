@@ -126,7 +126,7 @@ class QuotaController:
         quotas = self.cluster.store.list(QUOTAS, namespace)
         if not quotas:
             return
-        pods = self.cluster.store.list(PODS, namespace)
+        pods = self.cluster.store.peek(PODS, namespace)                   # read only
         counts: dict[tuple[str, str], int] = {}
         for gr, _ in self.cluster.store.keys_in_namespace(namespace):
             counts[gr] = counts.get(gr, 0) + 1
