@@ -206,7 +206,6 @@ class Fleet:
         or the embedded credentials changed."""
         from karmadactl.members.kubeconfig import file_stamps
 
-        check_reachable(cluster)
         secret = embedded_secret(self.store, cluster) if cluster.embedded else None
         read_from = secret if secret is not None else file_stamps(cluster.kubeconfig or None)
         origin = (connection(cluster), read_from)

@@ -37,3 +37,16 @@ def test_an_agents_fleet_reaches_its_own_pull_cluster_only():
     assert not fleet.reaches(other) and reaches(None)
     with pytest.raises(PullCluster):
         fleet.client(other)
+
+
+def test_an_agents_fleet_reads_its_own_pull_clusters_kubeconfig(tmp_path):
+    path = tmp_path / "edge.kubeconfig"
+    path.write_text("apiVersion: v1\nkind: Config\ncurrent-context: edge\n"
+                    "clusters: [{name: edge, cluster: {server: 'https://b'}}]\n"
+                    "users: [{name: edge, user: {token: t}}]\n"
+                    "contexts: [{name: edge, context: {cluster: edge, user: edge}}]\n")
+    edge = Cluster(name="edge", sync_mode="Pull", api_endpoint="https://b", kubeconfig=str(path))
+    with Fleet(None, agent_of="edge") as fleet:
+        assert fleet.client(edge).kubeconfig.server == "https://b"
+    with Fleet(None) as central, pytest.raises(PullCluster):
+        central.client(edge)
