@@ -162,6 +162,7 @@ def test_an_unreachable_member_does_not_scale_it_in(joined, ns, tmp_path, member
     ({"minReplicas": 0}, "spec.minReplicas: must be greater than or equal to 1"),
 ])
 def test_apply_refuses_what_karmadas_webhook_refuses_and_stores_nothing(home, tmp_path, change, message):
+    """Karmada: pkg/webhook/federatedhpa/validating.go, with pkg/util/lifted/validatingfhpa.go."""
     deployment, policy, fhpa = manifests("shop", 2)
     fhpa["spec"].update(change)
     path = tmp_path / "web.yaml"
@@ -173,6 +174,7 @@ def test_apply_refuses_what_karmadas_webhook_refuses_and_stores_nothing(home, tm
 
 
 def test_apply_stores_karmadas_defaults(home, tmp_path):
+    """Karmada: pkg/webhook/federatedhpa/mutating.go, SetDefaultsFederatedHPA in pkg/util/lifted/federatedhpa.go."""
     fhpa = manifests("shop", 2)[2]
     del fhpa["spec"]["minReplicas"], fhpa["spec"]["metrics"]
     apply(tmp_path, [fhpa])
