@@ -147,8 +147,8 @@ class Memory:
     def push_due(self, seen: str, only_clusters: set[str] | None) -> bool:
         """The push runs again when the store changed since it last ran, it did not reach everything,
         or it goes to other members."""
-        return (self.due("push", seen) or self.push_failed or self.pushed_to is None
-                or self.pushed_to != frozenset(only_clusters or ()) or only_clusters is None)
+        return (self.due("push", seen) or self.push_failed or only_clusters is None
+                or self.pushed_to != frozenset(only_clusters))
 
     def pushed(self, seen: str, only_clusters: set[str] | None, failed: bool) -> None:
         self.ran("push", seen)

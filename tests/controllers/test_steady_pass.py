@@ -203,6 +203,16 @@ def test_the_push_runs_again_for_other_members_failures_or_a_changed_store():
     assert memory.push_due("a", None)                       # every member
     memory.push_failed = True
     assert memory.push_due("a", {"m1"})
+    memory.pushed("a", None, failed=False)
+    assert memory.push_due("a", {"m1"}) and memory.push_due("a", None)   # after a push to every member
+
+
+def test_the_fhpa_records_a_watch_writes_every_pass_are_bookkeeping():
+    from karmadactl.controllers import changes, fhpa
+    from karmadactl.store.objects import ObjectVersion
+
+    assert changes.FHPA_STATE_GK == fhpa.STATE_GK
+    assert changes.bookkeeping(ObjectVersion(fhpa.STATE_GK, "default", "web", "u", 1))
 
 
 def test_a_pull_agent_steady_pass_pushes_and_interprets_nothing(store, fleet, monkeypatch):
