@@ -137,18 +137,11 @@ class ObjectStore:
 
     def list(self, gr: GroupResource, namespace: str | None = None,
              match: Callable[[dict], bool] | None = None) -> list[dict]:
-        items = self._objects.get(gr, {})
-        out = []
-        for (ns, _), obj in sorted(items.items()):
-            if namespace is not None and ns != namespace:
-                continue
-            if match is None or match(obj):
-                out.append(copy.deepcopy(obj))
-        return out
+        return [copy.deepcopy(obj) for obj in self.peek(gr, namespace, match)]
 
     def peek(self, gr: GroupResource, namespace: str | None = None,
              match: Callable[[dict], bool] | None = None) -> list[dict]:
-        """The stored objects themselves, in list() order, not copied: for reading only."""
+        """The stored objects themselves, sorted by (namespace, name), not copied: for reading only."""
         items = self._objects.get(gr, {})
         return [obj for (ns, _), obj in sorted(items.items())
                 if (namespace is None or ns == namespace) and (match is None or match(obj))]
