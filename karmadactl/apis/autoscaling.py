@@ -156,7 +156,9 @@ class HPAScalingRules:
     stabilization_window_seconds: int | None = None
     select_policy: str | None = None
     policies: list[HPAScalingPolicy] | None = None
-    tolerance: str | None = quantity_field()      # alpha in Kubernetes 1.33; Karmada's controller ignores it
+    # alpha in Kubernetes 1.33; Karmada's controller ignores it, using its one controller-wide tolerance
+    # (pkg/controllers/federatedhpa/replica_calculator.go, ReplicaCalculator.tolerance)
+    tolerance: str | None = quantity_field()
 
 
 @dataclass
