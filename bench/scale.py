@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from push import BenchFailed, karmadactl_script  # bench/push.py: the helpers every bench shares
+from push import BenchFailed, karmadactl_script, run  # bench/push.py: the helpers every bench shares
 
 from karmadactl.sandbox import manager
 
@@ -191,12 +191,7 @@ class Fleet:
         return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, requests, stdout)
 
     def run(self, argv: list[str], what: str) -> float:
-        start = time.perf_counter()
-        done = subprocess.run(argv, env=self.env, capture_output=True, text=True)
-        if done.returncode != 0:
-            tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
-            raise BenchFailed(f"{what} exited {done.returncode}:\n{tail}")
-        return time.perf_counter() - start
+        return run(argv, self.env, what)[0]
 
 
 @dataclass
