@@ -36,6 +36,11 @@ def bookkeeping(version: ObjectVersion) -> bool:
             or (version.group_kind == heartbeat.GROUP_KIND and version.namespace == NAMESPACE_KARMADA_CLUSTER))
 
 
+def _version(meta: dict) -> tuple[str, int]:
+    """(uid, resourceVersion) of a stored object's metadata, as object_versions() names it."""
+    return meta.get("uid") or "", int(meta["resourceVersion"])
+
+
 class WorkCache:
     """The stored Works, typed, kept by (uid, resourceVersion): only the bodies that changed are read.
     The bindings too, as the pass's plan read or wrote them, for the aggregation (`load_bindings`).
@@ -89,7 +94,7 @@ class WorkCache:
             typed.creation_timestamp, typed.generation = meta.get("creationTimestamp"), meta.get("generation")
             work.raw = body
             key = ObjectKey(kinds.WORK, typed.namespace or "", typed.name)
-            self._typed[key] = ((meta.get("uid") or "", int(meta["resourceVersion"])), work)
+            self._typed[key] = (_version(meta), work)
 
     def keep_bindings(self, bindings: list[ResourceBinding]) -> None:
         """(Cluster)ResourceBindings as the store holds them once committed (each with its stored
@@ -107,15 +112,14 @@ class WorkCache:
                     for v in tx.object_versions(kinds.BINDINGS)}
         kept = {key: entry for key, entry in self._bindings.items() if versions.get(key) == entry[0]}
         for key, body in tx.get_many([key for key in versions if key not in kept]).items():
-            kept[key] = ((body["metadata"].get("uid") or "", int(body["metadata"]["resourceVersion"])),
-                         load_binding(body))
+            kept[key] = (_version(body["metadata"]), load_binding(body))
         self._bindings = kept
         return [kept[key][1] for gk in kinds.BINDINGS for key in versions if key.gk == gk and key in kept]
 
     def _keep(self, key: ObjectKey, body: dict) -> Work:
         meta = body["metadata"]
         work = load_work(body)
-        self._typed[key] = ((meta.get("uid") or "", int(meta["resourceVersion"])), work)
+        self._typed[key] = (_version(meta), work)
         self.decoded += 1
         return work
 
