@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from karmadactl.apis.meta import rfc3339
+from karmadactl.apis.meta import parse_time, rfc3339
 from karmadactl.errors import InvalidInput, NotFound
 
 SECRET_PREFIX = "bootstrap-token-"
@@ -63,7 +63,7 @@ class BootstrapToken:
         expiration = data.get("expiration")
         prefix = "usage-bootstrap-"
         return cls(id=data.get("token-id", ""), secret=data.get("token-secret", ""),
-                   expires=datetime.fromisoformat(expiration.replace("Z", "+00:00")) if expiration else None,
+                   expires=parse_time(expiration) if expiration else None,
                    description=data.get("description", ""),
                    usages=tuple(k[len(prefix):] for k, v in data.items() if k.startswith(prefix) and v == "true"),
                    groups=tuple(g for g in data.get("auth-extra-groups", "").split(",") if g))
