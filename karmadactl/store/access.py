@@ -96,8 +96,7 @@ def grant_agent(store: Store, cluster: str) -> AgentAccess:
         database = str(conn.exec_driver_sql("SELECT current_database()").scalar())
         role = role_name(database, cluster)
         verifier = scram_verifier(password)
-        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
-        verb = "ALTER" if exists else "CREATE"
+        verb = "ALTER" if _role_exists(conn, role) else "CREATE"
         conn.exec_driver_sql(f"{verb} ROLE {_quoted(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
                              f"NOINHERIT PASSWORD '{verifier}'")
         for statement in _grants(conn, database):
@@ -134,7 +133,7 @@ def revoke_agent(store: Store, cluster: str) -> None:
         role = conn.execute(select(ROLES.c.role).where(ROLES.c.cluster == cluster)).scalar()
         if role is None:
             role = role_name(database, cluster)
-            if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first() is None:
+            if not _role_exists(conn, role):
                 return
         for statement in _grants(conn, database):
             revoke = statement.replace("GRANT ", "REVOKE ", 1).replace(" TO {role}", " FROM {role}")
@@ -149,6 +148,10 @@ def agent_roles(store: Store) -> dict[str, str]:
     with store._transaction(write=False) as conn:
         rows = conn.execute(select(ROLES.c.cluster, ROLES.c.role)).all()
     return {r.cluster: r.role for r in rows}
+
+
+def _role_exists(conn: Connection, role: str) -> bool:
+    return conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first() is not None
 
 
 def _end_sessions(conn: Connection, role: str) -> None:
