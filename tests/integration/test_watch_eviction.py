@@ -22,6 +22,7 @@ from tests.integration.watching import (  # noqa: F401  (fixtures)
     joined,
     ns,
     replicas,
+    unhealthy,
     until,
     watch,
 )
@@ -35,18 +36,13 @@ def test_graceful_eviction_keeps_the_old_copy_until_the_new_ones_are_healthy(joi
     apply(tmp_path, ns, DIVIDED)
     on_m1 = replicas([m1], ns)
     assert on_m1
-    for m in (m2, m3):
-        m.set_unhealthy("Deployment", ns, "web")
-    try:
+    with unhealthy((m2, m3), ns):
         w = watch()
         until(lambda: "acting as" in w.text)
         assert run_cli("taint", "clusters", "member1", "maintenance:NoExecute").returncode == 0
         until(lambda: "evicted from member1" in w.text)
         until(lambda: sum(replicas([m2, m3], ns).values()) == 6)
         stays(lambda: replicas([m1], ns) == on_m1, 1.0, every=0.25)   # kept: the new copies are not healthy
-    finally:
-        for m in (m2, m3):
-            m.set_unhealthy("Deployment", ns, "web", False)
     until(lambda: not replicas([m1], ns))                            # healthy now: the old copy goes
     run_cli("taint", "clusters", "member1", "maintenance-")
 
@@ -55,17 +51,14 @@ def test_directly_deletes_the_old_copy_at_once(joined, watch, ns, tmp_path):
     m1, m2, m3 = joined
     apply(tmp_path, ns, DIVIDED, failover={"cluster": {"purgeMode": "Directly"}})
     assert replicas([m1], ns)
-    for m in (m2, m3):
-        m.set_unhealthy("Deployment", ns, "web")
     try:
-        w = watch()
-        until(lambda: "acting as" in w.text)
-        assert run_cli("taint", "clusters", "member1", "maintenance:NoExecute").returncode == 0
-        until(lambda: not replicas([m1], ns))                        # gone although the others are unhealthy
-        assert sum(replicas([m2, m3], ns).values()) == 6
+        with unhealthy((m2, m3), ns):
+            w = watch()
+            until(lambda: "acting as" in w.text)
+            assert run_cli("taint", "clusters", "member1", "maintenance:NoExecute").returncode == 0
+            until(lambda: not replicas([m1], ns))                    # gone although the others are unhealthy
+            assert sum(replicas([m2, m3], ns).values()) == 6
     finally:
-        for m in (m2, m3):
-            m.set_unhealthy("Deployment", ns, "web", False)
         run_cli("taint", "clusters", "member1", "maintenance-")
 
 
@@ -74,13 +67,10 @@ def test_application_failover_moves_a_workload_held_unhealthy(joined, watch, ns,
     apply(tmp_path, ns, DIVIDED, propagateDeps=True,
           failover={"application": {"decisionConditions": {"tolerationSeconds": 1}, "purgeMode": "Directly"}})
     assert replicas([m1], ns)
-    m1.set_unhealthy("Deployment", ns, "web")
-    try:
+    with unhealthy([m1], ns):
         w = watch()
         until(lambda: "ApplicationFailure" in w.text)
         until(lambda: not replicas([m1], ns) and sum(replicas([m2, m3], ns).values()) == 6)
-    finally:
-        m1.set_unhealthy("Deployment", ns, "web", False)
 
 
 def test_watch_once_runs_a_single_pass(joined, ns, tmp_path):
@@ -172,12 +162,9 @@ def test_application_failover_directly_keeps_the_workload_off_while_the_eviction
     apply(tmp_path, ns, static, propagateDeps=True,
           failover={"application": {"decisionConditions": {"tolerationSeconds": 1}, "purgeMode": "Directly"}})
     assert replicas([m1], ns) == {"member1": 2}
-    m1.set_unhealthy("Deployment", ns, "web")
-    try:
+    with unhealthy([m1], ns):
         w = watch()
         until(lambda: not replicas([m1], ns) and sum(replicas([m2, m3], ns).values()) == 6)
         until(lambda: "eviction from member1 is over" in w.text)    # the new copies are healthy
         assert not replicas([m1], ns)
         assert w.text.count("evicted from member1") == 1, w.text
-    finally:
-        m1.set_unhealthy("Deployment", ns, "web", False)

@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
@@ -97,6 +99,18 @@ def replicas(members, ns: str, name: str = "web") -> dict[str, int]:
         finally:
             api.close()
     return out
+
+
+@contextmanager
+def unhealthy(members, ns: str, name: str = "web") -> Iterator[None]:
+    """The members report their copy of the Deployment unhealthy until the block ends."""
+    for m in members:
+        m.set_unhealthy("Deployment", ns, name)
+    try:
+        yield
+    finally:
+        for m in members:
+            m.set_unhealthy("Deployment", ns, name, False)
 
 
 def apply(tmp_path, ns: str, placement: dict, replicas_: int = 6, store: str | None = None, **spec) -> None:
