@@ -318,7 +318,7 @@ class Tx:
         `read`: stored objects as the caller read them (and never changed): the body of one still
         at that uid and resourceVersion is neither read nor decoded again (and is what an unchanged
         update returns)."""
-        return [result for result, _ in self._update_all(objs, read or {})]
+        return [result for result, _ in self._update_all(objs, read)]
 
     def _update_all(self, objs: builtins.list[dict], read: dict[ObjectKey, dict] | None = None
                     ) -> builtins.list[tuple[dict, bool]]:
