@@ -74,9 +74,11 @@ def test_a_second_pass_changes_nothing(store):
     workloadrebalancer.reconcile(store, "2026-12-01T10:00:00Z")
     with store.read() as tx:
         before = tx.get(ObjectKey(GK, "", "r"))
+        bound, events = tx.get(ObjectKey(RB, "shop", "web-deployment")), tx.events()
     workloadrebalancer.reconcile(store, "2026-12-01T10:05:00Z")
     with store.read() as tx:
         assert tx.get(ObjectKey(GK, "", "r")) == before
+        assert tx.get(ObjectKey(RB, "shop", "web-deployment")) == bound and tx.events() == events
 
 
 def test_ttl_zero_deletes_it_in_the_pass_that_finishes_it(store):
