@@ -102,6 +102,7 @@ def test_pull_members_receive_their_share_from_their_agents_and_fail_over(backen
     m1, m2, m3 = fleet
     ns = f"p-{uuid.uuid4().hex[:8]}"
     assert cluster(backend, "member1")["spec"]["syncMode"] == "Pull"
+    assert cluster(backend, "member1")["spec"]["zones"] == ["edge"]      # register's --zone
     assert cluster(backend, "member3")["spec"]["syncMode"] == "Push"
     for m in (m1, m2):          # status and capacity come from the agents
         agent_once(tmp_path, m)
