@@ -1,4 +1,6 @@
-"""build_works over a typed ResourceBinding: one typed Work per target cluster, in Karmada's shape."""
+"""build_works over a typed ResourceBinding: one typed Work per target cluster, in Karmada's shape
+(karmada-io/karmada pkg/controllers/binding/common.go ensureWork, mergeLabel, mergeAnnotations;
+pkg/util/helper/work.go CreateOrUpdateWork)."""
 
 from __future__ import annotations
 
