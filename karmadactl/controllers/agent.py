@@ -77,8 +77,8 @@ class Agent:
         result = PassResult()
         result.ready = self._post_status(cluster, now)
         self._renew(cluster, now)
-        if result.ready != "True":      # as Karmada's execution controller: nothing applied to an unready member
-            return result
+        if result.ready != "True":      # nothing applied to an unready member (Karmada's execution controller,
+            return result               # pkg/controllers/execution/execution_controller.go Reconcile)
         resync = self._last_resync is None or now - self._last_resync >= self.options.resync_interval
         if resync:
             self._last_resync = now
