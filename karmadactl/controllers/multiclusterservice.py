@@ -286,7 +286,8 @@ RECENT_EVENTS = 10      # an event already among the object's last ones is not r
 
 def _event(tx, mcs: dict, reason: str, message: str, warning: bool = False) -> None:
     """One event on the MultiClusterService; a repeat of one of its recent events is left out (Karmada's
-    event recorder counts repeats on one Event rather than writing new ones)."""
+    event recorder, client-go's, counts repeats on one Event rather than writing new ones:
+    k8s.io/client-go/tools/record/events_cache.go EventCorrelator)."""
     namespace, name = _key_of(mcs)
     type_ = "Warning" if warning else "Normal"
     recent = [e for e in tx.events(kind=KIND, name=name) if e["namespace"] == namespace][-RECENT_EVENTS:]
