@@ -159,6 +159,9 @@ def test_a_multicluster_service_without_its_service_says_so(store, members):
         "False", "ServiceAppliedFailed", 'services "web" not found')
     with store.read() as tx:
         assert "SyncServiceFailed" in {e["reason"] for e in tx.events(kind="MultiClusterService", name="web")}
+    run_pass(store, members)                                   # the same failure again: no second event
+    with store.read() as tx:
+        assert [e["reason"] for e in tx.events(kind="MultiClusterService", name="web")].count("SyncServiceFailed") == 1
 
 
 def test_deleting_a_multicluster_service_keeps_the_binding_and_drops_the_copies(store, members):
