@@ -75,8 +75,8 @@ def _schedule_with(tiers: tuple, request: ScheduleRequest, clusters: list[Cluste
                    memo: dict | None = None) -> list[TargetCluster]:
     key = _answer_key(tiers, request, clusters) if memo is not None else None
     known = memo.get(key) if memo is not None and key is not None else None
-    if known is not None and known[0] is request.placement:
-        return [TargetCluster(name, replicas) for name, replicas in known[1]]
+    if known is not None and known[0] is request.placement and known[1] is clusters:
+        return [TargetCluster(name, replicas) for name, replicas in known[2]]
     candidates = feasible_candidates(request, clusters, tiers, memo)
     selected = spread.select_clusters(request.placement, candidates, request.replicas)
     if not selected:
@@ -87,7 +87,7 @@ def _schedule_with(tiers: tuple, request: ScheduleRequest, clusters: list[Cluste
         from karmadactl.scheduler.assign import assign
         targets = assign(request, selected)
     if memo is not None and key is not None:
-        memo[key] = (request.placement, [(t.name, t.replicas) for t in targets])
+        memo[key] = (request.placement, clusters, [(t.name, t.replicas) for t in targets])
     return targets
 
 
@@ -123,11 +123,13 @@ def feasible_candidates(request: ScheduleRequest, clusters: list[Cluster], tiers
     ctx = filters.FilterContext(request=request, tiers=tiers, previous=frozenset(previous))
     key = (id(clusters), id(request.placement), tuple(map(id, tiers)), request.api_version, request.kind,
            ctx.previous, frozenset(request.evicted))
-    outcome = memo.get(key) if memo is not None else None
+    kept = memo.get(key) if memo is not None else None
+    # the memo holds the placement and clusters it keys by id, so no other object takes their ids
+    outcome = kept[2] if kept is not None and kept[0] is request.placement and kept[1] is clusters else None
     if outcome is None:
         outcome = filters.find_feasible(ctx, clusters)
         if memo is not None:
-            memo[key] = outcome
+            memo[key] = (request.placement, clusters, outcome)
     if not outcome.feasible:
         raise ScheduleError("NoClusterFit", filters.fit_error_message(outcome.total, outcome.rejected))
     from karmadactl.scheduler.estimate import replica_estimator

@@ -91,3 +91,20 @@ def test_shared_answers_are_copies(placement):
         target.replicas = 99
     again = schedule(ScheduleRequest(placement, replicas=3, uid="a", kind="Deployment"), clusters, memo)
     assert [(t.name, t.replicas) for t in again.clusters] == expected
+
+
+def test_placements_parsed_per_binding_share_nothing_through_reused_ids():
+    """A Lazy policy's binding keeps its own placement, parsed for it and freed after it: the next one
+    parsed often gets the freed object's id, and must not get its answer."""
+    clusters = fleet()
+    previous = [TargetCluster("m0", 2), TargetCluster("m1", 2)]
+
+    def one(names: list[str], memo: dict | None):
+        placement = Placement.from_dict({"clusterAffinity": {"clusterNames": names}}, validate=False)
+        return answer(ScheduleRequest(placement, replicas=4, api_version="apps/v1", kind="Deployment",
+                                      previous=list(previous)), clusters, memo)
+
+    picks = [["m0", "m1"], ["m2", "m3"], ["m4"], ["m0"], ["m5", "m1"], ["m2"], ["m3", "m4"]] * 4
+    memo: dict = {}
+    for names in picks:
+        assert one(names, memo) == one(names, None), names
